@@ -1,0 +1,5 @@
+"""``python -m orderbridge``."""
+
+from orderbridge.cli import main
+
+main()

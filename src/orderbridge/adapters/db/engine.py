@@ -1,0 +1,121 @@
+"""Engines and transactions for the two supported databases.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout.
+Python's ``sqlite3`` (3.11) does not emit BEGIN where SQLAlchemy expects, so we use
+SQLAlchemy's documented recipe: ``isolation_level = None`` on connect (the driver stops
+managing transactions) and our own BEGIN on SQLAlchemy's ``begin`` event. A write
+transaction begins ``BEGIN IMMEDIATE``: it takes SQLite's single write lock up front, so two
+writers queue on the busy timeout instead of one failing with "database is locked" when it
+upgrades a read lock. PostgreSQL goes through psycopg 3 with ``pool_pre_ping`` and the
+session time zone set to UTC.
+
+The engine is synchronous; the async engine calls into it with ``asyncio.to_thread``.
+Do not set ``isolation_level`` on SQLite engines or connections: the pysqlite dialect would
+re-enable the driver's own transaction handling and undo the recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+from orderbridge.errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_SQLITE_BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
+    "is_sqlite",
+    "make_engine",
+    "transaction",
+]
+
+# How long a SQLite writer waits for the write lock before "database is locked".
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL connection attempts give up after this many seconds.
+DEFAULT_PG_CONNECT_TIMEOUT_SECONDS = 10
+# Execution option that makes the SQLite BEGIN an IMMEDIATE one.
+WRITE_OPTION = "orderbridge_write"
+
+
+def is_sqlite(bind: Engine | Connection) -> bool:
+    """True when ``bind`` talks to SQLite."""
+    return bind.dialect.name == "sqlite"
+
+
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    foreign_keys: bool = True,
+    busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+    **engine_kwargs: Any,
+) -> Engine:
+    """Create the SQLAlchemy engine for ``url`` (``sqlite:///…`` or ``postgresql+psycopg://…``).
+
+    ``foreign_keys=False`` is for migrations only (SQLite table rebuilds).
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.get_driver_name() not in ("pysqlite", ""):
+            raise ConfigurationError(f"ORDERBRIDGE_DATABASE_URL: unsupported SQLite driver in {url!r}")
+        engine = create_engine(parsed, echo=echo, **engine_kwargs)
+        _install_sqlite_hooks(engine, foreign_keys=foreign_keys, busy_timeout_ms=busy_timeout_ms)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise ConfigurationError(
+                "ORDERBRIDGE_DATABASE_URL: use the psycopg 3 driver: "
+                "postgresql+psycopg://user@host:5432/dbname"
+            )
+        connect_args = dict(engine_kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", DEFAULT_PG_CONNECT_TIMEOUT_SECONDS)
+        connect_args.setdefault("options", "-c timezone=UTC")
+        return create_engine(
+            parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args, **engine_kwargs
+        )
+    raise ConfigurationError(
+        f"ORDERBRIDGE_DATABASE_URL: unsupported database {backend!r}; "
+        "use sqlite:///file.db or postgresql+psycopg://…"
+    )
+
+
+def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not emit BEGIN/COMMIT on its own (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+            # WAL: readers never block the writer and vice versa. (No-op for :memory:.)
+            cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
+    """A connection inside one transaction: committed on success, rolled back on error.
+
+    ``write=True`` (the default) begins ``BEGIN IMMEDIATE`` on SQLite (one writer at a time,
+    waiting up to the busy timeout) and a normal READ COMMITTED transaction on PostgreSQL.
+    Use ``write=False`` for read-only work. Never hold one open across an HTTP call.
+    """
+    with engine.connect() as conn:
+        if write:
+            conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn

@@ -1,0 +1,26 @@
+"""Errors raised by the database adapter.
+
+    OrderBridgeError
+    ├── LeaseLost           a save or release by a worker that no longer holds the row
+    ├── AlreadyExists       a row with that unique name or remote id exists
+    └── ConfigurationError
+        └── SchemaMismatch  the database schema is not the one this code expects
+"""
+
+from __future__ import annotations
+
+from orderbridge.errors import ConfigurationError, OrderBridgeError
+
+__all__ = ["AlreadyExists", "LeaseLost", "SchemaMismatch"]
+
+
+class LeaseLost(OrderBridgeError):
+    """The lease on this row was lost (expired and taken) or its version moved on."""
+
+
+class AlreadyExists(OrderBridgeError):
+    """A row with the same unique name or remote id already exists."""
+
+
+class SchemaMismatch(ConfigurationError):
+    """The database schema is not at the revision this code expects: run `orderbridge migrate`."""

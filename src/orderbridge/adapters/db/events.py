@@ -1,0 +1,97 @@
+"""The timeline: every event, decision, action and API call, per order link."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from orderbridge.adapters.calls import ApiCall
+from orderbridge.adapters.db._sql import row_dict
+from orderbridge.adapters.db.tables import events as t
+from orderbridge.adapters.db.types import EventKind
+
+__all__ = ["EventRow", "append", "append_api_call", "recent", "timeline"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One timeline entry."""
+
+    id: int
+    link_id: int | None
+    connection_id: int | None
+    at: datetime
+    kind: str
+    summary: str
+    data: dict[str, Any] | None
+    remote_request_id: str | None
+    duration_ms: int | None
+
+
+def append(
+    conn: Connection,
+    link_id: int | None,
+    kind: str,
+    summary: str,
+    data: dict[str, Any] | None = None,
+    *,
+    at: datetime,
+    connection_id: int | None = None,
+    remote_request_id: str | None = None,
+    duration_ms: float | None = None,
+) -> int:
+    """Add an entry to a link's timeline (or a connection's, with ``link_id=None``)."""
+    stmt = insert(t).values(
+        link_id=link_id,
+        connection_id=connection_id,
+        at=at,
+        kind=str(kind),
+        summary=summary,
+        data=data,
+        remote_request_id=remote_request_id,
+        duration_ms=None if duration_ms is None else round(duration_ms),
+    )
+    pk = conn.execute(stmt).inserted_primary_key
+    return int(pk[0]) if pk is not None else 0
+
+
+def append_api_call(
+    conn: Connection, call: ApiCall, *, link_id: int | None, connection_id: int | None
+) -> int:
+    """Record one ``ApiCall`` on the timeline."""
+    outcome = "ok" if call.ok else f"failed ({call.code or call.status or 'no response'})"
+    # Round-trip through JSON text: details may hold values JSON columns cannot take.
+    data = json.loads(json.dumps(asdict(call), default=str))
+    return append(
+        conn,
+        link_id,
+        EventKind.API_CALL,
+        f"{call.api} {call.operation}: {outcome}",
+        data,
+        at=call.started_at,
+        connection_id=connection_id,
+        remote_request_id=call.request_id,
+        duration_ms=call.duration_ms,
+    )
+
+
+def timeline(conn: Connection, link_id: int, *, limit: int | None = None) -> list[EventRow]:
+    """A link's timeline, oldest first."""
+    stmt = select(t).where(t.c.link_id == link_id).order_by(t.c.at, t.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [EventRow(**row_dict(r)) for r in conn.execute(stmt)]
+
+
+def recent(
+    conn: Connection, *, connection_id: int | None = None, limit: int = 100
+) -> list[EventRow]:
+    """The newest entries (all links, or one connection's), newest first."""
+    stmt = select(t).order_by(t.c.at.desc(), t.c.id.desc()).limit(limit)
+    if connection_id is not None:
+        stmt = stmt.where(t.c.connection_id == connection_id)
+    return [EventRow(**row_dict(r)) for r in conn.execute(stmt)]

@@ -1,0 +1,416 @@
+"""Order links: one row per TikTok order, its timers and its lease.
+
+The protocol, in short:
+
+- ``get_or_create_link`` / ``ensure_due`` when a webhook or poll names an order;
+  ``mark_due`` to make existing links due (it only ever moves ``next_due_at`` earlier).
+- A worker ``claim_due_links``: one statement leases up to ``limit`` due links, bumps their
+  version and sets ``next_due_at`` to the lease expiry, so that a crashed worker's links come
+  back by themselves when the lease runs out.
+- The worker calls the APIs *outside* any transaction, then ``save_link`` with the version it
+  claimed: optimistic, it raises ``LeaseLost`` when another worker took the link meanwhile.
+  A ``mark_due`` that arrived while the link was leased is kept: ``save_link`` and
+  ``release_lease`` never move ``next_due_at`` past such a hint.
+
+Run every function that writes inside ``transaction(engine)`` (write mode, engine.py), so
+that SQLite takes its write lock up front. Owners must be unique per claimer (host:pid:task).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final, TypedDict, Unpack
+
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
+
+from orderbridge.adapters.db._sql import (
+    claim,
+    claimable_at,
+    due_ids,
+    extend_lease_due,
+    insert_for,
+    keep_hint,
+    row_dict,
+)
+from orderbridge.adapters.db.errors import LeaseLost
+from orderbridge.adapters.db.tables import order_links as t
+
+__all__ = [
+    "DEFAULT_PRIORITY",
+    "INITIAL_STATE",
+    "LinkChanges",
+    "LinkRow",
+    "claim_due_links",
+    "count_by_state",
+    "ensure_due",
+    "find_link",
+    "find_links_by_shopify_order",
+    "get_link",
+    "get_or_create_link",
+    "list_links",
+    "mark_due",
+    "next_due_time",
+    "release_lease",
+    "renew_lease",
+    "save_link",
+]
+
+# Lower runs first; the domain may use values on either side of this.
+DEFAULT_PRIORITY: Final = 100
+# The state of a link nobody has decided anything about yet.
+INITIAL_STATE: Final = "new"
+# IN lists are sent in chunks of this size (well under SQLite's variable limit).
+_CHUNK: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """One order link as stored."""
+
+    id: int
+    connection_id: int
+    tiktok_order_id: str
+    shopify_order_id: str | None
+    shopify_order_name: str | None
+    state: str
+    tiktok_status: str | None
+    memory: dict[str, Any]
+    tiktok_snapshot: dict[str, Any] | None
+    shopify_snapshot: dict[str, Any] | None
+    next_due_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    version: int
+    attempts: int
+    last_error: str | None
+    priority: int
+    first_seen_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class LinkChanges(TypedDict, total=False):
+    """The columns ``save_link`` may change."""
+
+    state: str
+    tiktok_status: str | None
+    shopify_order_id: str | None
+    shopify_order_name: str | None
+    memory: dict[str, Any]
+    tiktok_snapshot: dict[str, Any] | None
+    shopify_snapshot: dict[str, Any] | None
+    next_due_at: datetime | None
+    attempts: int
+    last_error: str | None
+    priority: int
+
+
+_CHANGEABLE: Final = frozenset(LinkChanges.__annotations__)
+
+
+def _row(row: Any) -> LinkRow:
+    return LinkRow(**row_dict(row))
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def get_link(conn: Connection, link_id: int) -> LinkRow | None:
+    """The link with this id, if any."""
+    row = conn.execute(select(t).where(t.c.id == link_id)).first()
+    return None if row is None else _row(row)
+
+
+def find_link(conn: Connection, connection_id: int, tiktok_order_id: str) -> LinkRow | None:
+    """The link of a TikTok order, if any."""
+    row = conn.execute(
+        select(t).where(t.c.connection_id == connection_id, t.c.tiktok_order_id == tiktok_order_id)
+    ).first()
+    return None if row is None else _row(row)
+
+
+def find_links_by_shopify_order(
+    conn: Connection, connection_id: int, shopify_order_id: str
+) -> list[LinkRow]:
+    """Links that point at a Shopify order (normally one), for Shopify webhooks."""
+    rows = conn.execute(
+        select(t)
+        .where(t.c.connection_id == connection_id, t.c.shopify_order_id == shopify_order_id)
+        .order_by(t.c.id)
+    )
+    return [_row(r) for r in rows]
+
+
+def _new_values(
+    connection_id: int, tiktok_order_id: str, now: datetime, due_at: datetime | None,
+    state: str, priority: int,
+) -> dict[str, Any]:
+    return {
+        "connection_id": connection_id,
+        "tiktok_order_id": tiktok_order_id,
+        "state": state,
+        "memory": {},
+        "next_due_at": due_at,
+        "version": 1,
+        "attempts": 0,
+        "priority": priority,
+        "first_seen_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def get_or_create_link(
+    conn: Connection,
+    connection_id: int,
+    tiktok_order_id: str,
+    now: datetime,
+    *,
+    due_at: datetime | None = None,
+    state: str = INITIAL_STATE,
+    priority: int = DEFAULT_PRIORITY,
+) -> tuple[LinkRow, bool]:
+    """The link of a TikTok order, created if missing; ``(link, created)``.
+
+    Race-safe: ``INSERT … ON CONFLICT DO NOTHING`` then read. A new link is due at
+    ``due_at`` (default ``now``); an existing one is returned unchanged.
+    """
+    values = _new_values(
+        connection_id, tiktok_order_id, now, now if due_at is None else due_at, state, priority
+    )
+    stmt = (
+        insert_for(conn, t)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
+        .returning(*t.c)
+    )
+    row = conn.execute(stmt).first()
+    if row is not None:
+        return _row(row), True
+    found = find_link(conn, connection_id, tiktok_order_id)
+    if found is None:  # pragma: no cover - a conflict means the row exists
+        raise RuntimeError(f"link for {tiktok_order_id} vanished during get_or_create")
+    return found, False
+
+
+def ensure_due(
+    conn: Connection,
+    connection_id: int,
+    tiktok_order_ids: Sequence[str],
+    at: datetime,
+    now: datetime,
+    *,
+    priority: int = DEFAULT_PRIORITY,
+) -> list[str]:
+    """Make these orders' links due at ``at`` (or earlier), creating the missing ones.
+
+    Returns the TikTok order ids whose links were created. This is what a webhook or a
+    poll page does: it records the hint, never the content.
+    """
+    created: list[str] = []
+    unique_ids = list(dict.fromkeys(tiktok_order_ids))
+    for chunk in _chunks(unique_ids):
+        stmt = (
+            insert_for(conn, t)
+            .values([_new_values(connection_id, oid, now, at, INITIAL_STATE, priority) for oid in chunk])
+            .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
+            .returning(t.c.tiktok_order_id)
+        )
+        created.extend(conn.execute(stmt).scalars())
+    fresh = set(created)
+    existing = [oid for oid in unique_ids if oid not in fresh]
+    if existing:
+        mark_due(conn, at, connection_id=connection_id, tiktok_order_ids=existing)
+    return created
+
+
+def mark_due(
+    conn: Connection,
+    at: datetime,
+    *,
+    ids: Sequence[int] | None = None,
+    connection_id: int | None = None,
+    tiktok_order_ids: Sequence[str] | None = None,
+    shopify_order_ids: Sequence[str] | None = None,
+) -> int:
+    """Make links due at ``at`` unless they are already due earlier; returns rows moved.
+
+    Select links by ``ids``, or by ``connection_id`` with ``tiktok_order_ids`` or
+    ``shopify_order_ids``. Never moves ``next_due_at`` later, never touches the version:
+    a worker holding the link keeps its lease, and its save keeps this hint.
+    """
+    selectors: list[tuple[Any, Sequence[Any]]] = []
+    if ids is not None:
+        selectors.append((t.c.id, ids))
+    if tiktok_order_ids is not None or shopify_order_ids is not None:
+        if connection_id is None:
+            raise ValueError("mark_due by order ids needs connection_id")
+        if tiktok_order_ids is not None:
+            selectors.append((t.c.tiktok_order_id, tiktok_order_ids))
+        if shopify_order_ids is not None:
+            selectors.append((t.c.shopify_order_id, shopify_order_ids))
+    if not selectors:
+        raise ValueError("mark_due needs ids, tiktok_order_ids or shopify_order_ids")
+    moved = 0
+    for column, values in selectors:
+        for chunk in _chunks(list(values)):
+            stmt = update(t).where(
+                column.in_(chunk), or_(t.c.next_due_at.is_(None), t.c.next_due_at > at)
+            )
+            if connection_id is not None:
+                stmt = stmt.where(t.c.connection_id == connection_id)
+            moved += conn.execute(stmt.values(next_due_at=at)).rowcount
+    return moved
+
+
+def claim_due_links(
+    conn: Connection,
+    owner: str,
+    now: datetime,
+    *,
+    limit: int,
+    lease_seconds: float,
+    connection_id: int | None = None,
+) -> list[LinkRow]:
+    """Lease up to ``limit`` due links to ``owner`` in one statement; returns them.
+
+    ``UPDATE … WHERE id IN (SELECT id … ORDER BY priority, next_due_at LIMIT n FOR UPDATE
+    SKIP LOCKED) RETURNING …``: concurrent claimers on PostgreSQL skip each other's rows;
+    on SQLite the statement runs under ``BEGIN IMMEDIATE`` (one writer at a time).
+    A link is due when ``next_due_at <= now`` and its lease is absent or expired.
+    """
+    expires = now + timedelta(seconds=lease_seconds)
+    due = due_ids(t, now, limit, t.c.priority)
+    if connection_id is not None:
+        due = due.where(t.c.connection_id == connection_id)
+    claimed = [_row(r) for r in claim(conn, t, due, owner, expires)]
+    claimed.sort(key=lambda link: (link.priority, link.id))
+    return claimed
+
+
+def _held(link_id: int, owner: str, version: int) -> ColumnElement[bool]:
+    return and_(t.c.id == link_id, t.c.lease_owner == owner, t.c.version == version)
+
+
+def _lease_lost(conn: Connection, link_id: int, owner: str, version: int) -> LeaseLost:
+    current = get_link(conn, link_id)
+    if current is None:
+        return LeaseLost(f"link {link_id} no longer exists")
+    return LeaseLost(
+        f"link {link_id}: {owner} expected version {version} under its lease; now version "
+        f"{current.version}, lease {current.lease_owner} until {current.lease_expires_at}"
+    )
+
+
+def save_link(
+    conn: Connection,
+    link: LinkRow,
+    owner: str,
+    expected_version: int | None = None,
+    *,
+    now: datetime,
+    release: bool = False,
+    **changes: Unpack[LinkChanges],
+) -> LinkRow:
+    """Write ``changes`` to a link ``owner`` holds, bump its version, return the new row.
+
+    ``expected_version`` defaults to ``link.version`` (the version the claim returned).
+    Raises ``LeaseLost`` if the lease is no longer ``owner``'s or the version moved.
+    ``release=True`` also gives the lease up. A ``next_due_at`` change keeps any earlier
+    hint that ``mark_due`` left while the link was leased.
+    """
+    unknown = set(changes) - _CHANGEABLE
+    if unknown:  # pragma: no cover - the TypedDict catches this statically
+        raise TypeError(f"save_link cannot change {sorted(unknown)}")
+    version = link.version if expected_version is None else expected_version
+    values: dict[str, Any] = {k: v for k, v in changes.items() if k != "next_due_at"}
+    if "next_due_at" in changes:
+        values["next_due_at"] = keep_hint(t, changes["next_due_at"])
+    values["version"] = t.c.version + 1
+    values["updated_at"] = now
+    if release:
+        values["lease_owner"] = None
+        values["lease_expires_at"] = None
+    stmt = update(t).where(_held(link.id, owner, version)).values(values).returning(*t.c)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise _lease_lost(conn, link.id, owner, version)
+    return _row(row)
+
+
+def renew_lease(
+    conn: Connection, link: LinkRow, owner: str, now: datetime, *, lease_seconds: float
+) -> LinkRow:
+    """Extend ``owner``'s lease on a link (long work); raises ``LeaseLost``."""
+    expires = now + timedelta(seconds=lease_seconds)
+    stmt = (
+        update(t)
+        .where(_held(link.id, owner, link.version))
+        .values(
+            next_due_at=extend_lease_due(t, expires),
+            lease_expires_at=expires,
+        )
+        .returning(*t.c)
+    )
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise _lease_lost(conn, link.id, owner, link.version)
+    return _row(row)
+
+
+def release_lease(
+    conn: Connection, link: LinkRow, owner: str, *, next_due_at: datetime | None
+) -> bool:
+    """Give up ``owner``'s lease without other changes; False if it was no longer held.
+
+    ``next_due_at`` is when to look again (``None``: only when something marks it due),
+    kept earlier if a hint arrived meanwhile.
+    """
+    stmt = (
+        update(t)
+        .where(_held(link.id, owner, link.version))
+        .values(next_due_at=keep_hint(t, next_due_at), lease_owner=None, lease_expires_at=None)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def next_due_time(conn: Connection, *, connection_id: int | None = None) -> datetime | None:
+    """The earliest instant at which some link becomes claimable (``None``: none ever).
+
+    A leased link counts at its lease expiry, so a worker can sleep exactly until then
+    (and be woken earlier by an in-process notification).
+    """
+    stmt = select(func.min(claimable_at(t))).where(t.c.next_due_at.is_not(None))
+    if connection_id is not None:
+        stmt = stmt.where(t.c.connection_id == connection_id)
+    value: datetime | None = conn.execute(stmt).scalar()
+    return value
+
+
+def list_links(
+    conn: Connection,
+    *,
+    connection_id: int | None = None,
+    states: Sequence[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[LinkRow]:
+    """Links, newest first (dashboard, API)."""
+    stmt = select(t).order_by(t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit).offset(offset)
+    if connection_id is not None:
+        stmt = stmt.where(t.c.connection_id == connection_id)
+    if states is not None:
+        stmt = stmt.where(t.c.state.in_(list(states)))
+    return [_row(r) for r in conn.execute(stmt)]
+
+
+def count_by_state(conn: Connection, *, connection_id: int | None = None) -> dict[str, int]:
+    """How many links are in each state."""
+    stmt = select(t.c.state, func.count()).group_by(t.c.state)
+    if connection_id is not None:
+        stmt = stmt.where(t.c.connection_id == connection_id)
+    return {str(row[0]): int(row[1]) for row in conn.execute(stmt)}

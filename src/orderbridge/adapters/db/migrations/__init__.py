@@ -1,0 +1,1 @@
+"""Alembic environment of OrderBridge (run through orderbridge.adapters.db.migrate)."""

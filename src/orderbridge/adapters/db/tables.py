@@ -1,0 +1,265 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``migrations/versions`` build it.
+
+Every instant is a ``UTCDateTime``. Constraint names follow ``NAMING_CONVENTION`` so that
+Alembic's batch mode (SQLite table rebuilds) can find and alter them by name.
+A test compares this metadata with the migrated schema on both dialects.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from orderbridge.adapters.db.types import IdType, JSONType, UTCDateTime
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "alerts",
+    "connections",
+    "cursors",
+    "events",
+    "inbox",
+    "jobs",
+    "leases",
+    "metadata",
+    "order_exceptions",
+    "order_links",
+    "shopify_variants",
+    "sku_links",
+    "tiktok_skus",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Identifiers of remote objects (TikTok ids are long digit strings; Shopify uses gids).
+_REMOTE_ID = 255
+
+
+def _id() -> Column[int]:
+    return Column("id", IdType, primary_key=True, autoincrement=True)
+
+
+def _connection_fk(*, nullable: bool, ondelete: str = "CASCADE") -> Column[int]:
+    return Column(
+        "connection_id", IdType, ForeignKey("connections.id", ondelete=ondelete),
+        nullable=nullable,
+    )
+
+
+connections = Table(
+    "connections",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("tiktok_shop_id", String(_REMOTE_ID), nullable=False, unique=True),
+    Column("tiktok_shop_cipher", String(_REMOTE_ID)),
+    Column("tiktok_shop_name", String(_REMOTE_ID)),
+    Column("tiktok_app_key", String(_REMOTE_ID)),
+    # Tokens are Fernet ciphertext (crypto.TokenCipher); never plaintext.
+    Column("tiktok_access_token_enc", Text),
+    Column("tiktok_access_token_expires_at", UTCDateTime),
+    Column("tiktok_refresh_token_enc", Text),
+    Column("tiktok_refresh_token_expires_at", UTCDateTime),
+    Column("shopify_domain", String(_REMOTE_ID), nullable=False),
+    Column("shopify_token_enc", Text),
+    Column("shopify_scopes", Text),
+    Column("shopify_location_id", String(_REMOTE_ID)),
+    Column("policy", JSONType, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+order_links = Table(
+    "order_links",
+    metadata,
+    _id(),
+    _connection_fk(nullable=False),
+    Column("tiktok_order_id", String(_REMOTE_ID), nullable=False),
+    Column("shopify_order_id", String(_REMOTE_ID), index=True),
+    Column("shopify_order_name", String(_REMOTE_ID)),
+    Column("state", String(64), nullable=False, index=True),
+    Column("tiktok_status", String(64)),
+    # decide()'s persistent state: allocation, hold ids, timers, counters.
+    Column("memory", JSONType, nullable=False),
+    Column("tiktok_snapshot", JSONType),
+    Column("shopify_snapshot", JSONType),
+    # When the link is next due; while leased it is at most the lease expiry (claims set
+    # it there) so that a crashed worker's link comes back by itself.
+    Column("next_due_at", UTCDateTime, index=True),
+    Column("lease_owner", String(200)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("version", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    # Lower runs first (links.DEFAULT_PRIORITY is the middle).
+    Column("priority", Integer, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("connection_id", "tiktok_order_id"),
+)
+
+order_exceptions = Table(
+    "order_exceptions",
+    metadata,
+    _id(),
+    Column("link_id", IdType, ForeignKey("order_links.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", JSONType),
+    Column("action", String(64)),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    # At most one open exception per code on a link (both dialects support partial indexes).
+    Index(
+        "ux_order_exceptions_open_link_code",
+        "link_id",
+        "code",
+        unique=True,
+        postgresql_where=text("status = 'open'"),
+        sqlite_where=text("status = 'open'"),
+    ),
+)
+
+events = Table(
+    "events",
+    metadata,
+    _id(),
+    Column("link_id", IdType, ForeignKey("order_links.id", ondelete="CASCADE")),
+    _connection_fk(nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", JSONType),
+    Column("remote_request_id", String(_REMOTE_ID)),
+    Column("duration_ms", Integer),
+    Index("ix_events_link_id_at", "link_id", "at"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    _id(),
+    Column("source", String(32), nullable=False),
+    Column("event_id", String(_REMOTE_ID), nullable=False),
+    _connection_fk(nullable=True, ondelete="SET NULL"),
+    Column("topic", String(_REMOTE_ID)),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("headers", JSONType),
+    # The raw bytes as received: signatures are over bytes, and parsing may improve later.
+    Column("body", LargeBinary, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Column("error", Text),
+    UniqueConstraint("source", "event_id"),
+    Index("ix_inbox_processed_at_received_at", "processed_at", "received_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(_REMOTE_ID), nullable=False),
+    _connection_fk(nullable=True),
+    Column("payload", JSONType, nullable=False),
+    Column("next_due_at", UTCDateTime, index=True),
+    Column("lease_owner", String(200)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("version", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "key"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(_REMOTE_ID), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("stream", String(64), nullable=False),
+    Column("watermark", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "stream"),
+)
+
+sku_links = Table(
+    "sku_links",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("tiktok_sku_id", String(_REMOTE_ID), nullable=False),
+    Column("shopify_variant_id", String(_REMOTE_ID), nullable=False),
+    Column("shopify_inventory_item_id", String(_REMOTE_ID)),
+    Column("seller_sku", String(_REMOTE_ID)),
+    Column("source", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
+)
+
+# Catalog snapshots: what each side listed at the last catalog sync, for SKU matching and
+# the "link a SKU" screen without spending API budget.
+tiktok_skus = Table(
+    "tiktok_skus",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("sku_id", String(_REMOTE_ID), nullable=False),
+    Column("product_id", String(_REMOTE_ID)),
+    Column("seller_sku", String(_REMOTE_ID), index=True),
+    Column("title", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "sku_id"),
+)
+
+shopify_variants = Table(
+    "shopify_variants",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("variant_id", String(_REMOTE_ID), nullable=False),
+    Column("inventory_item_id", String(_REMOTE_ID)),
+    Column("product_id", String(_REMOTE_ID)),
+    Column("sku", String(_REMOTE_ID), index=True),
+    Column("title", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "variant_id"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("link_id", IdType, ForeignKey("order_links.id", ondelete="CASCADE"), nullable=False),
+    Column("threshold", String(32), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("link_id", "threshold"),
+)

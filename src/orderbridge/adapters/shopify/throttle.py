@@ -1,0 +1,224 @@
+"""Cost-aware throttling for the Shopify Admin GraphQL API.
+
+Shopify meters GraphQL per app per store with a leaky bucket of points: every response
+carries ``extensions.cost.throttleStatus {maximumAvailable, currentlyAvailable,
+restoreRate}``, and a query only runs when the bucket holds its *requested* cost (the
+difference to the actual cost is refunded afterwards). Sending a request the bucket cannot
+cover wastes a round trip and comes back ``THROTTLED``, so we keep our own estimate of the
+bucket per store and wait *before* sending.
+
+One store's budget is shared by every client instance (and every connection) talking to
+it, so the estimate lives in a ``ThrottleRegistry`` keyed by shop domain. The composition
+root creates one registry and hands it to every client; tests inject their own with a fake
+clock and sleep.
+
+When several requests wait on one store, the one with the highest ``Priority`` goes first
+(first come, first served within a priority): creating and holding orders beats
+cancellations, which beat releases, tracking and cosmetic updates. A waiting high-priority
+request also blocks cheaper low-priority ones behind it, on purpose: letting them slip
+through would spend the budget the important request is waiting for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time
+from collections.abc import Awaitable, Callable
+from enum import IntEnum
+
+__all__ = [
+    "DEFAULT_BUCKET_MAXIMUM",
+    "DEFAULT_RESTORE_RATE",
+    "CostBucket",
+    "Monotonic",
+    "Priority",
+    "Sleep",
+    "StoreThrottle",
+    "ThrottleRegistry",
+]
+
+Monotonic = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+# Until the first response tells us the real bucket, assume the values of Shopify's own
+# documented example (maximumAvailable 1000, restoreRate 50): the per-plan sizes are not
+# documented, and the first response replaces these anyway.
+DEFAULT_BUCKET_MAXIMUM = 1000.0
+DEFAULT_RESTORE_RATE = 50.0
+# A restore rate of zero would make every wait infinite; never assume less than this.
+MINIMUM_RESTORE_RATE = 1.0
+POINTS_TOLERANCE = 1e-6  # a shortfall below this counts as none
+
+
+class Priority(IntEnum):
+    """Who spends a store's API budget first when it is short (higher goes first)."""
+
+    COSMETIC = 10  # tags, notes and other updates nobody waits for
+    TRACKING = 20  # fulfilments and tracking-related writes
+    READ = 25  # reads that feed a decision (order snapshots, searches)
+    RELEASE = 30  # due releases: address, payment, hold release
+    CANCEL = 40  # cancellations (stock must come back, TikTok deadlines run)
+    CREATE_HOLD = 50  # creating an order and putting it on hold (overselling risk)
+
+
+class CostBucket:
+    """Our estimate of one store's leaky bucket of query cost points."""
+
+    def __init__(
+        self,
+        *,
+        maximum: float = DEFAULT_BUCKET_MAXIMUM,
+        restore_rate: float = DEFAULT_RESTORE_RATE,
+        now: float = 0.0,
+    ) -> None:
+        self.maximum = maximum
+        self.restore_rate = max(restore_rate, MINIMUM_RESTORE_RATE)
+        self._available = maximum
+        self._at = now
+        self.observed = False  # True once a real throttleStatus has been seen
+
+    def level(self, now: float) -> float:
+        """Points we expect to be available at ``now``."""
+        elapsed = max(0.0, now - self._at)
+        return min(self.maximum, self._available + elapsed * self.restore_rate)
+
+    def seconds_until(self, cost: float, now: float) -> float:
+        """How long until the bucket should hold ``cost`` (0 when it already does).
+
+        A cost above the bucket size can never fit; we wait for a full bucket and let
+        Shopify decide, rather than waiting forever.
+        """
+        need = min(cost, self.maximum)
+        deficit = need - self.level(now)
+        # Float rounding can leave a deficit of 1e-13 points that no sleep can fill.
+        return 0.0 if deficit <= POINTS_TOLERANCE else deficit / self.restore_rate
+
+    def reserve(self, cost: float, now: float) -> None:
+        """Spend ``cost`` points now (the request is about to be sent)."""
+        self._available = self.level(now) - cost
+        self._at = now
+
+    def observe(
+        self, *, maximum: float, currently_available: float, restore_rate: float, now: float,
+        refund: float = 0.0,
+    ) -> None:
+        """Fold in what Shopify just reported.
+
+        Shopify's ``currentlyAvailable`` was measured when it ran *this* request; requests we
+        sent since (reserved here, still in flight) are not in it. So a reported level is
+        trusted only when it is *lower* than our own bookkeeping (another process spends the
+        same budget, or our estimate was optimistic); otherwise ours stands, credited with
+        the refund of this request's requested-minus-actual cost.
+        """
+        if maximum > 0:
+            self.maximum = maximum
+        if restore_rate > 0:
+            self.restore_rate = max(restore_rate, MINIMUM_RESTORE_RATE)
+        own = min(self.maximum, self.level(now) + refund)
+        self._available = min(own, min(self.maximum, currently_available))
+        self._at = now
+        self.observed = True
+
+
+class StoreThrottle:
+    """One store's bucket estimate plus the priority gate in front of it."""
+
+    def __init__(self, shop_domain: str, *, bucket: CostBucket, monotonic: Monotonic, sleep: Sleep) -> None:
+        self.shop_domain = shop_domain
+        self.bucket = bucket
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._waiters: list[list[int]] = []  # heap of [-priority, arrival]; identity matters
+        self._arrivals = 0
+        self._changed = asyncio.Event()
+        self._blocked_until = 0.0
+
+    @property
+    def waiting(self) -> int:
+        """Requests currently waiting for budget."""
+        return len(self._waiters)
+
+    def _notify(self) -> None:
+        # Wake everyone waiting for the head of the queue to change; they re-check.
+        event, self._changed = self._changed, asyncio.Event()
+        event.set()
+
+    async def acquire(self, cost: float, priority: int) -> None:
+        """Wait until this request may be sent, then reserve ``cost`` points for it."""
+        self._arrivals += 1
+        entry = [-int(priority), self._arrivals]
+        heapq.heappush(self._waiters, entry)
+        self._notify()
+        try:
+            while True:
+                if self._waiters[0] is entry:
+                    now = self._monotonic()
+                    wait = max(self.bucket.seconds_until(cost, now), self._blocked_until - now)
+                    if wait <= 0:
+                        heapq.heappop(self._waiters)
+                        self.bucket.reserve(cost, now)
+                        self._notify()
+                        return
+                    await self._sleep(wait)
+                else:
+                    await self._changed.wait()
+        except BaseException:
+            if any(w is entry for w in self._waiters):
+                self._waiters = [w for w in self._waiters if w is not entry]
+                heapq.heapify(self._waiters)
+                self._notify()
+            raise
+
+    def observe(
+        self, *, maximum: float, currently_available: float, restore_rate: float, refund: float = 0.0
+    ) -> None:
+        """Record a ``throttleStatus`` from a response (and the refund of unused points)."""
+        self.bucket.observe(
+            maximum=maximum,
+            currently_available=currently_available,
+            restore_rate=restore_rate,
+            now=self._monotonic(),
+            refund=refund,
+        )
+
+    def drain(self) -> None:
+        """Assume the bucket is empty now (throttled without a status to tell us more)."""
+        now = self._monotonic()
+        self.bucket.reserve(self.bucket.level(now), now)
+
+    def block_for(self, seconds: float) -> None:
+        """Send nothing to this store for ``seconds`` (HTTP 429 with ``Retry-After``)."""
+        self._blocked_until = max(self._blocked_until, self._monotonic() + max(0.0, seconds))
+
+
+class ThrottleRegistry:
+    """Per-store throttles, shared by every client of the process (inject one instance)."""
+
+    def __init__(
+        self,
+        *,
+        monotonic: Monotonic = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        default_maximum: float = DEFAULT_BUCKET_MAXIMUM,
+        default_restore_rate: float = DEFAULT_RESTORE_RATE,
+    ) -> None:
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._default_maximum = default_maximum
+        self._default_restore_rate = default_restore_rate
+        self._stores: dict[str, StoreThrottle] = {}
+
+    def for_shop(self, shop_domain: str) -> StoreThrottle:
+        """The throttle of ``shop_domain`` (created on first use)."""
+        key = shop_domain.strip().lower()
+        throttle = self._stores.get(key)
+        if throttle is None:
+            bucket = CostBucket(
+                maximum=self._default_maximum,
+                restore_rate=self._default_restore_rate,
+                now=self.monotonic(),
+            )
+            throttle = StoreThrottle(key, bucket=bucket, monotonic=self.monotonic, sleep=self.sleep)
+            self._stores[key] = throttle
+        return throttle

@@ -1,0 +1,100 @@
+"""Product and webhook-subscription endpoints of ``TikTokClient`` (kept apart for size)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from orderbridge.adapters.tiktok._core import ClientCore, check_page_size, paginate
+from orderbridge.adapters.tiktok.inputs import ProductFilter, SkuInventoryUpdate
+from orderbridge.adapters.tiktok.models import Product, ProductPage, WebhookSubscription
+from orderbridge.adapters.tiktok.webhooks import WebhookEventType
+
+__all__ = ["MAX_PRODUCT_PAGE_SIZE", "MAX_WEBHOOK_ADDRESS_LENGTH", "CatalogEndpoints"]
+
+MAX_PRODUCT_PAGE_SIZE = 100
+MAX_WEBHOOK_ADDRESS_LENGTH = 255
+
+
+def _event_name(event_type: WebhookEventType | int | str) -> str:
+    # The webhook API names events (ORDER_STATUS_CHANGE), while payloads number them.
+    if isinstance(event_type, str):
+        return event_type
+    return WebhookEventType(event_type).name
+
+
+class CatalogEndpoints(ClientCore):
+    """Products (search, inventory) and the shop's webhook subscriptions."""
+
+    # -- products --------------------------------------------------------------------
+
+    async def search_products(
+        self,
+        filters: ProductFilter | None = None,
+        *,
+        page_size: int = MAX_PRODUCT_PAGE_SIZE,
+        page_token: str | None = None,
+    ) -> ProductPage:
+        """One page of Search Products (with their SKUs and inventory)."""
+        check_page_size(page_size, MAX_PRODUCT_PAGE_SIZE)
+        data = await self._call(
+            "products.search",
+            "POST",
+            "/product/202309/products/search",
+            idempotent=True,
+            query={"page_size": page_size, "page_token": page_token or None},
+            body=(filters or ProductFilter()).to_body(),
+        )
+        return ProductPage.model_validate(data)
+
+    def iter_products(
+        self, filters: ProductFilter | None = None, *, page_size: int = MAX_PRODUCT_PAGE_SIZE
+    ) -> AsyncIterator[Product]:
+        """Every product matching ``filters``."""
+
+        async def fetch(token: str | None) -> tuple[list[Product], str]:
+            page = await self.search_products(filters, page_size=page_size, page_token=token)
+            return page.products, page.next_page_token
+
+        return paginate(fetch, "products.search")
+
+    async def update_inventory(self, product_id: str, skus: Sequence[SkuInventoryUpdate]) -> None:
+        """Set absolute available quantities (idempotent, so retried freely)."""
+        if not skus:
+            raise ValueError("no SKUs to update")
+        await self._call(
+            "products.update_inventory",
+            "POST",
+            "/product/202309/products/{product_id}/inventory/update",
+            idempotent=True,
+            path_params={"product_id": product_id},
+            body={"skus": [s.to_json() for s in skus]},
+        )
+
+    # -- webhooks --------------------------------------------------------------------
+
+    async def get_webhooks(self) -> list[WebhookSubscription]:
+        """The shop's webhook subscriptions."""
+        data = await self._call("webhooks.list", "GET", "/event/202309/webhooks", idempotent=True)
+        return [WebhookSubscription.model_validate(w) for w in data.get("webhooks") or []]
+
+    async def update_webhook(self, event_type: WebhookEventType | int | str, address: str) -> None:
+        """Subscribe ``address`` (HTTPS, a domain, no port, ≤255 chars) to an event."""
+        if not address or len(address) > MAX_WEBHOOK_ADDRESS_LENGTH:
+            raise ValueError(f"address must be 1-{MAX_WEBHOOK_ADDRESS_LENGTH} characters")
+        await self._call(
+            "webhooks.update",
+            "PUT",
+            "/event/202309/webhooks",
+            idempotent=True,
+            body={"address": address, "event_type": _event_name(event_type)},
+        )
+
+    async def delete_webhook(self, event_type: WebhookEventType | int | str) -> None:
+        """Unsubscribe the shop from an event."""
+        await self._call(
+            "webhooks.delete",
+            "DELETE",
+            "/event/202309/webhooks",
+            idempotent=True,
+            body={"event_type": _event_name(event_type)},
+        )

@@ -1,0 +1,148 @@
+"""The ``orderbridge`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orderbridge import __version__, cli_engine
+from orderbridge.cli_connect import register as register_connect_commands
+from orderbridge.errors import ConfigurationError
+
+app = typer.Typer(
+    name="orderbridge",
+    help="Mirror TikTok Shop orders into Shopify and send fulfilment back.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+# connect tiktok|shopify|sandbox|webhooks, connections, skus import|link|list, policy show|set
+register_connect_commands(app)
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"orderbridge {__version__}")
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new key for ORDERBRIDGE_SECRET_KEY (encrypts tokens at rest)."""
+    from cryptography.fernet import Fernet
+
+    console.print(Fernet.generate_key().decode())
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    database_url: Annotated[str | None, typer.Option(help="overrides ORDERBRIDGE_DATABASE_URL")] = None,
+) -> None:
+    """Apply database migrations up to the newest."""
+    from orderbridge.adapters.db import migrate
+    from orderbridge.settings import load_settings
+
+    try:
+        settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from None
+    migrate.upgrade(settings.database_url)
+    console.print(f"database at head: {migrate.current(settings.database_url)}")
+
+
+@app.command()
+def sandbox(
+    info_file: Annotated[Path | None, typer.Option(help="write base URLs and credentials here as JSON")] = None,
+    host: str = "127.0.0.1",
+    control_port: int = 9000,
+    tiktok_port: int = 9001,
+    shopify_port: int = 9002,
+    rate: Annotated[float, typer.Option(help="clock speed: 1 = real time, 60 = an hour a minute, 0 = frozen")] = 1.0,
+    start: Annotated[str | None, typer.Option(help="clock start, ISO 8601 (default: now)")] = None,
+    seed: Annotated[int, typer.Option(help="seed for ids and fault injection")] = 0,
+) -> None:
+    """Serve the TikTok Shop and Shopify sandboxes and the control API until interrupted."""
+    from orderbridge.sandbox.runner import SandboxWorld, serve
+
+    start_at = datetime.fromisoformat(start) if start else None
+
+    async def main() -> None:
+        world = SandboxWorld(seed=seed, start=start_at, rate=rate)
+        ports = {"control": control_port, "tiktok": tiktok_port, "shopify": shopify_port}
+        running, stop = await serve(world, ports, host)
+        info = running.info()
+        if info_file is not None:
+            running.write_info(info_file)
+        console.print_json(json.dumps(info))
+        console.print(
+            f"[bold green]sandboxes running[/]: control {running.urls['control']} "
+            f"(API docs at {running.urls['control']}/docs); press Ctrl-C to stop"
+        )
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stopped.set)
+        try:
+            await stopped.wait()
+        finally:
+            await stop()
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        raise _fail(f"could not start the sandboxes: {exc}") from None
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option("--orders", "-n", min=0, help="extra random paid orders besides the scripted mix")] = 5,
+    keep_serving: Annotated[bool, typer.Option(
+        "--serve/--exit",
+        help="--exit (default): print the report and exit, non-zero if an invariant failed or an order ended "
+             "unexpectedly; --serve: keep the sandboxes and the engine running afterwards (Ctrl-C stops)")] = False,
+    rate: Annotated[float, typer.Option(help="clock speed while serving afterwards (1 = real time)")] = 1.0,
+    seed: Annotated[int, typer.Option(help="seed of the sandboxes and the random orders")] = 7,
+) -> None:
+    """Run the engine against the local sandboxes on a day of orders and check the invariants (no accounts needed)."""
+    from orderbridge.demo import run_demo
+
+    ok = asyncio.run(run_demo(console, orders=orders, keep_serving=keep_serving, rate=rate, seed=seed))
+    if not ok:
+        raise typer.Exit(1)
+
+
+# The engine's commands (run, status, order, backfill) live in cli_engine.py.
+cli_engine.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: configuration errors become one clear line."""
+    try:
+        app()
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]configuration error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

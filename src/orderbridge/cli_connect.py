@@ -1,0 +1,281 @@
+"""CLI commands that bring shops and SKUs in: ``connect``, ``connections``, ``skus``, ``policy``.
+
+Registered on the main ``orderbridge`` app by ``register(app)`` (cli.py). Every command
+reads settings with ``load_settings`` and builds ``Services.create(settings)``; a
+configuration problem is one line on stderr and exit code 2, a refusal by a remote API
+exit code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orderbridge.errors import ConfigurationError, RemoteError
+
+__all__ = ["register"]
+
+T = TypeVar("T")
+
+connect_app = typer.Typer(help="Connect a TikTok shop and a Shopify store.", no_args_is_help=True)
+skus_app = typer.Typer(help="SKU links: TikTok SKU -> Shopify variant.", no_args_is_help=True)
+policy_app = typer.Typer(help="A connection's policy.", no_args_is_help=True)
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConnectionOpt = Annotated[str | None, typer.Option("--connection", "-c", help="connection name (default: the only one)")]
+
+
+def _run(work: Callable[[Any], Awaitable[T]], **settings_overrides: Any) -> T:
+    """Build Services, run ``work(services)``, close; errors become one line and an exit code."""
+    from orderbridge.bootstrap import Services
+    from orderbridge.settings import load_settings
+
+    async def main() -> T:
+        services = Services.create(load_settings(**settings_overrides))
+        try:
+            return await work(services)
+        finally:
+            await services.aclose()
+
+    try:
+        return asyncio.run(main())
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except RemoteError as exc:
+        err_console.print(f"[bold red]refused:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _connection(services: Any, name: str | None) -> Any:
+    from orderbridge.adapters.db import connections, transaction
+    from orderbridge.engine.connect import find_connection
+
+    if name is not None:
+        return find_connection(services, name)
+    with transaction(services.db, write=False) as conn:
+        rows = connections.list_connections(conn, services.cipher)
+    if len(rows) != 1:
+        raise ConfigurationError(f"{len(rows)} connections: choose one with --connection")
+    return rows[0]
+
+
+# --- connect --------------------------------------------------------------------------
+
+
+@connect_app.command("tiktok")
+def connect_tiktok(
+    name: Annotated[str, typer.Option("--name", help="connection name")],
+    code: Annotated[str | None, typer.Option("--code", help="exchange this authorization code directly")] = None,
+    shop_id: Annotated[str | None, typer.Option("--shop-id", help="if the authorisation covers several shops")] = None,
+) -> None:
+    """Print the TikTok authorize link (or, with --code, exchange a code now)."""
+    from orderbridge.adapters.tiktok import authorize_url
+    from orderbridge.engine.connect import connect_tiktok_with_code
+    from orderbridge.engine.oauth_state import make_state
+
+    async def work(services: Any) -> None:
+        s = services.settings
+        if code is not None:
+            row = await connect_tiktok_with_code(services, name, code, shop_id=shop_id)
+            console.print(f"connected TikTok shop {row.tiktok_shop_name or row.tiktok_shop_id} as {row.name!r} "
+                          f"(status {row.status})")
+            return
+        if not s.tiktok_service_id:
+            raise ConfigurationError("ORDERBRIDGE_TIKTOK_SERVICE_ID is required for the authorize link")
+        state = make_state(s.secret_key, name, services.clock.now())
+        console.print(authorize_url(s.tiktok_authorize_url, s.tiktok_service_id, state), soft_wrap=True)
+        console.print(f"Open the link as the seller. TikTok redirects to {s.base_url.rstrip('/')}"
+                      "/oauth/tiktok/callback: the web app must be running there to receive it "
+                      "(or pass the code from the redirect with --code).", highlight=False)
+
+    _run(work)
+
+
+@connect_app.command("shopify")
+def connect_shopify_cmd(
+    name: Annotated[str, typer.Option("--name", help="connection name")],
+    domain: Annotated[str, typer.Option("--domain", help="the store's myshopify.com domain")],
+    token: Annotated[str, typer.Option("--token", help="the app's offline Admin API access token")],
+    location: Annotated[str | None, typer.Option("--location", help="fulfilment location gid")] = None,
+) -> None:
+    """Check the token's scopes and store the Shopify side of a connection."""
+    from orderbridge.engine.connect import connect_shopify
+
+    async def work(services: Any) -> None:
+        row = await connect_shopify(services, name, domain, token, location)
+        console.print(f"connected Shopify store {row.shopify_domain} as {row.name!r} "
+                      f"(location {row.shopify_location_id}, status {row.status})", highlight=False)
+
+    _run(work)
+
+
+@connect_app.command("webhooks")
+def connect_webhooks(connection: ConnectionOpt = None) -> None:
+    """Subscribe the connection's shops to this deployment's webhook URLs (idempotent)."""
+    from orderbridge.engine.connect import register_webhooks
+
+    async def work(services: Any) -> None:
+        report = await register_webhooks(services, _connection(services, connection))
+        console.print(f"TikTok -> {report.tiktok_address}; Shopify -> {report.shopify_address} "
+                      f"(created {len(report.shopify_topics)})", highlight=False)
+
+    _run(work)
+
+
+@connect_app.command("sandbox")
+def connect_sandbox_cmd(
+    info_file: Annotated[Path, typer.Option("--info-file", help="the file `orderbridge sandbox --info-file` wrote")],
+    name: Annotated[str, typer.Option("--name")] = "sandbox",
+    shop_index: Annotated[int, typer.Option("--shop-index")] = 0,
+    write_config: Annotated[Path | None, typer.Option(
+        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml)")] = None,
+) -> None:
+    """Connect a sandbox shop on both sides and register the webhooks."""
+    from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        overrides = sandbox_settings(info)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        err_console.print(f"[bold red]error:[/] cannot read sandbox info {info_file}: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+    async def work(services: Any) -> None:
+        row = await connect_sandbox(services, info, name=name, shop_index=shop_index)
+        console.print(f"connected {row.tiktok_shop_name} <-> {row.shopify_domain} as {row.name!r}; "
+                      f"webhooks -> {services.settings.base_url.rstrip('/')}/webhooks/...", highlight=False)
+
+    _run(work, **overrides)
+    if write_config is not None:
+        lines = [f"{k} = {json.dumps(v)}" for k, v in sorted(overrides.items())]
+        write_config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        console.print(f"sandbox settings written to {write_config} (use ORDERBRIDGE_CONFIG={write_config})")
+    else:
+        console.print("Later commands need these settings too (or use --write-config):", highlight=False)
+        for key, value in sorted(overrides.items()):
+            console.print(f"  ORDERBRIDGE_{key.upper()}={value}", highlight=False, soft_wrap=True)
+
+
+def list_connections() -> None:
+    """List the connections (no secrets)."""
+    from orderbridge.adapters.db import connections, transaction
+
+    async def work(services: Any) -> None:
+        with transaction(services.db, write=False) as conn:
+            rows = connections.list_connections(conn, services.cipher)
+        table = Table("name", "status", "TikTok shop", "Shopify store", "location")
+        for r in rows:
+            table.add_row(r.name, r.status, f"{r.tiktok_shop_name or ''} {r.tiktok_shop_id}".strip(),
+                          r.shopify_domain or "-", r.shopify_location_id or "-")
+        console.print(table if rows else "no connections: see `orderbridge connect --help`")
+
+    _run(work)
+
+
+# --- skus -----------------------------------------------------------------------------
+
+
+@skus_app.command("import")
+def skus_import(connection: ConnectionOpt = None) -> None:
+    """Read both catalogues and link equal SKUs (explicit links are kept)."""
+    from orderbridge.engine.skus import import_catalogues
+
+    async def work(services: Any) -> None:
+        report = await import_catalogues(services, _connection(services, connection))
+        console.print(report.summary(), highlight=False)
+        for sku, variants in report.ambiguous.items():
+            console.print(f"  AMBIGUOUS {sku}: {', '.join(variants)}", highlight=False)
+        for sku in report.unmapped:
+            console.print(f"  UNMAPPED  {sku}", highlight=False)
+
+    _run(work)
+
+
+@skus_app.command("link")
+def skus_link(
+    tiktok_sku: Annotated[str, typer.Argument(help="TikTok SKU id or seller SKU")],
+    variant_id: Annotated[str, typer.Argument(help="Shopify variant gid")],
+    connection: ConnectionOpt = None,
+) -> None:
+    """Link a TikTok SKU to a Shopify variant; waiting orders resume by themselves."""
+    from orderbridge.engine.skus import link_sku
+
+    async def work(services: Any) -> None:
+        report = link_sku(services, _connection(services, connection).id, tiktok_sku, variant_id)
+        console.print(f"linked {', '.join(report.tiktok_sku_ids)} -> {variant_id}; "
+                      f"{len(report.orders_resumed)} order(s) due now", highlight=False)
+
+    _run(work)
+
+
+@skus_app.command("list")
+def skus_list(connection: ConnectionOpt = None) -> None:
+    """Every imported TikTok SKU and how it resolves now."""
+    from sqlalchemy import select
+
+    from orderbridge.adapters.db import transaction
+    from orderbridge.adapters.db.tables import tiktok_skus
+    from orderbridge.engine.skus import resolve_skus
+
+    async def work(services: Any) -> None:
+        cid = _connection(services, connection).id
+        with transaction(services.db, write=False) as conn:
+            rows = conn.execute(select(tiktok_skus).where(tiktok_skus.c.connection_id == cid)
+                                .order_by(tiktok_skus.c.seller_sku)).all()
+            resolved = resolve_skus(conn, cid, [r.sku_id for r in rows], {r.sku_id: r.seller_sku or "" for r in rows})
+        table = Table("seller SKU", "TikTok SKU id", "state", "variant / candidates")
+        for r in rows:
+            res = resolved[r.sku_id]
+            table.add_row(r.seller_sku or "-", r.sku_id, res.state.value,
+                          res.variant_id or ", ".join(res.candidates) or "-")
+        console.print(table if rows else "no SKUs imported: run `orderbridge skus import`")
+
+    _run(work)
+
+
+# --- policy ---------------------------------------------------------------------------
+
+
+@policy_app.command("show")
+def policy_show(connection: ConnectionOpt = None) -> None:
+    """The effective policy (stored values over the defaults)."""
+    from orderbridge.engine.connect import show_policy
+
+    async def work(services: Any) -> None:
+        console.print_json(json.dumps(show_policy(_connection(services, connection))))
+
+    _run(work)
+
+
+@policy_app.command("set")
+def policy_set(
+    key: Annotated[str, typer.Argument(help="a policy key (see `policy show`)")],
+    value: Annotated[str, typer.Argument(help="JSON value, or a bare word for a string")],
+    connection: ConnectionOpt = None,
+) -> None:
+    """Set one policy key (validated before it is stored)."""
+    from orderbridge.engine.connect import set_policy
+
+    async def work(services: Any) -> None:
+        stored = set_policy(services, _connection(services, connection), key, value)
+        console.print(f"{key} = {json.dumps(stored[key])}", highlight=False)
+
+    _run(work)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the main app."""
+    app.add_typer(connect_app, name="connect")
+    app.add_typer(skus_app, name="skus")
+    app.add_typer(policy_app, name="policy")
+    app.command("connections")(list_connections)

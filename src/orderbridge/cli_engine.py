@@ -1,0 +1,199 @@
+"""The engine's commands of ``orderbridge``: run, status, order, backfill.
+
+Registered on the main typer app by ``cli.py`` (``register(app)``), kept here so that the
+engine's and the connection commands can change without editing one shared file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from orderbridge.errors import ConfigurationError
+
+__all__ = ["register"]
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _services() -> Any:
+    from orderbridge.bootstrap import Services
+    from orderbridge.settings import load_settings
+
+    return Services.create(load_settings())
+
+
+def _with_services(work: Callable[[Any], Awaitable[T]]) -> T:
+    async def main() -> T:
+        services = _services()
+        try:
+            return await work(services)
+        finally:
+            await services.aclose()
+
+    return asyncio.run(main())
+
+
+def _date(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def run_command(
+    role: Annotated[str, typer.Option(help="all (web + workers, one process) | web | worker")] = "all",
+) -> None:
+    """Run OrderBridge: the web app and/or the reconciler workers and pollers."""
+    from orderbridge.engine.runner import Role, run
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter("role must be all, web or worker") from None
+
+    async def main(services: Any) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+
+        def ready(info: dict[str, Any]) -> None:
+            console.print(f"[bold green]orderbridge running[/] ({chosen.value}): "
+                          + ", ".join(f"{k}={v}" for k, v in info.items()))
+
+        await run(services, chosen, stop, ready=ready)
+
+    _with_services(main)
+
+
+def status_command() -> None:
+    """Counts of orders by state per connection, and the open exceptions."""
+    from orderbridge.adapters.db import connections, links, order_exceptions, transaction
+
+    services = _services()
+    try:
+        with transaction(services.db, write=False) as conn:
+            rows = connections.list_connections(conn, services.cipher)
+            table = Table(title="connections")
+            for column in ("id", "name", "status", "TikTok shop", "Shopify store", "orders by state"):
+                table.add_column(column)
+            for row in rows:
+                counts = links.count_by_state(conn, connection_id=row.id)
+                text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"
+                table.add_row(str(row.id), row.name, row.status, row.tiktok_shop_name or row.tiktok_shop_id,
+                              row.shopify_domain, text)
+            console.print(table)
+            open_rows = order_exceptions.open_exceptions(conn)
+            if not open_rows:
+                console.print("no open exceptions")
+                return
+            exc_table = Table(title=f"open exceptions ({len(open_rows)})")
+            for column in ("TikTok order", "code", "severity", "what happened", "fix"):
+                exc_table.add_column(column)
+            for exc in open_rows:
+                link = links.get_link(conn, exc.link_id)
+                exc_table.add_row(link.tiktok_order_id if link else str(exc.link_id), exc.code,
+                                  exc.severity, exc.message, exc.action or "")
+            console.print(exc_table)
+    finally:
+        services.db.dispose()
+
+
+def order_command(
+    tiktok_order_id: Annotated[str, typer.Argument(help="the TikTok order id")],
+    calls: Annotated[bool, typer.Option("--calls/--no-calls", help="show every API call")] = True,
+) -> None:
+    """One order: its link, its exceptions and its timeline (with API calls and request ids)."""
+    from sqlalchemy import select
+
+    from orderbridge.adapters.db import events, links, order_exceptions, transaction
+    from orderbridge.adapters.db.tables import order_links
+
+    services = _services()
+    try:
+        with transaction(services.db, write=False) as conn:
+            ids = conn.execute(select(order_links.c.id).where(
+                order_links.c.tiktok_order_id == tiktok_order_id)).scalars().all()
+            if not ids:
+                raise typer.Exit(_missing(tiktok_order_id))
+            for link_id in ids:
+                link = links.get_link(conn, link_id)
+                assert link is not None
+                console.print(
+                    f"[bold]TikTok order {link.tiktok_order_id}[/] (connection {link.connection_id}): "
+                    f"state [bold]{link.state}[/], TikTok {link.tiktok_status or '?'}, Shopify "
+                    f"{link.shopify_order_name or link.shopify_order_id or 'none'}; next look "
+                    f"{link.next_due_at.isoformat() if link.next_due_at else 'never'}"
+                    + (f"; last error: {link.last_error}" if link.last_error else ""))
+                for exc in order_exceptions.open_exceptions(conn, link_id=link.id):
+                    console.print(f"  [red]{exc.code}[/] ({exc.severity}): {exc.message}")
+                table = Table(title="timeline")
+                for column in ("at", "kind", "what", "request id"):
+                    table.add_column(column)
+                for event in events.timeline(conn, link.id):
+                    if event.kind == "api_call" and not calls:
+                        continue
+                    table.add_row(event.at.strftime("%Y-%m-%d %H:%M:%S"), event.kind, event.summary,
+                                  event.remote_request_id or "")
+                console.print(table)
+    finally:
+        services.db.dispose()
+
+
+def _missing(tiktok_order_id: str) -> int:
+    err_console.print(f"[bold red]error:[/] no order {tiktok_order_id} is known")
+    return 1
+
+
+def backfill_command(
+    connection: Annotated[str, typer.Option(help="connection name or id")],
+    since: Annotated[str, typer.Option(help="first create date, YYYY-MM-DD (UTC)")],
+    until: Annotated[str | None, typer.Option(help="end (exclusive), default: now")] = None,
+) -> None:
+    """Import TikTok orders created in a date range (orders already in Shopify are linked)."""
+    from orderbridge.engine.connect import find_connection
+    from orderbridge.engine.poller import backfill
+
+    start, end = _date(since), (_date(until) if until else None)
+
+    async def main(services: Any) -> None:
+        row = find_connection(services, connection)
+        with Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console) as progress:
+            task = progress.add_task("orders", total=None)
+
+            def step(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            report = await backfill(services, row, start, end, step)
+        console.print(f"{report.seen} orders seen, {report.created_links} new, "
+                      f"{report.linked_existing} linked to orders already in Shopify; "
+                      "the workers take it from here (orderbridge run)")
+
+    try:
+        _with_services(main)
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the engine's commands to ``app``."""
+    app.command("run")(run_command)
+    app.command("status")(status_command)
+    app.command("order")(order_command)
+    app.command("backfill")(backfill_command)

@@ -1,0 +1,361 @@
+"""The poller: the backstop that finds what a lost webhook hid, and the backfill.
+
+Per connection, one poller at a time (a singleton lease ``poller:<connection id>``, so any
+number of processes may run pollers). Every ``settings.poll_interval_seconds`` it searches
+TikTok orders, cancellations and returns by update time from the stored watermark minus
+``settings.poll_overlap_seconds``, makes each named order's link due (creating it if new),
+and moves the watermark to the newest update time seen. Like a webhook, a poll only says
+"look at this order"; the worker fetches the truth.
+
+``backfill`` imports a date range by create time, first linking orders another connector
+already made in Shopify (same source identifier, our ``tiktok-<id>`` tag, or SKU IQ's
+``skuiq``/``tiktokpos`` tags with the TikTok id): such an order is linked, never re-created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import Connection, or_, update
+
+from orderbridge.adapters.db import (
+    ConnectionStatus,
+    EventKind,
+    connections,
+    cursors,
+    events,
+    leases,
+    links,
+    transaction,
+)
+from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db.tables import order_links
+from orderbridge.adapters.shopify import ShopifyClient
+from orderbridge.adapters.shopify.models import OrderSummary
+from orderbridge.adapters.tiktok import CancellationFilter, OrderFilter, ReturnFilter
+from orderbridge.bootstrap import Services
+from orderbridge.domain.link import LinkMemory, LinkState
+from orderbridge.errors import AuthError, RemoteError
+
+__all__ = [
+    "BACKFILL_TAGS",
+    "BackfillReport",
+    "PollReport",
+    "Poller",
+    "backfill",
+    "poll_connection",
+]
+
+log = logging.getLogger(__name__)
+
+# Watermark streams (the ``cursors`` table's ``stream`` column).
+STREAM_ORDERS: Final = "orders"
+STREAM_CANCELLATIONS: Final = "cancellations"
+STREAM_RETURNS: Final = "returns"
+# A connection that was never polled is searched from its creation minus this.
+FIRST_POLL_LOOKBACK: Final = timedelta(hours=1)
+# Links are made due in groups of this many ids (one transaction each).
+DUE_CHUNK: Final = 100
+# Tags other connectors put on TikTok orders (SKU IQ).
+BACKFILL_TAGS: Final = ("skuiq", "tiktokpos")
+# A backfilled link is kept from the workers this long while Shopify is searched.
+BACKFILL_SEARCH_HOLD: Final = timedelta(minutes=10)
+# How often the poller supervisor re-reads the list of connections.
+CONNECTIONS_REFRESH_SECONDS: Final = 30.0
+
+
+def lease_name(connection_id: int) -> str:
+    """The singleton lease of a connection's poller."""
+    return f"poller:{connection_id}"
+
+
+@dataclass
+class PollReport:
+    """What one poll of one connection saw."""
+
+    orders: int = 0
+    cancellations: int = 0
+    returns: int = 0
+    created: int = 0
+    skipped: bool = False  # another process holds the poller lease
+
+
+T = TypeVar("T")
+
+
+async def _db(services: Services, work: Callable[[Connection], T]) -> T:
+    def run() -> T:
+        with transaction(services.db) as conn:
+            return work(conn)
+
+    return await asyncio.to_thread(run)
+
+
+async def _stream(
+    services: Services,
+    connection: ConnectionRow,
+    stream: str,
+    items: Callable[[datetime], AsyncIterator[tuple[str, datetime | None]]],
+) -> tuple[int, int]:
+    """Poll one stream: make its orders due, advance its watermark. (seen, created)."""
+    cid = connection.id
+    overlap = timedelta(seconds=services.settings.poll_overlap_seconds)
+    mark = await _db(services, lambda c: cursors.get_cursor(c, cid, stream))
+    since = (mark - overlap) if mark is not None else connection.created_at - FIRST_POLL_LOOKBACK
+    newest = mark
+    pending: list[str] = []
+    seen = created = 0
+
+    async def flush() -> None:
+        nonlocal created
+        ids, pending[:] = list(pending), []
+        now = services.clock.now()
+        made = await _db(services, lambda c: links.ensure_due(c, cid, ids, now, now))
+        created += len(made)
+
+    async for order_id, updated in items(since):
+        if not order_id:
+            continue
+        seen += 1
+        pending.append(order_id)
+        if updated is not None and (newest is None or updated > newest):
+            newest = updated
+        if len(pending) >= DUE_CHUNK:
+            await flush()
+    if pending:
+        await flush()
+    if newest is not None and newest != mark:
+        # Never past now: an order updated "in the future" by clock skew is not lost.
+        watermark = min(newest, services.clock.now())
+        now = services.clock.now()
+        await _db(services, lambda c: cursors.set_cursor(c, cid, stream, watermark, now=now))
+    return seen, created
+
+
+async def poll_connection(services: Services, connection: ConnectionRow, owner: str) -> PollReport:
+    """One poll of one connection (orders, cancellations, returns), under its lease."""
+    now = services.clock.now()
+    hold = services.settings.poll_interval_seconds * 2 + 60
+    got = await _db(
+        services, lambda c: leases.acquire(c, lease_name(connection.id), owner, now, seconds=hold)
+    )
+    if not got:
+        return PollReport(skipped=True)
+    tiktok = services.tiktok_client(connection)
+
+    async def orders(since: datetime) -> AsyncIterator[tuple[str, datetime | None]]:
+        async for order in tiktok.iter_orders(OrderFilter(update_time_ge=since)):
+            yield order.id, order.update_time
+
+    async def cancels(since: datetime) -> AsyncIterator[tuple[str, datetime | None]]:
+        async for record in tiktok.iter_cancellations(CancellationFilter(update_time_ge=since)):
+            yield record.order_id, record.update_time
+
+    async def returns(since: datetime) -> AsyncIterator[tuple[str, datetime | None]]:
+        async for record in tiktok.iter_returns(ReturnFilter(update_time_ge=since)):
+            yield record.order_id, record.update_time
+
+    report = PollReport()
+    report.orders, made = await _stream(services, connection, STREAM_ORDERS, orders)
+    report.created += made
+    report.cancellations, made = await _stream(services, connection, STREAM_CANCELLATIONS, cancels)
+    report.created += made
+    report.returns, made = await _stream(services, connection, STREAM_RETURNS, returns)
+    report.created += made
+    return report
+
+
+class Poller:
+    """Polls every active connection every ``poll_interval_seconds`` (engine clock).
+
+    ``on_due`` is called after a poll marked links due (the reconciler's ``notify``).
+    """
+
+    def __init__(self, services: Services, owner: str, on_due: Callable[[], None] | None = None) -> None:
+        self.services = services
+        self.owner = owner
+        self.on_due = on_due or (lambda: None)
+        self._next: dict[int, datetime] = {}
+
+    async def poll_due(self) -> dict[int, PollReport]:
+        """Poll each active connection whose interval has passed; returns the reports."""
+        services = self.services
+        rows = await _db(
+            services,
+            lambda c: connections.list_connections(c, services.cipher, status=ConnectionStatus.ACTIVE),
+        )
+        reports: dict[int, PollReport] = {}
+        interval = timedelta(seconds=services.settings.poll_interval_seconds)
+        for row in rows:
+            now = services.clock.now()
+            if now < self._next.get(row.id, now):
+                continue
+            self._next[row.id] = now + interval
+            try:
+                reports[row.id] = report = await poll_connection(services, row, self.owner)
+            except AuthError as exc:
+                log.warning("poll of connection %s: auth failed: %s", row.id, exc)
+                await _db(services, partial(
+                    _connection_warning, connection_id=row.id, at=services.clock.now(),
+                    text=f"poll failed: AUTH_EXPIRED: {exc}", data=exc.describe()))
+                continue
+            except (RemoteError, OSError) as exc:
+                log.warning("poll of connection %s failed (retried next interval): %s", row.id, exc)
+                continue
+            if report.orders or report.cancellations or report.returns:
+                self.on_due()
+        return reports
+
+    def seconds_until_next(self) -> float:
+        """Real seconds until the next connection is due to be polled."""
+        clock = self.services.clock
+        if not self._next:
+            return 0.0
+        return max(0.0, clock.real_seconds_until(min(self._next.values())))
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop``; releases the poller leases on the way out."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.poll_due()
+                except Exception:  # keep polling: the database may come back
+                    log.exception("poller pass failed")
+                wait = min(self.seconds_until_next(), CONNECTIONS_REFRESH_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.05))
+        finally:
+            ids = list(self._next)
+
+            def release(conn: Connection) -> None:
+                for connection_id in ids:
+                    leases.release(conn, lease_name(connection_id), self.owner)
+
+            await _db(self.services, release)
+
+
+# --- backfill ----------------------------------------------------------------------
+
+
+@dataclass
+class BackfillReport:
+    """What a backfill did."""
+
+    seen: int = 0
+    created_links: int = 0
+    linked_existing: int = 0
+
+
+async def find_existing(shopify: ShopifyClient, tiktok_order_id: str) -> OrderSummary | None:
+    """A Shopify order another connector (or we, earlier) made for this TikTok order."""
+    for found in (
+        await shopify.find_orders_by_source_identifier(tiktok_order_id),
+        await shopify.find_orders_by_tag(f"tiktok-{tiktok_order_id}"),
+    ):
+        if found:
+            return found[0]
+    for tag in BACKFILL_TAGS:
+        for summary in await shopify.search_orders(f"tag:{tag} {tiktok_order_id}"):
+            if tiktok_order_id in (summary.source_identifier or "") or any(
+                tiktok_order_id in t for t in summary.tags
+            ) or tiktok_order_id in summary.name:
+                return summary
+    return None
+
+
+def _adopt(
+    conn: Connection, link_id: int, shopify_order_id: str, name: str, state: LinkState, now: datetime
+) -> bool:
+    """Point an untouched, unleased link at an existing Shopify order."""
+    memory = LinkMemory(state=state, shopify_order_id=shopify_order_id,
+                        released_at=now if state is LinkState.RELEASED else None)
+    t = order_links
+    result = conn.execute(
+        update(t)
+        .where(
+            t.c.id == link_id,
+            t.c.shopify_order_id.is_(None),
+            t.c.state == links.INITIAL_STATE,
+            or_(t.c.lease_owner.is_(None), t.c.lease_expires_at <= now),
+        )
+        .values(shopify_order_id=shopify_order_id, shopify_order_name=name, state=state.value,
+                memory=memory.to_json(), version=t.c.version + 1, next_due_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def _connection_warning(
+    conn: Connection, *, connection_id: int, at: datetime, text: str, data: dict[str, Any]
+) -> None:
+    events.append(conn, None, EventKind.WARNING, text, data, at=at, connection_id=connection_id)
+
+
+async def _backfill_one(
+    services: Services, shopify: ShopifyClient, cid: int, order_id: str, status: str
+) -> tuple[bool, bool]:
+    """Queue one order; (link created, linked to an order already in Shopify)."""
+    now = services.clock.now()
+
+    def create(conn: Connection) -> tuple[links.LinkRow, bool]:
+        return links.get_or_create_link(conn, cid, order_id, now, due_at=now + BACKFILL_SEARCH_HOLD)
+
+    row, created = await _db(services, create)
+    existing = await find_existing(shopify, order_id) if created else None
+    later = services.clock.now()
+
+    def finish(conn: Connection) -> bool:
+        adopted = False
+        if existing is not None:
+            state = LinkState.CREATED_HELD if status in _BEFORE_SHIPPING else LinkState.RELEASED
+            adopted = _adopt(conn, row.id, existing.id, existing.name, state, later)
+            if adopted:
+                events.append(
+                    conn, row.id, EventKind.EVENT,
+                    f"backfill: linked the existing Shopify order {existing.name} (not re-created)",
+                    {"shopify_order_id": existing.id, "tags": list(existing.tags)},
+                    at=later, connection_id=cid,
+                )
+        links.mark_due(conn, later, ids=[row.id])
+        return adopted
+
+    return created, await _db(services, finish)
+
+
+_BEFORE_SHIPPING: Final = frozenset({"UNPAID", "ON_HOLD"})
+
+
+async def backfill(
+    services: Services,
+    connection: ConnectionRow,
+    since: datetime,
+    until: datetime | None,
+    progress: Callable[[int, int], Awaitable[None] | None] | None = None,
+) -> BackfillReport:
+    """Import the TikTok orders created in [since, until): link or queue each one.
+
+    ``progress(done, total)`` is called as orders are handled (the CLI's progress bar).
+    """
+    tiktok = services.tiktok_client(connection)
+    shopify = services.shopify_client(connection)
+    cid = connection.id
+    found: list[tuple[str, str]] = []
+    async for order in tiktok.iter_orders(OrderFilter(create_time_ge=since, create_time_lt=until)):
+        found.append((order.id, order.status))
+    report = BackfillReport(seen=len(found))
+    for done, (order_id, status) in enumerate(found, start=1):
+        created, adopted = await _backfill_one(services, shopify, cid, order_id, status)
+        report.created_links += created
+        report.linked_existing += adopted
+        if progress is not None:
+            maybe = progress(done, len(found))
+            if maybe is not None:
+                await maybe
+    return report
+

@@ -1,0 +1,163 @@
+"""``orderbridge run``: the web app, the reconciler workers and the pollers, by role.
+
+- ``all`` (the embedded default, SQLite): one process serves the web app and runs
+  ``settings.workers`` worker tasks and the pollers. A webhook that marks a link due wakes
+  the workers at once (the ``WakeOnWrite`` wrapper around the app).
+- ``web``: only the web app (PostgreSQL scale-out: put several behind a load balancer).
+- ``worker``: only workers and pollers (PostgreSQL scale-out: as many processes on as many
+  machines as you like; the claim's ``SKIP LOCKED`` keeps them off each other's orders, the
+  poller lease keeps one poller per shop, and idle workers look for due links every second).
+
+Shutdown (``stop`` set, e.g. by SIGINT/SIGTERM): workers stop claiming, finish the links they
+hold (or release them if interrupted), pollers release their leases, uvicorn drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from enum import StrEnum
+from typing import Any, Final
+
+import uvicorn
+
+from orderbridge.bootstrap import Services
+from orderbridge.engine.poller import Poller
+from orderbridge.engine.worker import Reconciler, default_owner
+
+__all__ = ["Role", "WakeOnWrite", "WebServer", "run"]
+
+log = logging.getLogger(__name__)
+
+# How long workers get to finish the links they hold after a stop.
+SHUTDOWN_GRACE_SECONDS: Final = 20.0
+# uvicorn's own drain time for open requests.
+WEB_GRACEFUL_SECONDS: Final = 5
+STARTUP_TIMEOUT_SECONDS: Final = 10.0
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Role(StrEnum):
+    """What one ``orderbridge run`` process does."""
+
+    ALL = "all"  # web app + workers + pollers (one process; the SQLite default)
+    WEB = "web"  # web app only (scale-out)
+    WORKER = "worker"  # workers + pollers only (scale-out)
+
+
+class WakeOnWrite:
+    """ASGI wrapper: after any successful POST (webhooks, operator actions) call ``wake``,
+    so in-process workers look at the links it marked due without waiting."""
+
+    def __init__(self, app: ASGIApp, wake: Callable[[], None]) -> None:
+        self.app = app
+        self.wake = wake
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        status: dict[str, int] = {}
+
+        async def watch(message: Message) -> None:
+            if message.get("type") == "http.response.start":
+                status["code"] = int(message.get("status", 0))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if 200 <= status.get("code", 0) < 300:
+            self.wake()
+
+
+class WebServer:
+    """uvicorn in the running loop (signals are handled by ``run``'s caller)."""
+
+    def __init__(self, app: Any, host: str, port: int, log_level: str = "warning") -> None:
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False,
+            timeout_graceful_shutdown=WEB_GRACEFUL_SECONDS,
+        )
+        self.server = uvicorn.Server(config)
+        self.server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        """Serve; returns the bound port (useful with port 0)."""
+        self.task = asyncio.create_task(self.server.serve(), name="orderbridge web")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STARTUP_TIMEOUT_SECONDS
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+                raise RuntimeError("the web server stopped during start-up")
+            if loop.time() > deadline:
+                raise TimeoutError("the web server did not start")
+            await asyncio.sleep(0.01)
+        sockets = [s for srv in self.server.servers for s in srv.sockets]
+        return int(sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self.task, timeout=WEB_GRACEFUL_SECONDS + 1)
+
+
+def build_web_app(services: Services, wake: Callable[[], None] | None = None) -> ASGIApp:
+    """The web app, wrapped so its writes wake in-process workers."""
+    from orderbridge.web.app import create_app
+
+    app: ASGIApp = create_app(services)
+    return WakeOnWrite(app, wake) if wake is not None else app
+
+
+async def run(
+    services: Services,
+    role: Role | str,
+    stop: asyncio.Event,
+    *,
+    ready: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Run ``role`` until ``stop`` is set, then shut down gracefully.
+
+    ``ready`` is called once everything is up, with what runs where (the CLI prints it).
+    """
+    role = Role(role)
+    s = services.settings
+    owner = default_owner(role.value)
+    reconciler = Reconciler(services, owner)
+    poller = Poller(services, owner, on_due=reconciler.notify)
+    web: WebServer | None = None
+    tasks: list[asyncio.Task[None]] = []
+    info: dict[str, Any] = {"role": role.value, "owner": owner, **services.describe()}
+    if role in (Role.ALL, Role.WEB):
+        wake = reconciler.notify if role is Role.ALL else None
+        web = WebServer(build_web_app(services, wake), s.host, s.port, s.log_level)
+        info["web"] = f"http://{s.host}:{await web.start()}"
+    if role in (Role.ALL, Role.WORKER):
+        tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))
+        tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
+        info["workers"] = s.workers
+    if ready is not None:
+        ready(info)
+    try:
+        await stop.wait()
+    finally:
+        stop.set()
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in pending:  # interrupted: their passes release what they hold
+                task.cancel()
+            for task in [*done, *pending]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if web is not None:
+            await web.stop()
+        log.info("orderbridge %s stopped", role.value)

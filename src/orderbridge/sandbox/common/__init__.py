@@ -1,0 +1,1 @@
+"""What the sandboxes share among themselves (never imported by the API clients)."""

@@ -1,0 +1,145 @@
+"""A virtual-time scheduler: run callbacks when the sandbox clock reaches an instant.
+
+Everything time-driven in the sandboxes goes through here: ON_HOLD ending an hour after
+payment, unpaid orders auto-cancelling, fulfilment orders appearing after the order,
+the search index catching up, webhook retries, cancellation-request deadlines.
+
+``run()`` is an asyncio task: it sleeps for the *real* time until the earliest entry is
+due under the clock's current rate, and wakes early whenever an entry is added or the
+clock jumps (``advance``). ``run_due()`` runs whatever is due right now, synchronously
+awaited, which is what tests on a ``ManualClock`` use after advancing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import inspect
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from orderbridge.clock import Clock, as_utc
+
+__all__ = ["Scheduled", "Scheduler"]
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[], Awaitable[None] | None]
+
+# Upper bound for one real sleep: the loop re-checks at least this often, which also
+# covers clocks whose rate changes without a jump notification.
+MAX_REAL_SLEEP_SECONDS = 0.5
+
+
+@dataclass(order=True)
+class Scheduled:
+    """One scheduled callback. ``cancel()`` stops it if it has not run yet."""
+
+    when: datetime
+    seq: int
+    name: str = field(compare=False)
+    callback: Callback = field(compare=False, repr=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Scheduler:
+    """Runs callbacks at virtual instants of ``clock``."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._heap: list[Scheduled] = []
+        self._seq = itertools.count()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._unsubscribe = clock.subscribe(self._poke)
+        self.errors: list[str] = []
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    def call_at(self, when: datetime, callback: Callback, *, name: str = "") -> Scheduled:
+        """Run ``callback`` once the clock reads ``when`` (or later)."""
+        entry = Scheduled(as_utc(when), next(self._seq), name or getattr(callback, "__name__", "?"), callback)
+        heapq.heappush(self._heap, entry)
+        self._poke()
+        return entry
+
+    def call_later(self, delay: timedelta, callback: Callback, *, name: str = "") -> Scheduled:
+        """Run ``callback`` after ``delay`` of virtual time."""
+        return self.call_at(self.clock.now() + delay, callback, name=name)
+
+    def pending(self) -> list[Scheduled]:
+        """Entries not yet run, earliest first."""
+        return sorted(e for e in self._heap if not e.cancelled)
+
+    def next_due(self) -> datetime | None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0].when if self._heap else None
+
+    async def run_due(self) -> int:
+        """Run every entry due now (including ones that become due while running).
+
+        Entries are started in time order; the awaitable part of entries due together (a
+        webhook delivery waiting for its receiver, say) runs concurrently, as a platform's
+        senders do, so one slow receiver does not hold up every other delivery and timer.
+        """
+        ran = 0
+        while True:
+            waiting: list[tuple[Scheduled, Awaitable[None]]] = []
+            while True:
+                due = self.next_due()
+                if due is None or due > self.clock.now():
+                    break
+                entry = heapq.heappop(self._heap)
+                if entry.cancelled:
+                    continue
+                ran += 1
+                try:
+                    result = entry.callback()
+                except Exception as exc:  # one broken callback must not stop the sandbox
+                    self._failed(entry, exc)
+                    continue
+                if inspect.isawaitable(result):
+                    waiting.append((entry, result))
+            if not waiting:
+                return ran
+            outcomes = await asyncio.gather(*(w for _, w in waiting), return_exceptions=True)
+            for (entry, _), outcome in zip(waiting, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    self._failed(entry, outcome)
+
+    def _failed(self, entry: Scheduled, exc: BaseException) -> None:
+        log.error("scheduled callback %s failed: %r", entry.name, exc, exc_info=exc)
+        self.errors.append(f"{entry.name}: {exc!r}")
+
+    async def run(self) -> None:
+        """Run forever (cancel the task to stop)."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        try:
+            while True:
+                await self.run_due()
+                due = self.next_due()
+                wait = MAX_REAL_SLEEP_SECONDS
+                if due is not None:
+                    wait = min(wait, max(0.0, self.clock.real_seconds_until(due)))
+                self._wake.clear()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
+        finally:
+            self._loop = None
+            self._wake = None
+
+    def close(self) -> None:
+        self._unsubscribe()

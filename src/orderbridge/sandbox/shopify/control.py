@@ -1,0 +1,426 @@
+"""Control API of the Shopify sandbox (mounted at /shopify): the merchant's hands and the knobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from orderbridge.sandbox.shopify.context import Ctx
+from orderbridge.sandbox.shopify.resolvers_catalog import topic_name
+from orderbridge.sandbox.shopify.resolvers_fulfillment import (
+    cancel_fulfillment,
+    fulfil,
+    release_holds,
+    set_tracking,
+    split,
+)
+from orderbridge.sandbox.shopify.resolvers_orders import cancel_blocker, cancel_order_now
+from orderbridge.sandbox.shopify.state import (
+    DEFAULT_DEV_STORE_CREATE_CAP,
+    App,
+    FulfillmentOrder,
+    Order,
+    Plan,
+    Shop,
+    Subscription,
+    Token,
+    Tracking,
+    gid,
+    parse_gid,
+)
+from orderbridge.sandbox.shopify.webhooks import order_json
+from orderbridge.sandbox.shopify.world import add_service_location, build_fulfillment_orders, touch
+
+if TYPE_CHECKING:
+    from orderbridge.sandbox.shopify import ShopifySandbox
+
+__all__ = ["build_router"]
+
+MERCHANT = App(0, "Shopify admin (merchant)", "shopify-admin", "", "")
+
+
+class LineQty(BaseModel):
+    line_item_id: str  # gid or number
+    quantity: int
+
+
+class FulfilBody(BaseModel):
+    line_items: list[LineQty] | None = None  # None = everything remaining
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+
+
+class TrackingBody(BaseModel):
+    company: str | None = None
+    number: str | None = None
+    url: str | None = None
+
+
+class CancelBody(BaseModel):
+    reason: str = "OTHER"
+    restock: bool = True
+    staff_note: str | None = None
+    refund: bool = False
+
+
+class ReleaseBody(BaseModel):
+    hold_ids: list[str] | None = None  # None = every hold
+
+
+class SplitBody(BaseModel):
+    line_items: list[LineQty]  # fulfilment order line item ids and quantities to move
+
+
+class ServiceBody(BaseModel):
+    handle: str = "acme-3pl"
+
+
+class TokenBody(BaseModel):
+    shop: str
+    scopes: list[str]
+    app_handle: str = "orderbridge"
+    token: str | None = None
+
+
+class ShopSettings(BaseModel):
+    plan: Plan | None = None
+    bucket_size: float | None = None
+    create_cap: int | None = None  # orders per minute; 0 removes the cap
+
+
+class TimingBody(BaseModel):
+    index_lag_seconds: float | None = None
+    fulfillment_order_delay_seconds: float | None = None
+    cancel_job_delay_seconds: float | None = None
+    service_cancel_accept_delay_seconds: float | None = None
+
+
+class VariantBody(BaseModel):
+    sku: str
+    title: str
+    price: Decimal
+    available: int = 0
+    inventory_policy: str = "DENY"
+
+
+class InventoryBody(BaseModel):
+    available: int
+
+
+class SubscriptionBody(BaseModel):
+    shop: str
+    topic: str  # ORDERS_CREATE or orders/create
+    uri: str
+    app_handle: str = "orderbridge"
+
+
+class UrlBody(BaseModel):
+    url: str
+
+
+def build_router(sandbox: ShopifySandbox) -> APIRouter:
+    """The control router (the control app mounts it at /shopify)."""
+    router = APIRouter(tags=["shopify"])
+    world = sandbox.world
+
+    def merchant(shop: str) -> Ctx:
+        token = Token("merchant", MERCHANT.id, shop, frozenset())
+        return Ctx(world, world.shops[shop], token, MERCHANT, sandbox.clock.now(), sandbox.runtime, "control")
+
+    def order_of(order_id: str) -> Order:
+        number = parse_gid(order_id, "Order") if order_id.startswith("gid:") else (
+            int(order_id) if order_id.isdigit() else None)
+        order = world.orders.get(number or -1)
+        if order is None:
+            raise HTTPException(404, f"no order {order_id:path}")
+        return order
+
+    def fo_of(fo_id: str) -> FulfillmentOrder:
+        number = parse_gid(fo_id, "FulfillmentOrder") if fo_id.startswith("gid:") else (
+            int(fo_id) if fo_id.isdigit() else None)
+        fo = world.fulfillment_orders.get(number or -1)
+        if fo is None:
+            raise HTTPException(404, f"no fulfillment order {fo_id:path}")
+        return fo
+
+    def shop_of(domain: str) -> Shop:
+        shop = world.shops.get(domain) or world.shops.get(domain + ".myshopify.com")
+        if shop is None:
+            raise HTTPException(404, f"no shop {domain}")
+        return shop
+
+    def raw(order: Order) -> dict[str, Any]:
+        body = order_json(world, order)
+        body["fulfillment_orders"] = [{
+            "id": gid("FulfillmentOrder", fo.id), "status": fo.status, "request_status": fo.request_status,
+            "location_id": fo.location_id,
+            "holds": [{"id": gid("FulfillmentHold", h.id), "handle": h.handle, "reason": h.reason,
+                       "reason_notes": h.reason_notes, "app": world.apps[h.app_id].handle if h.app_id in world.apps
+                       else "merchant"} for h in fo.holds],
+            "line_items": [{"id": gid("FulfillmentOrderLineItem", ln.id), "line_item_id": ln.line_item_id,
+                            "total": ln.total, "remaining": ln.remaining} for ln in fo.lines]}
+            for fo in (world.fulfillment_orders[i] for i in order.fulfillment_order_ids)]
+        body["inventory"] = {li.sku or str(li.id): {"claimed": li.claimed, "available": world.available(
+            world.variants[li.variant_id], world.shops[order.shop].location_ids[0])} if li.variant_id else None
+            for li in order.line_items}
+        body["shop"], body["staff_notes"], body["cancel_pending"] = order.shop, order.staff_notes, order.cancel_pending
+        body["transactions"] = [{"id": t.id, "kind": t.kind, "gateway": t.gateway, "amount": str(t.amount),
+                                 "manual": t.manual} for t in order.transactions]
+        return body
+
+    @router.get("/orders/{order_id:path}")
+    def get_order(order_id: str) -> dict[str, Any]:
+        """An order as stored: REST shape plus fulfilment orders, holds, inventory, transactions."""
+        return raw(order_of(order_id))
+
+    @router.get("/orders")
+    def list_orders(source_identifier: str | None = None, shop: str | None = None) -> list[dict[str, Any]]:
+        """Orders (no index lag here), optionally by source identifier and shop."""
+        return [raw(o) for o in world.orders.values()
+                if (source_identifier is None or o.source_identifier == source_identifier)
+                and (shop is None or o.shop == shop_of(shop).domain)]
+
+    @router.post("/orders/{order_id:path}/fulfill")
+    def merchant_fulfil(order_id: str, body: FulfilBody) -> dict[str, Any]:
+        """The merchant fulfils an order: all, or the given line items and quantities."""
+        order = order_of(order_id)
+        ctx = merchant(order.shop)
+        if not order.fulfillment_order_ids:
+            build_fulfillment_orders(world, order, ctx.now)
+        fos = [world.fulfillment_orders[i] for i in order.fulfillment_order_ids
+               if world.fulfillment_orders[i].status in ("OPEN", "IN_PROGRESS", "ON_HOLD")]
+        requests: list[tuple[FulfillmentOrder, dict[int, int] | None]] = []
+        for fo in fos:
+            if body.line_items is None:
+                requests.append((fo, None))
+                continue
+            wanted = {}
+            for item in body.line_items:
+                line_id = parse_gid(item.line_item_id, "LineItem") or int(item.line_item_id)
+                ln = next((x for x in fo.lines if x.line_item_id == line_id), None)
+                if ln is not None:
+                    wanted[ln.id] = item.quantity
+            if wanted:
+                requests.append((fo, wanted))
+        tracking = [Tracking(body.tracking_company, body.tracking_number, body.tracking_url)] \
+            if body.tracking_number or body.tracking_company else []
+        result = fulfil(ctx, order, requests, tracking) if requests else "nothing to fulfil"
+        if isinstance(result, str):
+            raise HTTPException(409, result)
+        world.count(order.shop, "admin:fulfill", order.id)
+        return {"fulfillment_id": gid("Fulfillment", result.id), "name": result.name}
+
+    @router.post("/fulfillments/{fulfillment_id:path}/tracking")
+    def add_tracking(fulfillment_id: str, body: TrackingBody) -> dict[str, Any]:
+        """The merchant adds or changes tracking on a fulfilment."""
+        number = parse_gid(fulfillment_id, "Fulfillment") or int(fulfillment_id)
+        for order in world.orders.values():
+            f = next((x for x in order.fulfillments if x.id == number), None)
+            if f is not None:
+                set_tracking(merchant(order.shop), order, f, [Tracking(body.company, body.number, body.url)])
+                return {"ok": True}
+        raise HTTPException(404, "no such fulfillment")
+
+    @router.post("/fulfillments/{fulfillment_id:path}/cancel")
+    def cancel_a_fulfilment(fulfillment_id: str) -> dict[str, Any]:
+        """The merchant cancels a fulfilment (units go back to their fulfilment order)."""
+        number = parse_gid(fulfillment_id, "Fulfillment") or int(fulfillment_id)
+        for order in world.orders.values():
+            f = next((x for x in order.fulfillments if x.id == number), None)
+            if f is not None:
+                problem = cancel_fulfillment(merchant(order.shop), order, f)
+                if problem:
+                    raise HTTPException(409, problem)
+                return {"ok": True}
+        raise HTTPException(404, "no such fulfillment")
+
+    @router.post("/orders/{order_id:path}/cancel")
+    def admin_cancel(order_id: str, body: CancelBody) -> dict[str, Any]:
+        """The merchant cancels an order in the admin (immediately), with or without restock."""
+        order = order_of(order_id)
+        ctx = merchant(order.shop)
+        blocker = cancel_blocker(ctx, order)
+        if blocker:
+            raise HTTPException(409, blocker)
+        cancel_order_now(ctx, order, body.reason, body.restock, body.staff_note, body.refund)
+        return {"ok": True}
+
+    @router.delete("/orders/{order_id:path}")
+    def delete_order(order_id: str) -> dict[str, Any]:
+        """The merchant deletes an order (it disappears from the API)."""
+        order = order_of(order_id)
+        sandbox.runtime.emit(order.shop, "orders/delete", {"id": order.id})
+        for fo_id in order.fulfillment_order_ids:
+            world.fulfillment_orders.pop(fo_id, None)
+        del world.orders[order.id]
+        return {"ok": True}
+
+    @router.post("/fulfillment-orders/{fo_id:path}/release")
+    def release_by_hand(fo_id: str, body: ReleaseBody) -> dict[str, Any]:
+        """The merchant releases one hold, some, or all of them (Release fulfillment)."""
+        fo = fo_of(fo_id)
+        ids = [parse_gid(h, "FulfillmentHold") or -1 for h in body.hold_ids] if body.hold_ids is not None else None
+        release_holds(merchant(world.orders[fo.order_id].shop), fo, ids)
+        return {"status": fo.status}
+
+    @router.post("/fulfillment-orders/{fo_id:path}/split")
+    def split_fo(fo_id: str, body: SplitBody) -> dict[str, Any]:
+        """Move units to a new fulfilment order (it carries no holds: an integration must hold it)."""
+        fo = fo_of(fo_id)
+        moved = {parse_gid(i.line_item_id, "FulfillmentOrderLineItem") or int(i.line_item_id): i.quantity
+                 for i in body.line_items}
+        if any(q <= 0 or q > next((ln.remaining for ln in fo.lines if ln.id == k), 0) for k, q in moved.items()):
+            raise HTTPException(409, "invalid quantities")
+        ctx = merchant(world.orders[fo.order_id].shop)
+        new = split(ctx, fo, moved)
+        if not fo.lines:
+            fo.status = "CLOSED"
+        touch(world, world.orders[fo.order_id], ctx.now)
+        return {"fulfillment_order_id": gid("FulfillmentOrder", new.id)}
+
+    @router.post("/orders/{order_id:path}/assign-service")
+    def assign_service(order_id: str, body: ServiceBody) -> dict[str, Any]:
+        """Assign the order's open fulfilment orders to a fulfilment service (3PL app), accepted."""
+        order = order_of(order_id)
+        location = add_service_location(world, world.shops[order.shop], body.handle)
+        for fo_id in order.fulfillment_order_ids:
+            fo = world.fulfillment_orders[fo_id]
+            if fo.status in ("OPEN", "ON_HOLD", "IN_PROGRESS"):
+                fo.location_id, fo.request_status = location.id, "ACCEPTED"
+        touch(world, order, sandbox.clock.now())
+        return {"location_id": gid("Location", location.id)}
+
+    @router.post("/tokens")
+    def mint_token(body: TokenBody) -> dict[str, Any]:
+        """Mint an access token with the given scopes for an app in a shop."""
+        shop = shop_of(body.shop)
+        app = next((a for a in world.apps.values() if a.handle == body.app_handle), None)
+        if app is None:
+            app = App(world.new_id("app"), body.app_handle, body.app_handle, f"key-{body.app_handle}",
+                      f"shpss_{body.app_handle}")
+            world.apps[app.id] = app
+        token = body.token or f"shpat_{shop.domain.split('.')[0]}_{world.new_id('app')}"
+        world.tokens[token] = Token(token, app.id, shop.domain, frozenset(body.scopes))
+        return {"access_token": token, "app_id": gid("App", app.id)}
+
+    @router.put("/shops/{shop}/settings")
+    def shop_settings(shop: str, body: ShopSettings) -> dict[str, Any]:
+        """Plan preset (restore rate), bucket size, orderCreate cap per minute (0 = none)."""
+        target = shop_of(shop)
+        if body.plan is not None:
+            target.plan = body.plan
+            if body.plan is Plan.DEVELOPMENT and body.create_cap is None:
+                target.create_cap = DEFAULT_DEV_STORE_CREATE_CAP
+        if body.bucket_size is not None:
+            target.bucket_size = body.bucket_size
+        if body.create_cap is not None:
+            target.create_cap = body.create_cap or None
+        return {"plan": target.plan.value, "bucket_size": target.bucket_size, "create_cap": target.create_cap,
+                "restore_rate": target.restore_rate()}
+
+    @router.put("/timing")
+    def timing(body: TimingBody) -> dict[str, Any]:
+        """Delays (virtual seconds): search index lag, fulfilment orders, cancel job, 3PL accept."""
+        t = world.timing
+        for name in ("index_lag", "fulfillment_order_delay", "cancel_job_delay", "service_cancel_accept_delay"):
+            value = getattr(body, f"{name}_seconds")
+            if value is not None:
+                setattr(t, name, timedelta(seconds=value))
+        return {name: getattr(t, name).total_seconds() for name in
+                ("index_lag", "fulfillment_order_delay", "cancel_job_delay", "service_cancel_accept_delay")}
+
+    @router.post("/shops/{shop}/variants")
+    def add_variant(shop: str, body: VariantBody) -> dict[str, Any]:
+        """Add a product with one variant and stock at every location."""
+        v = world.add_variant(shop_of(shop), body.sku, body.title, body.price, body.available,
+                              policy=body.inventory_policy)
+        return {"variant_id": gid("ProductVariant", v.id), "inventory_item_id": gid("InventoryItem", v.inventory_item_id)}
+
+    @router.put("/variants/{variant_id:path}/inventory")
+    def set_inventory(variant_id: str, body: InventoryBody) -> dict[str, Any]:
+        """Set the available quantity of a variant at its shop's first location."""
+        v = world.variants.get(parse_gid(variant_id, "ProductVariant") or int(variant_id))
+        if v is None:
+            raise HTTPException(404, "no such variant")
+        location = world.shops[world.variant_shop[v.id]].location_ids[0]
+        world.inventory[(v.inventory_item_id, location)] = body.available
+        return {"available": body.available}
+
+    @router.get("/variants/{variant_id:path}/inventory")
+    def get_inventory(variant_id: str) -> dict[str, Any]:
+        """Available quantity of a variant per location."""
+        v = world.variants.get(parse_gid(variant_id, "ProductVariant") or int(variant_id))
+        if v is None:
+            raise HTTPException(404, "no such variant")
+        shop = world.shops[world.variant_shop[v.id]]
+        return {"sku": v.sku, "available": {gid("Location", i): world.available(v, i) for i in shop.location_ids}}
+
+    @router.get("/webhooks/deliveries")
+    def deliveries(with_body: bool = False) -> list[dict[str, Any]]:
+        """Every webhook delivery and its attempts."""
+        return [d.to_json(with_body) for d in sandbox.dispatcher.deliveries]
+
+    @router.post("/webhooks/subscriptions")
+    def subscribe(body: SubscriptionBody) -> dict[str, Any]:
+        """Subscribe an app to a topic (as webhookSubscriptionCreate does)."""
+        shop = shop_of(body.shop)
+        app = next((a for a in world.apps.values() if a.handle == body.app_handle), None)
+        if app is None:
+            raise HTTPException(404, "no such app")
+        topic = body.topic.replace("/", "_").upper()
+        sub = Subscription(world.new_id("sub"), app.id, shop.domain, topic, body.uri, sandbox.clock.now())
+        world.subscriptions[sub.id] = sub
+        return {"id": gid("WebhookSubscription", sub.id), "topic": topic_name(topic)}
+
+    @router.put("/apps/{handle}/compliance-url")
+    def compliance_url(handle: str, body: UrlBody) -> dict[str, Any]:
+        """Where the app receives compliance webhooks (customers/data_request, customers/redact, shop/redact)."""
+        app = next((a for a in world.apps.values() if a.handle == handle), None)
+        if app is None:
+            raise HTTPException(404, "no such app")
+        world.compliance_urls[app.id] = body.url
+        return {"ok": True}
+
+    @router.post("/shops/{shop}/compliance/{topic:path}")
+    def compliance(shop: str, topic: str, app_handle: str = "orderbridge") -> dict[str, Any]:
+        """Send a compliance webhook (customers/data_request, customers/redact or shop/redact)."""
+        target = shop_of(shop)
+        app = next((a for a in world.apps.values() if a.handle == app_handle), None)
+        if app is None or topic not in ("customers/data_request", "customers/redact", "shop/redact"):
+            raise HTTPException(404, "no such app or topic")
+        body = {"shop_id": target.id, "shop_domain": target.domain}
+        if topic != "shop/redact":
+            body |= {"customer": {"id": 1, "email": "buyer@example.com", "phone": None}, "orders_requested": []}
+        return {"sent": sandbox.runtime.compliance(target.domain, app.id, topic, body)}
+
+    @router.post("/shops/{shop}/uninstall")
+    def uninstall(shop: str, app_handle: str = "orderbridge") -> dict[str, Any]:
+        """Uninstall the app: app/uninstalled webhook, its tokens revoked at once."""
+        target = shop_of(shop)
+        app = next((a for a in world.apps.values() if a.handle == app_handle), None)
+        if app is None:
+            raise HTTPException(404, "no such app")
+        sandbox.runtime.emit(target.domain, "app/uninstalled", {"id": target.id, "name": target.name,
+                                                                 "myshopify_domain": target.domain})
+        for token in [t for t in world.tokens.values() if t.shop == target.domain and t.app_id == app.id]:
+            del world.tokens[token.token]
+        return {"ok": True}
+
+    @router.get("/mutation-counts")
+    def mutation_counts(shop: str | None = None) -> dict[str, Any]:
+        """Mutations executed, by root field, per shop and per order (for benchmarks)."""
+        per_shop: dict[str, dict[str, int]] = {}
+        for (domain, field), n in world.mutation_counts.items():
+            if shop is None or domain == shop_of(shop).domain:
+                per_shop.setdefault(domain, {})[field] = n
+        per_order: dict[str, dict[str, int]] = {}
+        for (order_id, field), n in world.order_mutation_counts.items():
+            per_order.setdefault(gid("Order", order_id), {})[field] = n
+        return {"per_shop": per_shop, "per_order": per_order}
+
+    return router

@@ -1,0 +1,321 @@
+"""Fulfilment orders, holds, fulfilments and tracking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from orderbridge.sandbox.shopify.context import Ctx, ctx_of, require_scope
+from orderbridge.sandbox.shopify.inputs import user_error
+from orderbridge.sandbox.shopify.nodes import FO_READ_SCOPES, fo_node, fulfillment_node, hold_node
+from orderbridge.sandbox.shopify.state import (
+    MAX_HOLDS_PER_APP,
+    Fulfillment,
+    FulfillmentOrder,
+    Hold,
+    Order,
+    Tracking,
+    gid,
+    parse_gid,
+)
+from orderbridge.sandbox.shopify.world import touch
+
+__all__ = ["MUTATIONS", "QUERIES", "fulfil", "release_holds", "reopen_status"]
+
+FO_WRITE_SCOPES = ("write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
+                   "write_assigned_fulfillment_orders", "write_marketplace_fulfillment_orders")
+UNFULFILLABLE = ("ON_HOLD", "CLOSED", "CANCELLED", "SCHEDULED", "INCOMPLETE")
+MAX_HANDLE_LENGTH = 64
+
+
+def reopen_status(fo: FulfillmentOrder) -> str:
+    """The status a fulfilment order has when nothing else decides it."""
+    if fo.holds:
+        return "ON_HOLD"
+    if all(ln.remaining == 0 for ln in fo.lines):
+        return "CLOSED"
+    return "IN_PROGRESS" if any(ln.remaining < ln.total for ln in fo.lines) else "OPEN"
+
+
+def _fo_event(ctx: Ctx, fo: FulfillmentOrder, topic: str, extra: dict[str, Any]) -> None:
+    body = {"fulfillment_order": {"id": gid("FulfillmentOrder", fo.id), "status": fo.status.lower(),
+                                  "fulfillment_holds": [
+                                      {"id": gid("FulfillmentHold", h.id), "reason": h.reason.lower(),
+                                       "reason_notes": h.reason_notes, "handle": h.handle}
+                                      for h in fo.holds]}}
+    body.update(extra)
+    ctx.runtime.emit(ctx.world.orders[fo.order_id].shop, topic, body)
+
+
+def release_holds(ctx: Ctx, fo: FulfillmentOrder, hold_ids: list[int] | None) -> None:
+    """Release the given holds (all of them when ``hold_ids`` is None)."""
+    released = [h for h in fo.holds if hold_ids is None or h.id in hold_ids]
+    fo.holds = [h for h in fo.holds if h not in released]
+    if fo.status == "ON_HOLD" and not fo.holds:
+        fo.status = reopen_status(fo)
+    fo.updated_at = ctx.now
+    order = ctx.world.orders[fo.order_id]
+    touch(ctx.world, order, ctx.now)
+    if released:
+        _fo_event(ctx, fo, "fulfillment_orders/hold_released", {
+            "released_fulfillment_holds": [{"id": gid("FulfillmentHold", h.id), "handle": h.handle}
+                                           for h in released]})
+
+
+def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: dict[str, Any]) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES)
+    fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(id, "FulfillmentOrder"))
+    empty = {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None}
+    if fo is None:
+        return empty | {"userErrors": [user_error(["id"], "Fulfillment order does not exist.",
+                                                  "FULFILLMENT_ORDER_NOT_FOUND")]}
+    data = fulfillmentHold
+    handle = data.get("handle") or ""
+    mine = [h for h in fo.holds if h.app_id == ctx.app.id]
+    error = None
+    if fo.status in ("CLOSED", "CANCELLED", "INCOMPLETE"):
+        error = user_error(["id"], f"The fulfillment order's status is {fo.status}; it can't be put on hold.")
+    elif len(handle) > MAX_HANDLE_LENGTH:
+        error = user_error(["fulfillmentHold", "handle"], "Handle is too long (maximum is 64 characters).")
+    elif any(h.handle == handle for h in mine):
+        error = user_error(["fulfillmentHold", "handle"],
+                           "The handle provided for the fulfillment hold is already in use by this app for "
+                           "another hold on this fulfillment order.", "DUPLICATE_FULFILLMENT_HOLD_HANDLE")
+    elif len(mine) >= MAX_HOLDS_PER_APP:
+        error = user_error(["id"], "The maximum number of fulfillment holds for this fulfillment order has "
+                           "been reached for this app.", "FULFILLMENT_ORDER_HOLD_LIMIT_REACHED")
+    elif data.get("fulfillmentOrderLineItems") and fo.holds:
+        error = user_error(["fulfillmentHold", "fulfillmentOrderLineItems"],
+                           "The fulfillment order is not able to be split.", "FULFILLMENT_ORDER_NOT_SPLITTABLE")
+    if error is not None:
+        return empty | {"fulfillmentOrder": fo_node(ctx, fo), "userErrors": [error]}
+    remaining = None
+    if data.get("fulfillmentOrderLineItems"):
+        wanted = {parse_gid(x["id"], "FulfillmentOrderLineItem"): x["quantity"]
+                  for x in data["fulfillmentOrderLineItems"]}
+        keep = {ln.id: ln.remaining - wanted.get(ln.id, 0) for ln in fo.lines}
+        if any(q < 0 for q in keep.values()) or any(
+                k not in {ln.id for ln in fo.lines} for k in wanted):
+            return empty | {"fulfillmentOrder": fo_node(ctx, fo), "userErrors": [user_error(
+                ["fulfillmentHold", "fulfillmentOrderLineItems"], "Invalid line item quantity.",
+                "INVALID_LINE_ITEM_QUANTITY")]}
+        if any(q > 0 for q in keep.values()):
+            remaining = split(ctx, fo, {k: v for k, v in keep.items() if v > 0})
+    new = Hold(ctx.world.new_id("hold"), ctx.app.id, handle, data["reason"], data.get("reasonNotes"),
+               data.get("externalId"))
+    fo.holds.append(new)
+    fo.status, fo.updated_at = "ON_HOLD", ctx.now
+    order = ctx.world.orders[fo.order_id]
+    ctx.world.count(ctx.shop.domain, "fulfillmentOrderHold", order.id)
+    touch(ctx.world, order, ctx.now)
+    hold_json = {"id": gid("FulfillmentHold", new.id), "handle": new.handle, "reason": new.reason.lower(),
+                 "reason_notes": new.reason_notes}
+    _fo_event(ctx, fo, "fulfillment_orders/placed_on_hold", {
+        "remaining_fulfillment_order": {"id": gid("FulfillmentOrder", remaining.id)} if remaining else None,
+        "fulfillment_hold": hold_json, "created_fulfillment_hold": hold_json})
+    return {"fulfillmentHold": hold_node(ctx, new), "fulfillmentOrder": fo_node(ctx, fo),
+            "remainingFulfillmentOrder": fo_node(ctx, remaining) if remaining else None, "userErrors": []}
+
+
+def split(ctx: Ctx, fo: FulfillmentOrder, moved: dict[int, int]) -> FulfillmentOrder:
+    """Move ``moved`` (fo line id -> quantity) to a new fulfilment order at the same location."""
+    from orderbridge.sandbox.shopify.state import FOLine
+
+    new = FulfillmentOrder(ctx.world.new_id("fo"), fo.order_id, fo.location_id, "OPEN", ctx.now, ctx.now)
+    for ln in fo.lines:
+        qty = moved.get(ln.id, 0)
+        if qty > 0:
+            ln.remaining -= qty
+            ln.total -= qty
+            new.lines.append(FOLine(ctx.world.new_id("foline"), ln.line_item_id, qty, qty))
+    fo.lines = [ln for ln in fo.lines if ln.total > 0]
+    ctx.world.fulfillment_orders[new.id] = new
+    ctx.world.orders[fo.order_id].fulfillment_order_ids.append(new.id)
+    return new
+
+
+def release(_root: Any, info: GraphQLResolveInfo[Any], id: str, holdIds: list[str] | None = None,
+            externalId: str | None = None) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES)
+    fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(id, "FulfillmentOrder"))
+    if fo is None:
+        return {"fulfillmentOrder": None, "userErrors": [user_error(
+            ["id"], "Fulfillment order does not exist.", "FULFILLMENT_ORDER_NOT_FOUND")]}
+    ids = None
+    if holdIds is not None:
+        ids = [parse_gid(h, "FulfillmentHold") or -1 for h in holdIds]
+        unknown = [h for h, n in zip(holdIds, ids, strict=True) if n not in {x.id for x in fo.holds}]
+        if unknown:
+            return {"fulfillmentOrder": fo_node(ctx, fo), "userErrors": [user_error(
+                ["holdIds"], f"Fulfillment hold {unknown[0]} does not belong to this fulfillment order.",
+                "INVALID_ACCESS")]}
+    ctx.world.count(ctx.shop.domain, "fulfillmentOrderReleaseHold", fo.order_id)
+    release_holds(ctx, fo, ids)  # no holdIds: every hold goes, other apps' included
+    return {"fulfillmentOrder": fo_node(ctx, fo), "userErrors": []}
+
+
+def submit_cancellation(_root: Any, info: GraphQLResolveInfo[Any], id: str,
+                        message: str | None = None) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES)
+    fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(id, "FulfillmentOrder"))
+    if fo is None:
+        return {"fulfillmentOrder": None, "userErrors": [user_error(["id"], "Fulfillment order does not exist.")]}
+    if fo.request_status not in ("SUBMITTED", "ACCEPTED"):
+        return {"fulfillmentOrder": fo_node(ctx, fo), "userErrors": [user_error(
+            ["id"], "Cannot request cancellation for a fulfillment order that was not accepted by a "
+                    "fulfillment service.")]}
+    fo.request_status, fo.updated_at = "CANCELLATION_REQUESTED", ctx.now
+    ctx.world.count(ctx.shop.domain, "fulfillmentOrderSubmitCancellationRequest", fo.order_id)
+    runtime = ctx.runtime
+
+    def accept() -> None:
+        if fo.request_status == "CANCELLATION_REQUESTED":
+            fo.request_status, fo.status, fo.updated_at = "CANCELLATION_ACCEPTED", "CANCELLED", runtime.now()
+            touch(ctx.world, ctx.world.orders[fo.order_id], runtime.now())
+
+    runtime.schedule(ctx.world.timing.service_cancel_accept_delay, accept, f"shopify 3PL accepts cancel {fo.id}")
+    return {"fulfillmentOrder": fo_node(ctx, fo), "userErrors": []}
+
+
+def _tracking(data: dict[str, Any] | None) -> tuple[list[Tracking], str | None]:
+    if not data:
+        return [], None
+    if data.get("number") and data.get("numbers"):
+        return [], "Specify either number or numbers, not both."
+    if data.get("url") and data.get("urls"):
+        return [], "Specify either url or urls, not both."
+    if data.get("url") and not data.get("number"):
+        return [], "A tracking url requires a tracking number."
+    numbers = data.get("numbers") or ([data["number"]] if data.get("number") else [])
+    urls = data.get("urls") or ([data["url"]] if data.get("url") else [])
+    if not numbers:
+        return [Tracking(data.get("company"), None, None)] if data.get("company") else [], None
+    return [Tracking(data.get("company"), n, urls[i] if i < len(urls) else None)
+            for i, n in enumerate(numbers)], None
+
+
+def fulfil(ctx: Ctx, order: Order, requests: list[tuple[FulfillmentOrder, dict[int, int] | None]],
+           tracking: list[Tracking]) -> Fulfillment | str:
+    """Create a fulfilment (or return why not): ``None`` quantities = everything remaining."""
+    for fo, wanted in requests:
+        if fo.status in UNFULFILLABLE:
+            return f"Fulfillment order {gid('FulfillmentOrder', fo.id)} has an unfulfillable status= {fo.status.lower()}."
+        for line_id, qty in (wanted or {}).items():
+            ln = next((x for x in fo.lines if x.id == line_id), None)
+            if ln is None or qty <= 0 or qty > ln.remaining:
+                return "Invalid fulfillment order line item quantity requested."
+    if len({fo.location_id for fo, _ in requests}) > 1:
+        return "All fulfillment orders in one fulfillment must be assigned to the same location."
+    rows = []
+    for fo, wanted in requests:
+        for ln in fo.lines:
+            qty = ln.remaining if wanted is None else wanted.get(ln.id, 0)
+            if qty > 0:
+                ln.remaining -= qty
+                rows.append((ctx.world.new_id("fline"), ln.line_item_id, qty))
+        fo.status, fo.updated_at = reopen_status(fo), ctx.now
+    if not rows:
+        return "There are no line items to fulfill."
+    number = len(order.fulfillments) + 1
+    f = Fulfillment(ctx.world.new_id("fulfillment"), order.id, f"{order.name}.{number}", "SUCCESS", ctx.now,
+                    ctx.now, requests[0][0].location_id, rows, [fo.id for fo, _ in requests], tracking)
+    order.fulfillments.append(f)
+    touch(ctx.world, order, ctx.now)
+    ctx.runtime.fulfillment_event(order, f, "fulfillments/create")
+    ctx.runtime.order_event(order, "orders/updated")
+    return f
+
+
+def fulfillment_create(_root: Any, info: GraphQLResolveInfo[Any], fulfillment: dict[str, Any],
+                       message: str | None = None) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES)
+    tracking, problem = _tracking(fulfillment.get("trackingInfo"))
+    if problem:
+        return {"fulfillment": None, "userErrors": [user_error(["fulfillment", "trackingInfo"], problem)]}
+    requests: list[tuple[FulfillmentOrder, dict[int, int] | None]] = []
+    for index, group in enumerate(fulfillment["lineItemsByFulfillmentOrder"]):
+        fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(group["fulfillmentOrderId"], "FulfillmentOrder"))
+        if fo is None:
+            return {"fulfillment": None, "userErrors": [user_error(
+                ["fulfillment", "lineItemsByFulfillmentOrder", str(index), "fulfillmentOrderId"],
+                "Fulfillment order does not exist.")]}
+        lines = group.get("fulfillmentOrderLineItems")
+        wanted = {parse_gid(x["id"], "FulfillmentOrderLineItem") or -1: x["quantity"] for x in lines} if lines else None
+        requests.append((fo, wanted))
+    if not requests:
+        return {"fulfillment": None, "userErrors": [user_error(["fulfillment"], "No fulfillment orders given.")]}
+    order = ctx.world.orders[requests[0][0].order_id]
+    result = fulfil(ctx, order, requests, tracking)
+    if isinstance(result, str):
+        return {"fulfillment": None, "userErrors": [user_error(["fulfillment"], result)]}
+    ctx.world.count(ctx.shop.domain, "fulfillmentCreate", order.id)
+    return {"fulfillment": fulfillment_node(ctx, order, result), "userErrors": []}
+
+
+def tracking_update(_root: Any, info: GraphQLResolveInfo[Any], fulfillmentId: str,
+                    trackingInfoInput: dict[str, Any], notifyCustomer: bool | None = None) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES, "write_fulfillments")
+    f = ctx.world.find_fulfillment(ctx.shop.domain, parse_gid(fulfillmentId, "Fulfillment"))
+    if f is None:
+        return {"fulfillment": None, "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist.")]}
+    tracking, problem = _tracking(trackingInfoInput)
+    if problem:
+        return {"fulfillment": None, "userErrors": [user_error(["trackingInfoInput"], problem)]}
+    order = ctx.world.orders[f.order_id]
+    set_tracking(ctx, order, f, tracking)
+    ctx.world.count(ctx.shop.domain, "fulfillmentTrackingInfoUpdate", order.id)
+    return {"fulfillment": fulfillment_node(ctx, order, f), "userErrors": []}
+
+
+def set_tracking(ctx: Ctx, order: Order, f: Fulfillment, tracking: list[Tracking]) -> None:
+    f.tracking, f.updated_at = tracking, ctx.now
+    touch(ctx.world, order, ctx.now)
+    ctx.runtime.fulfillment_event(order, f, "fulfillments/update")
+
+
+def cancel_fulfillment(ctx: Ctx, order: Order, f: Fulfillment) -> str | None:
+    if f.status == "CANCELLED":
+        return "Fulfillment is already cancelled."
+    f.status, f.updated_at = "CANCELLED", ctx.now
+    for fo_id in f.fulfillment_order_ids:
+        fo = ctx.world.fulfillment_orders[fo_id]
+        for _, line_item_id, qty in f.lines:
+            ln = next((x for x in fo.lines if x.line_item_id == line_item_id), None)
+            if ln is not None:
+                ln.remaining = min(ln.total, ln.remaining + qty)
+        if fo.status != "CANCELLED":
+            fo.status, fo.updated_at = reopen_status(fo), ctx.now
+    touch(ctx.world, order, ctx.now)
+    ctx.runtime.fulfillment_event(order, f, "fulfillments/update")
+    ctx.runtime.order_event(order, "orders/updated")
+    return None
+
+
+def fulfillment_cancel(_root: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES, "write_fulfillments")
+    f = ctx.world.find_fulfillment(ctx.shop.domain, parse_gid(id, "Fulfillment"))
+    if f is None:
+        return {"fulfillment": None, "userErrors": [user_error(["id"], "Fulfillment does not exist.")]}
+    order = ctx.world.orders[f.order_id]
+    problem = cancel_fulfillment(ctx, order, f)
+    if problem:
+        return {"fulfillment": fulfillment_node(ctx, order, f), "userErrors": [user_error(["id"], problem)]}
+    ctx.world.count(ctx.shop.domain, "fulfillmentCancel", order.id)
+    return {"fulfillment": fulfillment_node(ctx, order, f), "userErrors": []}
+
+
+def q_fulfillment_order(_root: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any] | None:
+    ctx = ctx_of(info)
+    require_scope(info, *FO_READ_SCOPES)
+    fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(id, "FulfillmentOrder"))
+    return fo_node(ctx, fo) if fo else None
+
+
+QUERIES = {"fulfillmentOrder": q_fulfillment_order}
+MUTATIONS = {
+    "fulfillmentOrderHold": hold, "fulfillmentOrderReleaseHold": release,
+    "fulfillmentOrderSubmitCancellationRequest": submit_cancellation,
+    "fulfillmentCreate": fulfillment_create, "fulfillmentTrackingInfoUpdate": tracking_update,
+    "fulfillmentCancel": fulfillment_cancel,
+}

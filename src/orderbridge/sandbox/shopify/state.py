@@ -1,0 +1,432 @@
+"""The Shopify sandbox's world: shops, apps, tokens, catalog, inventory, orders.
+
+Plain dataclasses, mutated by the resolvers and the control API. Ids are 13-digit numbers
+(as Shopify's are) and every resource is addressed on the wire by its gid,
+``gid://shopify/<Type>/<number>``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from orderbridge.sandbox.common.ids import IdGenerator
+
+__all__ = [
+    "API_VERSION",
+    "App",
+    "Fulfillment",
+    "FulfillmentOrder",
+    "Hold",
+    "LineItem",
+    "Order",
+    "Plan",
+    "Shop",
+    "Token",
+    "Variant",
+    "World",
+    "gid",
+    "parse_gid",
+]
+
+API_VERSION = "2025-10"
+CENT = Decimal("0.01")
+
+# Time-driven behaviours (virtual time), each changeable through the control API.
+DEFAULT_FULFILLMENT_ORDER_DELAY = timedelta(seconds=1.5)
+DEFAULT_INDEX_LAG = timedelta(seconds=3)
+DEFAULT_CANCEL_JOB_DELAY = timedelta(seconds=2)
+DEFAULT_SERVICE_CANCEL_ACCEPT_DELAY = timedelta(seconds=5)
+DEFAULT_BUCKET_SIZE = 1000.0
+DEFAULT_DEV_STORE_CREATE_CAP = 5  # orders per minute on development/trial stores
+SEARCH_WINDOW = timedelta(days=60)  # orders(query:) without read_all_orders
+MAX_HOLDS_PER_APP = 10
+
+FULL_SCOPES = (
+    "read_orders", "write_orders", "read_all_orders", "read_products", "write_products",
+    "read_inventory", "write_inventory", "read_locations", "read_customers", "write_customers",
+    "read_order_edits", "write_order_edits", "read_fulfillments", "write_fulfillments",
+    "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders",
+    "read_third_party_fulfillment_orders", "write_third_party_fulfillment_orders",
+    "read_assigned_fulfillment_orders", "write_assigned_fulfillment_orders",
+)
+FULFILLMENT_ORDER_SCOPES = frozenset(s for s in FULL_SCOPES if s.endswith("_fulfillment_orders"))
+
+
+class Plan(StrEnum):
+    """Shop plan presets: GraphQL restore rate (points/s) and display name."""
+
+    STANDARD = "standard"  # Basic / Shopify: 100 points/s
+    ADVANCED = "advanced"  # 200 points/s
+    PLUS = "plus"  # 1000 points/s
+    ENTERPRISE = "enterprise"  # 2000 points/s
+    DEVELOPMENT = "development"  # development store: 100 points/s and 5 orderCreate per minute
+
+
+PLAN_RESTORE_RATE = {Plan.STANDARD: 100.0, Plan.ADVANCED: 200.0, Plan.PLUS: 1000.0,
+                     Plan.ENTERPRISE: 2000.0, Plan.DEVELOPMENT: 100.0}
+PLAN_DISPLAY_NAME = {Plan.STANDARD: "Basic", Plan.ADVANCED: "Advanced", Plan.PLUS: "Shopify Plus",
+                     Plan.ENTERPRISE: "Enterprise", Plan.DEVELOPMENT: "Developer Preview"}
+
+
+def gid(kind: str, number: int) -> str:
+    """The global id of a resource."""
+    return f"gid://shopify/{kind}/{number}"
+
+
+def parse_gid(value: Any, kind: str | None = None) -> int | None:
+    """The number in a gid (``None`` when it is not one, or not of ``kind``)."""
+    if not isinstance(value, str) or not value.startswith("gid://shopify/"):
+        return None
+    parts = value[len("gid://shopify/"):].split("?")[0].split("/")
+    if len(parts) != 2 or (kind is not None and parts[0] != kind) or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class App:
+    id: int
+    title: str
+    handle: str
+    api_key: str
+    client_secret: str
+    source_handles: tuple[str, ...] = ()  # sourceName handles registered for attribution
+
+
+@dataclass
+class Token:
+    token: str
+    app_id: int
+    shop: str
+    scopes: frozenset[str]
+
+
+@dataclass
+class Variant:
+    id: int
+    product_id: int
+    product_title: str
+    title: str
+    sku: str
+    price: Decimal
+    inventory_item_id: int
+    inventory_policy: str = "DENY"
+    requires_shipping: bool = True
+
+
+@dataclass
+class Location:
+    id: int
+    name: str
+    service_app_id: int | None = None  # set for a fulfilment service's location (3PL app)
+    service_handle: str | None = None
+
+
+@dataclass
+class TaxLine:
+    title: str
+    rate: Decimal | None
+    price: Decimal
+    channel_liable: bool | None
+
+
+@dataclass
+class LineItem:
+    id: int
+    title: str
+    sku: str | None
+    variant_id: int | None
+    quantity: int
+    price: Decimal
+    current_quantity: int = 0
+    tax_lines: list[TaxLine] = field(default_factory=list)
+    requires_shipping: bool = True
+    taxable: bool = True
+    custom_attributes: list[tuple[str, str]] = field(default_factory=list)
+    variant_title: str | None = None
+    vendor: str | None = None
+    discount: Decimal = Decimal("0")
+    claimed: int = 0  # units whose stock this order holds
+
+
+@dataclass
+class ShippingLine:
+    id: int
+    title: str
+    price: Decimal
+    code: str | None = None
+    source: str | None = None
+    tax_lines: list[TaxLine] = field(default_factory=list)
+
+
+@dataclass
+class Hold:
+    id: int
+    app_id: int
+    handle: str
+    reason: str
+    reason_notes: str | None
+    external_id: str | None = None
+
+
+@dataclass
+class FOLine:
+    id: int
+    line_item_id: int
+    total: int
+    remaining: int
+
+
+@dataclass
+class FulfillmentOrder:
+    id: int
+    order_id: int
+    location_id: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    lines: list[FOLine] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    request_status: str = "UNSUBMITTED"
+
+
+@dataclass
+class Tracking:
+    company: str | None
+    number: str | None
+    url: str | None
+
+
+@dataclass
+class Fulfillment:
+    id: int
+    order_id: int
+    name: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    location_id: int
+    lines: list[tuple[int, int, int]]  # (fulfillment line id, line item id, quantity)
+    fulfillment_order_ids: list[int]
+    tracking: list[Tracking] = field(default_factory=list)
+
+
+@dataclass
+class Transaction:
+    id: int
+    kind: str
+    status: str
+    gateway: str
+    amount: Decimal
+    created_at: datetime
+    processed_at: datetime
+    manual: bool = False
+    test: bool = False
+
+
+@dataclass
+class Refund:
+    id: int
+    order_id: int
+    created_at: datetime
+    note: str | None
+    lines: list[tuple[int, int, int, str, Decimal]]  # (id, line item id, qty, restock type, subtotal)
+    shipping: Decimal
+    total: Decimal
+    transaction_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Order:
+    id: int
+    shop: str
+    app_id: int
+    number: int
+    name: str
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    processed_at: datetime
+    line_items: list[LineItem] = field(default_factory=list)
+    shipping_lines: list[ShippingLine] = field(default_factory=list)
+    tax_lines: list[TaxLine] = field(default_factory=list)  # order-level (only when lines have none)
+    email: str | None = None
+    phone: str | None = None
+    note: str | None = None
+    tags: list[str] = field(default_factory=list)
+    custom_attributes: list[tuple[str, str]] = field(default_factory=list)
+    metafields: list[dict[str, Any]] = field(default_factory=list)
+    source_name: str | None = None
+    source_identifier: str | None = None
+    source_url: str | None = None
+    financial_status: str | None = None  # as given at creation (OrderCreateFinancialStatus)
+    discount_code: str | None = None
+    discount_amount: Decimal = Decimal("0")
+    free_shipping: bool = False
+    shipping_address: dict[str, Any] | None = None
+    billing_address: dict[str, Any] | None = None
+    customer: dict[str, Any] | None = None
+    buyer_accepts_marketing: bool = False
+    taxes_included: bool = False
+    test: bool = False
+    transactions: list[Transaction] = field(default_factory=list)
+    fulfillment_order_ids: list[int] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    cancel_pending: bool = False
+    closed_at: datetime | None = None
+    staff_notes: list[str] = field(default_factory=list)
+    # (visible from, searchable snapshot): the search index sees the newest visible one
+    index: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    id: int
+    shop: str
+    done: bool = False
+
+
+@dataclass
+class Subscription:
+    id: int
+    app_id: int
+    shop: str
+    topic: str
+    uri: str
+    created_at: datetime
+    include_fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EditSession:
+    id: int
+    order_id: int
+    quantities: dict[int, int]  # line item id -> new quantity
+    restock: dict[int, bool]
+    added: list[tuple[int, int, int]] = field(default_factory=list)  # (calc id, variant id, qty)
+    committed: bool = False
+
+
+@dataclass
+class Shop:
+    domain: str
+    name: str
+    currency: str
+    location_ids: list[int]
+    plan: Plan = Plan.STANDARD
+    bucket_size: float = DEFAULT_BUCKET_SIZE
+    create_cap: int | None = None  # orderCreate per minute; None = no cap
+    next_number: int = 1001
+    create_times: deque[datetime] = field(default_factory=deque)
+    id: int = 0
+
+    def restore_rate(self) -> float:
+        return PLAN_RESTORE_RATE[self.plan]
+
+
+@dataclass
+class Timing:
+    """Delays of the awkward behaviours (virtual time)."""
+
+    fulfillment_order_delay: timedelta = DEFAULT_FULFILLMENT_ORDER_DELAY
+    index_lag: timedelta = DEFAULT_INDEX_LAG
+    cancel_job_delay: timedelta = DEFAULT_CANCEL_JOB_DELAY
+    service_cancel_accept_delay: timedelta = DEFAULT_SERVICE_CANCEL_ACCEPT_DELAY
+
+
+ID_PREFIXES = {kind: ("5", 13) for kind in (
+    "order", "line", "ship", "fo", "foline", "hold", "fulfillment", "fline", "transaction",
+    "refund", "rline", "job", "sub", "edit", "variant", "product", "item", "location", "shop",
+    "app", "metafield", "customer", "calc",
+)}
+
+
+@dataclass
+class World:
+    """Everything the sandbox knows."""
+
+    ids: IdGenerator = field(default_factory=lambda: IdGenerator(ID_PREFIXES))
+    timing: Timing = field(default_factory=Timing)
+    shops: dict[str, Shop] = field(default_factory=dict)
+    apps: dict[int, App] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    locations: dict[int, Location] = field(default_factory=dict)
+    variants: dict[int, Variant] = field(default_factory=dict)
+    variant_shop: dict[int, str] = field(default_factory=dict)
+    inventory: dict[tuple[int, int], int] = field(default_factory=dict)  # (item, location) -> available
+    orders: dict[int, Order] = field(default_factory=dict)
+    fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)
+    jobs: dict[int, Job] = field(default_factory=dict)
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    edits: dict[int, EditSession] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    mutation_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (shop, field)
+    order_mutation_counts: Counter[tuple[int, str]] = field(default_factory=Counter)
+    compliance_urls: dict[int, str] = field(default_factory=dict)  # app id -> URL
+
+    def new_id(self, kind: str) -> int:
+        return self.ids.next_int(kind)
+
+    # ------------------------------------------------------------------ look-ups
+    def order_in(self, shop: str, number: int | None) -> Order | None:
+        order = self.orders.get(number) if number is not None else None
+        return order if order is not None and order.shop == shop else None
+
+    def fo_in(self, shop: str, number: int | None) -> FulfillmentOrder | None:
+        fo = self.fulfillment_orders.get(number) if number is not None else None
+        if fo is None or self.orders[fo.order_id].shop != shop:
+            return None
+        return fo
+
+    def variant_in(self, shop: str, number: int | None) -> Variant | None:
+        variant = self.variants.get(number) if number is not None else None
+        return variant if variant is not None and self.variant_shop.get(variant.id) == shop else None
+
+    def variant_of_item(self, item_id: int) -> Variant | None:
+        return next((v for v in self.variants.values() if v.inventory_item_id == item_id), None)
+
+    def find_fulfillment(self, shop: str, number: int | None) -> Fulfillment | None:
+        for order in self.orders.values():
+            if order.shop == shop:
+                for fulfillment in order.fulfillments:
+                    if fulfillment.id == number:
+                        return fulfillment
+        return None
+
+    # ------------------------------------------------------------------ inventory
+    def available(self, variant: Variant, location_id: int) -> int:
+        return self.inventory.get((variant.inventory_item_id, location_id), 0)
+
+    def adjust(self, variant: Variant, location_id: int, delta: int) -> None:
+        key = (variant.inventory_item_id, location_id)
+        self.inventory[key] = self.inventory.get(key, 0) + delta
+
+    # ------------------------------------------------------------------ catalog
+    def add_variant(self, shop: Shop, sku: str, title: str, price: Decimal, available: int,
+                    product_title: str | None = None, policy: str = "DENY") -> Variant:
+        product_id = self.new_id("product")
+        variant = Variant(self.new_id("variant"), product_id, product_title or title, "Default Title",
+                          sku, price, self.new_id("item"), policy)
+        self.variants[variant.id] = variant
+        self.variant_shop[variant.id] = shop.domain
+        for location_id in shop.location_ids:
+            self.inventory[(variant.inventory_item_id, location_id)] = available
+        return variant
+
+    def count(self, shop: str, field_name: str, order_id: int | None = None) -> None:
+        """Count one executed mutation (benchmarks read these)."""
+        self.mutation_counts[(shop, field_name)] += 1
+        if order_id is not None:
+            self.order_mutation_counts[(order_id, field_name)] += 1

@@ -1,0 +1,161 @@
+"""The one settings object: environment variables (``ORDERBRIDGE_*``) over a TOML file.
+
+Precedence, highest first: explicit keyword arguments, environment variables, the TOML
+file named by ``ORDERBRIDGE_CONFIG`` (default ``orderbridge.toml`` in the working directory,
+if present), then the defaults below. ``DATABASE_URL`` is also read without the prefix, as
+hosting platforms set it that way.
+
+Bad settings fail at start with a message naming the setting (see ``load_settings``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from orderbridge.errors import ConfigurationError
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings", "load_settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///orderbridge.db"
+DEFAULT_CONFIG_FILE = "orderbridge.toml"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML config file (flat keys, or an [orderbridge] table)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is not None and path.exists():
+            try:
+                raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigurationError(f"config file {path}: not valid TOML ({exc})") from exc
+            self._data = raw.get("orderbridge", raw)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Every setting OrderBridge reads. Documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERBRIDGE_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite:///file.db (default) or postgresql+psycopg://…",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that encrypts tokens at rest (Fernet, 32 url-safe base64 bytes). "
+        "Generate one with `orderbridge keygen`.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the web app (webhook and OAuth redirect addresses).",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+
+    # Remote API base URLs: the real services by default; the sandbox info file overrides.
+    tiktok_api_base: str = "https://open-api.tiktokglobalshop.com"
+    tiktok_auth_base: str = "https://auth.tiktok-shops.com"
+    tiktok_authorize_url: str = "https://services.tiktokshops.us/open/authorize"
+    tiktok_app_key: str | None = None
+    tiktok_app_secret: str | None = None
+    tiktok_service_id: str | None = None
+    shopify_api_version: str = "2025-10"
+    shopify_endpoint_template: str = Field(
+        default="https://{shop}/admin/api/{version}/graphql.json",
+        description="Admin GraphQL URL; {shop} and {version} are filled in (the sandbox's differs).",
+    )
+    shopify_client_secret: str | None = None
+
+    # Engine
+    workers: int = Field(default=4, ge=1, le=256)
+    poll_interval_seconds: float = Field(default=300.0, gt=0)
+    poll_overlap_seconds: float = Field(default=120.0, ge=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    webhook_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    clock_source: str = Field(
+        default="system",
+        description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "
+        "clock from separate processes (development and tests only).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value.startswith("postgres://") or value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; say so instead of failing on psycopg2 import.
+            raise ValueError(
+                "use the psycopg 3 driver: postgresql+psycopg://user@host:5432/dbname"
+            )
+        if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("clock_source")
+    @classmethod
+    def _check_clock_source(cls, value: str) -> str:
+        value = value.strip()
+        if value == "system":
+            return value
+        if value.startswith("sandbox:"):
+            url = value.removeprefix("sandbox:")
+            if url.startswith(("http://", "https://")) and len(url.split("://", 1)[1]) > 0:
+                return value
+        raise ValueError(
+            "must be system, or sandbox:<control URL> such as sandbox:http://127.0.0.1:8765"
+        )
+
+    @property
+    def sandbox_clock_url(self) -> str | None:
+        """The control URL whose clock to follow (``clock_source = sandbox:<url>``), or None."""
+        if self.clock_source.startswith("sandbox:"):
+            return self.clock_source.removeprefix("sandbox:")
+        return None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("ORDERBRIDGE_CONFIG", DEFAULT_CONFIG_FILE)
+        return (init_settings, env_settings, _TomlSource(settings_cls, Path(config)))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one clear ConfigurationError."""
+    if "database_url" not in overrides and "ORDERBRIDGE_DATABASE_URL" not in os.environ:
+        plain = os.environ.get("DATABASE_URL")
+        if plain:
+            overrides["database_url"] = plain
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"ORDERBRIDGE_{name.upper()}: {err['msg']}")
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(problems)) from exc

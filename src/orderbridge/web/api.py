@@ -1,0 +1,262 @@
+"""The JSON API for operators (OpenAPI at ``/docs``; every route is scoped by connection).
+
+Reads: connections, orders (links) with their open exception codes, one order with its
+memory, snapshots, exceptions and timeline, exceptions, SKU links. Writes: retry an order,
+dismiss an exception, take an exception's action (an override in the link's memory, see
+``overrides.py``), link a SKU. Every write makes the order due now: the worker does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, select
+
+from orderbridge.adapters.db import (
+    EventKind,
+    ExceptionStatus,
+    connections,
+    events,
+    links,
+    order_exceptions,
+    sku_links,
+    transaction,
+)
+from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db.links import LinkRow
+from orderbridge.adapters.db.order_exceptions import ExceptionRow
+from orderbridge.adapters.db.tables import order_exceptions as exc_t
+from orderbridge.adapters.db.tables import order_links as links_t
+from orderbridge.adapters.db.tables import tiktok_skus
+from orderbridge.bootstrap import Services
+from orderbridge.engine.skus import link_sku, resolve_skus
+from orderbridge.errors import ConfigurationError
+from orderbridge.web.overrides import LinkBusy, OverrideRefused, apply_override, memory_change
+
+__all__ = ["ActionBody", "SkuLinkBody", "router"]
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class ActionBody(BaseModel):
+    """An operator's choice on an exception."""
+
+    action: str = Field(description="push_anyway | approve | cancel_on_tiktok | dismiss | retry")
+    reason: str | None = Field(default=None, description="for cancel_on_tiktok: the reason sent to TikTok")
+
+
+class SkuLinkBody(BaseModel):
+    """An explicit SKU link."""
+
+    connection: str = Field(description="connection name or id")
+    tiktok_sku: str = Field(description="TikTok SKU id, or a seller SKU (links every TikTok SKU with it)")
+    variant_id: str = Field(description="Shopify variant gid")
+
+
+def _connection_json(row: ConnectionRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "status": row.status,
+        "tiktok_shop_id": row.tiktok_shop_id, "tiktok_shop_name": row.tiktok_shop_name,
+        "tiktok_connected": bool(row.tiktok_access_token),
+        "tiktok_access_token_expires_at": row.tiktok_access_token_expires_at,
+        "tiktok_refresh_token_expires_at": row.tiktok_refresh_token_expires_at,
+        "shopify_domain": row.shopify_domain, "shopify_connected": bool(row.shopify_token),
+        "shopify_scopes": list(row.shopify_scopes), "shopify_location_id": row.shopify_location_id,
+        "policy": row.policy, "created_at": row.created_at, "updated_at": row.updated_at,
+    }
+
+
+def _link_summary(link: LinkRow, codes: list[str]) -> dict[str, Any]:
+    return {
+        "id": link.id, "connection_id": link.connection_id, "tiktok_order_id": link.tiktok_order_id,
+        "state": link.state, "tiktok_status": link.tiktok_status,
+        "shopify_order_id": link.shopify_order_id, "shopify_order_name": link.shopify_order_name,
+        "next_due_at": link.next_due_at, "attempts": link.attempts, "last_error": link.last_error,
+        "first_seen_at": link.first_seen_at, "updated_at": link.updated_at,
+        "open_exceptions": codes,
+    }
+
+
+def _resolve_connection(conn: Connection, services: Services, key: str) -> ConnectionRow:
+    row = connections.find_connection(conn, services.cipher, name=key)
+    if row is None and key.isdigit():
+        row = connections.get_connection(conn, services.cipher, int(key))
+    if row is None:
+        raise HTTPException(404, f"no connection {key!r}")
+    return row
+
+
+def _open_codes(conn: Connection, link_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {i: [] for i in link_ids}
+    if link_ids:
+        rows = conn.execute(select(exc_t.c.link_id, exc_t.c.code).where(
+            exc_t.c.link_id.in_(link_ids), exc_t.c.status == ExceptionStatus.OPEN.value
+        ).order_by(exc_t.c.id))
+        for link_id, code in rows:
+            found[int(link_id)].append(str(code))
+    return found
+
+
+def _find_order(conn: Connection, services: Services, tiktok_order_id: str, connection: str | None) -> LinkRow:
+    stmt = select(links_t.c.id).where(links_t.c.tiktok_order_id == tiktok_order_id)
+    if connection is not None:
+        stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection).id)
+    ids = list(conn.execute(stmt.limit(2)).scalars())
+    if not ids:
+        raise HTTPException(404, f"no order {tiktok_order_id}")
+    if len(ids) > 1:
+        raise HTTPException(409, f"order {tiktok_order_id} exists on several connections: add ?connection=")
+    link = links.get_link(conn, int(ids[0]))
+    assert link is not None
+    return link
+
+
+def _exception(conn: Connection, exception_id: int) -> ExceptionRow:
+    row = conn.execute(select(exc_t).where(exc_t.c.id == exception_id)).first()
+    if row is None:
+        raise HTTPException(404, f"no exception {exception_id}")
+    return ExceptionRow(**dict(row._mapping))
+
+
+def router(services: Services) -> APIRouter:
+    """The ``/api`` routes."""
+    r = APIRouter(prefix="/api", tags=["api"])
+
+    @r.get("/connections")
+    def list_connections() -> list[dict[str, Any]]:
+        """Every connection (no tokens): shops, status, scopes, token expiry, policy."""
+        with transaction(services.db, write=False) as conn:
+            return [_connection_json(c) for c in connections.list_connections(conn, services.cipher)]
+
+    @r.get("/orders")
+    def list_orders(
+        connection: str | None = None, state: str | None = None,
+        exception: str | None = Query(default=None, description="only orders with this open exception code"),
+        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    ) -> list[dict[str, Any]]:
+        """Order links, newest first: state, TikTok status, Shopify name, next due, open exceptions."""
+        t = links_t
+        stmt = select(t.c.id).order_by(t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit)
+        with transaction(services.db, write=False) as conn:
+            if connection is not None:
+                stmt = stmt.where(t.c.connection_id == _resolve_connection(conn, services, connection).id)
+            if state is not None:
+                stmt = stmt.where(t.c.state == state)
+            if exception is not None:
+                stmt = stmt.where(t.c.id.in_(select(exc_t.c.link_id).where(
+                    exc_t.c.code == exception, exc_t.c.status == ExceptionStatus.OPEN.value)))
+            ids = [int(i) for i in conn.execute(stmt).scalars()]
+            codes = _open_codes(conn, ids)
+            rows = [links.get_link(conn, i) for i in ids]
+            return [_link_summary(link, codes[link.id]) for link in rows if link is not None]
+
+    @r.get("/orders/{tiktok_order_id}")
+    def get_order(tiktok_order_id: str, connection: str | None = None) -> dict[str, Any]:
+        """One order: the link, its memory, snapshots, every exception and the full timeline."""
+        with transaction(services.db, write=False) as conn:
+            link = _find_order(conn, services, tiktok_order_id, connection)
+            exc_rows = conn.execute(select(exc_t).where(exc_t.c.link_id == link.id).order_by(exc_t.c.id))
+            return {
+                **_link_summary(link, _open_codes(conn, [link.id])[link.id]),
+                "memory": link.memory, "tiktok_snapshot": link.tiktok_snapshot,
+                "shopify_snapshot": link.shopify_snapshot, "lease_owner": link.lease_owner,
+                "lease_expires_at": link.lease_expires_at, "version": link.version,
+                "exceptions": [dict(e._mapping) for e in exc_rows],
+                "timeline": [asdict(e) for e in events.timeline(conn, link.id)],
+            }
+
+    @r.get("/exceptions")
+    def list_exceptions(
+        status: str = ExceptionStatus.OPEN.value, connection: str | None = None, code: str | None = None,
+        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    ) -> list[dict[str, Any]]:
+        """Exceptions (open by default), oldest first, with their order."""
+        stmt = (select(exc_t, links_t.c.tiktok_order_id, links_t.c.connection_id)
+                .join(links_t, links_t.c.id == exc_t.c.link_id)
+                .where(exc_t.c.status == status).order_by(exc_t.c.created_at, exc_t.c.id).limit(limit))
+        with transaction(services.db, write=False) as conn:
+            if connection is not None:
+                stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection).id)
+            if code is not None:
+                stmt = stmt.where(exc_t.c.code == code)
+            return [dict(row._mapping) for row in conn.execute(stmt)]
+
+    @r.post("/orders/{tiktok_order_id}/retry")
+    def retry_order(tiktok_order_id: str, connection: str | None = None) -> dict[str, Any]:
+        """Make the order due now; refused actions are tried again (memory ``retry``) unless a
+        worker holds it right now (then it is only made due)."""
+        now = services.clock.now()
+        with transaction(services.db) as conn:
+            link = _find_order(conn, services, tiktok_order_id, connection)
+            try:
+                apply_override(conn, link, action="retry", code="", change=lambda m: m.retry(), now=now)
+            except LinkBusy:
+                links.mark_due(conn, now, ids=[link.id])
+                events.append(conn, link.id, EventKind.EVENT, "operator: retry (order due now)", at=now,
+                              connection_id=link.connection_id)
+            fresh = links.get_link(conn, link.id)
+            assert fresh is not None
+            return _link_summary(fresh, _open_codes(conn, [link.id])[link.id])
+
+    def _act(exception_id: int, action: str, reason: str | None) -> dict[str, Any]:
+        now = services.clock.now()
+        with transaction(services.db) as conn:
+            exc = _exception(conn, exception_id)
+            link = links.get_link(conn, exc.link_id)
+            assert link is not None
+            try:
+                change = memory_change(action, exc.code, exc.data, reason)
+                apply_override(conn, link, action=action, code=exc.code, change=change, now=now)
+            except OverrideRefused as err:
+                raise HTTPException(400, str(err)) from None
+            except LinkBusy as err:
+                raise HTTPException(409, str(err)) from None
+            if action == "dismiss":
+                order_exceptions.dismiss(conn, exception_id, now=now)
+            return {"exception": asdict(_exception(conn, exception_id)), "order": link.tiktok_order_id,
+                    "action": action, "due_at": now}
+
+    @r.post("/exceptions/{exception_id}/dismiss")
+    def dismiss_exception(exception_id: int) -> dict[str, Any]:
+        """Dismiss an exception: it is closed, and ``decide()`` stops raising its code on the order."""
+        return _act(exception_id, "dismiss", None)
+
+    @r.post("/exceptions/{exception_id}/action")
+    def exception_action(exception_id: int, body: ActionBody) -> dict[str, Any]:
+        """Take an exception's action (push_anyway, approve, cancel_on_tiktok, dismiss, retry):
+        recorded in the link's memory (read by ``decide()``) and on its timeline; order due now."""
+        return _act(exception_id, body.action, body.reason)
+
+    @r.get("/sku-links")
+    def list_sku_links(connection: str) -> dict[str, Any]:
+        """A connection's SKU links and every imported TikTok SKU with how it resolves now."""
+        with transaction(services.db, write=False) as conn:
+            row = _resolve_connection(conn, services, connection)
+            catalogue = conn.execute(select(tiktok_skus).where(tiktok_skus.c.connection_id == row.id)
+                                     .order_by(tiktok_skus.c.seller_sku, tiktok_skus.c.sku_id)).all()
+            resolved = resolve_skus(conn, row.id, [s.sku_id for s in catalogue],
+                                    {s.sku_id: s.seller_sku or "" for s in catalogue})
+            return {
+                "links": [asdict(x) for x in sku_links.list_sku_links(conn, row.id)],
+                "tiktok_skus": [{"sku_id": s.sku_id, "seller_sku": s.seller_sku, "title": s.title,
+                                 "state": resolved[s.sku_id].state.value,
+                                 "variant_id": resolved[s.sku_id].variant_id,
+                                 "candidates": list(resolved[s.sku_id].candidates)} for s in catalogue],
+            }
+
+    @r.post("/sku-links")
+    def create_sku_link(body: SkuLinkBody) -> dict[str, Any]:
+        """Link a TikTok SKU to a variant explicitly; orders waiting on it resume by themselves."""
+        with transaction(services.db, write=False) as conn:
+            row = _resolve_connection(conn, services, body.connection)
+        try:
+            report = link_sku(services, row.id, body.tiktok_sku, body.variant_id)
+        except ConfigurationError as err:
+            raise HTTPException(400, str(err)) from None
+        return asdict(report)
+
+    return r

@@ -1,0 +1,113 @@
+"""The web app: webhook receivers, health checks, the JSON API and the OAuth callback.
+
+``create_app(services)`` builds it; uvicorn serves it (``orderbridge run`` or
+``uvicorn --factory``). Routes:
+
+- ``POST /webhooks/tiktok``, ``POST /webhooks/shopify``: verify, store, mark due, answer
+  (``intake.py``). Bodies over ``webhook_max_body_bytes`` get 413 before being read whole.
+- ``GET /healthz`` (the process answers), ``GET /readyz`` (the database answers).
+- ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs``).
+- ``GET /oauth/tiktok/callback``: the TikTok authorize redirect (``oauth.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+
+from orderbridge import __version__
+from orderbridge.adapters.shopify import parse_webhook_headers
+from orderbridge.adapters.shopify import verify_webhook as verify_shopify
+from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
+from orderbridge.bootstrap import Services
+from orderbridge.web import api, intake, oauth
+
+__all__ = ["create_app", "read_limited_body"]
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+def create_app(services: Services) -> FastAPI:
+    """The FastAPI application for one process (all state lives in ``services``)."""
+    app = FastAPI(
+        title="OrderBridge",
+        version=__version__,
+        description="Mirrors TikTok Shop orders into Shopify. Webhook receivers, health checks, "
+        "the JSON API for operators and the TikTok OAuth callback.",
+    )
+    app.state.services = services
+    settings = services.settings
+
+    @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response)
+    async def tiktok_webhook(request: Request) -> Response:
+        """TikTok Shop webhook: 200 with an empty body once stored (duplicates too), 401 on a
+        bad signature (nothing stored), 400 for a signed body we cannot read (stored)."""
+        key, secret = settings.tiktok_app_key, settings.tiktok_app_secret
+        if not key or not secret:
+            return PlainTextResponse("TikTok app key/secret not configured", status_code=503)
+        body = await read_limited_body(request, settings.webhook_max_body_bytes)
+        if not verify_tiktok(key, secret, body, request.headers.get("authorization")):
+            return Response(status_code=401)
+        result = await asyncio.to_thread(intake.tiktok_delivery, services, body, _headers(request))
+        if result.error:
+            return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
+        return Response(status_code=200)
+
+    @app.post("/webhooks/shopify", tags=["webhooks"], response_class=Response)
+    async def shopify_webhook(request: Request) -> Response:
+        """Shopify webhook (incl. compliance topics): 200 once stored, 401 on a bad HMAC
+        (nothing stored), 400 for a signed delivery we cannot read (stored)."""
+        secret = settings.shopify_client_secret
+        if not secret:
+            return PlainTextResponse("Shopify client secret not configured", status_code=503)
+        body = await read_limited_body(request, settings.webhook_max_body_bytes)
+        h = parse_webhook_headers(request.headers)
+        if not verify_shopify(secret, body, h.hmac):
+            return Response(status_code=401)
+        result = await asyncio.to_thread(intake.shopify_delivery, services, h, body, _headers(request))
+        if result.error:
+            return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
+        return Response(status_code=200)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """The database answers (503 otherwise)."""
+
+        def ping() -> None:
+            with services.db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.to_thread(ping)
+        except Exception as exc:  # any failure means "not ready"; say which
+            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(api.router(services))
+    app.include_router(oauth.router(services))
+    return app

@@ -1,0 +1,105 @@
+"""Operator overrides (the dashboard's buttons) written into a link's memory.
+
+``decide()`` reads a person's choices from ``LinkMemory`` itself (``push_anyway``,
+``dismissed``, ``cancels_person_approved``, ``tiktok_cancel_reason``, ``rejections``), so an
+override is applied with LinkMemory's own methods (``allow_push_anyway``, ``dismiss``,
+``approve_cancellation``, ``request_tiktok_cancel``, ``retry``). Each one is also appended
+to ``memory["overrides"]`` as ``{code, action, at}`` (a trail; ``LinkMemory.from_json``
+ignores the key, so the worker's next save may drop it — the timeline keeps the record).
+
+The memory belongs to the worker that holds the link's lease, so an override is written
+only while no lease is held, with the link's version checked and bumped (optimistic, like
+``links.save_link``); a leased link answers ``LinkBusy`` (HTTP 409: try again in a moment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, or_, update
+
+from orderbridge.adapters.db import EventKind, events, links
+from orderbridge.adapters.db.links import LinkRow
+from orderbridge.adapters.db.tables import order_links
+from orderbridge.domain.exceptions import IssueAction
+from orderbridge.domain.link import LinkMemory
+
+__all__ = ["DEFAULT_TIKTOK_CANCEL_REASON", "LinkBusy", "OverrideRefused", "apply_override", "memory_change"]
+
+DEFAULT_TIKTOK_CANCEL_REASON: Final = "The seller cancelled the order in Shopify"
+_ATTEMPTS: Final = 3
+
+
+class LinkBusy(RuntimeError):
+    """A worker holds the link's lease right now."""
+
+
+class OverrideRefused(ValueError):
+    """The action does not apply (unknown, or the exception lacks what it needs)."""
+
+
+def memory_change(
+    action: str, code: str, data: dict[str, Any] | None, reason: str | None
+) -> Callable[[LinkMemory], LinkMemory]:
+    """The LinkMemory change for ``action`` on an exception ``code`` with ``data``."""
+    info = data or {}
+    if action == IssueAction.PUSH_ANYWAY:
+        number = str(info.get("tracking_number") or "")
+        if not number:
+            raise OverrideRefused("push_anyway needs an exception naming a tracking number")
+        return lambda m: m.allow_push_anyway(number)
+    if action == IssueAction.APPROVE:
+        cancel_id = str(info.get("cancel_id") or "")
+        if not cancel_id:
+            raise OverrideRefused("approve needs an exception naming a cancellation request")
+        return lambda m: m.approve_cancellation(cancel_id)
+    if action == IssueAction.CANCEL_ON_TIKTOK:
+        text = reason or DEFAULT_TIKTOK_CANCEL_REASON
+        return lambda m: m.request_tiktok_cancel(text)
+    if action == IssueAction.DISMISS:
+        return lambda m: m.dismiss(code)
+    if action == IssueAction.RETRY:
+        return lambda m: m.retry()
+    if action == IssueAction.LINK_SKU:
+        raise OverrideRefused("link the SKU with POST /api/sku-links (the order resumes by itself)")
+    if action == IssueAction.RECONNECT:
+        raise OverrideRefused("reconnect with `orderbridge connect tiktok` / `connect shopify`")
+    known = ", ".join(a.value for a in IssueAction if a not in (IssueAction.LINK_SKU, IssueAction.RECONNECT))
+    raise OverrideRefused(f"unknown action {action!r}; one of: {known}")
+
+
+def apply_override(
+    conn: Connection, link: LinkRow, *, action: str, code: str,
+    change: Callable[[LinkMemory], LinkMemory], now: datetime,
+) -> LinkRow:
+    """Write ``change`` into the link's memory (unleased, version checked), due now."""
+    t = order_links
+    current: LinkRow | None = link
+    for _ in range(_ATTEMPTS):
+        if current is None:
+            raise LookupError(f"link {link.id} no longer exists")
+        if current.lease_owner is not None and current.lease_expires_at is not None \
+                and current.lease_expires_at > now:
+            raise LinkBusy(f"order {current.tiktok_order_id} is being processed; try again in a moment")
+        memory = dict(current.memory)
+        memory.update(change(LinkMemory.from_json(current.memory)).to_json())
+        trail = memory.get("overrides")
+        memory["overrides"] = [*(trail if isinstance(trail, list) else []),
+                               {"code": code, "action": action, "at": now.isoformat()}]
+        moved = conn.execute(
+            update(t).where(
+                t.c.id == current.id, t.c.version == current.version,
+                or_(t.c.lease_owner.is_(None), t.c.lease_expires_at <= now),
+            ).values(memory=memory, version=t.c.version + 1, updated_at=now)
+        ).rowcount
+        if moved:
+            links.mark_due(conn, now, ids=[current.id])
+            events.append(conn, current.id, EventKind.EVENT, f"operator: {action} on {code}",
+                          {"action": action, "code": code}, at=now, connection_id=current.connection_id)
+            fresh = links.get_link(conn, current.id)
+            assert fresh is not None
+            return fresh
+        current = links.get_link(conn, link.id)
+    raise LinkBusy(f"order {link.tiktok_order_id} keeps changing; try again in a moment")

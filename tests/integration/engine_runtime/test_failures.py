@@ -1,0 +1,242 @@
+"""The engine under failure: faults, races, abandoned leases, restarts, bad orders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from orderbridge.adapters.db import cursors, links, order_exceptions, transaction
+from orderbridge.adapters.tiktok import translate as tiktok_translate
+from orderbridge.bootstrap import Services
+from orderbridge.engine import observe
+from orderbridge.engine.poller import poll_connection
+from orderbridge.engine.worker import Reconciler
+
+from .conftest import HOUR, Harness
+
+ITEMS: list[dict[str, Any]] = [{"seller_sku": "MW-SET-NAT", "units": 1}]
+
+
+async def _one_order_each(h: Harness, ids: list[str]) -> None:
+    for order_id in ids:
+        assert len(await h.shopify_orders(order_id)) == 1, order_id
+
+
+async def test_the_poller_finds_orders_no_webhook_announced(harness: Harness) -> None:
+    h = harness
+    ids = [await h.place(items=ITEMS) for _ in range(3)]
+    report = await poll_connection(h.services, h.connection, "poller-test")
+    assert report.orders >= 3
+    assert report.created >= 3
+    await h.settle()
+    await _one_order_each(h, ids)
+    with transaction(h.services.db, write=False) as conn:
+        assert cursors.get_cursor(conn, h.connection.id, "orders") is not None
+    # Another process's poller is kept out by the lease.
+    assert (await poll_connection(h.services, h.connection, "someone-else")).skipped
+
+
+async def test_two_reconcilers_racing_never_double_process(harness: Harness) -> None:
+    h = harness
+    ids = [await h.place(items=ITEMS) for _ in range(12)]
+    h.mark_due(*ids)
+    rivals = [Reconciler(h.services, f"rival-{i}", batch=5) for i in range(3)]
+    for _ in range(10):
+        counts = await asyncio.gather(*(r.run_once() for r in rivals))
+        if not any(counts):
+            break
+    await h.settle()
+    await _one_order_each(h, ids)
+    with transaction(h.services.db, write=False) as conn:
+        leased = [links.find_link(conn, h.connection.id, i) for i in ids]
+    assert all(row is not None and row.lease_owner is None for row in leased)
+
+
+async def test_5xx_and_429_from_both_apis_are_retried_with_backoff(harness: Harness) -> None:
+    h = harness
+    await h.control.add_fault("shopify", "orderCreate", error_rate=1.0, limit=2)
+    await h.control.add_fault("shopify", "*", throttle_rate=0.3, limit=10)
+    await h.control.add_fault("tiktok", "GET /order/202309/orders", error_rate=1.0, limit=4)
+    await h.control.add_fault("tiktok", "*", throttle_rate=0.3, limit=10)
+    ids = [await h.place(items=ITEMS) for _ in range(3)]
+    h.mark_due(*ids)
+    for _ in range(12):  # back-offs are short at first; let them come due
+        await h.settle()
+        await h.control.advance(60)
+    await _one_order_each(h, ids)
+    assert all(h.link(i).state == "created_held" for i in ids)
+
+
+async def test_lost_order_create_with_lagging_search_makes_one_order(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    runtime = await h.reconciler._runtime(h.connection.id)
+    assert runtime is not None
+    # The dropped response hangs until the client gives up: make that one second.
+    monkeypatch.setattr(runtime.shopify, "_timeout", httpx.Timeout(1.0))
+    await h.control.shopify_timing(index_lag_seconds=90)
+    await h.control.add_fault("shopify", "orderCreate", drop_response_rate=1.0, limit=1)
+    order_id = await h.place(items=ITEMS)
+    h.mark_due(order_id)
+    await h.settle()
+    assert h.link(order_id).state in ("create_unknown", "creating")
+    for _ in range(20):
+        await h.control.advance(30)
+        await h.settle()
+    assert len(await h.shopify_orders(order_id)) == 1
+    assert h.link(order_id).state == "created_held"
+
+
+async def test_late_fulfilment_orders_are_held_when_they_appear(harness: Harness) -> None:
+    h = harness
+    await h.control.shopify_timing(fulfillment_order_delay_seconds=120)
+    order_id = await h.place(items=ITEMS)
+    h.mark_due(order_id)
+    await h.settle()
+    await h.advance(10)
+    shop_order = await h.control.shopify_order(h.link(order_id).shopify_order_id or "")
+    assert not shop_order["fulfillment_orders"]
+    await h.advance(300)
+    shop_order = await h.control.shopify_order(h.link(order_id).shopify_order_id or "")
+    holds = [hold for fo in shop_order["fulfillment_orders"] for hold in fo["holds"]]
+    assert holds
+    assert all(hold["handle"] == "orderbridge" for hold in holds)
+
+
+async def test_a_restart_fires_the_pending_release_timer(harness: Harness) -> None:
+    h = harness
+    order_id = await h.place(items=ITEMS)
+    h.mark_due(order_id)
+    await h.settle()
+    await h.advance(10)
+    assert h.link(order_id).state == "created_held"
+    # The process goes away; a new one (new Services, new Reconciler) opens the same DB.
+    fresh = Services.create(h.services.settings, clock=h.services.clock, http=h.http, migrate_db=False)
+    try:
+        for _ in range(10):
+            await h.control.advance(15 * 60)
+            await h.settle(Reconciler(fresh, "after-restart"))
+        assert h.link(order_id).state == "released"
+    finally:
+        fresh.db.dispose()
+
+
+class _Killed(BaseException):
+    """What SIGKILL looks like from inside: nothing after this point runs."""
+
+
+async def test_a_worker_killed_between_two_actions_is_finished_by_another(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    order_id = await h.place(items=ITEMS)
+    h.mark_due(order_id)
+    await h.settle()
+    await h.advance(10)
+    assert h.link(order_id).state == "created_held"
+    await h.control.advance(HOUR + 1)  # AWAITING_SHIPMENT: the release takes three actions
+
+    doomed = Reconciler(h.services, "doomed", batch=10)
+    runtime = await doomed._runtime(h.connection.id)
+    assert runtime is not None
+    real = runtime.executor.execute
+    done: list[str] = []
+
+    async def execute_then_die(action: Any, ctx: Any) -> Any:
+        if done:
+            raise _Killed
+        done.append(action.kind.value)
+        return await real(action, ctx)
+
+    monkeypatch.setattr(runtime.executor, "execute", execute_then_die)
+    monkeypatch.setattr(doomed, "_release_all", _no_release)
+    h.mark_due(order_id)
+    with pytest.raises(_Killed):
+        await doomed.run_once()
+    assert done == ["update_shopify_address"]
+    assert h.link(order_id).lease_owner == "doomed"
+
+    await h.settle()  # the lease still holds: nobody touches the order
+    assert h.link(order_id).lease_owner == "doomed"
+    await h.control.advance(h.services.settings.lease_seconds + 1)
+    await h.settle()
+    link = h.link(order_id)
+    assert link.state == "released"
+    assert link.lease_owner is None
+    shop_order = await h.control.shopify_order(link.shopify_order_id or "")
+    assert shop_order["financial_status"].upper() == "PAID"
+    assert len([t for t in shop_order["transactions"] if t["manual"]]) == 1
+    assert len(await h.shopify_orders(order_id)) == 1
+
+
+async def _no_release(*_args: Any) -> None:
+    return None
+
+
+@pytest.fixture
+def one_bad_order() -> Iterator[list[str]]:
+    bad: list[str] = []
+    real = tiktok_translate.to_domain_order
+
+    def translate(order: Any) -> Any:
+        if order.id in bad:
+            raise ValueError("wrong type for field 'payment'")
+        return real(order)
+
+    observe.to_domain_order = translate  # type: ignore[assignment]
+    try:
+        yield bad
+    finally:
+        observe.to_domain_order = real
+
+
+async def test_a_bad_payload_affects_only_its_own_order(harness: Harness, one_bad_order: list[str]) -> None:
+    h = harness
+    ids = [await h.place(items=ITEMS) for _ in range(3)]
+    one_bad_order.append(ids[1])
+    h.mark_due(*ids)
+    await h.settle()
+    assert len(await h.shopify_orders(ids[0])) == 1
+    assert len(await h.shopify_orders(ids[2])) == 1
+    assert not await h.shopify_orders(ids[1])
+    bad = h.link(ids[1])
+    assert bad.attempts == 1
+    assert bad.next_due_at is not None
+    assert bad.next_due_at > h.now() + timedelta(seconds=3)  # backed off, with jitter
+    with transaction(h.services.db, write=False) as conn:
+        codes = [e.code for e in order_exceptions.open_exceptions(conn, link_id=bad.id)]
+    assert codes == ["ORDER_UNREADABLE"]
+    # Fixed upstream: the order goes on by itself and the exception resolves.
+    one_bad_order.clear()
+    await h.control.advance(30)
+    await h.settle()
+    assert len(await h.shopify_orders(ids[1])) == 1
+    with transaction(h.services.db, write=False) as conn:
+        assert not order_exceptions.open_exceptions(conn, link_id=bad.id)
+
+
+async def test_an_unknown_status_raises_an_exception_on_that_order_only(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    ids = [await h.place(items=ITEMS) for _ in range(2)]
+    real = observe.to_domain_order
+
+    def odd(order: Any) -> Any:
+        if order.id == ids[0]:
+            order = order.model_copy(update={"status": "TELEPORTED"})
+        return real(order)
+
+    monkeypatch.setattr(observe, "to_domain_order", odd)
+    h.mark_due(*ids)
+    await h.settle()
+    assert len(await h.shopify_orders(ids[1])) == 1
+    with transaction(h.services.db, write=False) as conn:
+        codes = [e.code for e in order_exceptions.open_exceptions(conn, link_id=h.link(ids[0]).id)]
+    assert "UNKNOWN_STATUS" in codes

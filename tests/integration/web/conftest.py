@@ -1,0 +1,72 @@
+"""The web app and the connect/SKU engine on both databases.
+
+- ``services``: ``Services`` on a migrated database (sqlite and postgresql), a manual
+  clock, fixed TikTok app credentials and Shopify client secret (webhook tests).
+- ``client``: the app served in-process (``httpx.ASGITransport``).
+- ``sandbox_services``: ``Services`` whose settings point at the served sandboxes and whose
+  clock is the sandbox's (TikTok signatures are time-bound), for connect/SKU tests.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from orderbridge.adapters.db import generate_key
+from orderbridge.bootstrap import Services
+from orderbridge.clock import ManualClock
+from orderbridge.engine.connect import sandbox_settings
+from orderbridge.sandbox.runner import RunningSandboxes
+from orderbridge.settings import Settings
+from orderbridge.web.app import create_app
+from tests.integration.sandboxes.conftest import T0, served  # noqa: F401  (fixture)
+
+APP_KEY = "test_app_key"
+APP_SECRET = "test_app_secret"
+SHOPIFY_SECRET = "shpss_test_secret"
+NOW = datetime(2026, 11, 16, 18, 0, tzinfo=UTC)
+MAX_BODY = 4096
+
+
+def _settings(db_url: str, **overrides: Any) -> Settings:
+    return Settings(database_url=db_url, secret_key=generate_key(), base_url="http://orderbridge.test",
+                    webhook_max_body_bytes=MAX_BODY, **overrides)
+
+
+@pytest.fixture
+async def services(migrated_db_url: str) -> AsyncIterator[Services]:
+    settings = _settings(migrated_db_url, tiktok_app_key=APP_KEY, tiktok_app_secret=APP_SECRET,
+                         shopify_client_secret=SHOPIFY_SECRET)
+    svc = Services.create(settings, clock=ManualClock(NOW), migrate_db=False)
+    try:
+        yield svc
+    finally:
+        await svc.aclose()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://orderbridge.test") as http:
+        yield http
+
+
+@dataclass
+class SandboxKit:
+    services: Services
+    info: dict[str, Any]
+    running: RunningSandboxes
+
+
+@pytest.fixture
+async def sbx(migrated_db_url: str, served: RunningSandboxes) -> AsyncIterator[SandboxKit]:  # noqa: F811
+    info = served.info()
+    settings = _settings(migrated_db_url, **sandbox_settings(info))
+    svc = Services.create(settings, clock=served.world.clock, migrate_db=False)
+    try:
+        yield SandboxKit(svc, info, served)
+    finally:
+        await svc.aclose()

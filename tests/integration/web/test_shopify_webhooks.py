@@ -1,0 +1,144 @@
+"""POST /webhooks/shopify: HMAC, (topic, event id) de-duplication, topics, compliance."""
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from orderbridge.adapters.db import ConnectionStatus, connections, events, links, transaction
+from orderbridge.adapters.db.tables import inbox, order_links
+from orderbridge.bootstrap import Services
+from orderbridge.web.compliance import REDACTED_BODY
+from tests.integration.web.conftest import NOW, SHOPIFY_SECRET
+
+DOMAIN = "matcha-shop.myshopify.com"
+LATER = NOW.replace(year=2027)
+
+
+def hmac_of(body: bytes, secret: str = SHOPIFY_SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+async def deliver(client: httpx.AsyncClient, topic: str, payload: dict[str, Any], *, event_id: str = "e-1",
+                  signature: str | None = None, domain: str = DOMAIN, body: bytes | None = None) -> httpx.Response:
+    raw = body if body is not None else json.dumps(payload).encode()
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature or hmac_of(raw),
+               "X-Shopify-Shop-Domain": domain, "X-Shopify-API-Version": "2025-10",
+               "X-Shopify-Webhook-Id": f"w-{event_id}", "X-Shopify-Event-Id": event_id,
+               "X-Shopify-Triggered-At": "2026-11-16T18:00:00.123456789Z"}
+    return await client.post("/webhooks/shopify", content=raw, headers=headers)
+
+
+def setup_link(services: Services, shopify_order_id: str = "gid://shopify/Order/1001") -> tuple[int, int]:
+    with transaction(services.db) as conn:
+        row = connections.create_connection(conn, services.cipher, name="c1", tiktok_shop_id="7495",
+                                            shopify_domain=DOMAIN, now=NOW)
+        link, _ = links.get_or_create_link(conn, row.id, "576001", NOW, due_at=LATER)
+        conn.execute(order_links.update().where(order_links.c.id == link.id).values(
+            shopify_order_id=shopify_order_id, tiktok_snapshot={"recipient": "Jane"},
+            shopify_snapshot={"email": "relay@scs.tiktokw.us"}, memory={"held_fulfillment_order_ids": ["gid://shopify/FulfillmentOrder/77"]}))
+    return row.id, link.id
+
+
+def due(services: Services, link_id: int) -> Any:
+    with transaction(services.db, write=False) as conn:
+        return links.get_link(conn, link_id).next_due_at  # type: ignore[union-attr]
+
+
+def inbox_rows(services: Services) -> list[Any]:
+    with transaction(services.db, write=False) as conn:
+        return list(conn.execute(select(inbox).order_by(inbox.c.id)))
+
+
+async def test_order_topics_mark_the_link_due_by_gid_or_numeric_id(services: Services, client: httpx.AsyncClient) -> None:
+    _, link_id = setup_link(services)
+    response = await deliver(client, "orders/updated", {"id": 1001, "admin_graphql_api_id": "gid://shopify/Order/1001"})
+    assert response.status_code == 200
+    assert due(services, link_id) == NOW
+    [row] = inbox_rows(services)
+    assert (row.source, row.event_id, row.topic) == ("shopify", "orders/updated:e-1", "orders/updated")
+    assert row.headers["x-shopify-shop-domain"] == DOMAIN
+
+
+async def test_fulfillment_refund_and_fulfillment_order_topics(services: Services, client: httpx.AsyncClient) -> None:
+    _, link_id = setup_link(services)
+    for n, (topic, payload) in enumerate([
+        ("fulfillments/create", {"id": 5, "order_id": 1001}),
+        ("refunds/create", {"id": 6, "order_id": 1001}),
+        ("fulfillment_orders/placed_on_hold", {"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/77"}}),
+    ]):
+        with transaction(services.db) as conn:
+            conn.execute(order_links.update().values(next_due_at=LATER))
+        assert (await deliver(client, topic, payload, event_id=f"e{n}")).status_code == 200
+        assert due(services, link_id) == NOW, topic
+
+
+async def test_bad_hmac_is_401_and_nothing_is_stored(services: Services, client: httpx.AsyncClient) -> None:
+    setup_link(services)
+    body = json.dumps({"id": 1001}).encode()
+    for signature in ("bm9wZQ==", hmac_of(body, "other-secret")):
+        assert (await deliver(client, "orders/updated", {}, body=body, signature=signature)).status_code == 401
+    assert inbox_rows(services) == []
+
+
+async def test_duplicate_event_ids_are_ignored_per_topic(services: Services, client: httpx.AsyncClient) -> None:
+    _, link_id = setup_link(services)
+    payload = {"id": 1001}
+    assert (await deliver(client, "orders/updated", payload)).status_code == 200
+    assert (await deliver(client, "orders/updated", payload)).status_code == 200
+    assert (await deliver(client, "orders/cancelled", payload)).status_code == 200
+    assert [r.event_id for r in inbox_rows(services)] == ["orders/updated:e-1", "orders/cancelled:e-1"]
+    with transaction(services.db, write=False) as conn:
+        assert len(events.timeline(conn, link_id)) == 2
+
+
+async def test_signed_but_unreadable_is_stored_and_400(services: Services, client: httpx.AsyncClient) -> None:
+    setup_link(services)
+    response = await deliver(client, "orders/updated", {}, body=b"[1, 2")
+    assert response.status_code == 400
+    [row] = inbox_rows(services)
+    assert bytes(row.body) == b"[1, 2"
+    assert row.error
+
+
+async def test_app_uninstalled_disconnects(services: Services, client: httpx.AsyncClient) -> None:
+    cid, _ = setup_link(services)
+    assert (await deliver(client, "app/uninstalled", {"id": 1, "myshopify_domain": DOMAIN})).status_code == 200
+    with transaction(services.db, write=False) as conn:
+        row = connections.get_connection(conn, services.cipher, cid)
+        assert row is not None
+        assert row.status == ConnectionStatus.DISCONNECTED
+        assert any("uninstalled" in e.summary for e in events.recent(conn, connection_id=cid))
+
+
+async def test_compliance_topics(services: Services, client: httpx.AsyncClient) -> None:
+    cid, link_id = setup_link(services)
+    request = {"shop_domain": DOMAIN, "customer": {"id": 1}, "orders_requested": [1001]}
+    assert (await deliver(client, "customers/data_request", request, event_id="c1")).status_code == 200
+    with transaction(services.db, write=False) as conn:
+        [entry] = [e for e in events.recent(conn, connection_id=cid) if "data request" in e.summary]
+        assert entry.data is not None
+        assert entry.data["tiktok_orders"] == ["576001"]
+    redact = {"shop_domain": DOMAIN, "customer": {"id": 1}, "orders_to_redact": [1001]}
+    assert (await deliver(client, "customers/redact", redact, event_id="c2")).status_code == 200
+    with transaction(services.db, write=False) as conn:
+        link = links.get_link(conn, link_id)
+        assert link is not None
+        assert link.tiktok_snapshot is None
+        assert link.shopify_snapshot is None
+    await deliver(client, "orders/updated", {"id": 1001, "email": "relay@scs.tiktokw.us"}, event_id="o1")
+    assert (await deliver(client, "shop/redact", {"shop_domain": DOMAIN}, event_id="c3")).status_code == 200
+    bodies = {r.topic: bytes(r.body) for r in inbox_rows(services)}
+    assert bodies["orders/updated"] == REDACTED_BODY
+    assert bodies["shop/redact"] != REDACTED_BODY
+
+
+async def test_unknown_store_is_stored_and_acknowledged(services: Services, client: httpx.AsyncClient) -> None:
+    assert (await deliver(client, "orders/updated", {"id": 1}, domain="other.myshopify.com")).status_code == 200
+    [row] = inbox_rows(services)
+    assert row.connection_id is None
+    assert "no connection" in row.error

@@ -1,0 +1,106 @@
+"""Catalogue import, resolve_skus and explicit links against the sandbox catalogues."""
+
+import pytest
+from sqlalchemy import select
+
+from orderbridge.adapters.db import (
+    SkuLinkSource,
+    connections,
+    links,
+    order_exceptions,
+    sku_links,
+    transaction,
+)
+from orderbridge.adapters.db.tables import tiktok_skus
+from orderbridge.domain.observed import SkuState
+from orderbridge.engine.connect import connect_sandbox
+from orderbridge.engine.skus import import_catalogues, link_sku, resolve_skus
+from orderbridge.errors import ConfigurationError
+from tests.integration.web.conftest import SandboxKit
+
+
+async def _imported(sbx: SandboxKit) -> tuple[int, dict[str, str]]:
+    row = await connect_sandbox(sbx.services, sbx.info)
+    await import_catalogues(sbx.services, row)
+    with transaction(sbx.services.db, write=False) as conn:
+        seller = {r.sku_id: r.seller_sku for r in conn.execute(select(tiktok_skus))}
+    return row.id, seller
+
+
+async def test_import_links_equal_skus_and_reports_unmapped_and_ambiguous(sbx: SandboxKit) -> None:
+    row = await connect_sandbox(sbx.services, sbx.info)
+    report = await import_catalogues(sbx.services, row)
+    expected = set(sbx.info["tiktok"]["shops"][0]["seller_skus"])
+    assert report.tiktok_skus == len(expected)
+    assert report.unmapped == ("WHISK-HOLDER",)
+    assert set(report.ambiguous) == {"DUP-SKU"}
+    assert len(report.ambiguous["DUP-SKU"]) == 2
+    assert set(report.linked) == expected - {"WHISK-HOLDER", "DUP-SKU"}
+    with transaction(sbx.services.db, write=False) as conn:
+        made = sku_links.list_sku_links(conn, row.id)
+    assert {x.seller_sku for x in made} == set(report.linked)
+    assert all(x.source == SkuLinkSource.SKU and x.shopify_inventory_item_id for x in made)
+
+
+async def test_resolve_skus_explicit_first_then_equal_sku_never_the_first_of_two(sbx: SandboxKit) -> None:
+    cid, seller = await _imported(sbx)
+    by_sku = {v: k for k, v in seller.items()}
+    ids = list(seller)
+    with transaction(sbx.services.db, write=False) as conn:
+        resolved = resolve_skus(conn, cid, [*ids, "999"], {**seller, "999": " BOWL-WHT "})
+    assert resolved[by_sku["WHISK-HOLDER"]].state is SkuState.UNMAPPED
+    dup = resolved[by_sku["DUP-SKU"]]
+    assert dup.state is SkuState.AMBIGUOUS
+    assert dup.variant_id is None
+    assert len(dup.candidates) == 2
+    assert resolved[by_sku["BOWL-WHT"]].state is SkuState.MAPPED
+    # an unknown SKU id with an equal (trimmed) seller SKU maps by SKU too
+    assert resolved["999"].variant_id == resolved[by_sku["BOWL-WHT"]].variant_id
+    with transaction(sbx.services.db, write=False) as conn:
+        assert resolve_skus(conn, cid, ["999"], {"999": "bowl-wht"})["999"].state is SkuState.UNMAPPED
+        assert resolve_skus(conn, cid, ["999"], {"999": "BOWL-WHT"}, bundles={"999"})["999"].state \
+            is SkuState.UNMAPPED
+
+    link_sku(sbx.services, cid, "DUP-SKU", dup.candidates[1])
+    with transaction(sbx.services.db, write=False) as conn:
+        after = resolve_skus(conn, cid, [by_sku["DUP-SKU"]], seller)[by_sku["DUP-SKU"]]
+    assert after.state is SkuState.MAPPED
+    assert after.variant_id == dup.candidates[1]
+    # re-import keeps the explicit link
+    row = await connect_sandbox(sbx.services, sbx.info)
+    report = await import_catalogues(sbx.services, row)
+    assert by_sku["DUP-SKU"] in report.kept_explicit
+    with transaction(sbx.services.db, write=False) as conn:
+        kept = sku_links.get_sku_links(conn, cid, [by_sku["DUP-SKU"]])[by_sku["DUP-SKU"]]
+    assert kept.source == SkuLinkSource.EXPLICIT
+    assert kept.shopify_variant_id == dup.candidates[1]
+
+
+async def test_explicit_link_makes_waiting_orders_due(sbx: SandboxKit) -> None:
+    cid, seller = await _imported(sbx)
+    by_sku = {v: k for k, v in seller.items()}
+    whisk = by_sku["WHISK-HOLDER"]
+    now = sbx.services.clock.now()
+    later = now.replace(year=now.year + 1)
+    with transaction(sbx.services.db) as conn:
+        waiting, _ = links.get_or_create_link(conn, cid, "o-waiting", now, due_at=later)
+        other, _ = links.get_or_create_link(conn, cid, "o-other", now, due_at=later)
+        order_exceptions.raise_exception(conn, waiting.id, "UNMAPPED_SKU", "error", "unmapped",
+                                         {"sku_id": whisk, "seller_sku": "WHISK-HOLDER"}, now=now)
+        order_exceptions.raise_exception(conn, other.id, "UNMAPPED_SKU", "error", "unmapped",
+                                         {"sku_id": "someone-else", "seller_sku": "X"}, now=now)
+    variant = "gid://shopify/ProductVariant/1"
+    report = link_sku(sbx.services, cid, "WHISK-HOLDER", variant)
+    assert report.tiktok_sku_ids == (whisk,)
+    assert report.orders_resumed == ("o-waiting",)
+    with transaction(sbx.services.db, write=False) as conn:
+        assert links.get_link(conn, waiting.id).next_due_at == now  # type: ignore[union-attr]
+        assert links.get_link(conn, other.id).next_due_at == later  # type: ignore[union-attr]
+        assert resolve_skus(conn, cid, [whisk], seller)[whisk].variant_id == variant
+        assert connections.get_connection(conn, sbx.services.cipher, cid) is not None
+
+
+async def test_link_sku_refuses_an_unknown_seller_sku(sbx: SandboxKit) -> None:
+    cid, _ = await _imported(sbx)
+    with pytest.raises(ConfigurationError, match="skus import"):
+        link_sku(sbx.services, cid, "NOPE-SKU", "gid://shopify/ProductVariant/1")

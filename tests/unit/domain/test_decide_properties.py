@@ -1,0 +1,318 @@
+"""Property tests: decide + apply_outcome against a tiny fake world, random event orders.
+
+The world has TikTok (status progression, payment, cancellations, buyer requests, the
+tracking TikTok holds) and Shopify (orders, a search index that lags, fulfilment orders that
+appear late, holds, an asynchronous cancel job, merchant fulfilments that may ignore holds).
+The executor answers success, rejected or unknown (and an unknown may or may not have
+happened). The invariants of lifecycle.md are checked on every action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from orderbridge.domain.actions import (
+    Action,
+    ApproveCancellation,
+    CancelShopifyOrder,
+    CreateShopifyOrder,
+    PlaceHold,
+    PushTracking,
+    ReleaseHold,
+    SearchExistingShopifyOrder,
+)
+from orderbridge.domain.decide import decide
+from orderbridge.domain.decide_common import Decision
+from orderbridge.domain.link import LinkMemory
+from orderbridge.domain.observed import (
+    Cancellation,
+    CancellationStatus,
+    CancellationType,
+    Observed,
+    ShopifyFulfillment,
+    ShopifyFulfillmentLine,
+    ShopifyFulfillmentOrder,
+    ShopifyHold,
+    ShopifyOrderView,
+)
+from orderbridge.domain.order import TikTokStatus, is_at_least
+from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
+from orderbridge.domain.policy import REMORSE_WINDOW, Policy
+from tests.unit.domain.factories import (
+    MASKED,
+    PROVIDERS,
+    T0,
+    UPS,
+    mapped,
+    order,
+    recipient,
+    sline,
+)
+
+INDEX_LAG = timedelta(seconds=60)  # shorter than the settle period, as in Shopify
+POLICY = Policy()
+STEPS = [
+    timedelta(seconds=1),
+    timedelta(seconds=6),
+    timedelta(seconds=31),
+    timedelta(minutes=5),
+    timedelta(minutes=40),
+    timedelta(hours=2),
+]
+
+
+@dataclass
+class ShopOrder:
+    id: str
+    created_at: datetime
+    fos_at: datetime
+    holds: dict[str, str] = field(default_factory=dict)  # fo id -> our hold id
+    cancel_done_at: datetime | None = None
+    fulfilled: bool = False
+
+
+@dataclass
+class World:
+    now: datetime = T0
+    status: TikTokStatus = TikTokStatus.UNPAID
+    paid_at: datetime | None = None
+    awaiting_at: datetime | None = None
+    request: str = ""  # "", "pending", "approved"
+    tracking: str = ""
+    orders: list[ShopOrder] = field(default_factory=list)
+    # invariant bookkeeping
+    recreate_allowed: bool = True
+    unknown_create_at: datetime | None = None
+    pushes: int = 0
+
+    def linked(self, memory: LinkMemory) -> ShopOrder | None:
+        return next((o for o in self.orders if o.id == memory.shopify_order_id), None)
+
+    def observe(self, memory: LinkMemory) -> Observed:
+        shown = self.status
+        o = order(
+            shown,
+            ("sku-a", "sku-a"),
+            paid_time=self.paid_at,
+            recipient=recipient() if is_at_least(shown, TikTokStatus.AWAITING_SHIPMENT) else MASKED,
+        )
+        if self.tracking:
+            o = replace(
+                o, line_items=tuple(replace(i, tracking_number=self.tracking) for i in o.line_items)
+            )
+        cancellations = ()
+        if self.request == "pending":
+            cancellations = (
+                Cancellation(
+                    cancel_id="C1",
+                    type=CancellationType.BUYER_CANCEL,
+                    status=CancellationStatus.PENDING,
+                    role="BUYER",
+                ),
+            )
+        shop = self.linked(memory)
+        view = None
+        if shop is not None:
+            fos = ()
+            if self.now >= shop.fos_at:
+                holds = tuple(ShopifyHold(id=h, handle="orderbridge") for h in shop.holds.values())
+                status = "CLOSED" if shop.fulfilled else ("ON_HOLD" if holds else "OPEN")
+                fos = (ShopifyFulfillmentOrder(id="fo1", status=status, holds=holds),)
+            fulfilments = ()
+            if shop.fulfilled:
+                fulfilments = (
+                    ShopifyFulfillment(
+                        id="F1",
+                        tracking_company="UPS",
+                        tracking_numbers=(UPS[0],),
+                        line_items=(ShopifyFulfillmentLine(line_item_id="SL1", quantity=2),),
+                    ),
+                )
+            cancelled = shop.cancel_done_at is not None and self.now >= shop.cancel_done_at
+            view = ShopifyOrderView(
+                id=shop.id,
+                line_items=(sline("SL1", "sku-a", 2),),
+                fulfillment_orders=fos,
+                fulfillments=fulfilments,
+                total_outstanding=Decimal("20.00"),
+                cancelled_at=shop.cancel_done_at if cancelled else None,
+                cancel_job_pending=shop.cancel_done_at is not None and not cancelled,
+            )
+        return Observed(
+            tiktok=o,
+            shopify=view,
+            cancellations=cancellations,
+            skus=mapped("sku-a"),
+            providers=PROVIDERS,
+        )
+
+    # --- checks made before an action runs ---
+
+    def check(self, action: Action, memory: LinkMemory) -> None:
+        if isinstance(action, CreateShopifyOrder):
+            assert self.recreate_allowed, "a second create without a settled empty search"
+            self.recreate_allowed = False
+        if isinstance(action, ReleaseHold):
+            assert is_at_least(self.status, TikTokStatus.AWAITING_SHIPMENT)
+            assert self.paid_at is not None
+            assert self.awaiting_at is not None
+            assert self.now >= max(self.paid_at + REMORSE_WINDOW, self.awaiting_at)
+        if isinstance(action, ApproveCancellation):
+            shop = self.linked(memory)
+            assert shop is not None
+            assert not shop.fulfilled
+            assert shop.cancel_done_at is not None
+            assert self.now >= shop.cancel_done_at
+        if isinstance(action, PushTracking):
+            assert self.tracking == "", "tracking pushed twice for one package"
+
+    # --- effects ---
+
+    def apply(self, action: Action, memory: LinkMemory) -> dict[str, str]:
+        shop = self.linked(memory)
+        if isinstance(action, CreateShopifyOrder):
+            new = ShopOrder(
+                id=f"S{len(self.orders) + 1}",
+                created_at=self.now,
+                fos_at=self.now + timedelta(seconds=8),
+            )
+            self.orders.append(new)
+            return {"shopify_order_id": new.id}
+        if isinstance(action, SearchExistingShopifyOrder):
+            found = [o for o in self.orders if o.created_at <= self.now - INDEX_LAG]
+            return {"shopify_order_id": found[0].id} if found else {}
+        if shop is None:
+            return {}
+        if isinstance(action, PlaceHold) and self.now >= shop.fos_at and not shop.fulfilled:
+            for fo_id in action.fulfillment_order_ids:
+                shop.holds[fo_id] = f"h-{fo_id}-{len(shop.holds)}"
+        if isinstance(action, ReleaseHold):
+            shop.holds.pop(action.fulfillment_order_id, None)
+        if isinstance(action, CancelShopifyOrder) and not shop.fulfilled:
+            shop.cancel_done_at = shop.cancel_done_at or self.now + timedelta(seconds=10)
+        if isinstance(action, PushTracking):
+            self.tracking = action.tracking_number
+            self.pushes += 1
+            if self.status is TikTokStatus.AWAITING_SHIPMENT:
+                self.status = TikTokStatus.AWAITING_COLLECTION
+        if isinstance(action, ApproveCancellation):
+            self.request = "approved"
+            self.status = TikTokStatus.CANCELLED
+        return {}
+
+    def execute(self, decision: Decision, data: st.DataObject, reliable: bool) -> LinkMemory:
+        memory = decision.memory
+        for action in decision.actions:
+            event(f"action {action.kind.value}")
+            self.check(action, memory)
+            how = (
+                "ok"
+                if reliable
+                else data.draw(st.sampled_from(["ok", "ok", "ok", "unknown", "rejected"]))
+            )
+            if how == "ok" or (how == "unknown" and data.draw(st.booleans())):
+                ids = self.apply(action, memory)
+            else:
+                ids = {}
+            status = {
+                "ok": OutcomeStatus.SUCCESS,
+                "unknown": OutcomeStatus.UNKNOWN,
+                "rejected": OutcomeStatus.REJECTED,
+            }[how]
+            if isinstance(action, CreateShopifyOrder) and how == "rejected":
+                self.recreate_allowed = True  # refused: certainly not created
+            if isinstance(action, CreateShopifyOrder) and how == "unknown":
+                self.unknown_create_at = self.now
+            if (
+                isinstance(action, SearchExistingShopifyOrder)
+                and how == "ok"
+                and not ids
+                and memory.search_started_at is not None
+                and self.now >= memory.search_started_at + POLICY.create_settle_period
+            ):
+                self.recreate_allowed = True
+            memory = apply_outcome(memory, action, Outcome(status=status, at=self.now, ids=ids))
+            if how != "ok":
+                break
+        return memory
+
+    # --- events ---
+
+    def event(self, name: str, memory: LinkMemory) -> None:
+        shop = self.linked(memory)
+        if name == "progress" and self.status in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):
+            if self.status is TikTokStatus.UNPAID:
+                self.status, self.paid_at = TikTokStatus.ON_HOLD, self.now
+            else:
+                self.status, self.awaiting_at = TikTokStatus.AWAITING_SHIPMENT, self.now
+        elif name == "tiktok_cancel" and self.status in (
+            TikTokStatus.UNPAID,
+            TikTokStatus.ON_HOLD,
+            TikTokStatus.AWAITING_SHIPMENT,
+        ):
+            self.status = TikTokStatus.CANCELLED
+        elif name == "buyer_request" and self.status is TikTokStatus.AWAITING_SHIPMENT:
+            self.request = self.request or "pending"
+        elif (
+            name in ("merchant_ships", "ships_ignoring_hold")
+            and shop is not None
+            and self.now >= shop.fos_at
+            and shop.cancel_done_at is None
+            and (not shop.holds or name == "ships_ignoring_hold")
+        ):
+            shop.fulfilled = True
+            shop.holds.clear()
+
+
+EVENTS = [
+    "progress",
+    "progress",
+    "progress",
+    "tiktok_cancel",
+    "buyer_request",
+    "merchant_ships",
+    "ships_ignoring_hold",
+    "nothing",
+    "nothing",
+]
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_event_orders_keep_the_invariants(data: st.DataObject) -> None:
+    world = World()
+    memory = LinkMemory()
+    last: Decision | None = None
+    for _ in range(data.draw(st.integers(min_value=5, max_value=40))):
+        world.event(data.draw(st.sampled_from(EVENTS)), memory)
+        last = decide(memory, world.observe(memory), POLICY, world.now)
+        memory = world.execute(last, data, reliable=False)
+        assert LinkMemory.from_json(memory.to_json()) == memory
+        assert len(world.orders) <= 1, "two Shopify orders for one TikTok order"
+        world.now += data.draw(st.sampled_from(STEPS))
+    # Drain: TikTok moves on to AWAITING_SHIPMENT, the executor is reliable, and time passes
+    # beyond every retry: everything must settle.
+    for _ in range(30):
+        world.event("progress", memory)
+        last = decide(memory, world.observe(memory), POLICY, world.now)
+        memory = world.execute(last, data, reliable=True)
+        world.now += timedelta(minutes=3)
+    assert last is not None
+    assert len(world.orders) <= 1
+    shop = world.linked(memory)
+    issues = {i.code.value for i in last.issues}
+    event(f"end {world.status.value} shipped={shop is not None and shop.fulfilled}")
+    if world.status is TikTokStatus.CANCELLED and shop is not None:
+        assert shop.cancel_done_at is not None or "FULFILLED_BUT_CANCELLED" in issues
+    if world.status is not TikTokStatus.CANCELLED and shop is not None and shop.fulfilled:
+        assert world.tracking == UPS[0]
+        assert world.pushes == 1
+    if world.request == "approved":
+        assert shop is not None
+        assert shop.cancel_done_at is not None
+        assert not shop.fulfilled

@@ -1,0 +1,305 @@
+"""decide(): the hold on every fulfilment order, the release rule, SKU linking, refunds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from orderbridge.domain.actions import (
+    HoldReason,
+    PlaceHold,
+    RecordPayment,
+    ReleaseHold,
+    SwapCustomLine,
+    UpdateShopifyAddress,
+)
+from orderbridge.domain.link import LinkState
+from orderbridge.domain.observed import ReturnRecord, ShopifyHold, ThreePLView
+from orderbridge.domain.order import TikTokStatus
+from orderbridge.domain.outcome import OutcomeStatus
+from orderbridge.domain.policy import DEFAULT_RETRY_SOON, AutoApprovalExtra, Policy
+from tests.unit.domain.factories import (
+    MASKED,
+    SHOPIFY_ID,
+    T0,
+    codes,
+    first,
+    fo,
+    fulfilment,
+    held_memory,
+    kinds,
+    minutes,
+    observed,
+    ok,
+    order,
+    outcome,
+    recipient,
+    run,
+    sline,
+    view,
+)
+
+
+def test_no_fulfilment_orders_yet_retries_within_seconds() -> None:
+    m = held_memory(held_fulfillment_order_ids=())
+    d = run(m, observed(order(TikTokStatus.UNPAID), view(fulfillment_orders=())))
+    assert kinds(d) == []
+    # Shopify builds fulfilment orders within a second or two: look again that soon, so an
+    # order is never left unheld for long where a shipping tool could pick it up.
+    assert d.next_due_at == T0 + DEFAULT_RETRY_SOON
+    assert timedelta(seconds=2) >= DEFAULT_RETRY_SOON
+    assert d.memory.state is LinkState.CREATED_HELD
+
+
+def test_hold_placed_on_every_open_fulfilment_order_with_reason() -> None:
+    m = held_memory(held_fulfillment_order_ids=())
+    fos = (fo("fo1", held=False), fo("fo2", held=False), fo("fo3", held=False, status="CLOSED"))
+    d = run(m, observed(order(TikTokStatus.UNPAID), view(fulfillment_orders=fos)))
+    hold = first(d, PlaceHold)
+    assert hold.fulfillment_order_ids == ("fo1", "fo2")
+    assert hold.handle == "orderbridge"
+    assert hold.reason is HoldReason.AWAITING_PAYMENT
+    assert "TikTok" in hold.notes
+    m = ok(d.memory, hold)
+    assert m.held_fulfillment_order_ids == ("fo1", "fo2")
+    fresh = held_memory(held_fulfillment_order_ids=())
+    d = run(fresh, observed(order(TikTokStatus.ON_HOLD), view(fulfillment_orders=fos)))
+    assert first(d, PlaceHold).reason is HoldReason.OTHER
+
+
+def test_later_fulfilment_order_gets_the_hold_too_and_others_holds_are_left() -> None:
+    other = (ShopifyHold(id="x", handle="other-app"),)
+    fos = (fo("fo1"), fo("fo2", held=False, other_holds=other))
+    d = run(held_memory(), observed(order(TikTokStatus.ON_HOLD), view(fulfillment_orders=fos)))
+    assert first(d, PlaceHold).fulfillment_order_ids == ("fo2",)
+
+
+def test_release_waits_for_the_rule_then_address_payment_release_in_order() -> None:
+    m = held_memory(first_seen_awaiting_at=T0 - minutes(10))
+    o = order(paid_time=T0 - minutes(30))  # paid + 1 h = T0 + 30 min
+    d = run(m, observed(o, view()))
+    assert kinds(d) == []
+    assert d.next_due_at == T0 + minutes(15)
+    d = run(m, observed(o, view()), policy=Policy(open_recheck=timedelta(hours=5)))
+    assert d.next_due_at == T0 + minutes(30)
+    d = run(m, observed(o, view()), now=T0 + minutes(30))
+    assert kinds(d) == ["update_shopify_address", "record_payment", "release_hold"]
+    address = first(d, UpdateShopifyAddress).address
+    assert address.phone == "+14085550142"
+    assert address.province_code == "CA"
+    assert first(d, RecordPayment).amount == Decimal("10.00")
+    assert first(d, RecordPayment).method == "TikTok Shop"
+    release = first(d, ReleaseHold)
+    assert release.fulfillment_order_id == "fo1"
+    assert release.hold_ids == ("h-fo1",)
+    m = d.memory
+    for action in d.actions:
+        m = ok(m, action, at=T0 + minutes(30))
+    assert m.state is LinkState.RELEASED
+    assert m.released_at == T0 + minutes(30)
+    assert m.payment_recorded
+    assert m.address_fingerprint
+
+
+@pytest.mark.parametrize(
+    ("extra", "due"),
+    [
+        (AutoApprovalExtra.NONE, 0),
+        (AutoApprovalExtra.ONE_HOUR, 60),
+        (AutoApprovalExtra.THREE_HOURS, 180),
+        (AutoApprovalExtra.FIVE_HOURS, 300),
+        (AutoApprovalExtra.UNTIL_READY_TO_SHIP, 0),
+    ],
+)
+def test_auto_approval_extra_delays_the_release(extra: AutoApprovalExtra, due: int) -> None:
+    m = held_memory(first_seen_awaiting_at=T0)
+    policy = Policy(auto_approval_extra=extra)
+    before = run(m, observed(order(), view()), now=T0 + minutes(due) - minutes(1), policy=policy)
+    assert "release_hold" not in kinds(before)
+    at = run(m, observed(order(), view()), now=T0 + minutes(due), policy=policy)
+    assert "release_hold" in kinds(at)
+
+
+def test_no_release_before_awaiting_shipment() -> None:
+    m = held_memory(first_seen_awaiting_at=None)
+    d = run(m, observed(order(TikTokStatus.ON_HOLD), view()), now=T0 + timedelta(days=2))
+    assert kinds(d) == []
+
+
+def test_zero_order_skips_payment_and_paid_order_is_noticed() -> None:
+    o = order(is_sample_order=True)
+    o = replace(o, payment=replace(o.payment, total_amount=Decimal(0)))
+    d = run(held_memory(), observed(o, view()))
+    assert kinds(d) == ["update_shopify_address", "release_hold"]
+    d = run(held_memory(), observed(order(), view(financial_status="PAID")))
+    assert kinds(d) == ["update_shopify_address", "release_hold"]
+    assert d.memory.payment_recorded
+
+
+def test_bad_phone_is_dropped_with_a_warning() -> None:
+    d = run(held_memory(), observed(order(recipient=recipient(phone="12")), view()))
+    assert first(d, UpdateShopifyAddress).address.phone is None
+    assert "INVALID_PHONE" in codes(d)
+    assert "release_hold" in kinds(d)
+
+
+def test_masked_recipient_retried_then_raised() -> None:
+    o = order(recipient=MASKED)
+    d = run(held_memory(), observed(o, view()))
+    assert kinds(d) == []
+    assert d.memory.masked_since == T0
+    assert d.next_due_at == T0 + minutes(5)
+    later = T0 + timedelta(hours=2)
+    d = run(d.memory, observed(o, view()), now=later)
+    assert "MASKED_RECIPIENT" in codes(d)
+    assert kinds(d) == []
+    d = run(d.memory, observed(order(), view()), now=later)
+    assert d.memory.masked_since is None
+    assert "release_hold" in kinds(d)
+
+
+def test_unsupported_or_invalid_address_at_release_keeps_hold() -> None:
+    pr = order(recipient=recipient(state="Puerto Rico", postal_code="00901", region_code=""))
+    d = run(
+        held_memory(), observed(replace(pr, recipient=replace(pr.recipient, state="PR")), view())
+    )
+    assert "UNSUPPORTED_DESTINATION" in codes(d)
+    d = run(held_memory(), observed(order(recipient=recipient(address_line1="")), view()))
+    assert "INVALID_ADDRESS" in codes(d)
+    assert kinds(d) == []
+
+
+def test_unmapped_sku_keeps_hold_until_linked_then_swaps_and_proceeds() -> None:
+    custom = view(line_items=(sline(variant=False),))
+    d = run(held_memory(), observed(order(), custom, skus={}))
+    assert kinds(d) == []
+    assert "UNMAPPED_SKU" in codes(d)
+    d = run(held_memory(), observed(order(), custom))
+    swap = first(d, SwapCustomLine)
+    assert kinds(d) == ["swap_custom_line"]
+    assert swap.variant_id == "v-sku-a"
+    assert swap.custom_line_item_id == "SL1"
+    assert swap.quantity == 1
+    swapped = view(line_items=(sline(variant=False, current=0), sline("SL2")))
+    d = run(held_memory(), observed(order(), swapped))
+    assert "release_hold" in kinds(d)
+    assert "UNMAPPED_SKU" in {c.value for c in d.resolved}
+
+
+def test_unmapped_sku_new_fulfilment_order_gets_held_past_due() -> None:
+    custom = view(line_items=(sline(variant=False),), fulfillment_orders=(fo(held=False),))
+    d = run(held_memory(held_fulfillment_order_ids=()), observed(order(), custom, skus={}))
+    assert kinds(d) == ["place_hold"]
+
+
+def test_hold_released_by_hand_is_respected_and_reported() -> None:
+    released = view(fulfillment_orders=(fo(held=False),))
+    d = run(held_memory(), observed(order(TikTokStatus.ON_HOLD), released))
+    assert kinds(d) == []
+    assert d.memory.hold_released_by_hand
+    issue = next(i for i in d.issues if i.code == "HOLD_RELEASED_BY_HAND")
+    assert issue.severity == "warning"
+    # At the due time: address and payment, no release; then RELEASED.
+    m = replace(d.memory, first_seen_awaiting_at=T0 - minutes(10))
+    d = run(m, observed(order(), released))
+    assert kinds(d) == ["update_shopify_address", "record_payment"]
+    for action in d.actions:
+        m = ok(m, action)
+    d = run(m, observed(order(), released))
+    assert kinds(d) == []
+    assert d.memory.state is LinkState.RELEASED
+
+
+def test_release_unknown_outcome_is_not_mistaken_for_a_hand_release() -> None:
+    d = run(held_memory(), observed(order(), view()))
+    m = d.memory
+    for action in d.actions:
+        status = OutcomeStatus.UNKNOWN if isinstance(action, ReleaseHold) else OutcomeStatus.SUCCESS
+        m = outcome(m, action, status)
+    assert m.state is LinkState.CREATED_HELD
+    gone = view(fulfillment_orders=(fo(held=False),))
+    d = run(m, observed(order(), gone))
+    assert not d.memory.hold_released_by_hand
+    assert d.memory.state is LinkState.RELEASED
+    # Still held after an unknown release: released again.
+    d = run(m, observed(order(), view()))
+    assert kinds(d) == ["release_hold"]
+
+
+def test_address_change_after_release_updates_or_is_raised_after_ship() -> None:
+    d = run(held_memory(), observed(order(), view()))
+    m = held_memory()
+    for action in d.actions:
+        m = ok(m, action)
+    moved = order(recipient=recipient(address_line1="9 Elm St"))
+    d = run(m, observed(moved, view(fulfillment_orders=(fo(held=False),))))
+    assert kinds(d) == ["update_shopify_address"]
+    shipped = view(fulfillment_orders=(fo(held=False),), fulfillments=(fulfilment(),))
+    d = run(m, observed(moved, shipped, providers={}))
+    assert "ADDRESS_CHANGED_AFTER_SHIP" in codes(d)
+    assert kinds(run(m, observed(order(), shipped))) == ["push_tracking"]
+
+
+def test_payment_after_release_when_created_released() -> None:
+    m = held_memory(state=LinkState.RELEASED, released_at=T0)
+    d = run(m, observed(order(), view(fulfillment_orders=(fo(held=False),))))
+    assert kinds(d) == ["record_payment"]
+    assert first(d, RecordPayment).shopify_order_id == SHOPIFY_ID
+
+
+def test_completed_refund_is_mirrored_once_and_tags_and_notes() -> None:
+    m = held_memory(state=LinkState.RELEASED, payment_recorded=True)
+    refund = ReturnRecord(
+        return_id="R1",
+        refunded=True,
+        line_item_ids=("L1",),
+        refund_shipping=Decimal("1.50"),
+        received=True,
+    )
+    o = order(TikTokStatus.IN_TRANSIT, delivery_time=None)
+    policy = Policy(status_tags=True)
+    threepl = ThreePLView(order_id="3pl-1", shipped_without_tracking=True)
+    v = view(fulfillment_orders=(fo(held=False, status="CLOSED"),))
+    d = run(
+        m,
+        observed(o, v, returns=(refund, ReturnRecord(return_id="R2")), threepl=threepl),
+        policy=policy,
+    )
+    assert kinds(d) == ["refund_shopify", "add_tags", "record_note"]
+    action = d.actions[0]
+    assert action.line_items == (("SL1", 1),)
+    assert action.restock
+    assert action.idempotency_key == "tiktok-refund-R1"
+    m2 = d.memory
+    for a in d.actions:
+        m2 = ok(m2, a)
+    tagged = replace(v, tags=("tiktok-in-transit",))
+    again = run(m2, observed(o, tagged, returns=(refund,), threepl=threepl), policy=policy)
+    assert again.actions == ()
+
+
+def test_after_delivery_slow_recheck_until_90_days_then_done() -> None:
+    m = held_memory(state=LinkState.RELEASED, payment_recorded=True)
+    delivered = order(TikTokStatus.DELIVERED, delivery_time=T0)
+    v = view(fulfillment_orders=(fo(held=False, status="CLOSED"),))
+    d = run(m, observed(delivered, v))
+    assert d.next_due_at == T0 + timedelta(days=1)
+    d = run(m, observed(delivered, v), now=T0 + timedelta(days=89, hours=23))
+    assert d.next_due_at == T0 + timedelta(days=90)
+    d = run(m, observed(delivered, v), now=T0 + timedelta(days=90))
+    assert d.memory.state is LinkState.DONE
+    assert d.next_due_at is None
+
+
+def test_a_swapped_in_variant_line_warns_that_the_total_may_differ() -> None:
+    # The order edit's new line has the variant but none of our custom attributes.
+    variant_line = replace(sline("SL2"), tiktok_sku_id="")
+    swapped = view(line_items=(sline(variant=False, current=0), variant_line))
+    d = run(held_memory(), observed(order(), swapped))
+    warning = next(i for i in d.issues if i.code == "TOTALS_MISMATCH")
+    assert warning.severity == "warning"
+    assert "swapped" in warning.message
+    assert "release_hold" in kinds(d)  # an accounting flag never blocks the release

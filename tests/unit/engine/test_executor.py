@@ -1,0 +1,149 @@
+"""The executor's outcome mapping, with stand-in clients (the sandboxes test the real ones)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import pytest
+
+from orderbridge.adapters.shopify import ShopifyClient, UserErrorItem, UserErrors
+from orderbridge.adapters.tiktok import TikTokClient
+from orderbridge.domain.actions import (
+    CancelShopifyOrder,
+    CancelThreePLOrder,
+    HoldReason,
+    PlaceHold,
+    RecordPayment,
+    ReleaseHold,
+    ShopifyCancelReason,
+)
+from orderbridge.domain.link import LinkMemory
+from orderbridge.domain.observed import ShopifyFulfillmentOrder, ShopifyHold, ShopifyOrderView
+from orderbridge.domain.order import TikTokOrder, TikTokStatus
+from orderbridge.domain.outcome import OutcomeStatus
+from orderbridge.domain.policy import Policy
+from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.errors import AuthError, NotFound, RateLimited, RemoteTimeout
+
+NOW = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)
+ORDER = "gid://shopify/Order/1"
+FO = "gid://shopify/FulfillmentOrder/1"
+
+
+class Raising:
+    """A client whose every method raises ``error`` (and records that it was called)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        async def method(*_args: Any, **_kw: Any) -> Any:
+            self.calls.append(name)
+            raise self.error
+
+        return method
+
+
+def ctx(shopify: Any, view: ShopifyOrderView | None = None) -> ExecutionContext:
+    return ExecutionContext(
+        tiktok=cast(TikTokClient, Raising(AssertionError("no TikTok call expected"))),
+        shopify=cast(ShopifyClient, shopify),
+        policy=Policy(),
+        location_id=None,
+        order=TikTokOrder(id="576000000000000001", status=TikTokStatus.ON_HOLD),
+        view=view,
+        memory=LinkMemory(shopify_order_id=ORDER),
+        now=lambda: NOW,
+    )
+
+
+CANCEL = CancelShopifyOrder(
+    shopify_order_id=ORDER, reason=ShopifyCancelReason.CUSTOMER, staff_note="x"
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "words"),
+    [
+        (
+            UserErrors([UserErrorItem("INVALID", ("orderId",), "Nope.")]),
+            OutcomeStatus.REJECTED,
+            "[INVALID]",
+        ),
+        (NotFound("gone", api="shopify", operation="OrderCancel"), OutcomeStatus.REJECTED, "gone"),
+        (RateLimited("slow down", api="shopify"), OutcomeStatus.UNKNOWN, "slow down"),
+        (RemoteTimeout("no answer", api="shopify"), OutcomeStatus.UNKNOWN, "no answer"),
+        (RuntimeError("boom"), OutcomeStatus.UNKNOWN, "RuntimeError: boom"),
+    ],
+)
+async def test_errors_map_to_outcomes(error: Exception, status: OutcomeStatus, words: str) -> None:
+    outcome = await Executor().execute(CANCEL, ctx(Raising(error)))
+    assert outcome.status is status
+    assert words in outcome.message
+    assert outcome.at == NOW
+
+
+async def test_auth_errors_are_raised() -> None:
+    with pytest.raises(AuthError):
+        await Executor().execute(CANCEL, ctx(Raising(AuthError("revoked"))))
+
+
+async def test_already_done_user_errors_are_success() -> None:
+    error = UserErrors([UserErrorItem("TAKEN", None, "taken")], already_done_codes={"TAKEN"})
+    outcome = await Executor().execute(CANCEL, ctx(Raising(error)))
+    assert outcome.status is OutcomeStatus.SUCCESS
+
+
+async def test_an_already_cancelled_order_is_success() -> None:
+    error = UserErrors([UserErrorItem("INVALID", None, "Order has already been cancelled.")])
+    outcome = await Executor().execute(CANCEL, ctx(Raising(error)))
+    assert outcome.status is OutcomeStatus.SUCCESS
+
+
+async def test_checks_before_calling() -> None:
+    shopify = Raising(AssertionError("must not be called"))
+    held = ShopifyOrderView(
+        id=ORDER,
+        cancelled_at=NOW,
+        financial_status="PAID",
+        total_outstanding=Decimal("0"),
+        fulfillment_orders=(
+            ShopifyFulfillmentOrder(id=FO, holds=(ShopifyHold(id="h1", handle="orderbridge"),)),
+        ),
+    )
+    bare = ShopifyOrderView(id=ORDER, fulfillment_orders=(ShopifyFulfillmentOrder(id=FO),))
+    executor = Executor()
+    cases = [
+        (CANCEL, held, "already cancelled"),
+        (
+            RecordPayment(shopify_order_id=ORDER, amount=Decimal("9.99")),
+            held,
+            "nothing outstanding",
+        ),
+        (
+            PlaceHold(
+                fulfillment_order_ids=(FO,), handle="orderbridge", reason=HoldReason.OTHER, notes=""
+            ),
+            held,
+            "already held",
+        ),
+        (ReleaseHold(fulfillment_order_id=FO, hold_ids=("h1",)), bare, "already gone"),
+    ]
+    for action, view, words in cases:
+        outcome = await executor.execute(action, ctx(shopify, view))
+        assert outcome.status is OutcomeStatus.SUCCESS, outcome.message
+        assert words in outcome.message
+    assert shopify.calls == []
+    placed = await executor.execute(cases[2][0], ctx(shopify, held))
+    assert placed.ids == {"hold_ids": "h1"}
+
+
+async def test_no_threepl_client_is_an_explicit_rejection() -> None:
+    outcome = await Executor().execute(
+        CancelThreePLOrder(threepl_order_id="MCF-1"), ctx(Raising(AssertionError()))
+    )
+    assert outcome.status is OutcomeStatus.REJECTED
+    assert outcome.message.startswith("no 3PL configured")

@@ -351,9 +351,14 @@ SQLITE = [pytest.param("sqlite")]
 def test_two_worker_processes_share_the_work_without_double_processing(world: World) -> None:
     w = world
     w.start("web", "run", "--role", "web")
+    # One worker task per process, so a process busy with a pass cannot take new orders and
+    # the other process must: that both take part is then certain, not a race won by chance
+    # (an idle process looks for due links every second, a busy one at once after its pass).
+    w.env["ORDERBRIDGE_WORKERS"] = "1"
     workers = [w.start(f"worker-{i}", "run", "--role", "worker") for i in (1, 2)]
-    # Each Shopify call takes a little while, so the orders, arriving over a few seconds,
-    # spread over both workers' passes (and the sampler sees the leases).
+    # The first orderCreate hangs HANG_MS: whichever process took the first order is busy
+    # that long while the next orders arrive (every 0.4 s). Every other call takes 150 ms.
+    _hang_next(w, "orderCreate")
     w.control("POST", "/faults/endpoints", {"sandbox": "shopify", "match": "*", "latency_ms": [150, 150]})
     with OwnerSampler(w.db) as sampler:
         ids = []

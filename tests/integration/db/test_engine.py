@@ -74,6 +74,44 @@ def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def test_sqlite_writers_of_one_process_queue_in_process(tmp_path: Path) -> None:
+    """With no busy timeout at all, threads of one process still never see "database is
+    locked": they queue on the engine's own writer lock, not on SQLite's sleeping busy
+    handler (which waits in steps of up to 100 ms). Other processes still use the timeout."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url, busy_timeout_ms=0)
+    other_process = make_engine(url, busy_timeout_ms=0)  # another engine: not queued with us
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE counter (n INTEGER)")
+            conn.exec_driver_sql("INSERT INTO counter VALUES (0)")
+        errors: list[BaseException] = []
+
+        def bump() -> None:
+            try:
+                for _ in range(50):
+                    with transaction(engine) as c:
+                        n = c.exec_driver_sql("SELECT n FROM counter").scalar_one()
+                        c.exec_driver_sql(f"UPDATE counter SET n = {n + 1}")
+            except BaseException as e:  # collected for the assertion
+                errors.append(e)
+
+        threads = [threading.Thread(target=bump) for _ in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert not errors
+        with transaction(engine, write=False) as c:
+            assert c.exec_driver_sql("SELECT n FROM counter").scalar_one() == 300
+        with transaction(engine), pytest.raises(exc.OperationalError, match="locked"), \
+                transaction(other_process):
+            pass
+    finally:
+        engine.dispose()
+        other_process.dispose()
+
+
 def test_rollback_on_error(migrated_engine: Engine) -> None:
     def fail_midway() -> None:
         with transaction(migrated_engine) as conn:

@@ -202,3 +202,31 @@ async def test_a_failing_awaitable_callback_is_recorded_too() -> None:
     await scheduler.run_due()
     assert scheduler.errors
     assert "broken" in scheduler.errors[0]
+
+
+async def test_run_loop_does_not_hold_a_due_entry_behind_a_slow_one() -> None:
+    """A delivery waiting for a slow receiver must not delay one that becomes due later."""
+    clock = ScaledClock(T0, rate=0)  # frozen until advanced
+    scheduler = Scheduler(clock)
+    release = asyncio.Event()
+    second = asyncio.Event()
+
+    async def slow() -> None:
+        await release.wait()
+
+    async def failing() -> None:
+        raise RuntimeError("receiver exploded")
+
+    scheduler.call_later(timedelta(0), slow, name="slow")
+    scheduler.call_later(timedelta(0), failing, name="failing")
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(0.05)
+    scheduler.call_later(timedelta(seconds=1), second.set, name="second")
+    clock.advance(timedelta(seconds=1))
+    await asyncio.wait_for(second.wait(), timeout=2)  # while slow() still waits
+    assert not release.is_set()
+    assert any("failing" in e for e in scheduler.errors)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    scheduler.close()

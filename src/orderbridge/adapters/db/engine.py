@@ -16,8 +16,10 @@ re-enable the driver's own transaction handling and undo the recipe.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -39,6 +41,8 @@ DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
 DEFAULT_PG_CONNECT_TIMEOUT_SECONDS = 10
 # Execution option that makes the SQLite BEGIN an IMMEDIATE one.
 WRITE_OPTION = "orderbridge_write"
+# One writer at a time per SQLite engine, queued in-process (see ``transaction``).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(bind: Engine | Connection) -> bool:
@@ -65,6 +69,7 @@ def make_engine(
             raise ConfigurationError(f"ORDERBRIDGE_DATABASE_URL: unsupported SQLite driver in {url!r}")
         engine = create_engine(parsed, echo=echo, **engine_kwargs)
         _install_sqlite_hooks(engine, foreign_keys=foreign_keys, busy_timeout_ms=busy_timeout_ms)
+        _SQLITE_WRITERS[engine] = threading.RLock()
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -113,8 +118,14 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
     ``write=True`` (the default) begins ``BEGIN IMMEDIATE`` on SQLite (one writer at a time,
     waiting up to the busy timeout) and a normal READ COMMITTED transaction on PostgreSQL.
     Use ``write=False`` for read-only work. Never hold one open across an HTTP call.
+
+    SQLite writers of one process also queue on an in-process lock first: SQLite's busy
+    handler waits by sleeping in growing steps (up to 100 ms each), so threads contending
+    for the write lock would wait far longer than the few milliseconds a write takes. The
+    busy timeout still covers writers in other processes.
     """
-    with engine.connect() as conn:
+    writers = _SQLITE_WRITERS.get(engine) if write else None
+    with writers if writers is not None else nullcontext(), engine.connect() as conn:
         if write:
             conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():

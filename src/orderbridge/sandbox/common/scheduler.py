@@ -6,14 +6,17 @@ the search index catching up, webhook retries, cancellation-request deadlines.
 
 ``run()`` is an asyncio task: it sleeps for the *real* time until the earliest entry is
 due under the clock's current rate, and wakes early whenever an entry is added or the
-clock jumps (``advance``). ``run_due()`` runs whatever is due right now, synchronously
-awaited, which is what tests on a ``ManualClock`` use after advancing it.
+clock jumps (``advance``); each due entry's awaitable part (a webhook delivery waiting for
+its receiver) runs as its own task, so nothing waits for an unrelated slow receiver.
+``run_due()`` runs whatever is due right now and awaits it, which is what tests on a
+``ManualClock`` (and the control API's clock advance) use.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import inspect
 import itertools
@@ -60,6 +63,7 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe = clock.subscribe(self._poke)
         self.errors: list[str] = []
+        self._running: set[asyncio.Future[None]] = set()
 
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake
@@ -122,13 +126,43 @@ class Scheduler:
         log.error("scheduled callback %s failed: %r", entry.name, exc, exc_info=exc)
         self.errors.append(f"{entry.name}: {exc!r}")
 
+    def start_due(self) -> int:
+        """Start every entry due now without waiting for its awaitable part: each runs as
+        its own task, as a platform's senders work, so a delivery that becomes due while
+        others wait for their receivers goes out at once instead of after them."""
+        started = 0
+        while True:
+            due = self.next_due()
+            if due is None or due > self.clock.now():
+                return started
+            entry = heapq.heappop(self._heap)
+            if entry.cancelled:
+                continue
+            started += 1
+            try:
+                result = entry.callback()
+            except Exception as exc:  # one broken callback must not stop the sandbox
+                self._failed(entry, exc)
+                continue
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                self._running.add(task)
+                task.add_done_callback(functools.partial(self._finished, entry))
+
+    def _finished(self, entry: Scheduled, task: asyncio.Future[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            self._failed(entry, exc)
+
     async def run(self) -> None:
-        """Run forever (cancel the task to stop)."""
+        """Run forever (cancel the task to stop; entries still running are cancelled)."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         try:
             while True:
-                await self.run_due()
+                self.start_due()
                 due = self.next_due()
                 wait = MAX_REAL_SLEEP_SECONDS
                 if due is not None:
@@ -138,6 +172,8 @@ class Scheduler:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
+            for task in list(self._running):
+                task.cancel()
             self._loop = None
             self._wake = None
 

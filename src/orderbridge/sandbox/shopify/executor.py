@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
 MAX_VALIDATION_ERRORS = 25
+# Parsed documents and their validation kept, by query text.
+DOCUMENT_CACHE_SIZE = 512
 _CODES = (
     ("Cannot query field", "undefinedField"),
     ("Unknown argument", "argumentNotAccepted"),
@@ -116,11 +119,25 @@ class Executor:
     def __init__(self, buckets: Buckets) -> None:
         self.schema = load_schema()
         self.buckets = buckets
+        # Validation errors per parsed document (the parse cache hands out the same
+        # DocumentNode for the same text); the entry keeps its document alive, so the id
+        # cannot be reused while it is cached.
+        self._validated: dict[int, tuple[DocumentNode, list[GraphQLError]]] = {}
+
+    def _validate(self, document: DocumentNode) -> list[GraphQLError]:
+        hit = self._validated.get(id(document))
+        if hit is not None and hit[0] is document:
+            return hit[1]
+        errors = validate(self.schema, document, max_errors=MAX_VALIDATION_ERRORS)
+        if len(self._validated) >= DOCUMENT_CACHE_SIZE:
+            self._validated.clear()
+        self._validated[id(document)] = (document, errors)
+        return errors
 
     def run(self, ctx: Ctx, document: DocumentNode, variables: dict[str, Any],
             operation_name: str | None) -> dict[str, Any]:
         """The JSON body of the answer (always HTTP 200 once we get here)."""
-        errors = validate(self.schema, document, max_errors=MAX_VALIDATION_ERRORS)
+        errors = self._validate(document)
         if errors:
             return {"errors": [_shape(e, ctx.request_id) for e in errors]}
         operation = get_operation_ast(document, operation_name)
@@ -170,10 +187,17 @@ class Executor:
         return body
 
 
+@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def _parse(query: str) -> DocumentNode:
+    return parse(query)
+
+
 def parse_document(query: str) -> tuple[DocumentNode | None, dict[str, Any] | None]:
-    """Parse, or Shopify's answer to a syntax error."""
+    """Parse, or Shopify's answer to a syntax error. Clients send the same few documents
+    over and over, so parsed documents (and their validation) are cached by text, as a real
+    GraphQL server does; documents are never mutated after parsing."""
     try:
-        return parse(query), None
+        return _parse(query), None
     except GraphQLError as error:
         shaped: dict[str, Any] = {"message": error.message}
         if error.locations:

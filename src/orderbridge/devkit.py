@@ -109,6 +109,25 @@ class ControlClient:
         return await self.call("POST", f"/shopify/fulfillment-orders/{fulfillment_order_id}/release",
                                {"hold_ids": hold_ids})
 
+    async def split_fulfillment_order(self, fulfillment_order_id: str,
+                                      line_items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Split units (``{"line_item_id": <fo line item>, "quantity": n}``) into a new fulfilment order."""
+        result: dict[str, Any] = await self.call(
+            "POST", f"/shopify/fulfillment-orders/{fulfillment_order_id}/split", {"line_items": line_items})
+        return result
+
+    async def move_fulfillment_order(self, fulfillment_order_id: str, location_id: str,
+                                     line_items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Move a fulfilment order (or some of its units) to another location of its shop."""
+        result: dict[str, Any] = await self.call(
+            "POST", f"/shopify/fulfillment-orders/{fulfillment_order_id}/move",
+            {"location_id": location_id, "line_items": line_items})
+        return result
+
+    async def add_shopify_location(self, shop: str, name: str = "Second Warehouse") -> str:
+        result: dict[str, Any] = await self.call("POST", f"/shopify/shops/{shop}/locations", {"name": name})
+        return str(result["location_id"])
+
     async def merchant_cancel(self, order_id: str, reason: str = "OTHER", restock: bool = True) -> Any:
         return await self.call("POST", f"/shopify/orders/{order_id}/cancel", {"reason": reason, "restock": restock})
 

@@ -13,16 +13,18 @@ from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.resolvers_catalog import topic_name
 from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     cancel_fulfillment,
+    do_split,
     fulfil,
+    move,
     release_holds,
     set_tracking,
-    split,
 )
 from orderbridge.sandbox.shopify.resolvers_orders import cancel_blocker, cancel_order_now
 from orderbridge.sandbox.shopify.state import (
     DEFAULT_DEV_STORE_CREATE_CAP,
     App,
     FulfillmentOrder,
+    Location,
     Order,
     Plan,
     Shop,
@@ -74,6 +76,15 @@ class ReleaseBody(BaseModel):
 
 class SplitBody(BaseModel):
     line_items: list[LineQty]  # fulfilment order line item ids and quantities to move
+
+
+class MoveBody(BaseModel):
+    location_id: str  # gid or number of a location of the order's shop
+    line_items: list[LineQty] | None = None  # fulfilment order line items; None = every unit left
+
+
+class LocationBody(BaseModel):
+    name: str = "Second Warehouse"
 
 
 class ServiceBody(BaseModel):
@@ -270,18 +281,45 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
 
     @router.post("/fulfillment-orders/{fo_id:path}/split")
     def split_fo(fo_id: str, body: SplitBody) -> dict[str, Any]:
-        """Move units to a new fulfilment order (it carries no holds: an integration must hold it)."""
+        """Move units to a new fulfilment order at the same location (fulfillment_orders/split).
+
+        The new fulfilment order carries no holds: an integration that holds orders must hold it."""
         fo = fo_of(fo_id)
         moved = {parse_gid(i.line_item_id, "FulfillmentOrderLineItem") or int(i.line_item_id): i.quantity
                  for i in body.line_items}
-        if any(q <= 0 or q > next((ln.remaining for ln in fo.lines if ln.id == k), 0) for k, q in moved.items()):
+        if not moved or any(q <= 0 or q > next((ln.remaining for ln in fo.lines if ln.id == k), 0)
+                            for k, q in moved.items()):
             raise HTTPException(409, "invalid quantities")
-        ctx = merchant(world.orders[fo.order_id].shop)
-        new = split(ctx, fo, moved)
-        if not fo.lines:
-            fo.status = "CLOSED"
-        touch(world, world.orders[fo.order_id], ctx.now)
-        return {"fulfillment_order_id": gid("FulfillmentOrder", new.id)}
+        new = do_split(merchant(world.orders[fo.order_id].shop), fo, moved)
+        return {"fulfillment_order_id": gid("FulfillmentOrder", new.id), "status": fo.status}
+
+    @router.post("/fulfillment-orders/{fo_id:path}/move")
+    def move_fo(fo_id: str, body: MoveBody) -> dict[str, Any]:
+        """Assign a fulfilment order (or some of its units) to another location (fulfillment_orders/moved).
+
+        Everything of an untouched fulfilment order: it moves itself (same id, holds kept).
+        Some units: a new fulfilment order at the destination, with no holds."""
+        fo = fo_of(fo_id)
+        location = parse_gid(body.location_id, "Location") if body.location_id.startswith("gid:") else (
+            int(body.location_id) if body.location_id.isdigit() else None)
+        items = None if body.line_items is None else [
+            {"id": i.line_item_id if i.line_item_id.startswith("gid:") else gid("FulfillmentOrderLineItem",
+                                                                               int(i.line_item_id)),
+             "quantity": i.quantity} for i in body.line_items]
+        result = move(merchant(world.orders[fo.order_id].shop), fo, location, items)
+        if isinstance(result, str):
+            raise HTTPException(409, result)
+        return {"fulfillment_order_id": gid("FulfillmentOrder", result.id),
+                "original_fulfillment_order_id": gid("FulfillmentOrder", fo.id), "status": fo.status}
+
+    @router.post("/shops/{shop}/locations")
+    def add_location(shop: str, body: LocationBody) -> dict[str, Any]:
+        """Add a (merchant-managed) location to a shop, e.g. to move fulfilment orders to it."""
+        target = shop_of(shop)
+        location = Location(world.new_id("location"), body.name)
+        world.locations[location.id] = location
+        target.location_ids.append(location.id)
+        return {"location_id": gid("Location", location.id)}
 
     @router.post("/orders/{order_id:path}/assign-service")
     def assign_service(order_id: str, body: ServiceBody) -> dict[str, Any]:

@@ -21,11 +21,14 @@ from orderbridge.sandbox.shopify.state import (
 )
 from orderbridge.sandbox.shopify.world import touch
 
-__all__ = ["MUTATIONS", "QUERIES", "fulfil", "release_holds", "reopen_status"]
+__all__ = ["MUTATIONS", "QUERIES", "do_split", "fulfil", "move", "release_holds", "reopen_status", "split", "split_event"]
 
 FO_WRITE_SCOPES = ("write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
                    "write_assigned_fulfillment_orders", "write_marketplace_fulfillment_orders")
 UNFULFILLABLE = ("ON_HOLD", "CLOSED", "CANCELLED", "SCHEDULED", "INCOMPLETE")
+NOT_MOVABLE = ("CLOSED", "CANCELLED", "INCOMPLETE")
+# Request statuses that mean a fulfilment service has the order (a move must wait).
+SERVICE_REQUESTS = ("SUBMITTED", "ACCEPTED", "CANCELLATION_REQUESTED", "CANCELLATION_REJECTED")
 MAX_HANDLE_LENGTH = 64
 
 
@@ -133,6 +136,147 @@ def split(ctx: Ctx, fo: FulfillmentOrder, moved: dict[int, int]) -> FulfillmentO
     ctx.world.fulfillment_orders[new.id] = new
     ctx.world.orders[fo.order_id].fulfillment_order_ids.append(new.id)
     return new
+
+
+def _fo_ref(fo: FulfillmentOrder) -> dict[str, Any]:
+    """A fulfilment order as the split/moved/merged webhooks name it."""
+    return {"id": gid("FulfillmentOrder", fo.id), "status": fo.status.lower(),
+            "assigned_location_id": gid("Location", fo.location_id)}
+
+
+def _line_refs(moved: dict[int, int]) -> list[dict[str, Any]]:
+    return [{"id": gid("FulfillmentOrderLineItem", k), "quantity": q} for k, q in moved.items()]
+
+
+def split_event(ctx: Ctx, fo: FulfillmentOrder, new: FulfillmentOrder, moved: dict[int, int]) -> None:
+    """``fulfillment_orders/split``: ``fulfillment_order`` is the original after the split,
+    ``remaining_fulfillment_order`` the new one holding the split-out units (no holds: a hold
+    belongs to the fulfilment order it was placed on)."""
+    ctx.runtime.emit(ctx.world.orders[fo.order_id].shop, "fulfillment_orders/split", {
+        "split_line_items": _line_refs(moved), "fulfillment_order": _fo_ref(fo),
+        "remaining_fulfillment_order": _fo_ref(new), "replacement_fulfillment_order": None})
+
+
+def _wanted(fo: FulfillmentOrder, items: list[dict[str, Any]] | None) -> dict[int, int] | str:
+    """fo line id -> quantity from FulfillmentOrderLineItemInput values (or why not)."""
+    if items is None:
+        return {ln.id: ln.remaining for ln in fo.lines if ln.remaining > 0}
+    wanted: dict[int, int] = {}
+    for item in items:
+        line_id = parse_gid(str(item["id"]), "FulfillmentOrderLineItem") or -1
+        wanted[line_id] = wanted.get(line_id, 0) + int(item["quantity"])
+    for line_id, qty in wanted.items():
+        ln = next((x for x in fo.lines if x.id == line_id), None)
+        if ln is None or qty <= 0 or qty > ln.remaining:
+            return "Invalid fulfillment order line item quantity."
+    return wanted
+
+
+def do_split(ctx: Ctx, fo: FulfillmentOrder, moved: dict[int, int]) -> FulfillmentOrder:
+    """Split ``moved`` out of ``fo`` into a new fulfilment order and say so by webhook."""
+    new = split(ctx, fo, moved)
+    if not fo.lines:
+        fo.status = "CLOSED"
+    fo.updated_at = ctx.now
+    touch(ctx.world, ctx.world.orders[fo.order_id], ctx.now)
+    split_event(ctx, fo, new, moved)
+    return new
+
+
+def fulfillment_order_split(_root: Any, info: GraphQLResolveInfo[Any],
+                            fulfillmentOrderSplits: list[dict[str, Any]]) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES)
+    plans: list[tuple[FulfillmentOrder, dict[int, int]]] = []
+    for index, entry in enumerate(fulfillmentOrderSplits):
+        where = ["fulfillmentOrderSplits", str(index)]
+        fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(entry["fulfillmentOrderId"], "FulfillmentOrder"))
+        if fo is None:
+            return {"fulfillmentOrderSplits": None, "userErrors": [user_error(
+                [*where, "fulfillmentOrderId"], "Fulfillment order does not exist.", "FULFILLMENT_ORDER_NOT_FOUND")]}
+        items = entry.get("fulfillmentOrderLineItems") or []
+        if not items:
+            return {"fulfillmentOrderSplits": None, "userErrors": [user_error(
+                [*where, "fulfillmentOrderLineItems"], "No line items provided to split.",
+                "NO_LINE_ITEMS_PROVIDED_TO_SPLIT")]}
+        wanted = "Each fulfillment order may be split once per request." if any(
+            p is fo for p, _ in plans) else _wanted(fo, items)
+        left = 0 if isinstance(wanted, str) else sum(ln.remaining for ln in fo.lines) - sum(wanted.values())
+        if isinstance(wanted, str) or fo.status in NOT_MOVABLE or left <= 0:
+            message = wanted if isinstance(wanted, str) else (
+                f"The fulfillment order's status is {fo.status}; it can't be split." if fo.status in NOT_MOVABLE
+                else "At least one unit must remain on the fulfillment order.")
+            return {"fulfillmentOrderSplits": None, "userErrors": [user_error(
+                [*where, "fulfillmentOrderLineItems"], message, "INVALID_LINE_ITEM_QUANTITY")]}
+        plans.append((fo, wanted))
+    results = []
+    for fo, wanted in plans:
+        new = do_split(ctx, fo, wanted)
+        ctx.world.count(ctx.shop.domain, "fulfillmentOrderSplit", fo.order_id)
+        results.append({"fulfillmentOrder": fo_node(ctx, fo), "remainingFulfillmentOrder": fo_node(ctx, new),
+                        "replacementFulfillmentOrder": None})
+    return {"fulfillmentOrderSplits": results, "userErrors": []}
+
+
+def move(ctx: Ctx, fo: FulfillmentOrder, location_id: int | None,
+         items: list[dict[str, Any]] | None = None) -> FulfillmentOrder | str:
+    """Assign units of ``fo`` to another location of its shop (or return why not).
+
+    As Shopify documents it: moving everything of a fulfilment order nothing of which is
+    fulfilled moves that fulfilment order itself (same id; it keeps its holds, being the same
+    object); moving some units, or a partly fulfilled one, makes a new fulfilment order at the
+    destination, which carries no holds, and the original keeps the rest (closed when
+    nothing of it is left to fulfil). Emits ``fulfillment_orders/moved``.
+    """
+    order = ctx.world.orders[fo.order_id]
+    shop = ctx.world.shops[order.shop]
+    if fo.status in NOT_MOVABLE:
+        return f"Cannot move a fulfillment order with status {fo.status}."
+    if fo.request_status in SERVICE_REQUESTS:
+        return (f"Cannot move a fulfillment order with request status {fo.request_status}: the fulfillment "
+                "service must accept a cancellation request first.")
+    if location_id not in shop.location_ids:
+        return "Location not found."
+    if location_id == fo.location_id:
+        return "Cannot move the fulfillment order to the location it is already assigned to."
+    wanted = _wanted(fo, items)
+    if isinstance(wanted, str):
+        return wanted
+    if not wanted:
+        return "There are no line items to move."
+    source = fo.location_id
+    untouched = all(ln.remaining == ln.total for ln in fo.lines)
+    everything = all(wanted.get(ln.id, 0) == ln.remaining for ln in fo.lines)
+    if untouched and everything:
+        fo.location_id, moved = location_id, fo
+    else:
+        moved = split(ctx, fo, wanted)
+        moved.location_id = location_id
+        if all(ln.remaining == 0 for ln in fo.lines):
+            fo.status = "CLOSED"
+    fo.updated_at = moved.updated_at = ctx.now
+    touch(ctx.world, order, ctx.now)
+    ctx.runtime.emit(order.shop, "fulfillment_orders/moved", {
+        "original_fulfillment_order": _fo_ref(fo), "moved_fulfillment_order": _fo_ref(moved),
+        "destination_location_id": gid("Location", location_id),
+        "fulfillment_order_line_items_requested": _line_refs(wanted) if items is not None else None,
+        "source_location": {"id": gid("Location", source)}})
+    return moved
+
+
+def fulfillment_order_move(_root: Any, info: GraphQLResolveInfo[Any], id: str, newLocationId: str,
+                           fulfillmentOrderLineItems: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    ctx = require_scope(info, *FO_WRITE_SCOPES)
+    empty = {"movedFulfillmentOrder": None, "originalFulfillmentOrder": None, "remainingFulfillmentOrder": None}
+    fo = ctx.world.fo_in(ctx.shop.domain, parse_gid(id, "FulfillmentOrder"))
+    if fo is None:
+        return empty | {"userErrors": [user_error(["id"], "Fulfillment order does not exist.")]}
+    result = move(ctx, fo, parse_gid(newLocationId, "Location"), fulfillmentOrderLineItems or None)
+    if isinstance(result, str):
+        field = ["fulfillmentOrderLineItems"] if "quantity" in result else ["id"]
+        return empty | {"originalFulfillmentOrder": fo_node(ctx, fo), "userErrors": [user_error(field, result)]}
+    ctx.world.count(ctx.shop.domain, "fulfillmentOrderMove", fo.order_id)
+    return {"movedFulfillmentOrder": fo_node(ctx, result), "originalFulfillmentOrder": fo_node(ctx, fo),
+            "remainingFulfillmentOrder": None, "userErrors": []}
 
 
 def release(_root: Any, info: GraphQLResolveInfo[Any], id: str, holdIds: list[str] | None = None,
@@ -316,6 +460,7 @@ QUERIES = {"fulfillmentOrder": q_fulfillment_order}
 MUTATIONS = {
     "fulfillmentOrderHold": hold, "fulfillmentOrderReleaseHold": release,
     "fulfillmentOrderSubmitCancellationRequest": submit_cancellation,
+    "fulfillmentOrderSplit": fulfillment_order_split, "fulfillmentOrderMove": fulfillment_order_move,
     "fulfillmentCreate": fulfillment_create, "fulfillmentTrackingInfoUpdate": tracking_update,
     "fulfillmentCancel": fulfillment_cancel,
 }

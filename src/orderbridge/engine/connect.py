@@ -90,6 +90,9 @@ TIKTOK_WEBHOOK_EVENTS: Final = (
 SHOPIFY_WEBHOOK_TOPICS: Final = (
     "ORDERS_UPDATED", "ORDERS_CANCELLED", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE",
     "REFUNDS_CREATE", "APP_UNINSTALLED",
+    # A fulfilment order Shopify makes after our hold (split, moved, merged) has no hold:
+    # these make the order due at once instead of at the periodic re-check.
+    "FULFILLMENT_ORDERS_SPLIT", "FULFILLMENT_ORDERS_MOVED", "FULFILLMENT_ORDERS_MERGED",
 )
 PENDING_SHOP_PREFIX: Final = "pending:"
 # Recent orders looked at to check the shop ships its own orders.

@@ -52,6 +52,16 @@ ORDER_EVENTS: Final = frozenset({
 ORDER_TOPIC_PREFIXES: Final = ("orders/", "fulfillments/", "refunds/", "fulfillment_orders/")
 COMPLIANCE_TOPICS: Final = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 SHOPIFY_ORDER_GID: Final = "gid://shopify/Order/"
+SHOPIFY_FO_GID: Final = "gid://shopify/FulfillmentOrder/"
+# Where fulfillment_orders/* payloads name fulfilment orders: placed_on_hold / hold_released
+# (fulfillment_order), split (fulfillment_order = the original, remaining_ and
+# replacement_fulfillment_order = new ones), moved (original_ and moved_fulfillment_order),
+# merged (fulfillment_order = the result). The engine knows only the ones it held, so every
+# one of them is looked up: the original finds the link, a new one never does.
+FULFILLMENT_ORDER_KEYS: Final = (
+    "fulfillment_order", "original_fulfillment_order", "remaining_fulfillment_order",
+    "replacement_fulfillment_order", "moved_fulfillment_order",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +177,10 @@ def _order_refs(topic: str, payload: dict[str, Any]) -> list[str]:
         refs = [payload.get("admin_graphql_api_id"), payload.get("id")]
     else:
         refs = [payload.get("order_id")]
-        nested = payload.get("fulfillment_order")
-        if isinstance(nested, dict):
-            refs.append(nested.get("order_id"))
+        for key in FULFILLMENT_ORDER_KEYS:
+            nested = payload.get(key)
+            if isinstance(nested, dict):
+                refs.append(nested.get("order_id"))
     out: list[str] = []
     for ref in refs:
         if isinstance(ref, bool) or not isinstance(ref, str | int) or ref == "":
@@ -182,13 +193,28 @@ def _order_refs(topic: str, payload: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _fo_gid(ref: Any) -> str | None:
+    """A fulfilment order id as the links' memory stores it (a gid), or None."""
+    if isinstance(ref, bool) or not isinstance(ref, str | int):
+        return None
+    text = str(ref).strip()
+    if text.isdigit():
+        return SHOPIFY_FO_GID + text
+    return text if text.startswith(SHOPIFY_FO_GID) and text[len(SHOPIFY_FO_GID):].isdigit() else None
+
+
 def _fulfillment_order_ids(payload: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-    for key in ("fulfillment_order", "original_fulfillment_order", "remaining_fulfillment_order"):
+    """Every fulfilment order a fulfillment_orders/* payload names, as gids."""
+    refs: list[Any] = []
+    for key in FULFILLMENT_ORDER_KEYS:
         value = payload.get(key)
-        if isinstance(value, dict) and isinstance(value.get("id"), str | int):
-            found.append(str(value["id"]))
-    return found
+        if isinstance(value, dict):
+            refs.append(value.get("id"))
+    intents = payload.get("merge_intents")
+    for intent in intents if isinstance(intents, list) else []:
+        if isinstance(intent, dict):
+            refs.append(intent.get("fulfillment_order_id"))
+    return list(dict.fromkeys(i for i in map(_fo_gid, refs) if i is not None))
 
 
 def _links_for(conn: Connection, connection_ids: list[int], topic: str, payload: dict[str, Any]) -> list[int]:

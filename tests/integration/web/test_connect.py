@@ -47,6 +47,23 @@ async def test_connect_sandbox_stores_both_sides_encrypted_and_registers_webhook
     assert len(await sbx.services.shopify_client(row).list_webhook_subscriptions()) == len(shopify_subs)
 
 
+async def test_a_connection_made_before_new_topics_gets_them_on_the_next_registration(
+        sbx: SandboxKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orderbridge.engine import connect
+
+    new = ("FULFILLMENT_ORDERS_SPLIT", "FULFILLMENT_ORDERS_MOVED", "FULFILLMENT_ORDERS_MERGED")
+    assert set(new) <= set(connect.SHOPIFY_WEBHOOK_TOPICS)
+    old = tuple(t for t in connect.SHOPIFY_WEBHOOK_TOPICS if t not in new)
+    monkeypatch.setattr(connect, "SHOPIFY_WEBHOOK_TOPICS", old)
+    row = await connect_sandbox(sbx.services, sbx.info)
+    monkeypatch.undo()
+    report = await register_webhooks(sbx.services, row)  # `orderbridge connect webhooks`
+    assert report.shopify_topics == new
+    assert set(report.shopify_existing) == set(old)
+    subs = await sbx.services.shopify_client(row).list_webhook_subscriptions()
+    assert sorted(s.topic for s in subs) == sorted(old + new)  # nothing subscribed twice
+
+
 async def test_connect_sandbox_twice_updates_the_same_connection(sbx: SandboxKit) -> None:
     first = await connect_sandbox(sbx.services, sbx.info, name="main")
     second = await connect_sandbox(sbx.services, sbx.info, name="main")

@@ -77,6 +77,69 @@ async def test_fulfillment_refund_and_fulfillment_order_topics(services: Service
         assert due(services, link_id) == NOW, topic
 
 
+def add_link(services: Services, connection_id: int, tiktok_id: str, held: list[str]) -> int:
+    with transaction(services.db) as conn:
+        link, _ = links.get_or_create_link(conn, connection_id, tiktok_id, NOW, due_at=LATER)
+        conn.execute(order_links.update().where(order_links.c.id == link.id).values(
+            shopify_order_id="gid://shopify/Order/2002", memory={"held_fulfillment_order_ids": held}))
+    return link.id
+
+
+SPLIT_MOVE_MERGE = [
+    # Shopify's shapes: the original fulfilment order (the one we held, 77) and a new one (90).
+    ("fulfillment_orders/split", {
+        "split_line_items": [{"id": "gid://shopify/FulfillmentOrderLineItem/5", "quantity": 1}],
+        "fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/77", "status": "on_hold"},
+        "remaining_fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/90", "status": "open"},
+        "replacement_fulfillment_order": None}),
+    ("fulfillment_orders/moved", {
+        "original_fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/77", "status": "on_hold"},
+        "moved_fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/90", "status": "open"},
+        "destination_location_id": "gid://shopify/Location/3", "source_location": {"id": "gid://shopify/Location/1"},
+        "fulfillment_order_line_items_requested": [{"id": "gid://shopify/FulfillmentOrderLineItem/5", "quantity": 1}]}),
+    ("fulfillment_orders/merged", {  # the result is a new one; the intents name ours by number
+        "merge_intents": [{"fulfillment_order_id": 77, "fulfillment_order_line_items": [{"id": 5, "quantity": 1}]},
+                          {"fulfillment_order_id": 91, "fulfillment_order_line_items": [{"id": 6, "quantity": 1}]}],
+        "fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/92", "status": "open"}}),
+    # The order id, when a payload carries one, finds the link too.
+    ("fulfillment_orders/split", {
+        "fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/55", "status": "open", "order_id": 1001},
+        "remaining_fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/56", "status": "open"}}),
+]
+
+
+async def test_split_moved_and_merged_mark_the_link_of_the_original_fulfilment_order_due(
+        services: Services, client: httpx.AsyncClient) -> None:
+    connection_id, link_id = setup_link(services)
+    # Another order whose held fulfilment order is 7 (a prefix of 77) and one holding 90's
+    # neighbour: neither may be woken by these payloads.
+    other = add_link(services, connection_id, "576002", ["gid://shopify/FulfillmentOrder/7",
+                                                        "gid://shopify/FulfillmentOrder/9"])
+    for n, (topic, payload) in enumerate(SPLIT_MOVE_MERGE):
+        with transaction(services.db) as conn:
+            conn.execute(order_links.update().values(next_due_at=LATER))
+        response = await deliver(client, topic, payload, event_id=f"fo{n}")
+        assert response.status_code == 200, topic
+        assert due(services, link_id) == NOW, (topic, payload)
+        assert due(services, other) == LATER, (topic, payload)
+    with transaction(services.db, write=False) as conn:
+        story = [e.summary for e in events.timeline(conn, link_id)]
+    for topic in ("fulfillment_orders/split", "fulfillment_orders/moved", "fulfillment_orders/merged"):
+        assert f"Shopify webhook {topic}" in story
+
+
+async def test_a_fulfilment_order_payload_naming_none_of_ours_marks_nothing(
+        services: Services, client: httpx.AsyncClient) -> None:
+    _, link_id = setup_link(services)
+    for n, payload in enumerate([
+        {"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/78"}},
+        {"fulfillment_order": {"id": "%"}, "merge_intents": [{"fulfillment_order_id": "7%"}, "x", None]},
+        {"original_fulfillment_order": {"id": True}, "moved_fulfillment_order": "gid://shopify/FulfillmentOrder/77"},
+    ]):
+        assert (await deliver(client, "fulfillment_orders/moved", payload, event_id=f"none{n}")).status_code == 200
+        assert due(services, link_id) == LATER, payload
+
+
 async def test_bad_hmac_is_401_and_nothing_is_stored(services: Services, client: httpx.AsyncClient) -> None:
     setup_link(services)
     body = json.dumps({"id": 1001}).encode()

@@ -17,7 +17,12 @@ from orderbridge.domain.actions import (
     UpdateShopifyAddress,
 )
 from orderbridge.domain.link import LinkState
-from orderbridge.domain.observed import ReturnRecord, ShopifyHold, ThreePLView
+from orderbridge.domain.observed import (
+    ReturnRecord,
+    ShopifyFulfillmentOrder,
+    ShopifyHold,
+    ThreePLView,
+)
 from orderbridge.domain.order import TikTokStatus
 from orderbridge.domain.outcome import OutcomeStatus
 from orderbridge.domain.policy import DEFAULT_RETRY_SOON, AutoApprovalExtra, Policy
@@ -75,6 +80,31 @@ def test_later_fulfilment_order_gets_the_hold_too_and_others_holds_are_left() ->
     fos = (fo("fo1"), fo("fo2", held=False, other_holds=other))
     d = run(held_memory(), observed(order(TikTokStatus.ON_HOLD), view(fulfillment_orders=fos)))
     assert first(d, PlaceHold).fulfillment_order_ids == ("fo2",)
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        fo("fo1"),  # split: the original keeps our hold, the new one has none
+        fo("fo1", status="CLOSED"),  # moved: the original is closed, a new one elsewhere
+    ],
+)
+def test_a_split_or_moved_fulfilment_order_is_held_not_taken_for_a_hand_release(
+    original: ShopifyFulfillmentOrder,
+) -> None:
+    fos = (original, fo("fo2", held=False))
+    o = order(paid_time=T0 - minutes(30))  # release at T0 + 30 min
+    d = run(held_memory(), observed(o, view(fulfillment_orders=fos)))
+    assert kinds(d) == ["place_hold"]
+    assert first(d, PlaceHold).fulfillment_order_ids == ("fo2",)
+    assert "HOLD_RELEASED_BY_HAND" not in codes(d)
+    m = ok(d.memory, first(d, PlaceHold))
+    assert set(m.held_fulfillment_order_ids) == {"fo1", "fo2"}
+    # At the release every fulfilment order carrying our hold is released.
+    both = (original, fo("fo2"))
+    d = run(m, observed(o, view(fulfillment_orders=both)), now=T0 + minutes(30))
+    released = [a.fulfillment_order_id for a in d.actions if isinstance(a, ReleaseHold)]
+    assert released == [f.id for f in both if f.is_open and f.holds]
 
 
 def test_release_waits_for_the_rule_then_address_payment_release_in_order() -> None:

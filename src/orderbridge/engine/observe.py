@@ -284,6 +284,7 @@ async def fetch_batch(
     """
     ids = list(dict.fromkeys(w[0] for w in wanted))
     truths = {oid: LinkTruth(oid) for oid in ids}
+    mirrored = {oid for oid, sid, _memory in wanted if sid}
     try:
         orders, cancels, returns, problems = await _tiktok_truth(tiktok, ids)
     except AuthError:
@@ -300,6 +301,13 @@ async def fetch_batch(
             truth.error_data = {"error": type(got).__name__}
             continue
         truth.vendor_order = got
+        if got.payment is None and oid not in mirrored:
+            # Without its amounts the order cannot be mirrored to the cent; wait for them
+            # (back-off) rather than create a $0 order. A mirrored order goes on: its money
+            # was set at creation, the payment recorded at release is Shopify's outstanding.
+            truth.error = "the TikTok order has no payment amounts (no `payment` object)"
+            truth.error_data = {"missing": "payment"}
+            continue
         try:
             truth.order = to_domain_order(got)
         except Exception as exc:  # the order's own problem

@@ -230,3 +230,29 @@ async def test_run_loop_does_not_hold_a_due_entry_behind_a_slow_one() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     scheduler.close()
+
+
+async def test_webhook_dispatcher_bounds_deliveries_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orderbridge.sandbox.common import webhooks
+
+    monkeypatch.setattr(webhooks, "MAX_CONCURRENT_DELIVERIES", 3)
+    clock = ManualClock(T0)
+    scheduler = Scheduler(clock)
+    now_in_flight = 0
+    peak = 0
+
+    async def receiver(request: httpx.Request) -> httpx.Response:
+        nonlocal now_in_flight, peak
+        now_in_flight += 1
+        peak = max(peak, now_in_flight)
+        await asyncio.sleep(0.01)
+        now_in_flight -= 1
+        return httpx.Response(200)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(receiver))
+    dispatcher = WebhookDispatcher("tiktok", clock, scheduler, FaultPlan(), [], http=http)
+    sent = [dispatcher.enqueue("http://engine/webhooks", "ORDER_STATUS_CHANGE", b"{}", {}) for _ in range(12)]
+    await scheduler.run_due()
+    assert all(d.status is DeliveryStatus.DELIVERED for d in sent)
+    assert peak == 3
+    await dispatcher.aclose()

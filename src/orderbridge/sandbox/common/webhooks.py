@@ -14,6 +14,7 @@ for the control API, as real platforms show a webhook log.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -34,6 +35,8 @@ __all__ = ["Attempt", "Delivery", "DeliveryStatus", "WebhookDispatcher"]
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
+# Deliveries of one dispatcher in flight at once; the rest wait their turn.
+MAX_CONCURRENT_DELIVERIES = 20
 DEFAULT_HISTORY = 5000
 
 
@@ -117,6 +120,16 @@ class WebhookDispatcher:
         self._http = http
         self.deliveries: deque[Delivery] = deque(maxlen=history)
         self.paused = False
+        self._senders: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _sender_slot(self) -> asyncio.Semaphore:
+        """At most ``MAX_CONCURRENT_DELIVERIES`` requests in flight, as a platform's senders
+        are bounded per destination (and thousands of queued requests would make the HTTP
+        pool's bookkeeping quadratic)."""
+        loop = asyncio.get_running_loop()
+        if self._senders is None or self._senders[0] is not loop:
+            self._senders = (loop, asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES))
+        return self._senders[1]
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -163,16 +176,17 @@ class WebhookDispatcher:
         elif self.paused:
             error = "dispatcher paused"
         else:
-            began = time.perf_counter()
-            try:
-                response = await self._client().post(
-                    delivery.url, content=delivery.body, headers=delivery.headers,
-                    timeout=self.timeout_seconds,
-                )
-                status = response.status_code
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            duration = (time.perf_counter() - began) * 1000
+            async with self._sender_slot():
+                began = time.perf_counter()
+                try:
+                    response = await self._client().post(
+                        delivery.url, content=delivery.body, headers=delivery.headers,
+                        timeout=self.timeout_seconds,
+                    )
+                    status = response.status_code
+                except httpx.HTTPError as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                duration = (time.perf_counter() - began) * 1000
         delivery.attempts.append(Attempt(started, status, error, duration))
         if status is not None and 200 <= status < 300:
             delivery.status = DeliveryStatus.DELIVERED

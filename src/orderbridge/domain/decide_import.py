@@ -38,14 +38,18 @@ def import_ready(ctx: Ctx) -> bool:
 
 
 def import_tracking(ctx: Ctx) -> tuple[str, str]:
-    """(tracking number, carrier name) TikTok knows for the order, ``""`` where unknown."""
-    number, provider = "", ""
+    """(tracking number, carrier name) TikTok knows for the order, ``""`` where unknown.
+
+    The carrier is TikTok's name on the line, else the name of its provider id in the
+    delivery option's cached provider list.
+    """
     for line in ctx.order.line_items:
-        if line.tracking_number.strip():
-            number, provider = line.tracking_number.strip(), line.shipping_provider_id
-            break
-    names = dict(ctx.observed.providers.get(ctx.order.delivery_option_id, ()))
-    return number, (names.get(provider, "") if number else "")
+        number = line.tracking_number.strip()
+        if number:
+            names = dict(ctx.observed.providers.get(ctx.order.delivery_option_id, ()))
+            name = line.shipping_provider_name.strip() or names.get(line.shipping_provider_id, "")
+            return number, name
+    return "", ""
 
 
 def imported_cancellations(ctx: Ctx) -> bool:

@@ -93,6 +93,12 @@ def test_tracking_unknown_or_unknown_carrier() -> None:
     d = run(LinkMemory(), observed(with_tracking(tiktok_order(), "TT123", "p-x")), policy=IMPORT)
     create = first(d, CreateShopifyOrder)
     assert (create.tracking_number, create.tracking_company) == ("TT123", "")
+    named = replace(with_tracking(tiktok_order(), "TT123", "p-x"), line_items=(
+        LineItem(id="L1", sku_id="sku-a", original_price=Decimal("10.00"),
+                 sale_price=Decimal("10.00"), tracking_number="TT123",
+                 shipping_provider_name=" TikTok Shipping "),))
+    create = first(run(LinkMemory(), observed(named), policy=IMPORT), CreateShopifyOrder)
+    assert (create.tracking_number, create.tracking_company) == ("TT123", "TikTok Shipping")
 
 
 def test_seller_shipped_orders_are_unchanged() -> None:

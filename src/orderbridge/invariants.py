@@ -290,6 +290,8 @@ class _Checker:
                 continue  # exactly one; a cancelled order may never have been made
             due = {CreateAt.UNPAID: True, CreateAt.PAID: bool(order.get("paid_time")),
                    CreateAt.RELEASED: _status_at_least(status, "AWAITING_SHIPMENT")}[policy.create_at]
+            if _tiktok_shipped(order):  # import_fulfilled: imported from AWAITING_SHIPMENT on
+                due = _status_at_least(status, "AWAITING_SHIPMENT")
             if due and not self.open_codes(oid) & NO_ORDER_CODES:
                 r.fail(oid, f"TikTok status {status}: eligible under create_at={policy.create_at.value} "
                             "but Shopify has no order for it")
@@ -300,8 +302,8 @@ class _Checker:
         extra = self.db.policy.auto_approval_delay
         for oid, order in self.world.tiktok.items():
             mirrors = self.world.shopify.get(oid, [])
-            if len(mirrors) != 1:
-                continue
+            if len(mirrors) != 1 or _tiktok_shipped(order):
+                continue  # an imported TikTok-shipped order is fulfilled at creation: no rule
             r.checked += 1
             link = self.db.links.get(oid)
             paid = _time(order.get("paid_time"))
@@ -382,8 +384,8 @@ class _Checker:
             packages = self.world.packages.get(oid, [])
             shop = mirrors[0] if len(mirrors) == 1 else None
             fulfilments = [f for f in (shop or {}).get("fulfillments") or [] if f.get("status") == "success"]
-            if not fulfilments and not packages:
-                continue
+            if not packages and (not fulfilments or _tiktok_shipped(order)):
+                continue  # TikTok ships it: the import's fulfilment is not ours to push
             r.checked += 1
             codes = self.codes(oid)
             explained = bool(set(codes) & TRACKING_CODES) or str(order.get("status")) == "CANCELLED"

@@ -143,6 +143,8 @@ class CreateShopifyOrder:
     financial_status: str = "PENDING"
     claim_inventory: bool = True  # DECREMENT_IGNORING_POLICY; False for FBT imports
     fulfilled: bool = False  # import_fulfilled: mirrored as already fulfilled
+    tracking_number: str = ""  # fulfilled imports: TikTok's tracking, when known
+    tracking_company: str = ""  # its carrier's name, when known
     shipping_address: ShippingAddress | None = None
     send_receipt: bool = False
     buyer_accepts_marketing: bool = False

@@ -31,6 +31,7 @@ from orderbridge.domain.address import (
 )
 from orderbridge.domain.decide_cancel import linked_cancellations
 from orderbridge.domain.decide_common import Ctx, Decision, order_lines
+from orderbridge.domain.decide_import import IMPORT_FINANCIAL_STATUS, import_ready, import_tracking
 from orderbridge.domain.decide_release import (
     address_problem,
     after_shipping,
@@ -205,6 +206,8 @@ def _eligible(ctx: Ctx) -> ShippingAddress | bool | None:
             {"kind": kind.value},
         )
         return False
+    if kind is not OrderKind.SELLER_SHIPPED and not import_ready(ctx):
+        return False
     if order.is_sample_order and policy.samples is SampleOrders.SKIP:
         ctx.update(state=LinkState.SKIPPED)
         ctx.note("Free sample order skipped by policy.")
@@ -261,13 +264,13 @@ def _releasable_address(ctx: Ctx) -> ShippingAddress | bool | None:
 def _create_action(ctx: Ctx, address: ShippingAddress | bool | None) -> CreateShopifyOrder:
     order, policy, plan = ctx.order, ctx.policy, ctx.plan
     kind = classify(order)
+    imported = kind is not OrderKind.SELLER_SHIPPED
+    number, company = import_tracking(ctx) if imported else ("", "")
     lines = []
     for planned in plan.lines:
         group = planned.group
-        resolution = ctx.observed.skus.get(group.sku_id)
-        variant = None
-        if resolution is not None and resolution.state is SkuState.MAPPED:
-            variant = resolution.variant_id
+        found = ctx.observed.skus.get(group.sku_id)
+        variant = found.variant_id if found is not None and found.state is SkuState.MAPPED else None
         lines.append(
             CreateLine(
                 tiktok_sku_id=group.sku_id,
@@ -318,8 +321,10 @@ def _create_action(ctx: Ctx, address: ShippingAddress | bool | None) -> CreateSh
         customer_name=customer,
         email=email,
         processed_at=order.create_time,
-        claim_inventory=kind is not OrderKind.FBT,
-        fulfilled=kind is not OrderKind.SELLER_SHIPPED,
+        financial_status=IMPORT_FINANCIAL_STATUS if imported else "PENDING",
+        claim_inventory=kind is not OrderKind.FBT,  # TikTok Shipping: the seller's own stock
+        fulfilled=imported,
+        tracking_number=number, tracking_company=company,
         shipping_address=address if isinstance(address, ShippingAddress) else None,
     )
 

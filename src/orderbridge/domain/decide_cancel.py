@@ -16,6 +16,7 @@ from orderbridge.domain.actions import (
     ShopifyCancelReason,
 )
 from orderbridge.domain.decide_common import Ctx, order_lines
+from orderbridge.domain.decide_import import imported_cancellations
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (
@@ -24,6 +25,7 @@ from orderbridge.domain.observed import (
     CancellationType,
     ShopifyOrderView,
 )
+from orderbridge.domain.order import OrderKind, classify
 
 __all__ = ["linked_cancellations"]
 
@@ -35,6 +37,8 @@ def linked_cancellations(ctx: Ctx, view: ShopifyOrderView) -> bool:
     if view.cancelled_at is not None:
         _shopify_cancelled(ctx, view)
         return True
+    if classify(ctx.order) is not OrderKind.SELLER_SHIPPED:
+        return imported_cancellations(ctx)  # TikTok ships it: no desk, no Shopify cancel
     if ctx.all_units_cancelled():
         _tiktok_cancelled(ctx, view)
         return True

@@ -290,7 +290,8 @@ def after_shipping(ctx: Ctx, view: ShopifyOrderView) -> None:
                 return_id=record.return_id,
                 line_items=lines,
                 shipping=record.refund_shipping,
-                restock=record.received,
+                # FBT units go back to TikTok's warehouse, never to Shopify's stock.
+                restock=record.received and classify(ctx.order) is not OrderKind.FBT,
                 idempotency_key=f"tiktok-refund-{record.return_id}",
             )
         )

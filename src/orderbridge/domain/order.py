@@ -144,6 +144,7 @@ class LineItem:
     package_id: str = ""
     tracking_number: str = ""
     shipping_provider_id: str = ""
+    shipping_provider_name: str = ""
     cancel_user: str = ""
     cancel_reason: str = ""
     is_gift: bool = False

@@ -12,6 +12,12 @@ the TikTok ``sku_id`` as a line property so a later swap (and ``decide``'s line 
 it. Tax lines are channel-liable (TikTok remits US sales tax). The order is PENDING with no
 transaction, never sends receipts, never opts the relay e-mail in to marketing (the builder
 fixes those), and claims stock ignoring policy except for a Fulfilled-by-TikTok import.
+
+An order TikTok ships, imported under ``import_fulfilled`` (``action.fulfilled``), is paid
+on TikTok: it is created PAID with one SALE transaction of gateway "TikTok Shop" for the
+plan's ``expected_total`` (none for a $0 order), so the Shopify total and the amount
+received both equal what the buyer paid to the cent; and already fulfilled at the
+connection's location with TikTok's tracking when known, the customer never notified.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from orderbridge.adapters.shopify.builders import (
     AddressSpec,
+    CreateFulfillmentSpec,
     CustomerSpec,
     DiscountSpec,
     LineItemSpec,
@@ -28,6 +35,7 @@ from orderbridge.adapters.shopify.builders import (
     OrderSpec,
     ShippingLineSpec,
     TaxLineSpec,
+    TransactionSpec,
 )
 from orderbridge.adapters.shopify.translate import TIKTOK_SKU_ATTRIBUTE
 from orderbridge.domain.actions import CreateLine, CreateShopifyOrder
@@ -40,6 +48,7 @@ __all__ = [
     "CLAIM_INVENTORY",
     "DISCOUNT_CODE",
     "METAFIELD_NAMESPACE",
+    "PAYMENT_GATEWAY",
     "address_spec",
     "order_spec",
     "spec_total",
@@ -50,6 +59,7 @@ METAFIELD_NAMESPACE = "orderbridge"
 CLAIM_INVENTORY = "DECREMENT_IGNORING_POLICY"  # TikTok already sold the stock
 BYPASS_INVENTORY = "BYPASS"  # FBT: the stock is in TikTok's warehouse, not Shopify's
 SHIPPING_SOURCE = "tiktok_shop"
+PAYMENT_GATEWAY = "TikTok Shop"  # the name the release path's manual payment uses too
 CUSTOMER_TAGS = ("TikTok",)
 RELAY_EMAIL_TAG = "tiktok-relay-email"
 SHOP_ID_ATTRIBUTE = "tiktok_shop_id"
@@ -171,13 +181,12 @@ def order_spec(
 ) -> OrderSpec:
     """The ``OrderSpec`` for ``action``.
 
-    ``location_id`` is the connection's Shopify location: kept for the imported-fulfilled
-    case (the client's ``OrderSpec`` has no fulfilment input yet, so it is not sent).
+    ``location_id`` is the connection's Shopify location: where an imported-fulfilled order
+    is fulfilled (without one, Shopify's default location).
     ``processedAt`` is TikTok's create time, never later than ``now`` (Shopify refuses a
     future time; a clock a second ahead must not block the order). Raises ``ValueError``
     when the action cannot make an order (no lines): a local refusal.
     """
-    del location_id  # see the docstring: no OrderSpec field takes it yet
     plan = action.money
     if not action.lines:
         raise ValueError(f"TikTok order {action.tiktok_order_id} has no units left to create")
@@ -207,6 +216,27 @@ def order_spec(
         shipping_address=address,
         billing_address=address,
         inventory_behaviour=CLAIM_INVENTORY if action.claim_inventory else BYPASS_INVENTORY,
+        financial_status=action.financial_status,
+        transactions=_transactions(action, processed),
+        fulfillment=_fulfillment(action, location_id),
+    )
+
+
+def _transactions(action: CreateShopifyOrder, processed: datetime) -> tuple[TransactionSpec, ...]:
+    """The TikTok payment of a PAID import: the plan's total, to the cent (none for $0)."""
+    total = action.money.expected_total.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if action.financial_status != "PAID" or total <= 0:
+        return ()
+    return (TransactionSpec(amount=total, gateway=PAYMENT_GATEWAY, processed_at=processed),)
+
+
+def _fulfillment(action: CreateShopifyOrder, location_id: str | None) -> CreateFulfillmentSpec | None:
+    if not action.fulfilled:
+        return None
+    return CreateFulfillmentSpec(
+        location_id=location_id,
+        tracking_number=action.tracking_number.strip() or None,
+        tracking_company=action.tracking_company.strip() or None,
     )
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from orderbridge.adapters.db import inbox, transaction
 from orderbridge.adapters.shopify import CustomerSpec, LineItemSpec, OrderSpec
 from orderbridge.devkit import shopify_client, tiktok_client, usps_number
+from orderbridge.engine.policy_store import set_policy
 from orderbridge.invariants import InvariantReport, check_invariants
 from tests.integration.engine_runtime.conftest import HOUR, Harness
 
@@ -130,3 +131,19 @@ async def test_an_unprocessed_inbox_row_breaks_invariant_6(harness: Harness) -> 
         inbox.store(conn, "tiktok", "lost-1", received_at=h.now(), body=b"{}", connection_id=h.connection.id)
     report = await _check(h)
     assert _failing(report) == {6: ["inbox tiktok"]}, "\n".join(report.lines())
+
+
+async def test_imported_tiktok_shipped_orders_pass_every_invariant(harness: Harness) -> None:
+    """import_fulfilled: a TikTok-shipped order is created fulfilled at AWAITING_SHIPMENT,
+    neither early (invariant 1) nor an unrecorded release (invariant 2)."""
+    h = harness
+    set_policy(h.services, h.connection, "tiktok_shipped_orders", "import_fulfilled")
+    fbt = await h.place(items=PAID, fulfillment_type="FULFILLMENT_BY_TIKTOK")
+    h.mark_due(fbt)
+    await h.settle()
+    report = await _check(h)
+    assert report.passed, "\n".join(report.lines())  # ON_HOLD: not due yet
+    await h.advance(HOUR + 20 * 60)
+    assert len(await h.shopify_orders(fbt)) == 1
+    report = await _check(h)
+    assert report.passed, "\n".join(report.lines())

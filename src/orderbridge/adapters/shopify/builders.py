@@ -3,7 +3,10 @@
 The engine describes an order with these dataclasses (Decimal money, aware datetimes) and
 never writes Shopify JSON itself. ``build_order_create_variables`` fixes the policy the
 lifecycle requires: financial status PENDING with no transaction, no receipts, inventory
-claimed ignoring policy, the buyer never opted in to marketing.
+claimed ignoring policy, the buyer never opted in to marketing. An order TikTok shipped,
+imported for accounting, instead says PAID with its transaction and carries
+``fulfillmentStatus: FULFILLED`` with the ``fulfillment`` (location, tracking, never
+notifying the customer).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "AddressSpec",
+    "CreateFulfillmentSpec",
     "CustomerSpec",
     "DiscountSpec",
     "FulfillmentLinesSpec",
@@ -26,6 +30,7 @@ __all__ = [
     "ShippingLineSpec",
     "TaxLineSpec",
     "TrackingSpec",
+    "TransactionSpec",
     "address_input",
     "build_order_create_variables",
     "format_datetime",
@@ -142,6 +147,31 @@ class DiscountSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TransactionSpec:
+    """A transaction recorded with the order (``OrderCreateOrderTransactionInput``)."""
+
+    amount: Decimal
+    gateway: str
+    kind: str = "SALE"
+    status: str = "SUCCESS"
+    processed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFulfillmentSpec:
+    """The order is created already fulfilled (``OrderCreateFulfillmentInput``).
+
+    ``location_id`` ``None``: only ``fulfillmentStatus: FULFILLED`` is sent and Shopify
+    fulfils from its default location.
+    """
+
+    location_id: str | None
+    tracking_number: str | None = None
+    tracking_company: str | None = None
+    notify_customer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class OrderSpec:
     """Everything ``orderCreate`` needs from the engine."""
 
@@ -164,6 +194,9 @@ class OrderSpec:
     phone: str | None = None
     taxes_included: bool | None = None
     inventory_behaviour: str = DEFAULT_INVENTORY_BEHAVIOUR
+    financial_status: str = "PENDING"
+    transactions: Sequence[TransactionSpec] = ()
+    fulfillment: CreateFulfillmentSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +289,18 @@ def _shipping_line(line: ShippingLineSpec, currency: str) -> dict[str, Any]:
     return out
 
 
+def _transaction(t: TransactionSpec, currency: str) -> dict[str, Any]:
+    processed = format_datetime(t.processed_at) if t.processed_at is not None else None
+    return _compact({"kind": t.kind, "status": t.status, "gateway": t.gateway,
+                     "amountSet": money_bag(t.amount, currency), "processedAt": processed})
+
+
+def _fulfillment(f: CreateFulfillmentSpec) -> dict[str, Any]:
+    return _compact({"locationId": f.location_id, "notifyCustomer": f.notify_customer,
+                     "trackingNumber": f.tracking_number or None,
+                     "trackingCompany": f.tracking_company or None})
+
+
 def build_order_create_variables(spec: OrderSpec) -> dict[str, Any]:
     """Variables of the ``OrderCreate`` document for ``spec``."""
     if not spec.line_items:
@@ -266,7 +311,7 @@ def build_order_create_variables(spec: OrderSpec) -> dict[str, Any]:
     order: dict[str, Any] = {
         "currency": cur,
         "lineItems": [_line_item(i, cur) for i in spec.line_items],
-        "financialStatus": "PENDING",  # payment pending; no transaction until release
+        "financialStatus": spec.financial_status,  # PENDING: no transaction until release
         "buyerAcceptsMarketing": False,  # never opt a TikTok relay address in
         "processedAt": format_datetime(spec.processed_at),
         "sourceIdentifier": spec.source_identifier,
@@ -297,6 +342,12 @@ def build_order_create_variables(spec: OrderSpec) -> dict[str, Any]:
         order["metafields"] = [
             {"namespace": m.namespace, "key": m.key, "type": m.type, "value": m.value} for m in spec.metafields
         ]
+    if spec.transactions:
+        order["transactions"] = [_transaction(t, cur) for t in spec.transactions]
+    if spec.fulfillment is not None:
+        order["fulfillmentStatus"] = "FULFILLED"
+        if spec.fulfillment.location_id:
+            order["fulfillment"] = _fulfillment(spec.fulfillment)
     if spec.shipping_address is not None:
         order["shippingAddress"] = address_input(spec.shipping_address)
     if spec.billing_address is not None:

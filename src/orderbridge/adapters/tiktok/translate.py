@@ -164,6 +164,7 @@ def _line_item(item: VendorLineItem) -> LineItem:
         package_id=item.package_id,
         tracking_number=item.tracking_number,
         shipping_provider_id=item.shipping_provider_id,
+        shipping_provider_name=item.shipping_provider_name,
         cancel_user=item.cancel_user,
         cancel_reason=item.cancel_reason,
         is_gift=item.is_gift,

@@ -1,0 +1,113 @@
+"""orderCreate with fulfillmentStatus FULFILLED / fulfillment: made fulfilled, as Shopify does.
+
+The order shows FULFILLED at once, its one fulfilment order is CLOSED (no later OPEN one),
+a SUCCESS fulfilment carries every unit from the given location with the tracking, the
+money is what the transaction says, and BYPASS leaves stock alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.unit.sandbox_shopify.conftest import CREATE, Env
+from tests.unit.sandbox_shopify.test_api import _available
+
+DETAIL = """
+query($id: ID!) { order(id: $id) { displayFulfillmentStatus displayFinancialStatus
+  totalPriceSet { shopMoney { amount } } totalOutstandingSet { shopMoney { amount } }
+  transactions { gateway kind status amountSet { shopMoney { amount } } }
+  fulfillmentOrders(first: 5) { nodes { status lineItems(first: 5) { nodes { remainingQuantity totalQuantity } } } }
+  fulfillments { status location { id } totalQuantity trackingInfo { company number } } } }"""
+
+
+def _location(env: Env) -> str:
+    return str(env.sandbox.info("http://x")["shops"][0]["location_ids"][0])
+
+
+def _paid(amount: str) -> dict[str, Any]:
+    return {"financialStatus": "PAID", "transactions": [{
+        "kind": "SALE", "status": "SUCCESS", "gateway": "TikTok Shop",
+        "amountSet": {"shopMoney": {"amount": amount, "currencyCode": "USD"}}}]}
+
+
+async def _detail(env: Env, order_id: str) -> dict[str, Any]:
+    body = await env.gql(DETAIL, {"id": order_id})
+    return dict(body["data"]["order"])
+
+
+async def _create_raw(env: Env, order: dict[str, Any], options: dict[str, Any] | None = None) -> Any:
+    variant = await env.variant("BOWL-WHT")
+    base = {"lineItems": [{"variantId": variant, "quantity": 2,
+                           "priceSet": {"shopMoney": {"amount": "12.50", "currencyCode": "USD"}}}],
+            "sourceIdentifier": "576000000000000009"}
+    return await env.gql(CREATE, {"order": base | order, "options": options})
+
+
+async def test_created_fulfilled_with_tracking_and_bypass_leaves_stock(env: Env) -> None:
+    before = await _available(env, "BOWL-WHT")
+    order = await env.create(order={
+        **_paid("25.00"), "fulfillmentStatus": "FULFILLED",
+        "lineItems": [{"variantId": await env.variant("BOWL-WHT"), "quantity": 2,
+                       "priceSet": {"shopMoney": {"amount": "12.50", "currencyCode": "USD"}}}],
+        "fulfillment": {"locationId": _location(env), "notifyCustomer": False,
+                        "trackingNumber": "1Z999AA10100000004", "trackingCompany": "UPS"},
+    }, options={"inventoryBehaviour": "BYPASS", "sendReceipt": False, "sendFulfillmentReceipt": False})
+    got = await _detail(env, order["id"])
+    assert got["displayFulfillmentStatus"] == "FULFILLED"
+    assert got["displayFinancialStatus"] == "PAID"
+    assert got["totalPriceSet"]["shopMoney"]["amount"] == "25.0"
+    assert got["totalOutstandingSet"]["shopMoney"]["amount"] == "0.0"
+    assert got["transactions"] == [{"gateway": "TikTok Shop", "kind": "SALE", "status": "SUCCESS",
+                                    "amountSet": {"shopMoney": {"amount": "25.0"}}}]
+    [fo] = got["fulfillmentOrders"]["nodes"]
+    assert fo["status"] == "CLOSED"
+    assert fo["lineItems"]["nodes"] == [{"remainingQuantity": 0, "totalQuantity": 2}]
+    [f] = got["fulfillments"]
+    assert f == {"status": "SUCCESS", "location": {"id": _location(env)}, "totalQuantity": 2,
+                 "trackingInfo": [{"company": "UPS", "number": "1Z999AA10100000004"}]}
+    assert await _available(env, "BOWL-WHT") == before
+    await env.advance(5)  # the usual delayed fulfilment order never appears on top
+    got = await _detail(env, order["id"])
+    assert [n["status"] for n in got["fulfillmentOrders"]["nodes"]] == ["CLOSED"]
+    assert await _available(env, "BOWL-WHT") == before
+
+
+async def test_status_alone_fulfils_from_the_first_location_and_decrement_claims(env: Env) -> None:
+    before = await _available(env, "BOWL-WHT")
+    order = await env.create(order={"fulfillmentStatus": "FULFILLED"},
+                             options={"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"})
+    got = await _detail(env, order["id"])
+    assert got["displayFulfillmentStatus"] == "FULFILLED"
+    [f] = got["fulfillments"]
+    assert f["location"]["id"] == _location(env)
+    assert f["trackingInfo"] == []
+    assert await _available(env, "BOWL-WHT") == before - 2
+
+
+async def test_fulfillment_input_alone_implies_fulfilled_and_takes_several_numbers(env: Env) -> None:
+    order = await env.create(order={"fulfillment": {
+        "locationId": _location(env), "trackingNumbers": ["A1", "B2"], "trackingCompany": "USPS"}})
+    got = await _detail(env, order["id"])
+    assert got["displayFulfillmentStatus"] == "FULFILLED"
+    assert got["fulfillments"][0]["trackingInfo"] == [
+        {"company": "USPS", "number": "A1"}, {"company": "USPS", "number": "B2"}]
+
+
+async def test_bad_location_or_unmodelled_status_is_a_user_error_and_nothing_is_made(env: Env) -> None:
+    before = await _available(env, "BOWL-WHT")
+    body = await _create_raw(env, {"fulfillment": {"locationId": "gid://shopify/Location/999999"}},
+                             {"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"})
+    payload = body["data"]["orderCreate"]
+    assert payload["order"] is None
+    assert payload["userErrors"] == [{"code": "INVALID", "field": ["order", "fulfillment", "locationId"],
+                                      "message": "Location does not exist."}]
+    body = await _create_raw(env, {"fulfillmentStatus": "PARTIAL"})
+    assert body["data"]["orderCreate"]["userErrors"][0]["field"] == ["order", "fulfillmentStatus"]
+    assert await _available(env, "BOWL-WHT") == before
+
+
+async def test_an_ordinary_create_is_unfulfilled(env: Env) -> None:
+    order = await env.create()
+    got = await _detail(env, order["id"])
+    assert got["displayFulfillmentStatus"] == "UNFULFILLED"
+    assert got["fulfillments"] == []

@@ -335,13 +335,14 @@ def _totals(ctx: Ctx) -> None:
     mismatch = ctx.plan.mismatch
     swapped = _swapped_groups(ctx)
     if mismatch is None and swapped:
-        # An order edit adds the variant at its Shopify price with the store's own taxes: the
-        # TikTok price and the channel-liable tax of the custom line are not carried over.
+        # The swap keeps the unit price paid (a per-unit discount on the added variant), but
+        # an order edit adds the variant with the store's own taxes: the custom line's
+        # channel-liable tax lines are not carried over.
         ctx.flag(
             ExceptionCode.TOTALS_MISMATCH,
             f"SKU {', '.join(swapped)} was swapped from a custom line to its variant by an order "
-            "edit, which prices the unit at the variant's price and cannot carry TikTok's "
-            "channel-liable tax: the Shopify total may now differ from what the buyer paid.",
+            "edit. The unit price paid on TikTok is kept, but an edit cannot carry TikTok's "
+            "channel-liable tax lines: the Shopify total may now differ from what the buyer paid.",
             {"swapped_skus": ", ".join(swapped), "tiktok_total": str(ctx.order.payment.total_amount)},
         )
     if mismatch is not None:

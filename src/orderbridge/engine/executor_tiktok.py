@@ -105,14 +105,27 @@ async def push_tracking(action: a.PushTracking, ctx: ExecutionContext) -> Outcom
 
 
 async def update_tracking(action: a.UpdateTracking, ctx: ExecutionContext) -> Outcome:
-    """TikTok's one correction; a success without a call when the units already carry it."""
+    """TikTok's one correction (by package when its id is known); a success without a call
+    when the units already carry the number, in this decision's order or a fresh one after
+    TikTok says it was already updated (our answer was lost)."""
     package = ctx.memory.package_of(action.source_fulfillment_id)
     lines = package.line_ids if package is not None else ()
     if shipped_with(ctx.order, lines, action.tracking_number) is not None:
         return succeed(ctx, "TikTok already has this tracking", package_id=action.package_id)
-    await ctx.tiktok.update_shipping_info(
-        action.tiktok_order_id, action.tracking_number, action.provider_id
-    )
+    try:
+        await ctx.tiktok.update_shipping_info(
+            action.tiktok_order_id,
+            action.tracking_number,
+            action.provider_id,
+            package_id=action.package_id or None,
+        )
+    except Rejected as exc:
+        if str(exc.code) != str(int(TikTokCode.ALREADY_UPDATED)) or not lines:
+            raise
+        fresh = await ctx.tiktok.get_order(action.tiktok_order_id)
+        if fresh is not None and shipped_with(to_domain_order(fresh), lines, action.tracking_number):
+            return succeed(ctx, "TikTok already has this tracking", package_id=action.package_id)
+        raise
     return succeed(ctx, "tracking corrected", package_id=action.package_id)
 
 
@@ -133,8 +146,15 @@ async def approve_cancellation(action: a.ApproveCancellation, ctx: ExecutionCont
 
 
 async def cancel_on_tiktok(action: a.CancelOnTikTok, ctx: ExecutionContext) -> Outcome:
-    """Seller cancel (a person chose it); nothing to do when TikTok shows it cancelled."""
+    """Seller cancel (a person chose it); nothing to do when TikTok shows it cancelled, in
+    this decision's order or a fresh one after TikTok refuses (our answer was lost)."""
     if ctx.order.status is TikTokStatus.CANCELLED:
         return succeed(ctx, "already cancelled on TikTok")
-    result = await ctx.tiktok.seller_cancel(action.tiktok_order_id, action.reason)
+    try:
+        result = await ctx.tiktok.seller_cancel(action.tiktok_order_id, action.reason)
+    except Rejected:
+        fresh = await ctx.tiktok.get_order(action.tiktok_order_id)
+        if fresh is not None and to_domain_order(fresh).status is TikTokStatus.CANCELLED:
+            return succeed(ctx, "already cancelled on TikTok")
+        raise
     return succeed(ctx, result.cancel_status, cancel_id=result.cancel_id)

@@ -16,10 +16,10 @@ from orderbridge.domain.actions import (
     SwapCustomLine,
     UpdateShopifyAddress,
 )
-from orderbridge.domain.link import LinkState
+from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import ReturnRecord, ShopifyHold, ThreePLView
 from orderbridge.domain.order import TikTokStatus
-from orderbridge.domain.outcome import OutcomeStatus
+from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import DEFAULT_RETRY_SOON, AutoApprovalExtra, Policy
 from tests.unit.domain.factories import (
     MASKED,
@@ -187,6 +187,30 @@ def test_unmapped_sku_keeps_hold_until_linked_then_swaps_and_proceeds() -> None:
     d = run(held_memory(), observed(order(), swapped))
     assert "release_hold" in kinds(d)
     assert "UNMAPPED_SKU" in {c.value for c in d.resolved}
+
+
+def test_a_custom_line_kept_for_its_price_does_not_block_the_release() -> None:
+    custom = view(line_items=(sline(variant=False),))
+    swap = first(run(held_memory(), observed(order(), custom)), SwapCustomLine)
+    kept = Outcome(status=OutcomeStatus.SUCCESS, at=T0, ids={"kept_custom_line": swap.custom_line_item_id})
+    memory = apply_outcome(held_memory(), swap, kept)
+    assert memory.custom_lines_kept == ("SL1",)
+    assert apply_outcome(memory, swap, kept).custom_lines_kept == ("SL1",)
+    assert LinkMemory.from_json(memory.to_json()).custom_lines_kept == ("SL1",)
+    d = run(memory, observed(order(), custom))
+    assert "swap_custom_line" not in kinds(d)
+    assert "release_hold" in kinds(d)
+    warning = next(i for i in d.issues if i.code == "CUSTOM_LINE_KEPT")
+    assert warning.severity == "warning"
+    assert "costs less" in warning.message
+    assert "UNMAPPED_SKU" not in codes(d)
+    # Unlinked again: the kept line is an unmapped SKU once more, and blocks.
+    d = run(memory, observed(order(), custom, skus={}))
+    assert "UNMAPPED_SKU" in codes(d)
+    assert "release_hold" not in kinds(d)
+    # A plain swap success records nothing.
+    done = Outcome(status=OutcomeStatus.SUCCESS, at=T0)
+    assert apply_outcome(held_memory(), swap, done).custom_lines_kept == ()
 
 
 def test_unmapped_sku_new_fulfilment_order_gets_held_past_due() -> None:

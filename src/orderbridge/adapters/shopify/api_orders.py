@@ -28,6 +28,7 @@ from orderbridge.adapters.shopify.models import (
     OrderSummary,
     PaymentResult,
     RefundResult,
+    RefundSummary,
     ShopInfo,
     UpdatedOrder,
 )
@@ -239,6 +240,18 @@ class OrdersApi(ShopifyTransport):
         if not isinstance(result.payload, dict):
             raise NotFound(f"Shopify job {job_id} not found", api=API_NAME, operation=ops.JOB.name)
         return Job.from_raw(result.payload)
+
+    async def list_refunds(
+        self, order_id: str, *, first: int = 50, priority: int = Priority.TRACKING
+    ) -> list[RefundSummary]:
+        """The order's refunds (id, note, creation time); ``NotFound`` for a deleted order."""
+        result = await self.execute(ops.ORDER_REFUNDS, {"id": order_id, "first": first},
+                                    priority=priority, order_ref=order_id)
+        if not isinstance(result.payload, dict):
+            raise NotFound(f"Shopify order {order_id} not found", api=API_NAME,
+                           operation=ops.ORDER_REFUNDS.name, request_id=result.request_id)
+        raw = result.payload.get("refunds") or []
+        return [RefundSummary.model_validate(r) for r in raw if isinstance(r, dict)]
 
     async def create_refund(
         self,

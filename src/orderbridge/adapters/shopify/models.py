@@ -365,6 +365,13 @@ class CalculatedLineItem(ShopifyModel):
     sku: str | None = None
     title: str | None = None
     variant: IdRef | None = None
+    original_unit_price_set: MoneyBag | None = None
+
+    @property
+    def unit_price(self) -> Decimal | None:
+        """The unit price before discounts (a variant's, or a custom line's own)."""
+        bag = self.original_unit_price_set
+        return bag.shop_money.amount if bag is not None else None
 
 
 class CalculatedOrder(RawResult):
@@ -395,6 +402,14 @@ class RefundResult(RawResult):
     id: str
     created_at: datetime | None = None
     total_refunded_set: MoneyBag | None = None
+
+
+class RefundSummary(ShopifyModel):
+    """One of an order's refunds, as ``list_refunds`` reads them."""
+
+    id: str
+    note: str | None = None
+    created_at: datetime | None = None
 
 
 class PaymentResult(RawResult):

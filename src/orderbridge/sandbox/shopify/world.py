@@ -111,7 +111,7 @@ def _amounts(order: Order, current: bool) -> dict[str, Decimal]:
     if current and gross:
         original = sum((li.price * li.quantity for li in order.line_items), Decimal("0"))
         discount = cents(discount * gross / original) if original else Decimal("0")
-    subtotal = gross - discount
+    subtotal = gross - discount - sum((li.unit_discount * q for li, q in lines), Decimal("0"))
     shipping = Decimal("0") if order.free_shipping else sum(
         (s.price for s in order.shipping_lines), Decimal("0"))
     line_tax = Decimal("0")

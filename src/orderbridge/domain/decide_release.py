@@ -306,6 +306,7 @@ def after_shipping(ctx: Ctx, view: ShopifyOrderView) -> None:
                 shipping=record.refund_shipping,
                 restock=record.received,
                 idempotency_key=f"tiktok-refund-{record.return_id}",
+                amount=record.refund_total,
             )
         )
     status = ctx.order.status

@@ -28,7 +28,11 @@ from types import MappingProxyType
 from typing import Any
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
-from orderbridge.adapters.shopify.builders import RefundLineSpec, build_order_create_variables
+from orderbridge.adapters.shopify.builders import (
+    RefundLineSpec,
+    build_order_create_variables,
+    money,
+)
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.translate import to_order_view
 from orderbridge.adapters.tiktok import TikTokClient
@@ -322,8 +326,8 @@ class Executor:
         # Memory misses a refund whose answer was lost, and the @idempotent key is only sent
         # from API 2026-01: look for our refund (by its note) before creating one.
         note = f"TikTok refund {action.return_id}"
-        existing = await ctx.shopify.list_refunds(action.shopify_order_id)
-        done = next((r for r in existing if (r.note or "") == note), None)
+        state = await ctx.shopify.refund_state(action.shopify_order_id)
+        done = next((r for r in state.refunds if (r.note or "") == note), None)
         if done is not None:
             return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
         restock = "RETURN" if action.restock else "NO_RESTOCK"
@@ -337,14 +341,28 @@ class Executor:
             for line_id, qty in action.line_items
             if qty > 0
         ]
+        # The money TikTok gave back, as a refund of the recorded payment (never more than
+        # Shopify holds: an order whose payment was never recorded refunds nothing).
+        parent = state.refund_parent()
+        amount = min(action.amount, state.refundable())
+        transactions = []
+        if parent is not None and amount > 0:
+            transactions.append({
+                "orderId": action.shopify_order_id, "parentId": parent.id, "kind": "REFUND",
+                "gateway": parent.gateway or "manual", "amount": money(amount),
+            })
         result = await ctx.shopify.create_refund(
             action.shopify_order_id,
             idempotency_key=action.idempotency_key,
             lines=lines,
             shipping_amount=action.shipping if action.shipping > 0 else None,
             note=note,
+            transactions=transactions,
         )
-        return succeed(ctx, "refunded", refund_id=result.id)
+        message = f"refunded {money(amount) if transactions else '0.00'}"
+        if action.amount > 0 and (not transactions or amount < action.amount):
+            message += f" of the {money(action.amount)} TikTok refunded (Shopify holds less)"
+        return succeed(ctx, message, refund_id=result.id)
 
     async def _add_tags(self, action: a.AddTags, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)

@@ -149,6 +149,10 @@ async def test_refund_mirrors_the_lines_and_restocks_once(kit: Kit) -> None:
     before = await shopify_order(kit, story)
     [line] = before["line_items"]
     available = before["inventory"]["MW-SET-NAT"]["available"]
+    [sale] = before["transactions"]
+    assert sale["kind"] == "SALE"
+    # TikTok gave back one unit with its tax.
+    paid_back = d(line["price"]) + line_tax(line) / line["quantity"]
     refund = RefundShopify(
         shopify_order_id=story.view.id,
         return_id="4035000000000001",
@@ -156,6 +160,7 @@ async def test_refund_mirrors_the_lines_and_restocks_once(kit: Kit) -> None:
         shipping=Decimal("0"),
         restock=True,
         idempotency_key="tiktok-refund-4035000000000001",
+        amount=paid_back,
     )
     first, second, extra = await story.twice(refund)
     assert first.status is second.status is OutcomeStatus.SUCCESS, first.message
@@ -172,8 +177,12 @@ async def test_refund_mirrors_the_lines_and_restocks_once(kit: Kit) -> None:
     assert made["note"] == "TikTok refund 4035000000000001"
     assert after["line_items"][0]["current_quantity"] == 1
     assert after["inventory"]["MW-SET-NAT"]["available"] == available + 1  # restocked once
-    # The executor sends no refund transaction: no money moves in Shopify (see the report).
-    assert made["transactions"] == []
+    [money_back] = made["transactions"]
+    assert (money_back["kind"], money_back["status"]) == ("refund", "success")
+    assert money_back["gateway"] == sale["gateway"]  # refunds the recorded "TikTok Shop" payment
+    assert d(money_back["amount"]) == paid_back
+    assert first.message == f"refunded {paid_back}"
+    assert after["financial_status"] == "partially_refunded"
 
     # Memory lost (an unknown outcome records nothing): the refund is found by its note in
     # Shopify, never created (and restocked) twice.

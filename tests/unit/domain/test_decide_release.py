@@ -281,6 +281,7 @@ def test_completed_refund_is_mirrored_once_and_tags_and_notes() -> None:
         refunded=True,
         line_item_ids=("L1",),
         refund_shipping=Decimal("1.50"),
+        refund_total=Decimal("27.26"),
         received=True,
     )
     o = order(TikTokStatus.IN_TRANSIT, delivery_time=None)
@@ -297,6 +298,7 @@ def test_completed_refund_is_mirrored_once_and_tags_and_notes() -> None:
     assert action.line_items == (("SL1", 1),)
     assert action.restock
     assert action.idempotency_key == "tiktok-refund-R1"
+    assert action.amount == Decimal("27.26")
     m2 = d.memory
     for a in d.actions:
         m2 = ok(m2, a)

@@ -28,7 +28,7 @@ from orderbridge.adapters.shopify.models import (
     OrderSummary,
     PaymentResult,
     RefundResult,
-    RefundSummary,
+    RefundState,
     ShopInfo,
     UpdatedOrder,
 )
@@ -241,17 +241,16 @@ class OrdersApi(ShopifyTransport):
             raise NotFound(f"Shopify job {job_id} not found", api=API_NAME, operation=ops.JOB.name)
         return Job.from_raw(result.payload)
 
-    async def list_refunds(
+    async def refund_state(
         self, order_id: str, *, first: int = 50, priority: int = Priority.TRACKING
-    ) -> list[RefundSummary]:
-        """The order's refunds (id, note, creation time); ``NotFound`` for a deleted order."""
+    ) -> RefundState:
+        """The order's refunds (id, note) and transactions; ``NotFound`` for a deleted order."""
         result = await self.execute(ops.ORDER_REFUNDS, {"id": order_id, "first": first},
                                     priority=priority, order_ref=order_id)
         if not isinstance(result.payload, dict):
             raise NotFound(f"Shopify order {order_id} not found", api=API_NAME,
                            operation=ops.ORDER_REFUNDS.name, request_id=result.request_id)
-        raw = result.payload.get("refunds") or []
-        return [RefundSummary.model_validate(r) for r in raw if isinstance(r, dict)]
+        return RefundState.model_validate(result.payload)
 
     async def create_refund(
         self,

@@ -412,6 +412,39 @@ class RefundSummary(ShopifyModel):
     created_at: datetime | None = None
 
 
+class TransactionSummary(ShopifyModel):
+    """One of an order's transactions (sale, capture, refund...)."""
+
+    id: str
+    kind: str
+    status: str
+    gateway: str | None = None
+    amount_set: MoneyBag | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.amount_set.shop_money.amount if self.amount_set is not None else Decimal("0")
+
+
+class RefundState(ShopifyModel):
+    """An order's refunds and transactions, as ``refund_state`` reads them."""
+
+    refunds: list[RefundSummary] = Field(default_factory=list)
+    transactions: list[TransactionSummary] = Field(default_factory=list)
+
+    def refundable(self) -> Decimal:
+        """Money received (successful sales and captures) less money refunded."""
+        ok = [t for t in self.transactions if t.status.upper() == "SUCCESS"]
+        received = sum((t.amount for t in ok if t.kind.upper() in ("SALE", "CAPTURE")), Decimal("0"))
+        refunded = sum((t.amount for t in ok if t.kind.upper() == "REFUND"), Decimal("0"))
+        return received - refunded
+
+    def refund_parent(self) -> TransactionSummary | None:
+        """The successful sale or capture a refund transaction refers to (the first one)."""
+        return next((t for t in self.transactions if t.status.upper() == "SUCCESS"
+                     and t.kind.upper() in ("SALE", "CAPTURE")), None)
+
+
 class PaymentResult(RawResult):
     """``orderMarkAsPaid`` / ``orderCreateManualPayment``: the order afterwards."""
 

@@ -192,13 +192,17 @@ ORDER_REFUNDS = Operation(
     name="OrderRefunds",
     document="""
 query OrderRefunds($id: ID!, $first: Int!) {
-  order(id: $id) { id refunds(first: $first) { id note createdAt } }
+  order(id: $id) {
+    id
+    refunds(first: $first) { id note createdAt }
+    transactions(first: $first) { id kind status gateway amountSet { shopMoney { amount currencyCode } } }
+  }
 }
 """,
     root_field="order",
     kind=OperationKind.QUERY,
     retry_safe=True,
-    cost=lambda v: 1 + int_var(v, "first", 50),
+    cost=lambda v: 1 + 2 * int_var(v, "first", 50),
 )
 
 

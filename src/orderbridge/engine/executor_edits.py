@@ -3,8 +3,10 @@ for the rules every action follows); module functions only to keep each module s
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from orderbridge.adapters.shopify.builders import money
 from orderbridge.adapters.shopify.translate import to_order_view
 from orderbridge.domain import actions as a
 from orderbridge.domain.observed import ShopifyOrderView
@@ -19,6 +21,10 @@ __all__ = ["fs_cancel", "order_view", "swap_line"]
 # A fulfilment order whose service has our request (or has cancelled it): nothing to send.
 _FS_CANCEL_SENT = frozenset({"CANCELLATION_REQUESTED", "CANCELLATION_ACCEPTED"})
 _FS_GONE = frozenset({"CANCELLED", "CLOSED"})
+
+
+def _cents(amount: Decimal | None) -> str:
+    return "" if amount is None else money(amount)
 
 
 async def order_view(ctx: ExecutionContext, order_id: str) -> ShopifyOrderView:

@@ -54,9 +54,9 @@ async def add_variant(kit: Kit, sku: str, price: str) -> str:
     return str(made["variant_id"])
 
 
-async def custom_line_order(kit: Kit, story: Story) -> tuple[str, dict[str, Any]]:
+async def custom_line_order(kit: Kit, story: Story, discount: str = "0") -> tuple[str, dict[str, Any]]:
     """An order created with its one SKU unmapped (a custom line), held; the TikTok SKU id."""
-    await story.place(items=[{"seller_sku": "MW-SET-NAT", "units": 2}])
+    await story.place(items=[{"seller_sku": "MW-SET-NAT", "units": 2, "seller_discount": discount}])
     assert story.order is not None
     sku_id = story.order.line_items[0].sku_id
     story.skus[sku_id] = SkuResolution(state=SkuState.UNMAPPED)
@@ -116,6 +116,29 @@ async def test_swap_to_a_dearer_variant_keeps_the_price_paid_to_the_cent(kit: Ki
     counts = await story.mutations()
     assert counts["orderEditCommit"] == 1
     assert counts["orderEditAddLineItemDiscount"] == 1
+
+
+async def test_swap_of_a_discounted_line_keeps_what_the_buyer_paid(kit: Kit) -> None:
+    story = Story(kit)
+    sku_id, before = await custom_line_order(kit, story, discount="2.50")
+    [custom] = before["line_items"]
+    assert d(custom["total_discount"]) == Decimal("5.00")  # the order's discount code, allocated
+    assert story.order is not None
+    paid_for_line = d(custom["price"]) * 2 - Decimal("5.00")
+    # 24.99 a unit less 2.50 on TikTok: the variant at 24.99 is dearer than the 22.49 paid.
+    variant_id = await add_variant(kit, "MW-SET-NAT-V4", "24.99")
+    story.skus[sku_id] = SkuResolution(state=SkuState.MAPPED, variant_id=variant_id)
+    swap = only(story.decide(), SwapCustomLine)
+    outcome = await story.run(swap)
+    assert outcome.status is OutcomeStatus.SUCCESS, outcome.message
+    assert outcome.ids["discount_per_unit"] == "2.50"
+    after = await shopify_order(kit, story)
+    _, new = after["line_items"]
+    assert line_total(new) == paid_for_line == Decimal("44.98")
+    # The custom line's share of the discount code left with it; only its tax is lost.
+    assert d(after["current_total_price"]) == d(before["current_total_price"]) - line_tax(custom)
+    tiktok_total = story.order.payment.total_amount
+    assert d(after["current_total_price"]) == tiktok_total - line_tax(custom)
 
 
 async def test_swap_to_a_cheaper_variant_keeps_the_custom_line(kit: Kit) -> None:

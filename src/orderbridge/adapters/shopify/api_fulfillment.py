@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from orderbridge.adapters.shopify import ops_fulfillment as ops
@@ -38,7 +38,7 @@ class SwapResult:
     """
 
     committed: bool
-    custom_unit_price: Decimal | None
+    custom_unit_price: Decimal | None  # what the buyer paid a unit (less the allocated discount)
     variant_unit_price: Decimal | None
     discount_per_unit: Decimal = Decimal("0")
     commit: EditCommitResult | None = None
@@ -279,14 +279,19 @@ class FulfillmentApi(ShopifyTransport):
         """Replace a custom line (unmapped SKU) by the variant it now links to, in one edit.
 
         ``quantity`` defaults to the custom line's current quantity. An added variant is
-        priced at the variant's price (Shopify's rule); with ``keep_unit_price`` the line
-        keeps the custom line's unit price: a dearer variant gets a fixed discount per unit in
-        the same edit, a cheaper one is not swapped (see ``SwapResult``).
+        priced at the variant's price (Shopify's rule) and gets no share of the order's
+        discount code; with ``keep_unit_price`` the line keeps what the custom line cost the
+        buyer a unit (its price less its allocated order discount): a dearer variant gets a
+        fixed discount per unit in the same edit, a cheaper one is not swapped (see
+        ``SwapResult``). An allocation that does not divide by the units leaves the line at
+        most half a cent a unit off.
         """
         edit = await self.begin_order_edit(order_id, priority=priority)
         line = _calculated_line(edit, line_item_id, order_id)
         units = quantity if quantity is not None else line.quantity
-        paid = line.unit_price if keep_unit_price else None
+        # What the buyer paid a unit: the custom line's price less its share of the order's
+        # discount (that share leaves with the removed line).
+        paid = line.net_unit_price if keep_unit_price else None
         added = await self.order_edit_add_variant(edit.id, variant_id, units, location_id=location_id,
                                                   priority=priority)
         price = added.unit_price
@@ -295,7 +300,7 @@ class FulfillmentApi(ShopifyTransport):
         await self.order_edit_set_quantity(edit.id, line.id, 0, restock=False, priority=priority)
         discount = Decimal("0")
         if paid is not None and price is not None and price > paid:
-            discount = price - paid
+            discount = (price - paid).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             bag = line.original_unit_price_set
             assert bag is not None  # paid came from it
             await self.order_edit_add_line_item_discount(

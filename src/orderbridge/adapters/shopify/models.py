@@ -356,6 +356,10 @@ class FulfillmentOrderRef(RawResult):
     fulfillment_holds: list[FulfillmentHold] = Field(default_factory=list)
 
 
+class _Allocation(ShopifyModel):
+    allocated_amount_set: MoneyBag
+
+
 class CalculatedLineItem(ShopifyModel):
     """A line of an order being edited."""
 
@@ -366,12 +370,27 @@ class CalculatedLineItem(ShopifyModel):
     title: str | None = None
     variant: IdRef | None = None
     original_unit_price_set: MoneyBag | None = None
+    calculated_discount_allocations: list[_Allocation] = Field(default_factory=list)
 
     @property
     def unit_price(self) -> Decimal | None:
         """The unit price before discounts (a variant's, or a custom line's own)."""
         bag = self.original_unit_price_set
         return bag.shop_money.amount if bag is not None else None
+
+    @property
+    def allocated(self) -> Decimal:
+        """The order-level discounts allocated to the line (all its units)."""
+        return sum((a.allocated_amount_set.shop_money.amount for a in self.calculated_discount_allocations),
+                   Decimal("0"))
+
+    @property
+    def net_unit_price(self) -> Decimal | None:
+        """The unit price less its share of the order-level discounts (what was paid)."""
+        price = self.unit_price
+        if price is None or self.quantity <= 0:
+            return price
+        return price - self.allocated / self.quantity
 
 
 class CalculatedOrder(RawResult):

@@ -111,7 +111,8 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
 
 _CALCULATED_LINE = (
     "id quantity editableQuantity sku title variant { id } "
-    "originalUnitPriceSet { shopMoney { amount currencyCode } }"
+    "originalUnitPriceSet { shopMoney { amount currencyCode } } "
+    "calculatedDiscountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } }"
 )
 
 ORDER_EDIT_BEGIN = Operation(

@@ -47,8 +47,11 @@ def _calc_order(ctx: Ctx, session: EditSession) -> dict[str, Any]:
                      "restocking": session.restock.get(li.id, False),
                      "variant": variant_node(ctx, variant) if variant else None,
                      "originalUnitPriceSet": money_bag(li.price, cur),
-                     "discountedUnitPriceSet": money_bag(
-                         li.price - (li.discount / li.quantity if li.quantity else 0) - li.unit_discount, cur),
+                     # line-level discounts only: the order's discount code is an allocation
+                     "discountedUnitPriceSet": money_bag(li.price - li.unit_discount, cur),
+                     "calculatedDiscountAllocations": [
+                         {"allocatedAmountSet": money_bag(cents(li.discount * qty / li.quantity), cur)}
+                     ] if li.discount and li.quantity else [],
                      "hasStagedLineItemDiscount": False, "_n": li.id})
     added: list[dict[str, Any]] = []
     for calc_id, variant_id, qty in session.added:
@@ -59,6 +62,7 @@ def _calc_order(ctx: Ctx, session: EditSession) -> dict[str, Any]:
                       "restocking": False, "variant": variant_node(ctx, variant),
                       "originalUnitPriceSet": money_bag(variant.price, cur),
                       "discountedUnitPriceSet": money_bag(variant.price - off, cur),
+                      "calculatedDiscountAllocations": [],
                       "hasStagedLineItemDiscount": calc_id in session.discounts, "_n": calc_id})
     subtotal = sum(((li.price - li.unit_discount) * session.quantities.get(li.id, li.current_quantity)
                     for li in order.line_items), Decimal("0")) + sum(
@@ -213,7 +217,8 @@ def edit_commit(_root: Any, info: GraphQLResolveInfo[Any], id: str, notifyCustom
         off, title = session.discounts.get(calc_id, (Decimal("0"), None))
         li = LineItem(ctx.world.new_id("line"), variant.product_title, variant.sku, variant.id, qty,
                       variant.price, qty, requires_shipping=variant.requires_shipping,
-                      variant_title=variant.title, claimed=qty, unit_discount=off, unit_discount_title=title)
+                      variant_title=variant.title, claimed=qty, unit_discount=off, unit_discount_title=title,
+                      added_by_edit=True)
         ctx.world.adjust(variant, location, -qty)
         order.line_items.append(li)
     session.committed = True

@@ -158,6 +158,7 @@ class LineItem:
     claimed: int = 0  # units whose stock this order holds
     unit_discount: Decimal = Decimal("0")  # a fixed discount per unit added by an order edit
     unit_discount_title: str | None = None
+    added_by_edit: bool = False  # no share of the order's discount code
 
 
 @dataclass

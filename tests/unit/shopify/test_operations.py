@@ -25,6 +25,7 @@ from orderbridge.adapters.shopify import (
 )
 from orderbridge.adapters.shopify.api_orders import search_term
 from orderbridge.adapters.shopify.models import FulfillmentHoldReason, OrderCancelReason
+from orderbridge.errors import Rejected
 
 from .conftest import Harness, gql
 
@@ -419,7 +420,8 @@ async def test_swap_custom_line_for_a_dearer_variant_keeps_the_price_paid(harnes
     harness.server.reply(
         *_swap_replies(calc, "19.99", "24.50"),
         gql({"orderEditAddLineItemDiscount": {"calculatedLineItem": {
-            "id": "gid://shopify/CalculatedLineItem/X", "quantity": 2}, "userErrors": []}}),
+            "id": "gid://shopify/CalculatedLineItem/X", "quantity": 2, "discountedUnitPriceSet": _price("19.99")},
+            "userErrors": []}}),
         gql({"orderEditCommit": {"order": {"id": ORDER_ID}, "userErrors": []}}),
     )
     result = await harness.time.run(client.swap_custom_line_for_variant(
@@ -438,6 +440,20 @@ async def test_swap_custom_line_for_a_dearer_variant_keeps_the_price_paid(harnes
     assert discount["lineItemId"] == "gid://shopify/CalculatedLineItem/X"
     assert discount["discount"]["fixedValue"] == {"amount": "4.51", "currencyCode": "USD"}
     assert "19.99" in discount["discount"]["description"]
+
+
+async def test_swap_is_not_committed_when_the_staged_discount_is_not_per_unit(harness: Harness) -> None:
+    client = harness.client()
+    harness.server.reply(
+        *_swap_replies("gid://shopify/CalculatedOrder/9", "19.99", "24.50"),
+        gql({"orderEditAddLineItemDiscount": {"calculatedLineItem": {
+            "id": "gid://shopify/CalculatedLineItem/X", "quantity": 2, "discountedUnitPriceSet": _price("22.25")},
+            "userErrors": []}}),
+    )
+    with pytest.raises(Rejected, match="not committed"):
+        await harness.time.run(client.swap_custom_line_for_variant(
+            ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7"))
+    assert "OrderEditCommit" not in [b["operationName"] for b in harness.server.bodies()]
 
 
 async def test_swap_custom_line_for_a_cheaper_variant_is_not_committed(harness: Harness) -> None:

@@ -303,11 +303,18 @@ class FulfillmentApi(ShopifyTransport):
             discount = (price - paid).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             bag = line.original_unit_price_set
             assert bag is not None  # paid came from it
-            await self.order_edit_add_line_item_discount(
+            staged = await self.order_edit_add_line_item_discount(
                 edit.id, added.id, amount_per_unit=discount, currency=bag.shop_money.currency_code,
                 description=f"{discount_description}: {money(paid)} a unit (variant {money(price)})",
                 priority=priority,
             )
+            # Check the staged unit price before committing (the edit is dropped otherwise).
+            unit = staged.discounted_unit_price_set
+            if unit is not None and unit.shop_money.amount != price - discount:
+                raise Rejected(
+                    f"the staged discount left {unit.shop_money.amount} a unit, not {price - discount}: "
+                    "edit not committed", api=API_NAME, operation=ops.ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT.name,
+                )
         commit = await self.commit_order_edit(edit.id, staff_note=staff_note, priority=priority, order_ref=order_id)
         return SwapResult(committed=True, custom_unit_price=paid, variant_unit_price=price,
                           discount_per_unit=discount, commit=commit)

@@ -370,6 +370,7 @@ class CalculatedLineItem(ShopifyModel):
     title: str | None = None
     variant: IdRef | None = None
     original_unit_price_set: MoneyBag | None = None
+    discounted_unit_price_set: MoneyBag | None = None
     calculated_discount_allocations: list[_Allocation] = Field(default_factory=list)
 
     @property

@@ -112,6 +112,7 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
 _CALCULATED_LINE = (
     "id quantity editableQuantity sku title variant { id } "
     "originalUnitPriceSet { shopMoney { amount currencyCode } } "
+    "discountedUnitPriceSet { shopMoney { amount currencyCode } } "
     "calculatedDiscountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } }"
 )
 

@@ -10,13 +10,15 @@ from typing import Any
 from orderbridge.adapters.shopify import ops_fulfillment as ops
 from orderbridge.adapters.shopify.builders import FulfillmentLinesSpec, TrackingSpec, money
 from orderbridge.adapters.shopify.models import (
-    CalculatedLineItem,
-    CalculatedOrder,
-    EditCommitResult,
     FulfillmentHoldReason,
     FulfillmentOrderRef,
     FulfillmentResult,
     HoldResult,
+)
+from orderbridge.adapters.shopify.models_edits import (
+    CalculatedLineItem,
+    CalculatedOrder,
+    EditCommitResult,
 )
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.transport import API_NAME, ShopifyTransport

@@ -27,11 +27,10 @@ from orderbridge.adapters.shopify.models import (
     OrderSnapshot,
     OrderSummary,
     PaymentResult,
-    RefundResult,
-    RefundState,
     ShopInfo,
     UpdatedOrder,
 )
+from orderbridge.adapters.shopify.models_edits import RefundResult, RefundState
 from orderbridge.adapters.shopify.ops_fulfillment import refund_create_document, supports_version
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.transport import API_NAME, ShopifyTransport

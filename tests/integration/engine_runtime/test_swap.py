@@ -80,6 +80,11 @@ async def test_linked_sku_is_swapped_at_the_price_paid(harness: Harness) -> None
     codes = open_codes(h, link.id)
     assert "UNMAPPED_SKU" not in codes
     assert "CUSTOM_LINE_KEPT" not in codes
+    # Only the custom line's channel-liable tax is lost, and the warning says so.
+    tax = sum((cents(t["price"]) for t in custom["tax_lines"]), Decimal("0"))
+    assert tax > 0
+    assert cents(shop["current_total_price"]) == cents(before["current_total_price"]) - tax
+    assert "TOTALS_MISMATCH" in codes
 
     await h.advance(HOUR + 20 * 60)  # the window ends: released
     link = h.link(order_id)

@@ -320,12 +320,19 @@ def test_after_delivery_slow_recheck_until_90_days_then_done() -> None:
     assert d.next_due_at is None
 
 
-def test_a_swapped_in_variant_line_warns_that_the_total_may_differ() -> None:
+def test_a_swapped_in_variant_line_warns_that_the_tax_is_lost() -> None:
     # The order edit's new line has the variant but none of our custom attributes.
     variant_line = replace(sline("SL2"), tiktok_sku_id="")
     swapped = view(line_items=(sline(variant=False, current=0), variant_line))
-    d = run(held_memory(), observed(order(), swapped))
+    taxed = order()
+    taxed = replace(taxed, line_items=tuple(replace(li, tax=Decimal("0.73")) for li in taxed.line_items))
+    d = run(held_memory(), observed(taxed, swapped))
     warning = next(i for i in d.issues if i.code == "TOTALS_MISMATCH")
     assert warning.severity == "warning"
     assert "swapped" in warning.message
+    assert warning.data["difference"] == "0.73"
     assert "release_hold" in kinds(d)  # an accounting flag never blocks the release
+    # Without tax on the swapped units the swap keeps the total: no warning.
+    d = run(held_memory(), observed(order(), swapped))
+    assert "TOTALS_MISMATCH" not in codes(d)
+    assert "release_hold" in kinds(d)

@@ -36,6 +36,8 @@ async def order_view(ctx: ExecutionContext, order_id: str) -> ShopifyOrderView:
 
 
 async def swap_line(action: a.SwapCustomLine, ctx: ExecutionContext) -> Outcome:
+    """Swap the custom line for the variant keeping the price paid, or keep the custom line
+    when the variant is cheaper (``kept_custom_line``); nothing when the order shows it done."""
     if action.custom_line_item_id in ctx.memory.custom_lines_kept:
         return succeed(ctx, "the custom line is kept", kept_custom_line=action.custom_line_item_id)
     view = await order_view(ctx, action.shopify_order_id)
@@ -59,18 +61,18 @@ async def swap_line(action: a.SwapCustomLine, ctx: ExecutionContext) -> Outcome:
     if not result.committed:
         return succeed(
             ctx,
-            f"not swapped: the variant costs {result.variant_unit_price}, less than the "
-            f"{result.custom_unit_price} the buyer paid, and an order edit cannot raise a "
+            f"not swapped: the variant costs {_cents(result.variant_unit_price)}, less than the "
+            f"{_cents(result.custom_unit_price)} the buyer paid, and an order edit cannot raise a "
             "variant's price; the custom line keeps the price",
             kept_custom_line=action.custom_line_item_id,
-            variant_unit_price=str(result.variant_unit_price),
-            custom_unit_price=str(result.custom_unit_price),
+            variant_unit_price=_cents(result.variant_unit_price),
+            custom_unit_price=_cents(result.custom_unit_price),
         )
     if result.discount_per_unit > 0:
         return succeed(
             ctx,
             f"swapped, {result.discount_per_unit} off each unit to keep "
-            f"{result.custom_unit_price} (variant {result.variant_unit_price})",
+            f"{_cents(result.custom_unit_price)} (variant {_cents(result.variant_unit_price)})",
             discount_per_unit=str(result.discount_per_unit),
         )
     return succeed(ctx, "swapped")

@@ -412,6 +412,7 @@ class RefundShopify:
     shipping: Decimal
     restock: bool
     idempotency_key: str
+    amount: Decimal = Decimal("0")  # what TikTok refunded the buyer: a refund transaction
 
     @property
     def key(self) -> str:

@@ -43,8 +43,10 @@ from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, SkuState
 from orderbridge.domain.order import (
+    ZERO,
     OrderKind,
     TikTokStatus,
+    UnitGroup,
     classify,
     is_at_least,
     is_masked,
@@ -339,15 +341,18 @@ def _totals(ctx: Ctx) -> None:
         return
     mismatch = ctx.plan.mismatch
     swapped = _swapped_groups(ctx)
-    if mismatch is None and swapped:
-        # An order edit adds the variant at its Shopify price with the store's own taxes: the
-        # TikTok price and the channel-liable tax of the custom line are not carried over.
+    lost = sum((g.tax for g in swapped), ZERO)
+    if mismatch is None and lost > 0:
+        # The swap keeps the price paid (a per-unit discount), but an order edit adds the
+        # variant with the store's own taxes: the custom line's channel-liable tax is gone.
+        names = ", ".join(sorted({g.seller_sku or g.sku_id for g in swapped}))
         ctx.flag(
             ExceptionCode.TOTALS_MISMATCH,
-            f"SKU {', '.join(swapped)} was swapped from a custom line to its variant by an order "
-            "edit, which prices the unit at the variant's price and cannot carry TikTok's "
-            "channel-liable tax: the Shopify total may now differ from what the buyer paid.",
-            {"swapped_skus": ", ".join(swapped), "tiktok_total": str(ctx.order.payment.total_amount)},
+            f"SKU {names} was swapped from a custom line to its variant by an order edit. The "
+            f"price paid on TikTok is kept, but an edit cannot carry TikTok's channel-liable tax "
+            f"({lost}): the Shopify total may now differ from what the buyer paid by that tax.",
+            {"swapped_skus": names, "tiktok_total": str(ctx.order.payment.total_amount),
+             "difference": str(lost)},
         )
     if mismatch is not None:
         ctx.flag(
@@ -361,15 +366,15 @@ def _totals(ctx: Ctx) -> None:
         )
 
 
-def _swapped_groups(ctx: Ctx) -> list[str]:
-    """Seller SKUs whose custom line was swapped for a variant line (lifecycle: edits)."""
+def _swapped_groups(ctx: Ctx) -> list[UnitGroup]:
+    """Unit groups whose custom line was swapped for a variant line (lifecycle: edits)."""
     view = ctx.observed.shopify
     if view is None or not view.exists:
         return []
     dead = {line.tiktok_sku_id for line in view.line_items
             if line.tiktok_sku_id and line.variant_id is None and line.current_quantity <= 0}
-    return sorted({group.seller_sku or group.sku_id for group, line in order_lines(ctx, view)
-                   if group.sku_id in dead and line.variant_id is not None and not line.tiktok_sku_id})
+    return [group for group, line in order_lines(ctx, view)
+            if group.sku_id in dead and line.variant_id is not None and not line.tiktok_sku_id]
 
 
 def _rejections(ctx: Ctx) -> None:

@@ -87,8 +87,11 @@ def _skus(ctx: Ctx, view: ShopifyOrderView) -> bool:
     for group, line in order_lines(ctx, view):
         if line.variant_id is not None or line.current_quantity <= 0:
             continue
-        blocked = True
         resolution = ctx.observed.skus.get(group.sku_id)
+        if line.id in ctx.memory.custom_lines_kept and _mapped(resolution):
+            _flag_kept(ctx, group)
+            continue
+        blocked = True
         if resolution is not None and _mapped(resolution) and resolution.variant_id:
             ctx.act(
                 SwapCustomLine(
@@ -103,6 +106,17 @@ def _skus(ctx: Ctx, view: ShopifyOrderView) -> bool:
         else:
             _flag_sku(ctx, group, resolution)
     return blocked
+
+
+def _flag_kept(ctx: Ctx, group: UnitGroup) -> None:
+    ctx.flag(
+        ExceptionCode.CUSTOM_LINE_KEPT,
+        f"The TikTok SKU {group.seller_sku or group.sku_id!r} ({group.title}) is linked, but its "
+        "variant costs less than the buyer paid on TikTok and an order edit cannot raise a "
+        "variant's price: the custom line stays so the Shopify total keeps what the buyer paid. "
+        "It claims no stock: adjust the variant's inventory by hand.",
+        {"sku_id": group.sku_id, "seller_sku": group.seller_sku, "title": group.title},
+    )
 
 
 def holds_and_release(ctx: Ctx, view: ShopifyOrderView) -> None:
@@ -293,6 +307,7 @@ def after_shipping(ctx: Ctx, view: ShopifyOrderView) -> None:
                 # FBT units go back to TikTok's warehouse, never to Shopify's stock.
                 restock=record.received and classify(ctx.order) is not OrderKind.FBT,
                 idempotency_key=f"tiktok-refund-{record.return_id}",
+                amount=record.refund_total,
             )
         )
     status = ctx.order.status

@@ -36,6 +36,7 @@ class ExceptionCode(StrEnum):
     TRACKING_CHANGED_AFTER_PUSH = "TRACKING_CHANGED_AFTER_PUSH"  # changed, correction pending
     FULFILMENT_CANCELLED_AFTER_PUSH = "FULFILMENT_CANCELLED_AFTER_PUSH"  # TikTok has it still
     TOTALS_MISMATCH = "TOTALS_MISMATCH"  # the Shopify total differs from TikTok's (warning)
+    CUSTOM_LINE_KEPT = "CUSTOM_LINE_KEPT"  # linked SKU not swapped in: its variant is cheaper
     SHOPIFY_REJECTED = "SHOPIFY_REJECTED"  # Shopify refused a mutation
     TIKTOK_REJECTED = "TIKTOK_REJECTED"  # TikTok refused a call
     AUTH_EXPIRED = "AUTH_EXPIRED"  # a token expired or was revoked (raised by the engine)
@@ -74,6 +75,7 @@ class IssueAction(StrEnum):
 _WARNINGS = frozenset(
     {
         ExceptionCode.TOTALS_MISMATCH,
+        ExceptionCode.CUSTOM_LINE_KEPT,
         ExceptionCode.HOLD_RELEASED_BY_HAND,
         ExceptionCode.INVALID_PHONE,
         ExceptionCode.CANCEL_REQUEST_PENDING,

@@ -101,6 +101,8 @@ class LinkMemory:
     allocation: tuple[UnitAllocation, ...] = ()
     packages: tuple[PushedPackage, ...] = ()
     removed_line_ids: tuple[str, ...] = ()
+    # Shopify custom lines left in place because their variant costs less than the buyer paid
+    custom_lines_kept: tuple[str, ...] = ()
     cancels_approved: tuple[str, ...] = ()
     cancels_person_approved: tuple[str, ...] = ()
     refunds_done: tuple[str, ...] = ()

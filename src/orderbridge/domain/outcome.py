@@ -33,6 +33,7 @@ from orderbridge.domain.actions import (
     RemoveUnits,
     RequestFulfillmentServiceCancel,
     SearchExistingShopifyOrder,
+    SwapCustomLine,
     UpdateShopifyAddress,
     UpdateTracking,
 )
@@ -152,6 +153,9 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, refunds_done=add_unique(m.refunds_done, action.return_id))
     if isinstance(action, RecordNote):
         return replace(m, notes_written=add_unique(m.notes_written, action.note_id))
+    if isinstance(action, SwapCustomLine) and outcome.ids.get("kept_custom_line"):
+        # Not swapped on purpose (the variant is cheaper than the price paid): keep it.
+        return replace(m, custom_lines_kept=add_unique(m.custom_lines_kept, action.custom_line_item_id))
     # SwapCustomLine, FetchShippingProviders, AddTags: the next fetch shows the result.
     return m
 

@@ -28,7 +28,11 @@ from types import MappingProxyType
 from typing import Any
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
-from orderbridge.adapters.shopify.builders import RefundLineSpec, build_order_create_variables
+from orderbridge.adapters.shopify.builders import (
+    RefundLineSpec,
+    build_order_create_variables,
+    money,
+)
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.translate import to_order_view
 from orderbridge.adapters.tiktok import TikTokClient
@@ -38,6 +42,7 @@ from orderbridge.domain.observed import ShopifyOrderView
 from orderbridge.domain.order import TikTokOrder
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
 from orderbridge.domain.policy import Policy
+from orderbridge.engine import executor_edits as ed
 from orderbridge.engine import executor_tiktok as tt
 from orderbridge.engine.executor_tiktok import Providers, Refused, succeed
 from orderbridge.engine.specs import address_spec, order_spec
@@ -96,10 +101,10 @@ class Executor:
             k.RECORD_PAYMENT: self._record_payment,
             k.RELEASE_HOLD: self._release_hold,
             k.CANCEL_SHOPIFY_ORDER: self._cancel_shopify,
-            k.REQUEST_FULFILLMENT_SERVICE_CANCEL: self._fs_cancel,
+            k.REQUEST_FULFILLMENT_SERVICE_CANCEL: ed.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
             k.REMOVE_UNITS: self._remove_units,
-            k.SWAP_CUSTOM_LINE: self._swap_line,
+            k.SWAP_CUSTOM_LINE: ed.swap_line,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,
             k.PUSH_TRACKING: tt.push_tracking,
             k.UPDATE_TRACKING: tt.update_tracking,
@@ -295,16 +300,6 @@ class Executor:
             job_done="true" if job is not None and job.done else "",
         )
 
-    async def _fs_cancel(
-        self, action: a.RequestFulfillmentServiceCancel, ctx: ExecutionContext
-    ) -> Outcome:
-        if ctx.memory.fs_cancel_requested_at is not None:
-            return succeed(ctx, "cancellation already requested from the fulfilment service")
-        result = await ctx.shopify.submit_cancellation_request(
-            action.fulfillment_order_id, message=action.message or None
-        )
-        return succeed(ctx, "requested", request_status=result.request_status or "")
-
     async def _cancel_threepl(self, action: a.CancelThreePLOrder, ctx: ExecutionContext) -> Outcome:
         raise Refused(f"{NO_THREEPL_MESSAGE} (order {action.threepl_order_id})")
 
@@ -325,27 +320,16 @@ class Executor:
         )
         return succeed(ctx, f"removed {action.quantity} unit(s)")
 
-    async def _swap_line(self, action: a.SwapCustomLine, ctx: ExecutionContext) -> Outcome:
-        view = await self._view(ctx, action.shopify_order_id)
-        custom = next((li for li in view.line_items if li.id == action.custom_line_item_id), None)
-        has_variant = any(
-            li.variant_id == action.variant_id and li.current_quantity > 0 for li in view.line_items
-        )
-        if (custom is None or custom.current_quantity <= 0) and has_variant:
-            return succeed(ctx, "already swapped")
-        await ctx.shopify.swap_custom_line_for_variant(
-            action.shopify_order_id,
-            action.custom_line_item_id,
-            action.variant_id,
-            quantity=action.quantity,
-            location_id=ctx.location_id,
-            staff_note=f"TikTok SKU {action.tiktok_sku_id} linked to its variant",
-        )
-        return succeed(ctx, "swapped")
-
     async def _refund(self, action: a.RefundShopify, ctx: ExecutionContext) -> Outcome:
         if action.return_id in ctx.memory.refunds_done:
             return succeed(ctx, "already refunded")
+        # Memory misses a refund whose answer was lost, and the @idempotent key is only sent
+        # from API 2026-01: look for our refund (by its note) before creating one.
+        note = f"TikTok refund {action.return_id}"
+        state = await ctx.shopify.refund_state(action.shopify_order_id)
+        done = next((r for r in state.refunds if (r.note or "") == note), None)
+        if done is not None:
+            return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
         restock = "RETURN" if action.restock else "NO_RESTOCK"
         lines = [
             RefundLineSpec(
@@ -357,14 +341,28 @@ class Executor:
             for line_id, qty in action.line_items
             if qty > 0
         ]
+        # The money TikTok gave back, as a refund of the recorded payment (never more than
+        # Shopify holds: an order whose payment was never recorded refunds nothing).
+        parent = state.refund_parent()
+        amount = min(action.amount, state.refundable())
+        transactions = []
+        if parent is not None and amount > 0:
+            transactions.append({
+                "orderId": action.shopify_order_id, "parentId": parent.id, "kind": "REFUND",
+                "gateway": parent.gateway or "manual", "amount": money(amount),
+            })
         result = await ctx.shopify.create_refund(
             action.shopify_order_id,
             idempotency_key=action.idempotency_key,
             lines=lines,
             shipping_amount=action.shipping if action.shipping > 0 else None,
-            note=f"TikTok refund {action.return_id}",
+            note=note,
+            transactions=transactions,
         )
-        return succeed(ctx, "refunded", refund_id=result.id)
+        message = f"refunded {money(amount) if transactions else '0.00'}"
+        if action.amount > 0 and (not transactions or amount < action.amount):
+            message += f" of the {money(action.amount)} TikTok refunded (Shopify holds less)"
+        return succeed(ctx, message, refund_id=result.id)
 
     async def _add_tags(self, action: a.AddTags, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)

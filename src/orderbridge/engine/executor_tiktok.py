@@ -30,6 +30,7 @@ __all__ = [
     "cancel_on_tiktok",
     "fetch_providers",
     "push_tracking",
+    "seller_cancel_reason",
     "succeed",
     "update_tracking",
 ]
@@ -105,14 +106,27 @@ async def push_tracking(action: a.PushTracking, ctx: ExecutionContext) -> Outcom
 
 
 async def update_tracking(action: a.UpdateTracking, ctx: ExecutionContext) -> Outcome:
-    """TikTok's one correction; a success without a call when the units already carry it."""
+    """TikTok's one correction (by package when its id is known); a success without a call
+    when the units already carry the number, in this decision's order or a fresh one after
+    TikTok says it was already updated (our answer was lost)."""
     package = ctx.memory.package_of(action.source_fulfillment_id)
     lines = package.line_ids if package is not None else ()
     if shipped_with(ctx.order, lines, action.tracking_number) is not None:
         return succeed(ctx, "TikTok already has this tracking", package_id=action.package_id)
-    await ctx.tiktok.update_shipping_info(
-        action.tiktok_order_id, action.tracking_number, action.provider_id
-    )
+    try:
+        await ctx.tiktok.update_shipping_info(
+            action.tiktok_order_id,
+            action.tracking_number,
+            action.provider_id,
+            package_id=action.package_id or None,
+        )
+    except Rejected as exc:
+        if str(exc.code) != str(int(TikTokCode.ALREADY_UPDATED)) or not lines:
+            raise
+        fresh = await ctx.tiktok.get_order(action.tiktok_order_id)
+        if fresh is not None and shipped_with(to_domain_order(fresh), lines, action.tracking_number):
+            return succeed(ctx, "TikTok already has this tracking", package_id=action.package_id)
+        raise
     return succeed(ctx, "tracking corrected", package_id=action.package_id)
 
 
@@ -132,9 +146,34 @@ async def approve_cancellation(action: a.ApproveCancellation, ctx: ExecutionCont
     return succeed(ctx, "approved", cancel_id=action.cancel_id)
 
 
+# TikTok's seller-cancel reasons are keys that must fit the order status (25001021 when not).
+# A person's free text (the dashboard's default says why in words) maps to the generic
+# out-of-stock key, the one TikTok offers in every cancellable status.
+SELLER_REASON_PREFIX = "seller_cancel_"
+UNPAID_FALLBACK_REASON = "seller_cancel_unpaid_reason_out_of_stock"
+PAID_FALLBACK_REASON = "seller_cancel_reason_out_of_stock"
+
+
+def seller_cancel_reason(reason: str, status: TikTokStatus) -> str:
+    """``reason`` if it is already a TikTok key, else the out-of-stock key for ``status``."""
+    key = reason.strip()
+    if key.startswith(SELLER_REASON_PREFIX) and " " not in key:
+        return key
+    return UNPAID_FALLBACK_REASON if status is TikTokStatus.UNPAID else PAID_FALLBACK_REASON
+
+
 async def cancel_on_tiktok(action: a.CancelOnTikTok, ctx: ExecutionContext) -> Outcome:
-    """Seller cancel (a person chose it); nothing to do when TikTok shows it cancelled."""
+    """Seller cancel (a person chose it); nothing to do when TikTok shows it cancelled, in
+    this decision's order or a fresh one after TikTok refuses (our answer was lost)."""
     if ctx.order.status is TikTokStatus.CANCELLED:
         return succeed(ctx, "already cancelled on TikTok")
-    result = await ctx.tiktok.seller_cancel(action.tiktok_order_id, action.reason)
-    return succeed(ctx, result.cancel_status, cancel_id=result.cancel_id)
+    reason = seller_cancel_reason(action.reason, ctx.order.status)
+    try:
+        result = await ctx.tiktok.seller_cancel(action.tiktok_order_id, reason)
+    except Rejected:
+        fresh = await ctx.tiktok.get_order(action.tiktok_order_id)
+        if fresh is not None and to_domain_order(fresh).status is TikTokStatus.CANCELLED:
+            return succeed(ctx, "already cancelled on TikTok")
+        raise
+    note = f"{result.cancel_status} ({reason})"
+    return succeed(ctx, note, cancel_id=result.cancel_id, cancel_reason=reason)

@@ -36,6 +36,7 @@ from orderbridge.domain.actions import (
     UpdateShopifyAddress,
 )
 from orderbridge.domain.decide import decide
+from orderbridge.domain.exceptions import Issue
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, ShopifyOrderView, SkuResolution, SkuState
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
@@ -62,6 +63,7 @@ class Story:
     view: ShopifyOrderView | None = None
     skus: dict[str, SkuResolution] = field(default_factory=dict)
     shopify: ShopifyClient | None = None
+    last_issues: tuple[Issue, ...] = ()
 
     async def place(self, **order: Any) -> str:
         placed = await self.kit.control.place_order(**order)
@@ -109,6 +111,7 @@ class Story:
         )
         decision = decide(self.memory, observed, POLICY, self.kit.world.clock.now())
         self.memory = decision.memory
+        self.last_issues = decision.issues
         return decision.actions
 
     async def run(self, action: Action) -> Outcome:

@@ -16,7 +16,7 @@ from orderbridge.domain.actions import (
     SwapCustomLine,
     UpdateShopifyAddress,
 )
-from orderbridge.domain.link import LinkState
+from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import (
     ReturnRecord,
     ShopifyFulfillmentOrder,
@@ -24,7 +24,7 @@ from orderbridge.domain.observed import (
     ThreePLView,
 )
 from orderbridge.domain.order import TikTokStatus
-from orderbridge.domain.outcome import OutcomeStatus
+from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import DEFAULT_RETRY_SOON, AutoApprovalExtra, Policy
 from tests.unit.domain.factories import (
     MASKED,
@@ -219,6 +219,30 @@ def test_unmapped_sku_keeps_hold_until_linked_then_swaps_and_proceeds() -> None:
     assert "UNMAPPED_SKU" in {c.value for c in d.resolved}
 
 
+def test_a_custom_line_kept_for_its_price_does_not_block_the_release() -> None:
+    custom = view(line_items=(sline(variant=False),))
+    swap = first(run(held_memory(), observed(order(), custom)), SwapCustomLine)
+    kept = Outcome(status=OutcomeStatus.SUCCESS, at=T0, ids={"kept_custom_line": swap.custom_line_item_id})
+    memory = apply_outcome(held_memory(), swap, kept)
+    assert memory.custom_lines_kept == ("SL1",)
+    assert apply_outcome(memory, swap, kept).custom_lines_kept == ("SL1",)
+    assert LinkMemory.from_json(memory.to_json()).custom_lines_kept == ("SL1",)
+    d = run(memory, observed(order(), custom))
+    assert "swap_custom_line" not in kinds(d)
+    assert "release_hold" in kinds(d)
+    warning = next(i for i in d.issues if i.code == "CUSTOM_LINE_KEPT")
+    assert warning.severity == "warning"
+    assert "costs less" in warning.message
+    assert "UNMAPPED_SKU" not in codes(d)
+    # Unlinked again: the kept line is an unmapped SKU once more, and blocks.
+    d = run(memory, observed(order(), custom, skus={}))
+    assert "UNMAPPED_SKU" in codes(d)
+    assert "release_hold" not in kinds(d)
+    # A plain swap success records nothing.
+    done = Outcome(status=OutcomeStatus.SUCCESS, at=T0)
+    assert apply_outcome(held_memory(), swap, done).custom_lines_kept == ()
+
+
 def test_unmapped_sku_new_fulfilment_order_gets_held_past_due() -> None:
     custom = view(line_items=(sline(variant=False),), fulfillment_orders=(fo(held=False),))
     d = run(held_memory(held_fulfillment_order_ids=()), observed(order(), custom, skus={}))
@@ -287,6 +311,7 @@ def test_completed_refund_is_mirrored_once_and_tags_and_notes() -> None:
         refunded=True,
         line_item_ids=("L1",),
         refund_shipping=Decimal("1.50"),
+        refund_total=Decimal("27.26"),
         received=True,
     )
     o = order(TikTokStatus.IN_TRANSIT, delivery_time=None)
@@ -303,6 +328,7 @@ def test_completed_refund_is_mirrored_once_and_tags_and_notes() -> None:
     assert action.line_items == (("SL1", 1),)
     assert action.restock
     assert action.idempotency_key == "tiktok-refund-R1"
+    assert action.amount == Decimal("27.26")
     m2 = d.memory
     for a in d.actions:
         m2 = ok(m2, a)
@@ -324,12 +350,19 @@ def test_after_delivery_slow_recheck_until_90_days_then_done() -> None:
     assert d.next_due_at is None
 
 
-def test_a_swapped_in_variant_line_warns_that_the_total_may_differ() -> None:
+def test_a_swapped_in_variant_line_warns_that_the_tax_is_lost() -> None:
     # The order edit's new line has the variant but none of our custom attributes.
     variant_line = replace(sline("SL2"), tiktok_sku_id="")
     swapped = view(line_items=(sline(variant=False, current=0), variant_line))
-    d = run(held_memory(), observed(order(), swapped))
+    taxed = order()
+    taxed = replace(taxed, line_items=tuple(replace(li, tax=Decimal("0.73")) for li in taxed.line_items))
+    d = run(held_memory(), observed(taxed, swapped))
     warning = next(i for i in d.issues if i.code == "TOTALS_MISMATCH")
     assert warning.severity == "warning"
     assert "swapped" in warning.message
+    assert warning.data["difference"] == "0.73"
     assert "release_hold" in kinds(d)  # an accounting flag never blocks the release
+    # Without tax on the swapped units the swap keeps the total: no warning.
+    d = run(held_memory(), observed(order(), swapped))
+    assert "TOTALS_MISMATCH" not in codes(d)
+    assert "release_hold" in kinds(d)

@@ -147,3 +147,14 @@ async def test_no_threepl_client_is_an_explicit_rejection() -> None:
     )
     assert outcome.status is OutcomeStatus.REJECTED
     assert outcome.message.startswith("no 3PL configured")
+
+
+def test_seller_cancel_reason_is_a_tiktok_key_fitting_the_status() -> None:
+    from orderbridge.domain.order import TikTokStatus
+    from orderbridge.engine.executor_tiktok import seller_cancel_reason
+
+    assert seller_cancel_reason("seller_cancel_reason_wrong_price", TikTokStatus.AWAITING_SHIPMENT) == (
+        "seller_cancel_reason_wrong_price")
+    free_text = "The seller cancelled the order in Shopify"
+    assert seller_cancel_reason(free_text, TikTokStatus.ON_HOLD) == "seller_cancel_reason_out_of_stock"
+    assert seller_cancel_reason(free_text, TikTokStatus.UNPAID) == "seller_cancel_unpaid_reason_out_of_stock"

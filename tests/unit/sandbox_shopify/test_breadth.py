@@ -48,6 +48,38 @@ async def test_order_edit_removes_units_with_restock_and_swaps_custom_line(env: 
     assert remaining[lines[1]["id"]] == 0
 
 
+DISCOUNT = """mutation($id:ID!, $li:ID!, $d:OrderEditAppliedDiscountInput!){
+  orderEditAddLineItemDiscount(id:$id, lineItemId:$li, discount:$d){
+    calculatedLineItem{discountedUnitPriceSet{shopMoney{amount}} hasStagedLineItemDiscount} userErrors{field message}}}"""
+
+
+async def test_edit_discount_only_on_an_added_line_once_and_per_unit(env: Env) -> None:
+    order = await env.create()  # BOWL-WHT x2 at 18.00
+    begin = await env.gql("mutation($id:ID!){orderEditBegin(id:$id){calculatedOrder{id lineItems(first:5){nodes{id}}}}}",
+                          {"id": order["id"]})
+    calc = begin["data"]["orderEditBegin"]["calculatedOrder"]
+    original = calc["lineItems"]["nodes"][0]["id"]
+    fixed = {"description": "price paid", "fixedValue": {"amount": "1.50", "currencyCode": "USD"}}
+    refused = await env.gql(DISCOUNT, {"id": calc["id"], "li": original, "d": fixed})
+    assert refused["data"]["orderEditAddLineItemDiscount"]["userErrors"][0]["message"] == (
+        "Only items added during the current edit may be discounted.")
+    add = await env.gql("""mutation($id:ID!, $v:ID!){orderEditAddVariant(id:$id, variantId:$v, quantity:2){
+        calculatedLineItem{id} userErrors{message}}}""", {"id": calc["id"], "v": await env.variant("TIN-50G")})
+    added = add["data"]["orderEditAddVariant"]["calculatedLineItem"]["id"]
+    staged = await env.gql(DISCOUNT, {"id": calc["id"], "li": added, "d": fixed})
+    line = staged["data"]["orderEditAddLineItemDiscount"]["calculatedLineItem"]
+    assert line == {"discountedUnitPriceSet": {"shopMoney": {"amount": "22.5"}}, "hasStagedLineItemDiscount": True}
+    again = await env.gql(DISCOUNT, {"id": calc["id"], "li": added, "d": fixed})
+    assert again["data"]["orderEditAddLineItemDiscount"]["userErrors"]
+    both = {"fixedValue": {"amount": "1.00", "currencyCode": "USD"}, "percentValue": 5.0}
+    assert (await env.gql(DISCOUNT, {"id": calc["id"], "li": added, "d": both}))[
+        "data"]["orderEditAddLineItemDiscount"]["userErrors"]
+    commit = await env.gql("mutation($id:ID!){orderEditCommit(id:$id){order{lineItems(first:5){nodes{sku "
+                           "discountedTotalSet{shopMoney{amount}}}}} userErrors{message}}}", {"id": calc["id"]})
+    nodes = commit["data"]["orderEditCommit"]["order"]["lineItems"]["nodes"]
+    assert {n["sku"]: n["discountedTotalSet"]["shopMoney"]["amount"] for n in nodes}["TIN-50G"] == "45.0"
+
+
 REFUND = """mutation($input: RefundInput!) { refundCreate(input: $input) @idempotent(key: "refund-key-1") {
   refund { id totalRefundedSet { shopMoney { amount } } } order { displayFinancialStatus } userErrors { message } } }"""
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from orderbridge.adapters.shopify import (
@@ -24,6 +25,7 @@ from orderbridge.adapters.shopify import (
 )
 from orderbridge.adapters.shopify.api_orders import search_term
 from orderbridge.adapters.shopify.models import FulfillmentHoldReason, OrderCancelReason
+from orderbridge.errors import Rejected
 
 from .conftest import Harness, gql
 
@@ -395,27 +397,85 @@ async def test_remove_units_edits_the_order(harness: Harness) -> None:
     assert commit["variables"] == {"id": calc, "notifyCustomer": False, "staffNote": "TikTok out-of-stock cancel"}
 
 
-async def test_swap_custom_line_for_variant(harness: Harness) -> None:
+def _price(amount: str) -> dict[str, Any]:
+    return {"shopMoney": {"amount": amount, "currencyCode": "USD"}}
+
+
+def _swap_replies(calc: str, custom: str, variant: str) -> list[httpx.Response]:
+    return [
+        gql({"orderEditBegin": {"calculatedOrder": {"id": calc, "lineItems": {"nodes": [
+            {"id": "gid://shopify/CalculatedLineItem/2", "quantity": 2, "editableQuantity": 2, "variant": None,
+             "originalUnitPriceSet": _price(custom)}]}}, "userErrors": []}}),
+        gql({"orderEditAddVariant": {"calculatedLineItem": {"id": "gid://shopify/CalculatedLineItem/X",
+                                                            "quantity": 2, "originalUnitPriceSet": _price(variant)},
+                                     "userErrors": []}}),
+        gql({"orderEditSetQuantity": {"calculatedLineItem": {"id": "gid://shopify/CalculatedLineItem/2",
+                                                             "quantity": 0}, "userErrors": []}}),
+    ]
+
+
+async def test_swap_custom_line_for_a_dearer_variant_keeps_the_price_paid(harness: Harness) -> None:
     client = harness.client()
     calc = "gid://shopify/CalculatedOrder/9"
     harness.server.reply(
-        gql({"orderEditBegin": {"calculatedOrder": {"id": calc, "lineItems": {"nodes": [
-            {"id": "gid://shopify/CalculatedLineItem/2", "quantity": 2, "editableQuantity": 2, "variant": None}]}},
+        *_swap_replies(calc, "19.99", "24.50"),
+        gql({"orderEditAddLineItemDiscount": {"calculatedLineItem": {
+            "id": "gid://shopify/CalculatedLineItem/X", "quantity": 2, "discountedUnitPriceSet": _price("19.99")},
             "userErrors": []}}),
-        gql({"orderEditSetQuantity": {"calculatedLineItem": {"id": "gid://shopify/CalculatedLineItem/2",
-                                                             "quantity": 0}, "userErrors": []}}),
-        gql({"orderEditAddVariant": {"calculatedLineItem": {"id": "gid://shopify/CalculatedLineItem/X",
-                                                            "quantity": 2}, "userErrors": []}}),
         gql({"orderEditCommit": {"order": {"id": ORDER_ID}, "userErrors": []}}),
     )
-    await harness.time.run(client.swap_custom_line_for_variant(ORDER_ID, "gid://shopify/LineItem/2",
-                                                               "gid://shopify/ProductVariant/7"))
-    names = [b["operationName"] for b in harness.server.bodies()]
-    assert names == ["OrderEditBegin", "OrderEditSetQuantity", "OrderEditAddVariant", "OrderEditCommit"]
-    assert harness.server.bodies()[1]["variables"]["quantity"] == 0
-    assert harness.server.bodies()[1]["variables"]["restock"] is False
-    assert harness.server.bodies()[2]["variables"] == {"id": calc, "variantId": "gid://shopify/ProductVariant/7",
-                                                       "quantity": 2, "allowDuplicates": False}
+    result = await harness.time.run(client.swap_custom_line_for_variant(
+        ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7"))
+    assert result.committed
+    assert result.discount_per_unit == Decimal("4.51")
+    bodies = harness.server.bodies()
+    names = [b["operationName"] for b in bodies]
+    assert names == ["OrderEditBegin", "OrderEditAddVariant", "OrderEditSetQuantity",
+                     "OrderEditAddLineItemDiscount", "OrderEditCommit"]
+    assert bodies[1]["variables"] == {"id": calc, "variantId": "gid://shopify/ProductVariant/7",
+                                      "quantity": 2, "allowDuplicates": False}
+    assert bodies[2]["variables"]["quantity"] == 0
+    assert bodies[2]["variables"]["restock"] is False
+    discount = bodies[3]["variables"]
+    assert discount["lineItemId"] == "gid://shopify/CalculatedLineItem/X"
+    assert discount["discount"]["fixedValue"] == {"amount": "4.51", "currencyCode": "USD"}
+    assert "19.99" in discount["discount"]["description"]
+
+
+async def test_swap_is_not_committed_when_the_staged_discount_is_not_per_unit(harness: Harness) -> None:
+    client = harness.client()
+    harness.server.reply(
+        *_swap_replies("gid://shopify/CalculatedOrder/9", "19.99", "24.50"),
+        gql({"orderEditAddLineItemDiscount": {"calculatedLineItem": {
+            "id": "gid://shopify/CalculatedLineItem/X", "quantity": 2, "discountedUnitPriceSet": _price("22.25")},
+            "userErrors": []}}),
+    )
+    with pytest.raises(Rejected, match="not committed"):
+        await harness.time.run(client.swap_custom_line_for_variant(
+            ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7"))
+    assert "OrderEditCommit" not in [b["operationName"] for b in harness.server.bodies()]
+
+
+async def test_swap_custom_line_for_a_cheaper_variant_is_not_committed(harness: Harness) -> None:
+    client = harness.client()
+    calc = "gid://shopify/CalculatedOrder/9"
+    harness.server.reply(*_swap_replies(calc, "19.99", "15.00")[:2])
+    result = await harness.time.run(client.swap_custom_line_for_variant(
+        ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7"))
+    assert not result.committed
+    assert (result.custom_unit_price, result.variant_unit_price) == (Decimal("19.99"), Decimal("15.00"))
+    assert [b["operationName"] for b in harness.server.bodies()] == ["OrderEditBegin", "OrderEditAddVariant"]
+
+
+async def test_swap_custom_line_for_an_equal_variant_has_no_discount(harness: Harness) -> None:
+    client = harness.client()
+    harness.server.reply(*_swap_replies("gid://shopify/CalculatedOrder/9", "19.99", "19.99"),
+                         gql({"orderEditCommit": {"order": {"id": ORDER_ID}, "userErrors": []}}))
+    result = await harness.time.run(client.swap_custom_line_for_variant(
+        ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7"))
+    assert result.committed
+    assert result.discount_per_unit == 0
+    assert "OrderEditAddLineItemDiscount" not in [b["operationName"] for b in harness.server.bodies()]
 
 
 async def test_variants_by_sku_and_paging(harness: Harness) -> None:

@@ -27,10 +27,10 @@ from orderbridge.adapters.shopify.models import (
     OrderSnapshot,
     OrderSummary,
     PaymentResult,
-    RefundResult,
     ShopInfo,
     UpdatedOrder,
 )
+from orderbridge.adapters.shopify.models_edits import RefundResult, RefundState
 from orderbridge.adapters.shopify.ops_fulfillment import refund_create_document, supports_version
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.transport import API_NAME, ShopifyTransport
@@ -239,6 +239,17 @@ class OrdersApi(ShopifyTransport):
         if not isinstance(result.payload, dict):
             raise NotFound(f"Shopify job {job_id} not found", api=API_NAME, operation=ops.JOB.name)
         return Job.from_raw(result.payload)
+
+    async def refund_state(
+        self, order_id: str, *, first: int = 50, priority: int = Priority.TRACKING
+    ) -> RefundState:
+        """The order's refunds (id, note) and transactions; ``NotFound`` for a deleted order."""
+        result = await self.execute(ops.ORDER_REFUNDS, {"id": order_id, "first": first},
+                                    priority=priority, order_ref=order_id)
+        if not isinstance(result.payload, dict):
+            raise NotFound(f"Shopify order {order_id} not found", api=API_NAME,
+                           operation=ops.ORDER_REFUNDS.name, request_id=result.request_id)
+        return RefundState.model_validate(result.payload)
 
     async def create_refund(
         self,

@@ -21,11 +21,8 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "Attribute",
-    "CalculatedLineItem",
-    "CalculatedOrder",
     "CancelResult",
     "CreatedOrder",
-    "EditCommitResult",
     "FulfillmentHold",
     "FulfillmentHoldReason",
     "FulfillmentOrder",
@@ -43,7 +40,6 @@ __all__ = [
     "OrderSnapshot",
     "OrderSummary",
     "PaymentResult",
-    "RefundResult",
     "RestockType",
     "ShopInfo",
     "TrackingInfo",
@@ -356,30 +352,6 @@ class FulfillmentOrderRef(RawResult):
     fulfillment_holds: list[FulfillmentHold] = Field(default_factory=list)
 
 
-class CalculatedLineItem(ShopifyModel):
-    """A line of an order being edited."""
-
-    id: str
-    quantity: int
-    editable_quantity: int | None = None
-    sku: str | None = None
-    title: str | None = None
-    variant: IdRef | None = None
-
-
-class CalculatedOrder(RawResult):
-    """An order edit in progress (``orderEditBegin``)."""
-
-    id: str
-    line_items: Annotated[list[CalculatedLineItem], BeforeValidator(_nodes)] = Field(default_factory=list)
-
-
-class EditCommitResult(RawResult):
-    """``orderEditCommit``: the edited order."""
-
-    order: IdRef | None = None
-
-
 class FulfillmentResult(RawResult):
     """``fulfillmentCreate``: the new fulfilment."""
 
@@ -387,14 +359,6 @@ class FulfillmentResult(RawResult):
     status: str | None = None
     created_at: datetime | None = None
     tracking_info: list[TrackingInfo] = Field(default_factory=list)
-
-
-class RefundResult(RawResult):
-    """``refundCreate``: the refund."""
-
-    id: str
-    created_at: datetime | None = None
-    total_refunded_set: MoneyBag | None = None
 
 
 class PaymentResult(RawResult):

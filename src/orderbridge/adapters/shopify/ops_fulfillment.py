@@ -20,6 +20,7 @@ __all__ = [
     "FULFILLMENT_ORDER_RELEASE_HOLD",
     "FULFILLMENT_ORDER_SUBMIT_CANCELLATION_REQUEST",
     "IDEMPOTENT_DIRECTIVE_SINCE",
+    "ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT",
     "ORDER_EDIT_ADD_VARIANT",
     "ORDER_EDIT_BEGIN",
     "ORDER_EDIT_COMMIT",
@@ -108,7 +109,12 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
     user_errors_field="userErrors",
 )
 
-_CALCULATED_LINE = "id quantity editableQuantity sku title variant { id }"
+_CALCULATED_LINE = (
+    "id quantity editableQuantity sku title variant { id } "
+    "originalUnitPriceSet { shopMoney { amount currencyCode } } "
+    "discountedUnitPriceSet { shopMoney { amount currencyCode } } "
+    "calculatedDiscountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } }"
+)
 
 ORDER_EDIT_BEGIN = Operation(
     name="OrderEditBegin",
@@ -159,6 +165,24 @@ mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!, $locati
     root_field="orderEditAddVariant",
     kind=OperationKind.MUTATION,
     retry_safe=False,  # could stage the variant twice
+    cost=MUTATION_BASE_COST + 3,
+    user_errors_field="userErrors",
+)
+
+ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT = Operation(
+    name="OrderEditAddLineItemDiscount",
+    document=f"""
+mutation OrderEditAddLineItemDiscount($id: ID!, $lineItemId: ID!, $discount: OrderEditAppliedDiscountInput!) {{
+  orderEditAddLineItemDiscount(id: $id, lineItemId: $lineItemId, discount: $discount) {{
+    calculatedLineItem {{ {_CALCULATED_LINE} }}
+    calculatedOrder {{ id }}
+    userErrors {{ field message }}
+  }}
+}}
+""",
+    root_field="orderEditAddLineItemDiscount",
+    kind=OperationKind.MUTATION,
+    retry_safe=False,  # could stage the discount twice
     cost=MUTATION_BASE_COST + 3,
     user_errors_field="userErrors",
 )

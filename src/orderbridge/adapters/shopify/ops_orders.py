@@ -33,6 +33,7 @@ __all__ = [
     "ORDER_CREATE",
     "ORDER_CREATE_MANUAL_PAYMENT",
     "ORDER_MARK_AS_PAID",
+    "ORDER_REFUNDS",
     "ORDER_UPDATE",
     "SHOP_INFO",
 ]
@@ -184,6 +185,24 @@ query Job($id: ID!) {
     kind=OperationKind.QUERY,
     retry_safe=True,
     cost=1,
+)
+
+
+ORDER_REFUNDS = Operation(
+    name="OrderRefunds",
+    document="""
+query OrderRefunds($id: ID!, $first: Int!) {
+  order(id: $id) {
+    id
+    refunds(first: $first) { id note createdAt }
+    transactions(first: $first) { id kind status gateway amountSet { shopMoney { amount currencyCode } } }
+  }
+}
+""",
+    root_field="order",
+    kind=OperationKind.QUERY,
+    retry_safe=True,
+    cost=lambda v: 1 + 2 * int_var(v, "first", 50),
 )
 
 

@@ -220,16 +220,37 @@ class TikTokClient(CatalogEndpoints):
         return ShippedPackage.model_validate(data)
 
     async def update_shipping_info(
-        self, order_id: str, tracking_number: str, shipping_provider_id: str
+        self,
+        order_id: str,
+        tracking_number: str,
+        shipping_provider_id: str,
+        *,
+        package_id: str | None = None,
     ) -> None:
-        """Correct an order's tracking: once, within 72 h (21011049 / 21011051)."""
+        """Correct the tracking: once, within 72 h (21011049 / 21011051).
+
+        By package when ``package_id`` is given (the only way for an order with several
+        packages), else for the order's one package.
+        """
+        body = {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}
+        if package_id:
+            await self._call(
+                "fulfillment.update_package_shipping_info",
+                "POST",
+                "/fulfillment/202309/packages/{package_id}/shipping_info/update",
+                idempotent=False,
+                path_params={"package_id": package_id},
+                body=body,
+                order_ref=order_id,
+            )
+            return
         await self._call(
             "fulfillment.update_shipping_info",
             "POST",
             "/fulfillment/202309/orders/{order_id}/shipping_info/update",
             idempotent=False,
             path_params={"order_id": order_id},
-            body={"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id},
+            body=body,
             order_ref=order_id,
         )
 

@@ -323,13 +323,16 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
 
     @router.post("/orders/{order_id:path}/assign-service")
     def assign_service(order_id: str, body: ServiceBody) -> dict[str, Any]:
-        """Assign the order's open fulfilment orders to a fulfilment service (3PL app), accepted."""
+        """Assign the order's open fulfilment orders to a fulfilment service (3PL app), accepted
+        (request ACCEPTED; an open one becomes IN_PROGRESS, as when a service accepts)."""
         order = order_of(order_id)
         location = add_service_location(world, world.shops[order.shop], body.handle)
         for fo_id in order.fulfillment_order_ids:
             fo = world.fulfillment_orders[fo_id]
             if fo.status in ("OPEN", "ON_HOLD", "IN_PROGRESS"):
                 fo.location_id, fo.request_status = location.id, "ACCEPTED"
+                if fo.status == "OPEN":  # an accepted request is being processed
+                    fo.status = "IN_PROGRESS"
         touch(world, order, sandbox.clock.now())
         return {"location_id": gid("Location", location.id)}
 

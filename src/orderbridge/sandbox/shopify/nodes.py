@@ -170,7 +170,8 @@ def location_node(ctx: Ctx, loc: Location) -> dict[str, Any]:
 
 def line_item_node(ctx: Ctx, order: Order, li: LineItem) -> dict[str, Any]:
     cur = order.currency
-    per_unit_discount = li.discount / li.quantity if li.quantity else Decimal("0")
+    per_unit_discount = (li.discount / li.quantity if li.quantity else Decimal("0")) + li.unit_discount
+    line_discount = li.discount + li.unit_discount * li.quantity
     fulfilled = sum(q for f in order.fulfillments if f.status == "SUCCESS" for _, lid, q in f.lines
                     if lid == li.id)
     variant = ctx.world.variants.get(li.variant_id) if li.variant_id else None
@@ -185,8 +186,8 @@ def line_item_node(ctx: Ctx, order: Order, li: LineItem) -> dict[str, Any]:
         "originalUnitPriceSet": money_bag(li.price, cur),
         "discountedUnitPriceSet": money_bag(li.price - per_unit_discount, cur),
         "originalTotalSet": money_bag(li.price * li.quantity, cur),
-        "discountedTotalSet": money_bag(li.price * li.quantity - li.discount, cur),
-        "totalDiscountSet": money_bag(li.discount, cur),
+        "discountedTotalSet": money_bag(li.price * li.quantity - line_discount, cur),
+        "totalDiscountSet": money_bag(line_discount, cur),
         "taxLines": lambda _i, **_a: [tax_node(t, cur) for t in li.tax_lines],
         "customAttributes": [{"key": k, "value": v} for k, v in li.custom_attributes],
     }

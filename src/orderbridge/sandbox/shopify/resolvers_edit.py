@@ -46,16 +46,28 @@ def _calc_order(ctx: Ctx, session: EditSession) -> dict[str, Any]:
                      "quantity": qty, "editableQuantity": qty, "restockable": li.variant_id is not None,
                      "restocking": session.restock.get(li.id, False),
                      "variant": variant_node(ctx, variant) if variant else None,
-                     "originalUnitPriceSet": money_bag(li.price, cur), "_n": li.id})
+                     "originalUnitPriceSet": money_bag(li.price, cur),
+                     # line-level discounts only: the order's discount code is an allocation
+                     "discountedUnitPriceSet": money_bag(li.price - li.unit_discount, cur),
+                     "calculatedDiscountAllocations": [
+                         {"allocatedAmountSet": money_bag(cents(li.discount * qty / li.quantity), cur)}
+                     ] if li.discount and li.quantity else [],
+                     "hasStagedLineItemDiscount": False, "_n": li.id})
     added: list[dict[str, Any]] = []
     for calc_id, variant_id, qty in session.added:
         variant = ctx.world.variants[variant_id]
+        off = session.discounts.get(calc_id, (Decimal("0"), ""))[0]
         added.append({"id": gid("CalculatedLineItem", calc_id), "title": variant.product_title,
                       "sku": variant.sku, "quantity": qty, "editableQuantity": qty, "restockable": True,
                       "restocking": False, "variant": variant_node(ctx, variant),
-                      "originalUnitPriceSet": money_bag(variant.price, cur), "_n": calc_id})
-    subtotal = sum((li.price * session.quantities.get(li.id, li.current_quantity) for li in order.line_items),
-                   Decimal("0")) + sum((ctx.world.variants[v].price * q for _, v, q in session.added), Decimal("0"))
+                      "originalUnitPriceSet": money_bag(variant.price, cur),
+                      "discountedUnitPriceSet": money_bag(variant.price - off, cur),
+                      "calculatedDiscountAllocations": [],
+                      "hasStagedLineItemDiscount": calc_id in session.discounts, "_n": calc_id})
+    subtotal = sum(((li.price - li.unit_discount) * session.quantities.get(li.id, li.current_quantity)
+                    for li in order.line_items), Decimal("0")) + sum(
+        ((ctx.world.variants[v].price - session.discounts.get(c, (Decimal("0"), ""))[0]) * q
+         for c, v, q in session.added), Decimal("0"))
     return {"id": gid("CalculatedOrder", session.id), "committed": session.committed,
             "originalOrder": lambda _i: order_node(ctx, order),
             "lineItems": lambda _i, **a: connection(rows + added, a, lambda r: r, lambda r: r["_n"]),
@@ -147,6 +159,40 @@ def edit_add_variant(_root: Any, info: GraphQLResolveInfo[Any], id: str, variant
     return _payload(ctx, session, row)
 
 
+def edit_add_line_item_discount(_root: Any, info: GraphQLResolveInfo[Any], id: str, lineItemId: str,
+                                discount: dict[str, Any]) -> dict[str, Any]:
+    """A fixed (per unit) or percentage discount on a line added in this edit, staged."""
+    ctx = require_scope(info, "write_order_edits")
+    session = _session(ctx, id)
+    if session is None:
+        return _fail(["id"], "The calculated order does not exist or was already committed.")
+    number = parse_gid(lineItemId, "CalculatedLineItem")
+    found = next((a for a in session.added if a[0] == number), None)
+    if found is None:
+        return _fail(["lineItemId"], "Only items added during the current edit may be discounted.")
+    number = found[0]
+    if number in session.discounts:
+        return _fail(["lineItemId"], "The line item already has a discount.")
+    fixed, percent = discount.get("fixedValue"), discount.get("percentValue")
+    if (fixed is None) == (percent is None):
+        return _fail(["discount"], "Specify either a fixed value or a percent value.")
+    price = ctx.world.variants[found[1]].price
+    order = ctx.world.orders[session.order_id]
+    if fixed is not None:
+        if fixed.get("currencyCode") != order.currency:
+            return _fail(["discount", "fixedValue", "currencyCode"], "Currency must match the order's currency.")
+        amount = amount_of(fixed["amount"])
+    else:
+        amount = cents(price * Decimal(str(percent)) / 100)
+    if amount <= 0 or amount > price:
+        return _fail(["discount"], "The discount must be greater than 0 and at most the unit price.")
+    session.discounts[number] = (amount, discount.get("description") or "")
+    ctx.world.count(ctx.shop.domain, "orderEditAddLineItemDiscount", order.id)
+    calc = _calc_order(ctx, session)
+    row = next(r for r in calc["addedLineItems"](None, first=250)["nodes"] if r["_n"] == number)
+    return _payload(ctx, session, row)
+
+
 def edit_commit(_root: Any, info: GraphQLResolveInfo[Any], id: str, notifyCustomer: bool | None = None,
                 staffNote: str | None = None) -> dict[str, Any]:
     ctx = require_scope(info, "write_order_edits")
@@ -164,13 +210,15 @@ def edit_commit(_root: Any, info: GraphQLResolveInfo[Any], id: str, notifyCustom
             ctx.world.adjust(ctx.world.variants[li.variant_id], location, -(new - li.current_quantity))
             li.claimed += new - li.current_quantity
         li.current_quantity = new
-    for _, variant_id, qty in session.added:
+    for calc_id, variant_id, qty in session.added:
         if qty <= 0:
             continue
         variant = ctx.world.variants[variant_id]
+        off, title = session.discounts.get(calc_id, (Decimal("0"), None))
         li = LineItem(ctx.world.new_id("line"), variant.product_title, variant.sku, variant.id, qty,
                       variant.price, qty, requires_shipping=variant.requires_shipping,
-                      variant_title=variant.title, claimed=qty)
+                      variant_title=variant.title, claimed=qty, unit_discount=off, unit_discount_title=title,
+                      added_by_edit=True)
         ctx.world.adjust(variant, location, -qty)
         order.line_items.append(li)
     session.committed = True
@@ -221,7 +269,7 @@ def refund_create(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, An
         if restock_type in ("CANCEL", "RETURN"):
             restock_line(ctx.world, order, li.id, qty)
         li.current_quantity -= qty
-        unit = li.price - (li.discount / li.quantity if li.quantity else Decimal("0"))
+        unit = li.price - (li.discount / li.quantity if li.quantity else Decimal("0")) - li.unit_discount
         refund.lines.append((ctx.world.new_id("rline"), li.id, qty, restock_type, cents(unit * qty)))
     shipping = input.get("shipping") or {}
     if shipping.get("fullRefund"):
@@ -247,5 +295,6 @@ def refund_create(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, An
 
 MUTATIONS = {
     "orderEditBegin": edit_begin, "orderEditSetQuantity": edit_set_quantity,
-    "orderEditAddVariant": edit_add_variant, "orderEditCommit": edit_commit, "refundCreate": refund_create,
+    "orderEditAddVariant": edit_add_variant, "orderEditAddLineItemDiscount": edit_add_line_item_discount,
+    "orderEditCommit": edit_commit, "refundCreate": refund_create,
 }

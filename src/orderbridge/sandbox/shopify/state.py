@@ -156,6 +156,9 @@ class LineItem:
     vendor: str | None = None
     discount: Decimal = Decimal("0")
     claimed: int = 0  # units whose stock this order holds
+    unit_discount: Decimal = Decimal("0")  # a fixed discount per unit added by an order edit
+    unit_discount_title: str | None = None
+    added_by_edit: bool = False  # no share of the order's discount code
 
 
 @dataclass
@@ -317,6 +320,8 @@ class EditSession:
     restock: dict[int, bool]
     added: list[tuple[int, int, int]] = field(default_factory=list)  # (calc id, variant id, qty)
     committed: bool = False
+    # calc id of an added line -> (fixed discount per unit, description)
+    discounts: dict[int, tuple[Decimal, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -92,7 +92,7 @@ def order_json(world: World, order: Order) -> dict[str, Any]:
         "line_items": [{"id": li.id, "admin_graphql_api_id": gid("LineItem", li.id), "variant_id": li.variant_id,
                         "sku": li.sku, "title": li.title, "name": li.title, "quantity": li.quantity,
                         "current_quantity": li.current_quantity, "price": money_str(li.price),
-                        "requires_shipping": li.requires_shipping, "total_discount": money_str(li.discount),
+                        "requires_shipping": li.requires_shipping, "total_discount": money_str(li.discount + li.unit_discount * li.quantity),
                         "tax_lines": [_tax_json(x) for x in li.tax_lines]} for li in order.line_items],
         "shipping_lines": [{"id": s.id, "title": s.title, "code": s.code, "price": money_str(s.price),
                             "tax_lines": [_tax_json(x) for x in s.tax_lines]} for s in order.shipping_lines],

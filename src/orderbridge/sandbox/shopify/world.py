@@ -107,11 +107,15 @@ def totals(order: Order, current: bool = False) -> dict[str, Decimal]:
 def _amounts(order: Order, current: bool) -> dict[str, Decimal]:
     lines = [(li, li.current_quantity if current else li.quantity) for li in order.line_items]
     gross = sum((li.price * q for li, q in lines), Decimal("0"))
-    discount = min(order.discount_amount, gross)
-    if current and gross:
-        original = sum((li.price * li.quantity for li in order.line_items), Decimal("0"))
-        discount = cents(discount * gross / original) if original else Decimal("0")
-    subtotal = gross - discount
+    # The order's discount code is allocated over the lines it was applied to: a removed
+    # line takes its share away, a line added by an order edit gets none.
+    coded = sum((li.price * q for li, q in lines if not li.added_by_edit), Decimal("0"))
+    discount = min(order.discount_amount, coded)
+    if current and coded:
+        original = sum((li.price * li.quantity for li in order.line_items if not li.added_by_edit),
+                       Decimal("0"))
+        discount = cents(discount * coded / original) if original else Decimal("0")
+    subtotal = gross - discount - sum((li.unit_discount * q for li, q in lines), Decimal("0"))
     shipping = Decimal("0") if order.free_shipping else sum(
         (s.price for s in order.shipping_lines), Decimal("0"))
     line_tax = Decimal("0")

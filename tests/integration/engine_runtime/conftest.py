@@ -82,6 +82,17 @@ class Harness:
             if settle:
                 await self.settle()
 
+    async def released_order(self, units: int = 1, sku: str = "MW-SET-NAT") -> tuple[str, str]:
+        """A paid order mirrored, held and released past its window: (TikTok id, Shopify id)."""
+        order_id = await self.place(items=[{"seller_sku": sku, "units": units}])
+        self.mark_due(order_id)
+        await self.settle()
+        await self.advance(10)
+        await self.advance(HOUR + 20 * 60)
+        link = self.link(order_id)
+        assert link.state == "released", link.last_error
+        return order_id, link.shopify_order_id or ""
+
     def link(self, tiktok_id: str) -> LinkRow:
         with transaction(self.services.db, write=False) as conn:
             row = links.find_link(conn, self.connection.id, tiktok_id)

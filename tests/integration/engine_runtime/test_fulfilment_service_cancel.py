@@ -9,14 +9,7 @@ from .conftest import HOUR, Harness
 
 async def test_service_is_asked_once_then_the_order_is_cancelled(harness: Harness) -> None:
     h = harness
-    order_id = await h.place(items=[{"seller_sku": "MW-SET-NAT", "units": 1}])
-    h.mark_due(order_id)
-    await h.settle()
-    await h.advance(10)
-    await h.advance(HOUR + 20 * 60)
-    link = h.link(order_id)
-    assert link.state == "released", link.last_error
-    shopify_id = link.shopify_order_id or ""
+    order_id, shopify_id = await h.released_order()
     await h.control.call("POST", f"/shopify/orders/{shopify_id}/assign-service", {"handle": "acme-3pl"})
     [fo] = (await h.control.shopify_order(shopify_id))["fulfillment_orders"]
     assert (fo["status"], fo["request_status"]) == ("IN_PROGRESS", "ACCEPTED")

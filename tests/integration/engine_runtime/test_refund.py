@@ -20,14 +20,7 @@ def cents(value: Any) -> Decimal:
 
 async def test_completed_return_is_refunded_once_with_its_money(harness: Harness) -> None:
     h = harness
-    order_id = await h.place(items=[{"seller_sku": "MW-SET-NAT", "units": 2}])
-    h.mark_due(order_id)
-    await h.settle()
-    await h.advance(10)
-    await h.advance(HOUR + 20 * 60)
-    link = h.link(order_id)
-    assert link.state == "released", link.last_error
-    shopify_id = link.shopify_order_id or ""
+    order_id, shopify_id = await h.released_order(units=2)
     await h.control.fulfil(shopify_id, "USPS", USPS_NUMBER)
     h.mark_due(order_id)
     await h.settle()

@@ -15,16 +15,6 @@ FIRST = usps_number(22319742863)
 SECOND = usps_number(22319742870)
 
 
-async def released(h: Harness) -> tuple[str, str]:
-    order_id = await h.place(items=[{"seller_sku": "MW-SET-NAT", "units": 1}])
-    h.mark_due(order_id)
-    await h.settle()
-    await h.advance(10)
-    await h.advance(HOUR + 20 * 60)
-    link = h.link(order_id)
-    assert link.state == "released", link.last_error
-    return order_id, link.shopify_order_id or ""
-
 
 def api_operations(h: Harness, order_id: str) -> list[str]:
     link = h.link(order_id)
@@ -35,7 +25,7 @@ def api_operations(h: Harness, order_id: str) -> list[str]:
 
 async def test_changed_tracking_is_corrected_once_on_the_package(harness: Harness) -> None:
     h = harness
-    order_id, shopify_id = await released(h)
+    order_id, shopify_id = await h.released_order()
     await h.control.fulfil(shopify_id, "USPS", FIRST)
     h.mark_due(order_id)
     await h.settle()
@@ -63,7 +53,7 @@ async def test_changed_tracking_is_corrected_once_on_the_package(harness: Harnes
 
 async def test_a_person_cancels_on_tiktok_with_a_valid_reason(harness: Harness) -> None:
     h = harness
-    order_id, shopify_id = await released(h)
+    order_id, shopify_id = await h.released_order()
     await h.control.merchant_cancel(shopify_id, reason="OTHER")
     h.mark_due(order_id)
     await h.settle()

@@ -21,7 +21,7 @@ import heapq
 import inspect
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -100,20 +100,9 @@ class Scheduler:
         ran = 0
         while True:
             waiting: list[tuple[Scheduled, Awaitable[None]]] = []
-            while True:
-                due = self.next_due()
-                if due is None or due > self.clock.now():
-                    break
-                entry = heapq.heappop(self._heap)
-                if entry.cancelled:
-                    continue
+            for entry, result in self._start_due_now():
                 ran += 1
-                try:
-                    result = entry.callback()
-                except Exception as exc:  # one broken callback must not stop the sandbox
-                    self._failed(entry, exc)
-                    continue
-                if inspect.isawaitable(result):
+                if result is not None:
                     waiting.append((entry, result))
             if not waiting:
                 return ran
@@ -121,6 +110,23 @@ class Scheduler:
             for (entry, _), outcome in zip(waiting, outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     self._failed(entry, outcome)
+
+    def _start_due_now(self) -> Iterator[tuple[Scheduled, Awaitable[None] | None]]:
+        """Pop and call every entry due now, in time order: (entry, its awaitable part or
+        None). A callback that raises is recorded and skipped."""
+        while True:
+            due = self.next_due()
+            if due is None or due > self.clock.now():
+                return
+            entry = heapq.heappop(self._heap)
+            if entry.cancelled:
+                continue
+            try:
+                result = entry.callback()
+            except Exception as exc:  # one broken callback must not stop the sandbox
+                self._failed(entry, exc)
+                continue
+            yield entry, result if inspect.isawaitable(result) else None
 
     def _failed(self, entry: Scheduled, exc: BaseException) -> None:
         log.error("scheduled callback %s failed: %r", entry.name, exc, exc_info=exc)
@@ -131,23 +137,13 @@ class Scheduler:
         its own task, as a platform's senders work, so a delivery that becomes due while
         others wait for their receivers goes out at once instead of after them."""
         started = 0
-        while True:
-            due = self.next_due()
-            if due is None or due > self.clock.now():
-                return started
-            entry = heapq.heappop(self._heap)
-            if entry.cancelled:
-                continue
+        for entry, result in self._start_due_now():
             started += 1
-            try:
-                result = entry.callback()
-            except Exception as exc:  # one broken callback must not stop the sandbox
-                self._failed(entry, exc)
-                continue
-            if inspect.isawaitable(result):
+            if result is not None:
                 task = asyncio.ensure_future(result)
                 self._running.add(task)
                 task.add_done_callback(functools.partial(self._finished, entry))
+        return started
 
     def _finished(self, entry: Scheduled, task: asyncio.Future[None]) -> None:
         self._running.discard(task)

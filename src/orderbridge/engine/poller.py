@@ -33,6 +33,7 @@ from orderbridge.adapters.db import (
     events,
     leases,
     links,
+    run_sync,
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
@@ -95,7 +96,7 @@ async def _db(services: Services, work: Callable[[Connection], T]) -> T:
         with transaction(services.db) as conn:
             return work(conn)
 
-    return await asyncio.to_thread(run)
+    return await run_sync(services.db, run)
 
 
 async def _stream(

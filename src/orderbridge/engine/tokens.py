@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from orderbridge.adapters.db import TokenCipher, connections, transaction
+from orderbridge.adapters.db import TokenCipher, connections, run_sync, transaction
 from orderbridge.adapters.tiktok import TokenSet
 from orderbridge.clock import Clock
 
@@ -48,7 +47,7 @@ class DbTokenStore:
             )
 
     async def load(self) -> TokenSet | None:
-        return await asyncio.to_thread(self._load)
+        return await run_sync(self._engine, self._load)
 
     async def save(self, tokens: TokenSet) -> None:
-        await asyncio.to_thread(self._save, tokens)
+        await run_sync(self._engine, self._save, tokens)

@@ -12,7 +12,7 @@ One pass (``Reconciler.run_once``):
    the link to its timeline.
 
 No database transaction is open during an HTTP call: each save is its own short transaction
-(``asyncio.to_thread``), and every save is optimistic (``LeaseLost`` if another worker took
+(``run_sync``), and every save is optimistic (``LeaseLost`` if another worker took
 the link meanwhile: we then stop touching it). A bad order gets an exception on its own
 link and a back-off with jitter; an ``AuthError`` marks the connection AUTH_EXPIRED and
 pushes its links back instead of hammering the API.
@@ -41,6 +41,7 @@ from orderbridge.adapters.db import (
     events,
     links,
     order_exceptions,
+    run_sync,
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
@@ -180,7 +181,7 @@ class Reconciler:
             with transaction(self.services.db) as conn:
                 return work(conn)
 
-        return await asyncio.to_thread(run)
+        return await run_sync(self.services.db, run)
 
     def _now(self) -> datetime:
         return self.services.clock.now()

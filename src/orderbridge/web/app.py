@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from orderbridge import __version__
+from orderbridge.adapters.db import run_sync
 from orderbridge.adapters.shopify import parse_webhook_headers
 from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
@@ -68,7 +67,7 @@ def create_app(services: Services) -> FastAPI:
         body = await read_limited_body(request, settings.webhook_max_body_bytes)
         if not verify_tiktok(key, secret, body, request.headers.get("authorization")):
             return Response(status_code=401)
-        result = await asyncio.to_thread(intake.tiktok_delivery, services, body, _headers(request))
+        result = await run_sync(services.db, intake.tiktok_delivery, services, body, _headers(request))
         if result.error:
             return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
         return Response(status_code=200)
@@ -84,7 +83,7 @@ def create_app(services: Services) -> FastAPI:
         h = parse_webhook_headers(request.headers)
         if not verify_shopify(secret, body, h.hmac):
             return Response(status_code=401)
-        result = await asyncio.to_thread(intake.shopify_delivery, services, h, body, _headers(request))
+        result = await run_sync(services.db, intake.shopify_delivery, services, h, body, _headers(request))
         if result.error:
             return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
         return Response(status_code=200)
@@ -103,7 +102,7 @@ def create_app(services: Services) -> FastAPI:
                 conn.execute(text("SELECT 1"))
 
         try:
-            await asyncio.to_thread(ping)
+            await run_sync(services.db, ping)
         except Exception as exc:  # any failure means "not ready"; say which
             return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
         return JSONResponse({"status": "ok"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, exc, select
 
-from orderbridge.adapters.db import leases, make_engine, transaction
+from orderbridge.adapters.db import is_sqlite, leases, make_engine, run_sync, transaction
 from orderbridge.adapters.db.tables import leases as leases_table
 
 from .conftest import T0
@@ -110,6 +112,38 @@ def test_sqlite_writers_of_one_process_queue_in_process(tmp_path: Path) -> None:
     finally:
         engine.dispose()
         other_process.dispose()
+
+
+_CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="none")
+
+
+def test_run_sync_serves_sqlite_from_one_thread_in_order(migrated_engine: Engine) -> None:
+    """Async callers' database work: on SQLite one thread of the engine's own, in the order
+    asked; on PostgreSQL the default pool. The caller's context variables go along."""
+    ran: list[tuple[int, str, str]] = []
+
+    def work(i: int) -> int:
+        ran.append((i, threading.current_thread().name, _CALLER.get()))
+        with transaction(migrated_engine) as conn:
+            leases.acquire(conn, f"job-{i}", "me", T0, seconds=10)
+        return i
+
+    async def main() -> list[int]:
+        _CALLER.set("the caller")
+        return list(await asyncio.gather(*(run_sync(migrated_engine, work, i) for i in range(20))))
+
+    assert asyncio.run(main()) == list(range(20))
+    assert {caller for _, _, caller in ran} == {"the caller"}
+    threads = {name for _, name, _ in ran}
+    assert threading.main_thread().name not in threads
+    if is_sqlite(migrated_engine):
+        assert len(threads) == 1
+        assert threads.pop().startswith("orderbridge-sqlite")
+        assert [i for i, _, _ in ran] == list(range(20))
+    else:
+        assert not any(name.startswith("orderbridge-sqlite") for name in threads)
+    with transaction(migrated_engine, write=False) as conn:
+        assert len(conn.execute(select(leases_table.c.name)).scalars().all()) == 20
 
 
 def test_rollback_on_error(migrated_engine: Engine) -> None:

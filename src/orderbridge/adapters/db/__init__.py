@@ -26,7 +26,7 @@ from orderbridge.adapters.db import (
     sku_links,
 )
 from orderbridge.adapters.db.crypto import TokenCipher, generate_key
-from orderbridge.adapters.db.engine import is_sqlite, make_engine, transaction
+from orderbridge.adapters.db.engine import is_sqlite, make_engine, run_sync, transaction
 from orderbridge.adapters.db.errors import AlreadyExists, LeaseLost, SchemaMismatch
 from orderbridge.adapters.db.tables import metadata
 from orderbridge.adapters.db.types import (
@@ -64,6 +64,7 @@ __all__ = [
     "make_engine",
     "metadata",
     "order_exceptions",
+    "run_sync",
     "sku_links",
     "transaction",
 ]

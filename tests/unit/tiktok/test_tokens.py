@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +16,8 @@ from orderbridge.adapters.tiktok import (
     Runtime,
     TikTokAuth,
     TokenExpired,
+    TokenManager,
+    TokenSet,
     authorize_url,
 )
 from orderbridge.clock import from_unix
@@ -199,3 +203,34 @@ def test_authorize_url() -> None:
     assert authorize_url("https://x.test/a?lang=en", "1", "s") == (
         "https://x.test/a?lang=en&service_id=1&state=s"
     )
+
+
+class _CountingStore(MemoryTokenStore):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.loads = 0
+
+    async def load(self) -> TokenSet | None:
+        self.loads += 1
+        return await super().load()
+
+
+async def test_ordinary_calls_reuse_the_tokens_for_a_second(make: Callable[..., Harness]) -> None:
+    """A database read per API call is avoided: tokens read from the store serve ordinary
+    calls for ``cache_seconds`` of real time; afterwards, and for every refresh decision,
+    the store is read again (another process may have refreshed them)."""
+    h = make(ok({"shops": []}))
+    store = _CountingStore(tokens(access_in=86400 * 3))
+    ticks = [100.0]
+    manager = TokenManager(h.client.auth, store, monotonic=lambda: ticks[0])
+    assert [await manager.access_token() for _ in range(5)] == ["access-1"] * 5
+    assert store.loads == 1
+    store.tokens = dataclasses.replace(tokens(access_in=86400 * 3), access_token="access-other")
+    ticks[0] += 0.5
+    assert await manager.access_token() == "access-1"  # still within the second
+    ticks[0] += 0.6
+    assert await manager.access_token() == "access-other"  # another process's refresh, seen
+    assert store.loads == 2
+    await manager.token_expired("access-stale")  # a refresh decision reads the store afresh
+    assert store.loads == 3
+    assert h.fake.auth_requests() == []  # the token had changed already: no refresh

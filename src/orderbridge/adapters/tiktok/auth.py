@@ -10,6 +10,8 @@ refresh token returned by every refresh is always stored.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Protocol
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_AUTHORIZE_BASE",
     "DEFAULT_AUTH_BASE",
     "DEFAULT_REFRESH_MARGIN",
+    "TOKEN_CACHE_SECONDS",
     "MemoryTokenStore",
     "TikTokAuth",
     "TokenGrant",
@@ -39,6 +42,8 @@ __all__ = [
 DEFAULT_AUTH_BASE = "https://auth.tiktok-shops.com"
 DEFAULT_AUTHORIZE_BASE = "https://services.tiktokshops.us/open/authorize"  # US sellers
 DEFAULT_REFRESH_MARGIN = timedelta(days=1)
+# How long ordinary calls reuse the tokens read from the store (real seconds).
+TOKEN_CACHE_SECONDS = 1.0
 # A proactive refresh that fails for a temporary reason falls back on the current token
 # only if it stays valid at least this long (enough for the call about to be made).
 MIN_REMAINING_VALIDITY = timedelta(minutes=5)
@@ -201,6 +206,11 @@ class TokenManager:
     - reactive: after TikTok says 105002, ``token_expired`` refreshes (once per stale token);
     - refreshes are serialised by a lock, and a caller that waited re-reads the store so
       N concurrent callers cause one refresh. (Across processes, the store must serialise.)
+    - the tokens read from the store are reused for ``cache_seconds`` (real time) by
+      ordinary calls, which would otherwise each read the store (a database read per API
+      call); every refresh decision (expiring, 105002, ``refresh_now``) reads it afresh,
+      so a token refreshed by another process is seen there, and at most a second later
+      elsewhere.
     """
 
     def __init__(
@@ -209,10 +219,15 @@ class TokenManager:
         store: TokenStore,
         *,
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
+        cache_seconds: float = TOKEN_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.auth = auth
         self.store = store
         self.refresh_margin = refresh_margin
+        self.cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._cached: tuple[float, TokenSet] | None = None
         self._clock = auth.runtime.clock
         self._lock = asyncio.Lock()
 
@@ -222,7 +237,10 @@ class TokenManager:
     def _expiring(self, tokens: TokenSet) -> bool:
         return tokens.access_expires_at - self.refresh_margin <= self._now()
 
-    async def _load(self) -> TokenSet:
+    async def _load(self, *, fresh: bool = True) -> TokenSet:
+        cached = self._cached
+        if not fresh and cached is not None and self._monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
         tokens = await self.store.load()
         if tokens is None:
             raise AuthError(
@@ -231,11 +249,12 @@ class TokenManager:
                 operation="tokens",
                 code="not_authorised",
             )
+        self._cached = (self._monotonic(), tokens)
         return tokens
 
     async def access_token(self) -> str:
         """A usable access token (refreshed first if it expires within the margin)."""
-        tokens = await self._load()
+        tokens = await self._load(fresh=False)
         if not self._expiring(tokens):
             return tokens.access_token
         async with self._lock:
@@ -274,4 +293,5 @@ class TokenManager:
         grant = await self.auth.refresh(tokens.refresh_token)
         fresh = grant.to_token_set(self._clock(), previous=tokens)
         await self.store.save(fresh)
+        self._cached = (self._monotonic(), fresh)
         return fresh

@@ -31,10 +31,9 @@ from orderbridge.adapters.db import (
     connections,
     cursors,
     events,
+    in_transaction,
     leases,
     links,
-    run_sync,
-    transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.tables import order_links
@@ -92,11 +91,7 @@ T = TypeVar("T")
 
 
 async def _db(services: Services, work: Callable[[Connection], T]) -> T:
-    def run() -> T:
-        with transaction(services.db) as conn:
-            return work(conn)
-
-    return await run_sync(services.db, run)
+    return await in_transaction(services.db, work)
 
 
 async def _stream(

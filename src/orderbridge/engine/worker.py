@@ -39,10 +39,9 @@ from orderbridge.adapters.db import (
     LeaseLost,
     connections,
     events,
+    in_transaction,
     links,
     order_exceptions,
-    run_sync,
-    transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkChanges, LinkRow
@@ -177,11 +176,7 @@ class Reconciler:
     # --- the database, off the event loop ---
 
     async def _db(self, work: Callable[[Connection], T]) -> T:
-        def run() -> T:
-            with transaction(self.services.db) as conn:
-                return work(conn)
-
-        return await run_sync(self.services.db, run)
+        return await in_transaction(self.services.db, work)
 
     def _now(self) -> datetime:
         return self.services.clock.now()

@@ -26,7 +26,13 @@ from orderbridge.adapters.db import (
     sku_links,
 )
 from orderbridge.adapters.db.crypto import TokenCipher, generate_key
-from orderbridge.adapters.db.engine import is_sqlite, make_engine, run_sync, transaction
+from orderbridge.adapters.db.engine import (
+    in_transaction,
+    is_sqlite,
+    make_engine,
+    run_sync,
+    transaction,
+)
 from orderbridge.adapters.db.errors import AlreadyExists, LeaseLost, SchemaMismatch
 from orderbridge.adapters.db.tables import metadata
 from orderbridge.adapters.db.types import (
@@ -56,6 +62,7 @@ __all__ = [
     "cursors",
     "events",
     "generate_key",
+    "in_transaction",
     "inbox",
     "is_sqlite",
     "jobs",

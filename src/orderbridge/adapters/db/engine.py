@@ -38,6 +38,7 @@ from orderbridge.errors import ConfigurationError
 __all__ = [
     "DEFAULT_SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
+    "in_transaction",
     "is_sqlite",
     "make_engine",
     "run_sync",
@@ -157,3 +158,13 @@ async def run_sync(engine: Engine, work: Callable[..., T], *args: Any) -> T:
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, work, *args)
     return await loop.run_in_executor(_SQLITE_THREADS.get(engine), call)
+
+
+async def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """``work(conn)`` inside one write transaction, through ``run_sync``."""
+
+    def run() -> T:
+        with transaction(engine) as conn:
+            return work(conn)
+
+    return await run_sync(engine, run)

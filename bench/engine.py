@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.clients import Result, _pct
-from bench.engine_stack import Stack, engine_stack, rss_mb
+from bench.engine_stack import Stack, cpu_seconds, engine_stack, rss_mb
 from orderbridge.clock import from_unix
 
 LATENCY_MS = [50, 50]
@@ -71,8 +71,10 @@ async def latency(quick: bool) -> Result:
     count = int(seconds * per_second)
     async with engine_stack() as st:
         await _no_throttle_and_latency(st)
+        cpu0, began = cpu_seconds(), time.monotonic()
         placed = await _place_at_rate(st, count, per_second)
         done = await _until(lambda: all(o in st.tap.created for o in placed), WAIT_SECONDS)
+        cpu, wall = cpu_seconds() - cpu0, time.monotonic() - began
         lat = [st.tap.created[o] - at for o, (at, _) in placed.items() if o in st.tap.created]
         figures = {
             "orders": count, "rate": f"{per_second:g}/s for {seconds} s",
@@ -80,6 +82,10 @@ async def latency(quick: bool) -> Result:
             "mirrored": f"{len(lat)}/{count}" + ("" if done else " (timed out)"),
             "p50 (goal ≤ 0.5 s)": f"{_secs(lat, 0.5)} s", "p99 (goal ≤ 2 s)": f"{_secs(lat, 0.99)} s",
             "max": f"{round(max(lat), 3) if lat else 'n/a'} s",
+            # The engine's process (and the benchmark's buyers): its CPU per order, and how
+            # busy one core was; the further below 100 %, the less the latency is queueing.
+            "engine CPU per order": f"{cpu / count * 1000:.1f} ms",
+            "engine CPU load": f"{cpu / wall * 100:.0f} % of one core",
         }
     return Result("Engine latency: TikTok order placed -> Shopify order created", figures,
                   "python -m bench --only latency" + (" --quick" if quick else ""))

@@ -21,16 +21,11 @@ from typing import Any
 
 from bench.clients import Result
 from bench.engine import _place_at_rate
-from bench.engine_stack import Stack, engine_stack, rss_mb
+from bench.engine_stack import Stack, cpu_seconds, engine_stack, rss_mb
 
 RESTORE_RATE = 100.0  # Standard preset, points per second
 BUCKET = 1000.0
 MINIMAL_MUTATIONS = {"orderCreate": 1, "fulfillmentOrderHold": 1}
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _mean_cost(st: Stack, operation: str) -> float:
@@ -68,12 +63,12 @@ async def flash_sale(quick: bool, orders: int | None = None) -> Result:
     async with engine_stack() as st:
         await st.control.shopify_shop_settings(st.domain, plan="standard", bucket_size=int(BUCKET), create_cap=0)
         calls_before = len(st.tap.calls)
-        rss_start, cpu0, began = rss_mb(), _cpu_seconds(), time.monotonic()
+        rss_start, cpu0, began = rss_mb(), cpu_seconds(), time.monotonic()
         placed = await _place_at_rate(st, count, count / window)
         placing = time.monotonic() - began
         fifth: dict[str, float] = {}
         done = await _until_mirrored(st, count, fifth)
-        cpu = _cpu_seconds() - cpu0
+        cpu = cpu_seconds() - cpu0
         # Orders still due (e.g. the read after the hold) finish their pass.
         await asyncio.sleep(5)
         last = max([*st.tap.created.values(), *st.tap.held.values()], default=began)

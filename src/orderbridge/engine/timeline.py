@@ -114,9 +114,8 @@ def record_action(
 def record_calls(
     conn: Connection, link_id: int | None, connection_id: int, calls: Sequence[ApiCall]
 ) -> None:
-    """Every API call with its remote request id."""
-    for call in calls:
-        events.append_api_call(conn, call, link_id=link_id, connection_id=connection_id)
+    """Every API call with its remote request id (one batched insert)."""
+    events.append_api_calls(conn, calls, link_id=link_id, connection_id=connection_id)
 
 
 def record_issues(

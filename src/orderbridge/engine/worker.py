@@ -95,6 +95,8 @@ MULTI_PROCESS_POLL_SECONDS: Final = 1.0
 MAX_IDLE_SECONDS: Final = 5.0
 # A failed pass waits this long before the next (a database outage must not spin).
 ERROR_PAUSE_SECONDS: Final = 1.0
+# The engine's own exception codes: a decision that could be made clears them.
+_ENGINE_CODES: Final = tuple(code.value for code in EngineCode)
 
 
 def default_owner(role: str = "worker") -> str:
@@ -121,6 +123,17 @@ class _Runtime:
     recorder: RoutingRecorder
     executor: Executor
     auth_error: AuthError | None = None
+
+
+# A connection row as read with the claim: the row, None (deleted) or why it can't be read.
+_Loaded = ConnectionRow | None | Exception
+
+
+class _Unread:
+    """Marks a connection the caller has not read yet."""
+
+
+_UNREAD: Final = _Unread()
 
 
 @dataclass
@@ -175,8 +188,8 @@ class Reconciler:
 
     # --- the database, off the event loop ---
 
-    async def _db(self, work: Callable[[Connection], T]) -> T:
-        return await in_transaction(self.services.db, work)
+    async def _db(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
+        return await in_transaction(self.services.db, work, write=write)
 
     def _now(self) -> datetime:
         return self.services.clock.now()
@@ -222,7 +235,7 @@ class Reconciler:
             self._wakers.discard(wake)
 
     async def _idle_seconds(self) -> float:
-        nxt = await self._db(lambda c: links.next_due_time(c))
+        nxt = await self._db(lambda c: links.next_due_time(c), write=False)
         delay = MAX_IDLE_SECONDS if nxt is None else self.services.clock.real_seconds_until(nxt)
         cap = MULTI_PROCESS_POLL_SECONDS if self.multi_process else MAX_IDLE_SECONDS
         return max(0.0, min(delay, cap))
@@ -236,9 +249,22 @@ class Reconciler:
     async def _run_once(self, owner: str) -> int:
         now = self._now()
         lease = self.services.settings.lease_seconds
-        claimed = await self._db(
-            lambda c: links.claim_due_links(c, owner, now, limit=self.batch, lease_seconds=lease)
-        )
+        cipher = self.services.cipher
+
+        def work(conn: Connection) -> tuple[list[LinkRow], dict[int, _Loaded]]:
+            rows = links.claim_due_links(conn, owner, now, limit=self.batch, lease_seconds=lease)
+            # Their connections are read in the same transaction (one database round trip
+            # fewer on the way to the first API call); a connection that cannot be read is
+            # its own links' problem, never the others'.
+            loaded: dict[int, _Loaded] = {}
+            for cid in dict.fromkeys(row.connection_id for row in rows):
+                try:
+                    loaded[cid] = connections.get_connection(conn, cipher, cid)
+                except Exception as exc:
+                    loaded[cid] = exc
+            return rows, loaded
+
+        claimed, loaded = await self._db(work)
         if not claimed:
             return 0
         current = _Pass(owner, {row.id: row for row in claimed})
@@ -247,7 +273,7 @@ class Reconciler:
             groups.setdefault(row.connection_id, []).append(row)
         try:
             await asyncio.gather(
-                *(self._connection_batch(current, cid, rows) for cid, rows in groups.items())
+                *(self._connection_batch(current, cid, rows, loaded[cid]) for cid, rows in groups.items())
             )
         finally:
             if current.held:
@@ -268,10 +294,16 @@ class Reconciler:
 
     # --- per connection ---
 
-    async def _runtime(self, connection_id: int) -> _Runtime | None:
-        row = await self._db(
-            lambda c: connections.get_connection(c, self.services.cipher, connection_id)
-        )
+    async def _runtime(self, connection_id: int, loaded: _Loaded | _Unread = _UNREAD) -> _Runtime | None:
+        """The connection's runtime, rebuilt when its row changed; ``loaded``: the row (or
+        the error reading it) if the caller already read it."""
+        if isinstance(loaded, _Unread):
+            loaded = await self._db(
+                lambda c: connections.get_connection(c, self.services.cipher, connection_id), write=False
+            )
+        if isinstance(loaded, Exception):
+            raise loaded
+        row = loaded
         if row is None:
             self._runtimes.pop(connection_id, None)
             return None
@@ -291,9 +323,11 @@ class Reconciler:
         self._runtimes[connection_id] = runtime
         return runtime
 
-    async def _connection_batch(self, current: _Pass, connection_id: int, rows: list[LinkRow]) -> None:
+    async def _connection_batch(
+        self, current: _Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded | _Unread = _UNREAD
+    ) -> None:
         try:
-            runtime = await self._runtime(connection_id)
+            runtime = await self._runtime(connection_id, loaded)
         except Exception as exc:  # bad config of one connection (e.g. no token)
             log.warning("connection %s cannot be used: %s", connection_id, exc)
             await self._push_back(current, rows, AUTH_RETRY, f"connection unusable: {exc}")
@@ -556,8 +590,7 @@ class Reconciler:
             timeline.record_decision(conn, saved.id, cid, decision, previous, now=now)
             timeline.record_issues(conn, saved.id, cid, decision.issues,
                                    resolve_others=bool(decision.resolved), now=now)
-            for code in EngineCode:
-                order_exceptions.resolve(conn, saved.id, code.value, now=now)
+            order_exceptions.resolve_codes(conn, saved.id, _ENGINE_CODES, now=now)
 
         memory = decision.memory
         first: dict[str, Any] = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Text, cast, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, select, update
 
 from orderbridge.adapters.db import (
     ConnectionStatus,
@@ -78,9 +78,18 @@ def _malformed_key(body: bytes) -> str:
 
 
 def _finish(conn: Connection, source: str, event_id: str, now: datetime, error: str | None) -> None:
-    conn.execute(update(inbox_table)
-                 .where(inbox_table.c.source == source, inbox_table.c.event_id == event_id)
-                 .values(processed_at=now, error=error))
+    conn.execute(_FINISH, {"b_source": source, "b_event": event_id, "b_now": now, "b_error": error})
+
+
+# Built once: every delivery runs these (values as parameters).
+_FINISH: Final = (
+    update(inbox_table)
+    .where(inbox_table.c.source == bindparam("b_source"), inbox_table.c.event_id == bindparam("b_event"))
+    .values(processed_at=bindparam("b_now"), error=bindparam("b_error"))
+)
+_SHOP_CONNECTION: Final = select(connections_table.c.id).where(
+    connections_table.c.tiktok_shop_id == bindparam("b_shop")
+)
 
 
 def _store_malformed(services: Services, source: str, body: bytes, headers: dict[str, str],
@@ -136,8 +145,7 @@ def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) ->
     order_ids = _tiktok_orders(event)
     now = services.clock.now()
     with transaction(services.db) as conn:
-        cid = conn.execute(select(connections_table.c.id)
-                           .where(connections_table.c.tiktok_shop_id == event.shop_id)).scalar()
+        cid = conn.execute(_SHOP_CONNECTION, {"b_shop": event.shop_id}).scalar()
         key = event.tts_notification_id
         if not inbox.store(conn, InboxSource.TIKTOK, key, received_at=now, body=body, topic=topic,
                            headers=headers, connection_id=cid):

@@ -171,6 +171,48 @@ def test_exceptions(migrated_engine: Engine, shop: int) -> None:
         assert reopened.id != first.id
 
 
+def test_exceptions_resolved_by_code_list_and_all(migrated_engine: Engine, shop: int) -> None:
+    with transaction(migrated_engine) as conn:
+        link, _ = links.get_or_create_link(conn, shop, "A", T0)
+        other, _ = links.get_or_create_link(conn, shop, "B", T0)
+        for code in ("ORDER_UNREADABLE", "PROCESSING_ERROR", "UNMAPPED_SKU"):
+            order_exceptions.raise_exception(conn, link.id, code, "error", code, now=T0)
+        order_exceptions.raise_exception(conn, other.id, "PROCESSING_ERROR", "error", "x", now=T0)
+        assert order_exceptions.resolve_codes(conn, link.id, [], now=T0) == 0
+        closed = order_exceptions.resolve_codes(
+            conn, link.id, ["ORDER_UNREADABLE", "PROCESSING_ERROR", "NO_TRACKING"], now=T0)
+        assert closed == 2
+        assert [e.code for e in order_exceptions.open_exceptions(conn, link_id=link.id)] == ["UNMAPPED_SKU"]
+        # another link's exception of the same code stays open
+        assert [e.code for e in order_exceptions.open_exceptions(conn, link_id=other.id)] == [
+            "PROCESSING_ERROR"]
+        assert order_exceptions.resolve_all_except(conn, link.id, [], now=T0) == ["UNMAPPED_SKU"]
+        assert order_exceptions.open_exceptions(conn, link_id=link.id) == []
+
+
+def test_api_calls_recorded_in_one_batch_in_order(migrated_engine: Engine, shop: int) -> None:
+    calls = [
+        ApiCall(api="tiktok", operation=f"op{i}", method="GET", path="/x", started_at=T0 + timedelta(seconds=i),
+                duration_ms=10.6 * i, status=200 if i != 1 else 429, ok=i != 1, code="429" if i == 1 else None,
+                request_id=f"req-{i}", details={"i": i})
+        for i in range(3)
+    ]
+    with transaction(migrated_engine) as conn:
+        link, _ = links.get_or_create_link(conn, shop, "A", T0)
+        events.append_api_calls(conn, [], link_id=link.id, connection_id=shop)
+        events.append_api_calls(conn, calls, link_id=link.id, connection_id=shop)
+        events.append_api_calls(conn, calls[:1], link_id=None, connection_id=shop)
+        entries = events.timeline(conn, link.id)
+        shop_level = [e for e in events.recent(conn, connection_id=shop) if e.link_id is None]
+    assert [e.summary for e in entries] == ["tiktok op0: ok", "tiktok op1: failed (429)", "tiktok op2: ok"]
+    assert [e.remote_request_id for e in entries] == ["req-0", "req-1", "req-2"]
+    assert [e.duration_ms for e in entries] == [0, 11, 21]
+    assert all(e.kind == "api_call" and e.connection_id == shop for e in entries)
+    assert entries[1].data is not None
+    assert entries[1].data["details"] == {"i": 1}
+    assert [e.summary for e in shop_level] == ["tiktok op0: ok"]
+
+
 def test_connections_store_ciphertext_only(migrated_engine: Engine, cipher: TokenCipher) -> None:
     expires = T0 + timedelta(days=7)
     with transaction(migrated_engine) as conn:

@@ -9,13 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
 from orderbridge.adapters.db import cursors, links, order_exceptions, transaction
+from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.tiktok import translate as tiktok_translate
 from orderbridge.bootstrap import Services
 from orderbridge.engine import observe
 from orderbridge.engine.poller import poll_connection
-from orderbridge.engine.worker import Reconciler
+from orderbridge.engine.worker import AUTH_RETRY, Reconciler
 
 from .conftest import HOUR, Harness
 
@@ -240,3 +242,29 @@ async def test_an_unknown_status_raises_an_exception_on_that_order_only(
     with transaction(h.services.db, write=False) as conn:
         codes = [e.code for e in order_exceptions.open_exceptions(conn, link_id=h.link(ids[0]).id)]
     assert "UNKNOWN_STATUS" in codes
+
+
+async def test_a_connection_that_cannot_be_read_waits_and_resumes_once_fixed(harness: Harness) -> None:
+    """Its row is read with the claim: a token that no longer decrypts (a rotated secret
+    key, a corrupt row) pushes its links back without failing the pass, and once the row
+    is readable again the orders go on."""
+    h = harness
+    table = connections_table
+    with transaction(h.services.db) as conn:
+        good = conn.execute(select(table.c.shopify_token_enc).where(table.c.id == h.connection.id)).scalar()
+        conn.execute(update(table).where(table.c.id == h.connection.id).values(shopify_token_enc="not-fernet"))
+    order_id = await h.place(items=ITEMS)
+    h.mark_due(order_id)
+    assert await h.reconciler.run_once() == 1
+    stuck = h.link(order_id)
+    assert stuck.state == "new"
+    assert stuck.lease_owner is None
+    assert stuck.next_due_at is not None
+    assert stuck.next_due_at >= h.now() + AUTH_RETRY - timedelta(seconds=5)
+    assert await h.shopify_orders(order_id) == []
+    with transaction(h.services.db) as conn:
+        conn.execute(update(table).where(table.c.id == h.connection.id).values(shopify_token_enc=good))
+    h.mark_due(order_id)
+    await h.settle()
+    assert len(await h.shopify_orders(order_id)) == 1
+    assert h.link(order_id).state == "created_held"

@@ -10,8 +10,11 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    String,
     Table,
+    Update,
     and_,
+    bindparam,
     case,
     literal,
     or_,
@@ -22,7 +25,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from orderbridge.adapters.db.types import UTCDateTime
 
-__all__ = ["claim", "claimable_at", "due_ids", "extend_lease_due", "insert_for", "keep_hint", "row_dict"]
+__all__ = [
+    "claim",
+    "claim_statement",
+    "claimable_at",
+    "due_ids",
+    "extend_lease_due",
+    "insert_for",
+    "keep_hint",
+    "row_dict",
+]
 
 
 def insert_for(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -42,8 +54,13 @@ def row_dict(row: Any) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def keep_hint(table: Table, new_due: datetime | None) -> ColumnElement[Any]:
-    """``next_due_at`` after a lease holder sets ``new_due``.
+def _instant(value: datetime | ColumnElement[Any]) -> ColumnElement[Any]:
+    """A datetime as a typed literal; a bound parameter (a statement built once) as is."""
+    return value if isinstance(value, ColumnElement) else literal(value, UTCDateTime())
+
+
+def keep_hint(table: Table, new_due: datetime | ColumnElement[Any] | None) -> ColumnElement[Any]:
+    """``next_due_at`` after a lease holder sets ``new_due`` (a value or a bound parameter).
 
     While a row is leased its ``next_due_at`` equals the lease expiry; anything earlier is a
     hint that arrived meanwhile (``mark_due``, ``enqueue``) and is kept if it is earlier.
@@ -52,13 +69,14 @@ def keep_hint(table: Table, new_due: datetime | None) -> ColumnElement[Any]:
     hint = due < lease
     if new_due is None:
         return case((hint, due), else_=literal(None, UTCDateTime()))
-    return case((and_(hint, due < new_due), due), else_=literal(new_due, UTCDateTime()))
+    new = _instant(new_due)
+    return case((and_(hint, due < new), due), else_=new)
 
 
-def extend_lease_due(table: Table, expires: datetime) -> ColumnElement[Any]:
+def extend_lease_due(table: Table, expires: datetime | ColumnElement[Any]) -> ColumnElement[Any]:
     """``next_due_at`` when a lease is extended to ``expires``: follows it unless a hint."""
     due, lease = table.c.next_due_at, table.c.lease_expires_at
-    return case((due < lease, due), else_=literal(expires, UTCDateTime()))
+    return case((due < lease, due), else_=_instant(expires))
 
 
 def claimable_at(table: Table) -> ColumnElement[Any]:
@@ -67,7 +85,7 @@ def claimable_at(table: Table) -> ColumnElement[Any]:
     return case((lease > due, lease), else_=due)
 
 
-def due_ids(table: Table, now: datetime, limit: int, *order_by: Any) -> Select[Any]:
+def due_ids(table: Table, now: datetime | ColumnElement[Any], limit: int, *order_by: Any) -> Select[Any]:
     """``SELECT id`` of claimable rows, oldest first, ``FOR UPDATE SKIP LOCKED``.
 
     SQLAlchemy drops the locking clause on SQLite, where BEGIN IMMEDIATE serialises instead.
@@ -84,23 +102,41 @@ def due_ids(table: Table, now: datetime, limit: int, *order_by: Any) -> Select[A
     )
 
 
-def claim(conn: Connection, table: Table, due: Select[Any], owner: str, expires: datetime) -> list[Row[Any]]:
-    """Lease the rows ``due`` selects to ``owner`` until ``expires``, in one statement.
-
-    ``UPDATE … WHERE id IN (due)``: on PostgreSQL ``due`` carries ``FOR UPDATE SKIP LOCKED``
-    so concurrent claimers never take the same row; on SQLite the caller's ``BEGIN
-    IMMEDIATE`` makes it the only writer. While leased, ``next_due_at`` follows the lease
-    expiry, so a crashed holder's row comes back by itself.
-    """
-    stmt = (
+def claim_statement(table: Table, due: Select[Any]) -> Update:
+    """``UPDATE … WHERE id IN (due)`` leasing the rows to ``b_owner`` until ``b_expires``
+    (bound parameters, so the statement can be built once); see ``claim``."""
+    expires = bindparam("b_expires", type_=UTCDateTime())
+    return (
         update(table)
         .where(table.c.id.in_(due.scalar_subquery()))
         .values(
-            lease_owner=owner,
+            lease_owner=bindparam("b_owner", type_=String()),
             lease_expires_at=expires,
             next_due_at=expires,
             version=table.c.version + 1,
         )
         .returning(*table.c)
     )
-    return list(conn.execute(stmt))
+
+
+def claim(
+    conn: Connection,
+    table: Table,
+    due: Select[Any],
+    owner: str,
+    expires: datetime,
+    *,
+    statement: Update | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[Row[Any]]:
+    """Lease the rows ``due`` selects to ``owner`` until ``expires``, in one statement.
+
+    ``UPDATE … WHERE id IN (due)``: on PostgreSQL ``due`` carries ``FOR UPDATE SKIP LOCKED``
+    so concurrent claimers never take the same row; on SQLite the caller's ``BEGIN
+    IMMEDIATE`` makes it the only writer. While leased, ``next_due_at`` follows the lease
+    expiry, so a crashed holder's row comes back by itself. ``statement``: the
+    ``claim_statement(table, due)`` built once by the caller, with ``params`` for ``due``'s
+    own bound parameters.
+    """
+    stmt = statement if statement is not None else claim_statement(table, due)
+    return list(conn.execute(stmt, {**(params or {}), "b_owner": owner, "b_expires": expires}))

@@ -160,11 +160,12 @@ async def run_sync(engine: Engine, work: Callable[..., T], *args: Any) -> T:
     return await loop.run_in_executor(_SQLITE_THREADS.get(engine), call)
 
 
-async def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """``work(conn)`` inside one write transaction, through ``run_sync``."""
+async def in_transaction(engine: Engine, work: Callable[[Connection], T], *, write: bool = True) -> T:
+    """``work(conn)`` inside one transaction (a write transaction unless ``write=False``,
+    for work that only reads), through ``run_sync``."""
 
     def run() -> T:
-        with transaction(engine) as conn:
+        with transaction(engine, write=write) as conn:
             return work(conn)
 
     return await run_sync(engine, run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from orderbridge.adapters.db._sql import row_dict
 from orderbridge.adapters.db.tables import events as t
 from orderbridge.adapters.db.types import EventKind
 
-__all__ = ["EventRow", "append", "append_api_call", "recent", "timeline"]
+__all__ = ["EventRow", "append", "append_api_call", "append_api_calls", "recent", "timeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +69,32 @@ def append_api_call(
     conn: Connection, call: ApiCall, *, link_id: int | None, connection_id: int | None
 ) -> int:
     """Record one ``ApiCall`` on the timeline."""
+    pk = conn.execute(_INSERT, _api_call_params(call, link_id, connection_id)).inserted_primary_key
+    return int(pk[0]) if pk is not None else 0
+
+
+def append_api_calls(
+    conn: Connection, calls: Sequence[ApiCall], *, link_id: int | None, connection_id: int | None
+) -> None:
+    """Record several ``ApiCall``s on the timeline in one batched statement."""
+    if calls:
+        conn.execute(_INSERT, [_api_call_params(call, link_id, connection_id) for call in calls])
+
+
+def _api_call_params(call: ApiCall, link_id: int | None, connection_id: int | None) -> dict[str, Any]:
     outcome = "ok" if call.ok else f"failed ({call.code or call.status or 'no response'})"
     # Round-trip through JSON text: details may hold values JSON columns cannot take.
     data = json.loads(json.dumps(asdict(call), default=str))
-    return append(
-        conn,
-        link_id,
-        EventKind.API_CALL,
-        f"{call.api} {call.operation}: {outcome}",
-        data,
-        at=call.started_at,
-        connection_id=connection_id,
-        remote_request_id=call.request_id,
-        duration_ms=call.duration_ms,
-    )
+    return {
+        "link_id": link_id,
+        "connection_id": connection_id,
+        "at": call.started_at,
+        "kind": str(EventKind.API_CALL),
+        "summary": f"{call.api} {call.operation}: {outcome}",
+        "data": data,
+        "remote_request_id": call.request_id,
+        "duration_ms": round(call.duration_ms),
+    }
 
 
 def timeline(conn: Connection, link_id: int, *, limit: int | None = None) -> list[EventRow]:

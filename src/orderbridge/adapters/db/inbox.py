@@ -47,21 +47,29 @@ def store(
     connection_id: int | None = None,
 ) -> bool:
     """Record an inbound message; True if new, False if ``(source, event_id)`` was seen."""
-    stmt = (
-        insert_for(conn, t)
-        .values(
-            source=source,
-            event_id=event_id,
-            connection_id=connection_id,
-            topic=topic,
-            received_at=received_at,
-            headers=headers,
-            body=bytes(body),
+    params = {
+        "source": source,
+        "event_id": event_id,
+        "connection_id": connection_id,
+        "topic": topic,
+        "received_at": received_at,
+        "headers": headers,
+        "body": bytes(body),
+    }
+    return conn.execute(_store_statement(conn), params).first() is not None
+
+
+# Every webhook runs this INSERT: built once per dialect, the values go as parameters.
+_STORE: dict[str, Any] = {}
+
+
+def _store_statement(conn: Connection) -> Any:
+    stmt = _STORE.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _STORE[conn.dialect.name] = (
+            insert_for(conn, t).on_conflict_do_nothing(index_elements=[t.c.source, t.c.event_id]).returning(t.c.id)
         )
-        .on_conflict_do_nothing(index_elements=[t.c.source, t.c.event_id])
-        .returning(t.c.id)
-    )
-    return conn.execute(stmt).first() is not None
+    return stmt
 
 
 def unprocessed(conn: Connection, limit: int, *, source: str | None = None) -> list[InboxRow]:

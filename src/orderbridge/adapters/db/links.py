@@ -25,7 +25,6 @@ from typing import Any, Final, TypedDict, Unpack
 
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     Connection,
     and_,
     bindparam,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 
 from orderbridge.adapters.db._sql import (
     claim,
+    claim_statement,
     claimable_at,
     due_ids,
     extend_lease_due,
@@ -318,16 +318,55 @@ def claim_due_links(
     A link is due when ``next_due_at <= now`` and its lease is absent or expired.
     """
     expires = now + timedelta(seconds=lease_seconds)
-    due = due_ids(t, now, limit, t.c.priority)
-    if connection_id is not None:
-        due = due.where(t.c.connection_id == connection_id)
-    claimed = [_row(r) for r in claim(conn, t, due, owner, expires)]
+    due, stmt = _claim_statements(limit, connection_id is not None)
+    params = {"b_now": now, "b_connection": connection_id}
+    claimed = [_row(r) for r in claim(conn, t, due, owner, expires, statement=stmt, params=params)]
     claimed.sort(key=lambda link: (link.priority, link.id))
     return claimed
 
 
-def _held(link_id: int, owner: str, version: int) -> ColumnElement[bool]:
-    return and_(t.c.id == link_id, t.c.lease_owner == owner, t.c.version == version)
+# The hot statements of the protocol are built once per shape, their values bound as
+# parameters: building and cache-keying a statement costs more CPU than running it.
+_CLAIMS: dict[tuple[int, bool], tuple[Any, Any]] = {}
+_SAVES: dict[tuple[tuple[str, ...], str, bool], Any] = {}
+_HELD: Final = and_(
+    t.c.id == bindparam("b_id"),
+    t.c.lease_owner == bindparam("b_owner"),
+    t.c.version == bindparam("b_version"),
+)
+
+
+def _claim_statements(limit: int, by_connection: bool) -> tuple[Any, Any]:
+    found = _CLAIMS.get((limit, by_connection))
+    if found is None:
+        due = due_ids(t, bindparam("b_now", type_=t.c.next_due_at.type), limit, t.c.priority)
+        if by_connection:
+            due = due.where(t.c.connection_id == bindparam("b_connection"))
+        found = _CLAIMS[(limit, by_connection)] = (due, claim_statement(t, due))
+    return found
+
+
+def _held_params(link_id: int, owner: str, version: int) -> dict[str, Any]:
+    return {"b_id": link_id, "b_owner": owner, "b_version": version}
+
+
+def _save_statement(keys: tuple[str, ...], due: str, release: bool) -> Any:
+    """The UPDATE of ``save_link`` for these changed columns; ``due`` is "" (unchanged),
+    "none" or "value" (``next_due_at`` set to ``None`` or to the parameter ``v_next_due_at``)."""
+    shape = (keys, due, release)
+    stmt = _SAVES.get(shape)
+    if stmt is None:
+        values: dict[str, Any] = {k: bindparam(f"v_{k}", type_=t.c[k].type) for k in keys}
+        if due:
+            new_due = bindparam("v_next_due_at", type_=t.c.next_due_at.type) if due == "value" else None
+            values["next_due_at"] = keep_hint(t, new_due)
+        values["version"] = t.c.version + 1
+        values["updated_at"] = bindparam("v_updated_at", type_=t.c.updated_at.type)
+        if release:
+            values["lease_owner"] = None
+            values["lease_expires_at"] = None
+        stmt = _SAVES[shape] = update(t).where(_HELD).values(values).returning(*t.c)
+    return stmt
 
 
 def _lease_lost(conn: Connection, link_id: int, owner: str, version: int) -> LeaseLost:
@@ -361,16 +400,14 @@ def save_link(
     if unknown:  # pragma: no cover - the TypedDict catches this statically
         raise TypeError(f"save_link cannot change {sorted(unknown)}")
     version = link.version if expected_version is None else expected_version
-    values: dict[str, Any] = {k: v for k, v in changes.items() if k != "next_due_at"}
+    keys = tuple(sorted(k for k in changes if k != "next_due_at"))
+    params: dict[str, Any] = {f"v_{k}": changes[k] for k in keys}  # type: ignore[literal-required]
+    due = ""
     if "next_due_at" in changes:
-        values["next_due_at"] = keep_hint(t, changes["next_due_at"])
-    values["version"] = t.c.version + 1
-    values["updated_at"] = now
-    if release:
-        values["lease_owner"] = None
-        values["lease_expires_at"] = None
-    stmt = update(t).where(_held(link.id, owner, version)).values(values).returning(*t.c)
-    row = conn.execute(stmt).first()
+        due = "none" if changes["next_due_at"] is None else "value"
+        params["v_next_due_at"] = changes["next_due_at"]
+    params.update(_held_params(link.id, owner, version), v_updated_at=now)
+    row = conn.execute(_save_statement(keys, due, release), params).first()
     if row is None:
         raise _lease_lost(conn, link.id, owner, version)
     return _row(row)
@@ -381,16 +418,8 @@ def renew_lease(
 ) -> LinkRow:
     """Extend ``owner``'s lease on a link (long work); raises ``LeaseLost``."""
     expires = now + timedelta(seconds=lease_seconds)
-    stmt = (
-        update(t)
-        .where(_held(link.id, owner, link.version))
-        .values(
-            next_due_at=extend_lease_due(t, expires),
-            lease_expires_at=expires,
-        )
-        .returning(*t.c)
-    )
-    row = conn.execute(stmt).first()
+    params = {**_held_params(link.id, owner, link.version), "b_expires": expires}
+    row = conn.execute(_RENEW, params).first()
     if row is None:
         raise _lease_lost(conn, link.id, owner, link.version)
     return _row(row)
@@ -404,12 +433,30 @@ def release_lease(
     ``next_due_at`` is when to look again (``None``: only when something marks it due),
     kept earlier if a hint arrived meanwhile.
     """
-    stmt = (
-        update(t)
-        .where(_held(link.id, owner, link.version))
-        .values(next_due_at=keep_hint(t, next_due_at), lease_owner=None, lease_expires_at=None)
+    params = {**_held_params(link.id, owner, link.version), "v_next_due_at": next_due_at}
+    stmt = _RELEASE_UNTIL_HINT if next_due_at is None else _RELEASE
+    return conn.execute(stmt, params).rowcount == 1
+
+
+_EXPIRES = bindparam("b_expires", type_=t.c.lease_expires_at.type)
+_RENEW: Final = (
+    update(t)
+    .where(_HELD)
+    .values(next_due_at=extend_lease_due(t, _EXPIRES), lease_expires_at=_EXPIRES)
+    .returning(*t.c)
+)
+_RELEASE: Final = (
+    update(t)
+    .where(_HELD)
+    .values(
+        next_due_at=keep_hint(t, bindparam("v_next_due_at", type_=t.c.next_due_at.type)),
+        lease_owner=None,
+        lease_expires_at=None,
     )
-    return conn.execute(stmt).rowcount == 1
+)
+_RELEASE_UNTIL_HINT: Final = (
+    update(t).where(_HELD).values(next_due_at=keep_hint(t, None), lease_owner=None, lease_expires_at=None)
+)
 
 
 def next_due_time(conn: Connection, *, connection_id: int | None = None) -> datetime | None:
@@ -418,11 +465,14 @@ def next_due_time(conn: Connection, *, connection_id: int | None = None) -> date
     A leased link counts at its lease expiry, so a worker can sleep exactly until then
     (and be woken earlier by an in-process notification).
     """
-    stmt = select(func.min(claimable_at(t))).where(t.c.next_due_at.is_not(None))
-    if connection_id is not None:
-        stmt = stmt.where(t.c.connection_id == connection_id)
-    value: datetime | None = conn.execute(stmt).scalar()
+    if connection_id is None:
+        value: datetime | None = conn.execute(_NEXT_DUE).scalar()
+    else:
+        value = conn.execute(_NEXT_DUE.where(t.c.connection_id == connection_id)).scalar()
     return value
+
+
+_NEXT_DUE: Final = select(func.min(claimable_at(t))).where(t.c.next_due_at.is_not(None))
 
 
 def list_links(

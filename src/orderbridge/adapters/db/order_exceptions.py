@@ -26,6 +26,7 @@ __all__ = [
     "raise_exception",
     "resolve",
     "resolve_all_except",
+    "resolve_codes",
 ]
 
 _OPEN = ExceptionStatus.OPEN.value
@@ -112,20 +113,44 @@ _RESOLVE = (
 )
 
 
+def resolve_codes(conn: Connection, link_id: int, codes: Sequence[str], *, now: datetime) -> int:
+    """Close the open exceptions of these codes on a link in one statement; how many."""
+    if not codes:
+        return 0
+    params = {"b_link": link_id, "b_codes": [str(c) for c in codes], "b_now": now}
+    return conn.execute(_RESOLVE_CODES, params).rowcount
+
+
+_RESOLVE_CODES = (
+    update(t)
+    .where(
+        t.c.link_id == bindparam("b_link"),
+        t.c.code.in_(bindparam("b_codes", expanding=True)),
+        t.c.status == _OPEN,
+    )
+    .values(status=ExceptionStatus.RESOLVED.value, resolved_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+)
+
+
 def resolve_all_except(
     conn: Connection, link_id: int, keep_codes: Sequence[str], *, now: datetime
 ) -> list[str]:
     """Resolve every open exception on a link whose code is not in ``keep_codes`` (what a
     fresh decision no longer reports); returns the codes resolved."""
-    stmt = (
-        update(t)
-        .where(t.c.link_id == link_id, t.c.status == _OPEN)
-        .values(status=ExceptionStatus.RESOLVED.value, resolved_at=now, updated_at=now)
-        .returning(t.c.code)
-    )
+    params: dict[str, Any] = {"b_link": link_id, "b_now": now}
     if keep_codes:
-        stmt = stmt.where(t.c.code.not_in([str(c) for c in keep_codes]))
-    return sorted(conn.execute(stmt).scalars())
+        params["b_keep"] = [str(c) for c in keep_codes]
+    stmt = _RESOLVE_ALL_EXCEPT if keep_codes else _RESOLVE_ALL
+    return sorted(conn.execute(stmt, params).scalars())
+
+
+_RESOLVE_ALL = (
+    update(t)
+    .where(t.c.link_id == bindparam("b_link"), t.c.status == _OPEN)
+    .values(status=ExceptionStatus.RESOLVED.value, resolved_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+    .returning(t.c.code)
+)
+_RESOLVE_ALL_EXCEPT = _RESOLVE_ALL.where(t.c.code.not_in(bindparam("b_keep", expanding=True)))
 
 
 def dismiss(conn: Connection, exception_id: int, *, now: datetime) -> bool:

@@ -20,13 +20,15 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 INTRO = """# Benchmarks
 
 Speed and memory goals are checked here, not by timed tests. Every figure comes from
-`make bench` (`python -m bench`), on the machine named below; loopback HTTP between the
-clients and the sandboxes, which run in the same process (another thread), so figures
-include both sides' Python. Re-run after changing a client, a sandbox or the engine, and
-commit the new numbers. The engine benchmarks run the sandboxes in a child process, so
-the engine's CPU and memory figures are its own. The flash sale is paced by Shopify's
-100 points/s: at the engine's measured ~100 points per order, the full `make bench`
-(5,000 orders) takes about 90 minutes; `python -m bench --flash-orders 500` about 15.
+`make bench` (`python -m bench`, see `python -m bench --help`), on the machine named below;
+loopback HTTP between the clients and the sandboxes. The client benchmarks run the
+sandboxes in the same process (another thread), so their figures include both sides'
+Python. The engine benchmarks run the sandboxes in a child process, so the engine's CPU and
+memory figures are its own (plus the small benchmark driver, which shares its process).
+Re-run after changing a client, a sandbox or the engine, and commit the new numbers. A full
+`make bench` rewrites this file; `--only` and `--quick` runs only print. The flash sale is
+paced by Shopify's 100 points/s: at ~48 points per order the full 5,000-order run takes
+about 45 minutes; `python -m bench --only flash --flash-orders 500` about 5.
 """
 
 NAMES = ("clients", "latency", "release", "flash")

@@ -5,11 +5,11 @@ One pass (``Reconciler.run_once``):
 1. claim up to ``batch`` due links (a lease each: one worker per order at a time);
 2. per connection, fetch the truth for all of them at once (``observe.fetch_batch``: TikTok
    details 50 per call, cancellations and returns, each Shopify order), resolve SKUs;
-3. per link: ``decide()``; save the decision's memory (so a create attempt is recorded
-   *before* it is sent), its exceptions and timeline; run the actions in order through the
-   ``Executor``, saving ``apply_outcome`` after each and stopping at the first non-success;
-   then save the next due time and release the lease, and write every API call made for
-   the link to its timeline.
+3. per link (``link_work.LinkWork``): ``decide()``; save the decision's memory (so a create
+   attempt is recorded *before* it is sent), its exceptions and timeline; run the actions in
+   order through the ``Executor``, saving ``apply_outcome`` after each and stopping at the
+   first non-success; then save the next due time and release the lease, and write every
+   API call made for the link to its timeline.
 
 No database transaction is open during an HTTP call: each save is its own short transaction
 (``run_sync``), and every save is optimistic (``LeaseLost`` if another worker took
@@ -26,9 +26,8 @@ import os
 import random
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from sqlalchemy import Connection
 
@@ -41,21 +40,24 @@ from orderbridge.adapters.db import (
     events,
     in_transaction,
     links,
-    order_exceptions,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
-from orderbridge.adapters.db.links import LinkChanges, LinkRow
-from orderbridge.adapters.shopify import ShopifyClient
-from orderbridge.adapters.tiktok import TikTokClient
+from orderbridge.adapters.db.links import LinkRow
 from orderbridge.bootstrap import Services
-from orderbridge.domain.actions import Action, CreateShopifyOrder, PlaceHold
-from orderbridge.domain.decide import decide
 from orderbridge.domain.link import LinkMemory
-from orderbridge.domain.observed import Observed, ShippingProviders, SkuResolution
-from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
-from orderbridge.domain.policy import Policy
+from orderbridge.domain.observed import SkuResolution
 from orderbridge.engine import timeline
-from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.engine.executor import Executor
+from orderbridge.engine.link_work import (
+    AUTH_RETRY,
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    ConnectionRuntime,
+    LinkJob,
+    LinkWork,
+    Pass,
+    backoff,
+)
 from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.skus import resolve_skus
@@ -75,54 +77,19 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Retry back-off: BACKOFF_BASE * 2**attempts, capped, times a jitter in [1-J, 1+J].
-BACKOFF_BASE: Final = timedelta(seconds=5)
-BACKOFF_MAX: Final = timedelta(minutes=15)
-BACKOFF_JITTER: Final = 0.2
-# Links of a connection whose tokens are dead (or that is paused) are looked at this often.
-AUTH_RETRY: Final = timedelta(minutes=15)
-# Actions after whose success the decision's own timer is kept (no immediate re-decision).
-SELF_TIMED_ACTIONS: Final = (CreateShopifyOrder, PlaceHold)
-# After this many immediate re-decisions in a row a link waits ``policy.retry_soon``.
-MAX_IMMEDIATE_ROUNDS: Final = 8
 # Links processed concurrently within one batch of one worker.
 LINK_CONCURRENCY: Final = 16
-# Renew a link's lease when less than this fraction of it is left.
-RENEW_FRACTION: Final = 0.5
 # PostgreSQL scale-out: other processes mark links due, so the idle wait is at most this.
 MULTI_PROCESS_POLL_SECONDS: Final = 1.0
 # Single process: a safety net in case something outside this process marks a link due.
 MAX_IDLE_SECONDS: Final = 5.0
 # A failed pass waits this long before the next (a database outage must not spin).
 ERROR_PAUSE_SECONDS: Final = 1.0
-# The engine's own exception codes: a decision that could be made clears them.
-_ENGINE_CODES: Final = tuple(code.value for code in EngineCode)
 
 
 def default_owner(role: str = "worker") -> str:
     """A lease owner unique to this process: host:pid:role."""
     return f"{socket.gethostname()}:{os.getpid()}:{role}"
-
-
-def backoff(attempts: int, rng: random.Random) -> timedelta:
-    """The retry delay after ``attempts`` failures, with jitter."""
-    base = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-    jitter: float = rng.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
-    delay: timedelta = base * jitter
-    return delay
-
-
-@dataclass
-class _Runtime:
-    """One connection's clients, policy and executor, shared by all worker tasks."""
-
-    connection: ConnectionRow
-    policy: Policy
-    tiktok: TikTokClient
-    shopify: ShopifyClient
-    recorder: RoutingRecorder
-    executor: Executor
-    auth_error: AuthError | None = None
 
 
 # A connection row as read with the claim: the row, None (deleted) or why it can't be read.
@@ -134,14 +101,6 @@ class _Unread:
 
 
 _UNREAD: Final = _Unread()
-
-
-@dataclass
-class _Pass:
-    """The links one worker task holds during one pass (released if it is interrupted)."""
-
-    owner: str
-    held: dict[int, LinkRow] = field(default_factory=dict)
 
 
 class Reconciler:
@@ -168,8 +127,8 @@ class Reconciler:
         self.multi_process = (
             not services.settings.is_sqlite if multi_process is None else multi_process
         )
-        self._runtimes: dict[int, _Runtime] = {}
-        self._streaks: dict[int, int] = {}
+        self._runtimes: dict[int, ConnectionRuntime] = {}
+        self._links = LinkWork(services, self.rng)
         self._wakers: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -267,7 +226,7 @@ class Reconciler:
         claimed, loaded = await self._db(work)
         if not claimed:
             return 0
-        current = _Pass(owner, {row.id: row for row in claimed})
+        current = Pass(owner, {row.id: row for row in claimed})
         groups: dict[int, list[LinkRow]] = {}
         for row in claimed:
             groups.setdefault(row.connection_id, []).append(row)
@@ -280,7 +239,7 @@ class Reconciler:
                 await self._release_all(current, None)
         return len(claimed)
 
-    async def _release_all(self, current: _Pass, delay: timedelta | None) -> None:
+    async def _release_all(self, current: Pass, delay: timedelta | None) -> None:
         """Give back every link still held (interrupted pass: due again at once)."""
         rows = list(current.held.values())
         current.held.clear()
@@ -294,7 +253,7 @@ class Reconciler:
 
     # --- per connection ---
 
-    async def _runtime(self, connection_id: int, loaded: _Loaded | _Unread = _UNREAD) -> _Runtime | None:
+    async def _runtime(self, connection_id: int, loaded: _Loaded | _Unread = _UNREAD) -> ConnectionRuntime | None:
         """The connection's runtime, rebuilt when its row changed; ``loaded``: the row (or
         the error reading it) if the caller already read it."""
         if isinstance(loaded, _Unread):
@@ -312,7 +271,7 @@ class Reconciler:
             cached.connection = row
             return cached
         recorder = RoutingRecorder()
-        runtime = _Runtime(
+        runtime = ConnectionRuntime(
             connection=row,
             policy=self.services.policy(row),
             tiktok=self.services.tiktok_client(row, recorder),
@@ -324,25 +283,25 @@ class Reconciler:
         return runtime
 
     async def _connection_batch(
-        self, current: _Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded | _Unread = _UNREAD
+        self, current: Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded | _Unread = _UNREAD
     ) -> None:
         try:
             runtime = await self._runtime(connection_id, loaded)
         except Exception as exc:  # bad config of one connection (e.g. no token)
             log.warning("connection %s cannot be used: %s", connection_id, exc)
-            await self._push_back(current, rows, AUTH_RETRY, f"connection unusable: {exc}")
+            await self._links.push_back(current, rows, AUTH_RETRY, f"connection unusable: {exc}")
             return
         if runtime is None or runtime.connection.status != ConnectionStatus.ACTIVE:
             status = runtime.connection.status if runtime else "missing"
-            await self._push_back(current, rows, AUTH_RETRY, f"connection is {status}")
+            await self._links.push_back(current, rows, AUTH_RETRY, f"connection is {status}")
             return
         memories: dict[int, LinkMemory] = {}
         for row in rows:
             try:
                 memories[row.id] = LinkMemory.from_json(row.memory)
             except Exception as exc:  # a corrupt memory: that link only
-                await self._fail_link(current, runtime, row, EngineCode.PROCESSING_ERROR,
-                                      f"the link's stored memory cannot be read: {exc}", {})
+                await self._links.fail_link(current, runtime, row, EngineCode.PROCESSING_ERROR,
+                                            f"the link's stored memory cannot be read: {exc}", {})
         live = [row for row in rows if row.id in memories]
         if not live:
             return
@@ -375,8 +334,9 @@ class Reconciler:
 
         async def one(row: LinkRow) -> None:
             async with gate:
-                await self._link(current, runtime, row, memories[row.id],
-                                 truth.links[row.tiktok_order_id], skus, calls.get(row.id, []))
+                job = LinkJob(row, memories[row.id], truth.links[row.tiktok_order_id], skus,
+                              calls.get(row.id, []))
+                await self._links.link(current, runtime, job)
 
         await asyncio.gather(*(one(row) for row in live))
         if calls.get(None):
@@ -400,21 +360,8 @@ class Reconciler:
             lambda c: resolve_skus(c, connection_id, list(seller), seller, bundles=bundles)
         )
 
-    async def _push_back(self, current: _Pass, rows: Sequence[LinkRow], delay: timedelta, why: str) -> None:
-        at = self._now() + delay
-        owner = current.owner
-
-        def work(conn: Connection) -> None:
-            for row in rows:
-                links.release_lease(conn, row, owner, next_due_at=at)
-
-        for row in rows:
-            current.held.pop(row.id, None)
-        await self._db(work)
-        log.info("%d link(s) pushed back to %s: %s", len(rows), at.isoformat(), why)
-
     async def _batch_failed(
-        self, current: _Pass, runtime: _Runtime, rows: Sequence[LinkRow], why: str, calls: list[ApiCall]
+        self, current: Pass, runtime: ConnectionRuntime, rows: Sequence[LinkRow], why: str, calls: list[ApiCall]
     ) -> None:
         now = self._now()
         owner = current.owner
@@ -437,15 +384,15 @@ class Reconciler:
         await self._db(work)
 
     async def _auth_expired(
-        self, current: _Pass, runtime: _Runtime, rows: Sequence[LinkRow], exc: AuthError,
+        self, current: Pass, runtime: ConnectionRuntime, rows: Sequence[LinkRow], exc: AuthError,
         calls: list[ApiCall],
     ) -> None:
-        await self._push_back(current, rows, AUTH_RETRY, f"auth: {exc}")
+        await self._links.push_back(current, rows, AUTH_RETRY, f"auth: {exc}")
         cid = runtime.connection.id
         await self._db(lambda c: timeline.record_calls(c, None, cid, calls))
         await self._mark_auth_expired(runtime, exc)
 
-    async def _mark_auth_expired(self, runtime: _Runtime, exc: AuthError) -> None:
+    async def _mark_auth_expired(self, runtime: ConnectionRuntime, exc: AuthError) -> None:
         now = self._now()
         cid = runtime.connection.id
         detail = exc.describe()
@@ -466,226 +413,6 @@ class Reconciler:
 
     # --- per link ---
 
-    async def _link(
-        self,
-        current: _Pass,
-        runtime: _Runtime,
-        row: LinkRow,
-        memory: LinkMemory,
-        truth: LinkTruth,
-        skus: Mapping[str, SkuResolution],
-        calls: list[ApiCall],
-    ) -> None:
-        buffer = CallBuffer(list(calls))
-        cid = runtime.connection.id
-        try:
-            with recording_into(buffer):
-                await self._reconcile(current, runtime, row, memory, truth, skus)
-        except LeaseLost as lost:
-            log.info("link %s: lease lost (%s); another worker has it", row.id, lost)
-            current.held.pop(row.id, None)
-        except AuthError as exc:
-            runtime.auth_error = exc
-            held = current.held.get(row.id)
-            if held is not None:
-                await self._push_back(current, [held], AUTH_RETRY, f"auth: {exc}")
-        except Exception as exc:  # one order never stops the loop
-            log.exception("link %s (%s) failed", row.id, row.tiktok_order_id)
-            held = current.held.get(row.id)
-            if held is not None:
-                await self._fail_link(current, runtime, held, EngineCode.PROCESSING_ERROR,
-                                      f"unexpected error: {type(exc).__name__}: {exc}",
-                                      {"error": type(exc).__name__})
-        finally:
-            recorded = buffer.take()
-            if recorded:
-                await asyncio.shield(
-                    self._db(lambda c: timeline.record_calls(c, row.id, cid, recorded))
-                )
-
-    async def _save(self, current: _Pass, row: LinkRow, *, release: bool = False,
-                    after: Callable[[Connection, LinkRow], None] | None = None,
-                    **changes: Any) -> LinkRow:
-        now = self._now()
-        owner = current.owner
-        renew = self._needs_renewal(row, now)
-        lease = self.services.settings.lease_seconds
-
-        def work(conn: Connection) -> LinkRow:
-            fields: LinkChanges = changes  # type: ignore[assignment]
-            saved = links.save_link(conn, row, owner, now=now, release=release, **fields)
-            if renew and not release:
-                saved = links.renew_lease(conn, saved, owner, now, lease_seconds=lease)
-            if after is not None:
-                after(conn, saved)
-            return saved
-
-        saved = await self._db(work)
-        if release:
-            current.held.pop(row.id, None)
-        else:
-            current.held[row.id] = saved
-        return saved
-
-    def _needs_renewal(self, row: LinkRow, now: datetime) -> bool:
-        if row.lease_expires_at is None:
-            return False
-        left = (row.lease_expires_at - now).total_seconds()
-        return left < self.services.settings.lease_seconds * RENEW_FRACTION
-
-    async def _fail_link(
-        self, current: _Pass, runtime: _Runtime, row: LinkRow, code: EngineCode, message: str,
-        data: dict[str, Any], snapshot: dict[str, Any] | None = None,
-    ) -> None:
-        """Raise ``code`` on the link and retry it later with back-off (jitter)."""
-        now = self._now()
-        attempts = row.attempts + 1
-        cid = runtime.connection.id
-
-        def after(conn: Connection, saved: LinkRow) -> None:
-            order_exceptions.raise_exception(
-                conn, saved.id, code.value, "error", message, data, "retry", now=now
-            )
-            events.append(conn, saved.id, EventKind.WARNING, f"{code.value}: {message}",
-                          data or None, at=now, connection_id=cid)
-
-        extra: dict[str, Any] = {} if snapshot is None else {"tiktok_snapshot": snapshot}
-        try:
-            await self._save(
-                current, row, release=True, after=after, attempts=attempts,
-                last_error=message[:2000], next_due_at=now + backoff(attempts, self.rng), **extra,
-            )
-        except LeaseLost:
-            current.held.pop(row.id, None)
-
-    async def _reconcile(
-        self,
-        current: _Pass,
-        runtime: _Runtime,
-        row: LinkRow,
-        memory: LinkMemory,
-        truth: LinkTruth,
-        skus: Mapping[str, SkuResolution],
-    ) -> None:
-        raw = truth.vendor_order.raw if truth.vendor_order is not None else None
-        if truth.order is None or truth.error is not None:
-            await self._fail_link(current, runtime, row, EngineCode.ORDER_UNREADABLE,
-                                  truth.error or "no order", truth.error_data, raw)
-            return
-        order = truth.order
-        now = self._now()
-        observed = Observed(
-            tiktok=order,
-            cancellations=truth.cancellations,
-            returns=truth.returns,
-            shopify=truth.shopify,
-            skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
-            providers=self._providers(runtime),
-        )
-        decision = decide(memory, observed, runtime.policy, now)
-        cid = runtime.connection.id
-        previous = row.state
-
-        def record(conn: Connection, saved: LinkRow) -> None:
-            timeline.record_decision(conn, saved.id, cid, decision, previous, now=now)
-            timeline.record_issues(conn, saved.id, cid, decision.issues,
-                                   resolve_others=bool(decision.resolved), now=now)
-            order_exceptions.resolve_codes(conn, saved.id, _ENGINE_CODES, now=now)
-
-        memory = decision.memory
-        first: dict[str, Any] = {
-            **_memory_changes(memory),
-            "tiktok_status": order.raw_status or order.status.value,
-            "tiktok_snapshot": raw,
-            "shopify_snapshot": truth.shopify_raw,
-        }
-        if truth.shopify is not None and truth.shopify.name:
-            first["shopify_order_name"] = truth.shopify.name
-        row = await self._save(current, row, after=record, **first)
-        failed: Outcome | None = None
-        for action in decision.actions:
-            outcome = await self._execute(runtime, action, order, truth, memory)
-            memory = apply_outcome(memory, action, outcome)
-            row = await self._save(
-                current, row, after=_action_recorder(cid, action, outcome),
-                **_memory_changes(memory),
-            )
-            if outcome.status is not OutcomeStatus.SUCCESS:
-                failed = outcome
-                break
-        await self._finish(current, runtime, row, decision.actions, decision.next_due_at, failed,
-                           truth.warning)
-
-    async def _execute(
-        self, runtime: _Runtime, action: Action, order: Any, truth: LinkTruth, memory: LinkMemory
-    ) -> Outcome:
-        ctx = ExecutionContext(
-            tiktok=runtime.tiktok,
-            shopify=runtime.shopify,
-            policy=runtime.policy,
-            location_id=runtime.connection.shopify_location_id,
-            order=order,
-            view=truth.shopify,
-            memory=memory,
-            now=self._now,
-        )
-        try:
-            return await runtime.executor.execute(action, ctx)
-        except AuthError:
-            raise
-        except Exception as exc:  # unknown outcome: the next decision checks
-            log.exception("action %s failed unexpectedly", action.kind.value)
-            return Outcome(status=OutcomeStatus.UNKNOWN, at=self._now(),
-                           message=f"unexpected {type(exc).__name__}: {exc}")
-
-    def _providers(self, runtime: _Runtime) -> ShippingProviders:
-        cache = getattr(runtime.executor, "providers", None)
-        if cache is None:
-            return {}
-        snapshot: ShippingProviders = dict(cache)
-        return snapshot
-
-    async def _finish(
-        self,
-        current: _Pass,
-        runtime: _Runtime,
-        row: LinkRow,
-        actions: Sequence[Action],
-        decided_due: datetime | None,
-        failed: Outcome | None,
-        warning: str | None,
-    ) -> None:
-        now = self._now()
-        attempts = 0
-        error: str | None = warning
-        due = decided_due
-        if failed is not None and failed.status is OutcomeStatus.UNKNOWN:
-            attempts = row.attempts + 1
-            error = failed.message or "the outcome of an action is unknown"
-            due = now + backoff(attempts, self.rng)
-            self._streaks.pop(row.id, None)
-        elif failed is None and decided_due is not None and all(
-            isinstance(action, SELF_TIMED_ACTIONS) for action in actions
-        ) and actions:
-            # A create or a hold that succeeded: the decision already says when to look
-            # next (fulfilment orders ~2 s after a create; the release or the periodic
-            # re-check after a hold). Looking at once would spend a Shopify read for nothing.
-            self._streaks.pop(row.id, None)
-            due = decided_due
-        elif actions:
-            # Something was done (or refused): decide again at once on fresh truth.
-            streak = self._streaks.get(row.id, 0) + 1
-            self._streaks[row.id] = streak
-            due = now if streak <= MAX_IMMEDIATE_ROUNDS else now + runtime.policy.retry_soon
-            if failed is not None:
-                error = failed.message
-        else:
-            self._streaks.pop(row.id, None)
-        if warning is not None:
-            attempts = row.attempts + 1
-        await self._save(current, row, release=True, next_due_at=due, attempts=attempts,
-                         last_error=None if error is None else error[:2000])
-
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
     """Sleep ``seconds`` or until ``stop`` or ``wake`` is set."""
@@ -698,22 +425,6 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) ->
     finally:
         for waiter in waiters:
             waiter.cancel()
-
-
-def _action_recorder(
-    connection_id: int, action: Action, outcome: Outcome
-) -> Callable[[Connection, LinkRow], None]:
-    def after(conn: Connection, saved: LinkRow) -> None:
-        timeline.record_action(conn, saved.id, connection_id, action, outcome)
-
-    return after
-
-
-def _memory_changes(memory: LinkMemory) -> dict[str, Any]:
-    changes: dict[str, Any] = {"memory": memory.to_json(), "state": memory.state.value}
-    if memory.shopify_order_id:
-        changes["shopify_order_id"] = memory.shopify_order_id
-    return changes
 
 
 def _by_link(

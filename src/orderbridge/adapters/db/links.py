@@ -14,6 +14,7 @@ The protocol, in short:
 
 Run every function that writes inside ``transaction(engine)`` (write mode, engine.py), so
 that SQLite takes its write lock up front. Owners must be unique per claimer (host:pid:task).
+The statements of this protocol are built once, in ``_link_statements.py``.
 """
 
 from __future__ import annotations
@@ -23,27 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypedDict, Unpack
 
-from sqlalchemy import (
-    BindParameter,
-    Connection,
-    and_,
-    bindparam,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, func, select
 
-from orderbridge.adapters.db._sql import (
-    claim,
-    claim_statement,
-    claimable_at,
-    due_ids,
-    extend_lease_due,
-    insert_for,
-    keep_hint,
-    row_dict,
-)
+from orderbridge.adapters.db import _link_statements as stmts
+from orderbridge.adapters.db._sql import claim, insert_for, row_dict
 from orderbridge.adapters.db.errors import LeaseLost
 from orderbridge.adapters.db.tables import order_links as t
 
@@ -174,39 +158,6 @@ def _new_values(
     }
 
 
-# Statements every webhook runs, built once (per dialect / shape) so SQLAlchemy compiles
-# them once and never rebuilds their cache keys; the values go as parameters.
-_CREATE_LINK: dict[str, Any] = {}
-_MARK_DUE: dict[tuple[str, bool], Any] = {}
-
-
-def _create_link_statement(conn: Connection) -> Any:
-    stmt = _CREATE_LINK.get(conn.dialect.name)
-    if stmt is None:
-        stmt = (
-            insert_for(conn, t)
-            .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
-            .returning(*t.c)
-        )
-        _CREATE_LINK[conn.dialect.name] = stmt
-    return stmt
-
-
-def _mark_due_statement(column: str, by_connection: bool) -> Any:
-    stmt = _MARK_DUE.get((column, by_connection))
-    if stmt is None:
-        at: BindParameter[datetime] = bindparam("b_at")
-        stmt = update(t).where(
-            t.c[column].in_(bindparam("b_values", expanding=True)),
-            or_(t.c.next_due_at.is_(None), t.c.next_due_at > at),
-        )
-        if by_connection:
-            stmt = stmt.where(t.c.connection_id == bindparam("b_connection"))
-        stmt = stmt.values(next_due_at=at)
-        _MARK_DUE[(column, by_connection)] = stmt
-    return stmt
-
-
 def get_or_create_link(
     conn: Connection,
     connection_id: int,
@@ -225,7 +176,7 @@ def get_or_create_link(
     values = _new_values(
         connection_id, tiktok_order_id, now, now if due_at is None else due_at, state, priority
     )
-    row = conn.execute(_create_link_statement(conn), values).first()
+    row = conn.execute(stmts.create_link(conn), values).first()
     if row is not None:
         return _row(row), True
     found = find_link(conn, connection_id, tiktok_order_id)
@@ -294,7 +245,7 @@ def mark_due(
         raise ValueError("mark_due needs ids, tiktok_order_ids or shopify_order_ids")
     moved = 0
     for column, values in selectors:
-        stmt = _mark_due_statement(column, connection_id is not None)
+        stmt = stmts.mark_due(column, connection_id is not None)
         for chunk in _chunks(list(values)):
             params = {"b_values": chunk, "b_at": at, "b_connection": connection_id}
             moved += conn.execute(stmt, params).rowcount
@@ -318,55 +269,11 @@ def claim_due_links(
     A link is due when ``next_due_at <= now`` and its lease is absent or expired.
     """
     expires = now + timedelta(seconds=lease_seconds)
-    due, stmt = _claim_statements(limit, connection_id is not None)
+    due, stmt = stmts.claim(limit, connection_id is not None)
     params = {"b_now": now, "b_connection": connection_id}
     claimed = [_row(r) for r in claim(conn, t, due, owner, expires, statement=stmt, params=params)]
     claimed.sort(key=lambda link: (link.priority, link.id))
     return claimed
-
-
-# The hot statements of the protocol are built once per shape, their values bound as
-# parameters: building and cache-keying a statement costs more CPU than running it.
-_CLAIMS: dict[tuple[int, bool], tuple[Any, Any]] = {}
-_SAVES: dict[tuple[tuple[str, ...], str, bool], Any] = {}
-_HELD: Final = and_(
-    t.c.id == bindparam("b_id"),
-    t.c.lease_owner == bindparam("b_owner"),
-    t.c.version == bindparam("b_version"),
-)
-
-
-def _claim_statements(limit: int, by_connection: bool) -> tuple[Any, Any]:
-    found = _CLAIMS.get((limit, by_connection))
-    if found is None:
-        due = due_ids(t, bindparam("b_now", type_=t.c.next_due_at.type), limit, t.c.priority)
-        if by_connection:
-            due = due.where(t.c.connection_id == bindparam("b_connection"))
-        found = _CLAIMS[(limit, by_connection)] = (due, claim_statement(t, due))
-    return found
-
-
-def _held_params(link_id: int, owner: str, version: int) -> dict[str, Any]:
-    return {"b_id": link_id, "b_owner": owner, "b_version": version}
-
-
-def _save_statement(keys: tuple[str, ...], due: str, release: bool) -> Any:
-    """The UPDATE of ``save_link`` for these changed columns; ``due`` is "" (unchanged),
-    "none" or "value" (``next_due_at`` set to ``None`` or to the parameter ``v_next_due_at``)."""
-    shape = (keys, due, release)
-    stmt = _SAVES.get(shape)
-    if stmt is None:
-        values: dict[str, Any] = {k: bindparam(f"v_{k}", type_=t.c[k].type) for k in keys}
-        if due:
-            new_due = bindparam("v_next_due_at", type_=t.c.next_due_at.type) if due == "value" else None
-            values["next_due_at"] = keep_hint(t, new_due)
-        values["version"] = t.c.version + 1
-        values["updated_at"] = bindparam("v_updated_at", type_=t.c.updated_at.type)
-        if release:
-            values["lease_owner"] = None
-            values["lease_expires_at"] = None
-        stmt = _SAVES[shape] = update(t).where(_HELD).values(values).returning(*t.c)
-    return stmt
 
 
 def _lease_lost(conn: Connection, link_id: int, owner: str, version: int) -> LeaseLost:
@@ -406,8 +313,8 @@ def save_link(
     if "next_due_at" in changes:
         due = "none" if changes["next_due_at"] is None else "value"
         params["v_next_due_at"] = changes["next_due_at"]
-    params.update(_held_params(link.id, owner, version), v_updated_at=now)
-    row = conn.execute(_save_statement(keys, due, release), params).first()
+    params.update(stmts.held_params(link.id, owner, version), v_updated_at=now)
+    row = conn.execute(stmts.save(keys, due, release), params).first()
     if row is None:
         raise _lease_lost(conn, link.id, owner, version)
     return _row(row)
@@ -418,8 +325,8 @@ def renew_lease(
 ) -> LinkRow:
     """Extend ``owner``'s lease on a link (long work); raises ``LeaseLost``."""
     expires = now + timedelta(seconds=lease_seconds)
-    params = {**_held_params(link.id, owner, link.version), "b_expires": expires}
-    row = conn.execute(_RENEW, params).first()
+    params = {**stmts.held_params(link.id, owner, link.version), "b_expires": expires}
+    row = conn.execute(stmts.RENEW, params).first()
     if row is None:
         raise _lease_lost(conn, link.id, owner, link.version)
     return _row(row)
@@ -433,30 +340,9 @@ def release_lease(
     ``next_due_at`` is when to look again (``None``: only when something marks it due),
     kept earlier if a hint arrived meanwhile.
     """
-    params = {**_held_params(link.id, owner, link.version), "v_next_due_at": next_due_at}
-    stmt = _RELEASE_UNTIL_HINT if next_due_at is None else _RELEASE
+    params = {**stmts.held_params(link.id, owner, link.version), "v_next_due_at": next_due_at}
+    stmt = stmts.RELEASE_UNTIL_HINT if next_due_at is None else stmts.RELEASE
     return conn.execute(stmt, params).rowcount == 1
-
-
-_EXPIRES = bindparam("b_expires", type_=t.c.lease_expires_at.type)
-_RENEW: Final = (
-    update(t)
-    .where(_HELD)
-    .values(next_due_at=extend_lease_due(t, _EXPIRES), lease_expires_at=_EXPIRES)
-    .returning(*t.c)
-)
-_RELEASE: Final = (
-    update(t)
-    .where(_HELD)
-    .values(
-        next_due_at=keep_hint(t, bindparam("v_next_due_at", type_=t.c.next_due_at.type)),
-        lease_owner=None,
-        lease_expires_at=None,
-    )
-)
-_RELEASE_UNTIL_HINT: Final = (
-    update(t).where(_HELD).values(next_due_at=keep_hint(t, None), lease_owner=None, lease_expires_at=None)
-)
 
 
 def next_due_time(conn: Connection, *, connection_id: int | None = None) -> datetime | None:
@@ -466,13 +352,10 @@ def next_due_time(conn: Connection, *, connection_id: int | None = None) -> date
     (and be woken earlier by an in-process notification).
     """
     if connection_id is None:
-        value: datetime | None = conn.execute(_NEXT_DUE).scalar()
+        value: datetime | None = conn.execute(stmts.NEXT_DUE).scalar()
     else:
-        value = conn.execute(_NEXT_DUE.where(t.c.connection_id == connection_id)).scalar()
+        value = conn.execute(stmts.NEXT_DUE.where(t.c.connection_id == connection_id)).scalar()
     return value
-
-
-_NEXT_DUE: Final = select(func.min(claimable_at(t))).where(t.c.next_due_at.is_not(None))
 
 
 def list_links(

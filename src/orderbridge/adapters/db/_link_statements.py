@@ -1,23 +1,25 @@
 """The order-link statements every order runs, built once (private to ``links.py``).
 
 Building a SQLAlchemy statement and computing its cache key costs more CPU than running it
-on SQLite, so the statements of the link protocol are built once per dialect or shape and
-their values go as bound parameters (``b_*`` select rows, ``v_*`` are values written).
+on SQLite, so the statements of the link protocol are built once per dialect or shape
+(``functools.cache``) and their values go as bound parameters (``b_*`` select rows, ``v_*``
+are values written).
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, func, or_, select, update
 
 from orderbridge.adapters.db._sql import (
     claim_statement,
     claimable_at,
     due_ids,
     extend_lease_due,
-    insert_for,
+    insert_for_dialect,
     keep_hint,
 )
 from orderbridge.adapters.db.tables import order_links as t
@@ -34,41 +36,7 @@ __all__ = [
     "save",
 ]
 
-_CREATE_LINK: dict[str, Any] = {}
-_MARK_DUE: dict[tuple[str, bool], Any] = {}
-
-
-def create_link(conn: Connection) -> Any:
-    """INSERT of a new link unless the order has one (``ON CONFLICT DO NOTHING``)."""
-    stmt = _CREATE_LINK.get(conn.dialect.name)
-    if stmt is None:
-        stmt = (
-            insert_for(conn, t)
-            .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
-            .returning(*t.c)
-        )
-        _CREATE_LINK[conn.dialect.name] = stmt
-    return stmt
-
-
-def mark_due(column: str, by_connection: bool) -> Any:
-    """Links whose ``column`` is in ``b_values`` due at ``b_at`` unless due earlier."""
-    stmt = _MARK_DUE.get((column, by_connection))
-    if stmt is None:
-        at: BindParameter[datetime] = bindparam("b_at")
-        stmt = update(t).where(
-            t.c[column].in_(bindparam("b_values", expanding=True)),
-            or_(t.c.next_due_at.is_(None), t.c.next_due_at > at),
-        )
-        if by_connection:
-            stmt = stmt.where(t.c.connection_id == bindparam("b_connection"))
-        stmt = stmt.values(next_due_at=at)
-        _MARK_DUE[(column, by_connection)] = stmt
-    return stmt
-
-
-_CLAIMS: dict[tuple[int, bool], tuple[Any, Any]] = {}
-_SAVES: dict[tuple[tuple[str, ...], str, bool], Any] = {}
+# The link is held by ``b_owner`` at ``b_version`` (optimistic: the claim bumped it).
 _HELD: Final = and_(
     t.c.id == bindparam("b_id"),
     t.c.lease_owner == bindparam("b_owner"),
@@ -76,39 +44,58 @@ _HELD: Final = and_(
 )
 
 
-def claim(limit: int, by_connection: bool) -> tuple[Any, Any]:
-    """(the due-ids SELECT, the claiming UPDATE) for ``b_now`` (and ``b_connection``)."""
-    found = _CLAIMS.get((limit, by_connection))
-    if found is None:
-        due = due_ids(t, bindparam("b_now", type_=t.c.next_due_at.type), limit, t.c.priority)
-        if by_connection:
-            due = due.where(t.c.connection_id == bindparam("b_connection"))
-        found = _CLAIMS[(limit, by_connection)] = (due, claim_statement(t, due))
-    return found
-
-
 def held_params(link_id: int, owner: str, version: int) -> dict[str, Any]:
     """The parameters of ``_HELD``: this link, held by ``owner`` at ``version``."""
     return {"b_id": link_id, "b_owner": owner, "b_version": version}
 
 
+@functools.cache
+def create_link(dialect: str) -> Any:
+    """INSERT of a new link unless the order has one (``ON CONFLICT DO NOTHING``)."""
+    return (
+        insert_for_dialect(dialect, t)
+        .on_conflict_do_nothing(index_elements=[t.c.connection_id, t.c.tiktok_order_id])
+        .returning(*t.c)
+    )
+
+
+@functools.cache
+def mark_due(column: str, by_connection: bool) -> Any:
+    """Links whose ``column`` is in ``b_values`` due at ``b_at`` unless due earlier."""
+    at: BindParameter[datetime] = bindparam("b_at")
+    stmt = update(t).where(
+        t.c[column].in_(bindparam("b_values", expanding=True)),
+        or_(t.c.next_due_at.is_(None), t.c.next_due_at > at),
+    )
+    if by_connection:
+        stmt = stmt.where(t.c.connection_id == bindparam("b_connection"))
+    return stmt.values(next_due_at=at)
+
+
+@functools.cache
+def claim(limit: int, by_connection: bool) -> Any:
+    """The claiming UPDATE of up to ``limit`` links due at ``b_now`` (of ``b_connection``),
+    leased to ``b_owner`` until ``b_expires``."""
+    due = due_ids(t, bindparam("b_now", type_=t.c.next_due_at.type), limit, t.c.priority)
+    if by_connection:
+        due = due.where(t.c.connection_id == bindparam("b_connection"))
+    return claim_statement(t, due)
+
+
+@functools.cache
 def save(keys: tuple[str, ...], due: str, release: bool) -> Any:
     """The UPDATE of ``save_link`` for these changed columns; ``due`` is "" (unchanged),
     "none" or "value" (``next_due_at`` set to ``None`` or to the parameter ``v_next_due_at``)."""
-    shape = (keys, due, release)
-    stmt = _SAVES.get(shape)
-    if stmt is None:
-        values: dict[str, Any] = {k: bindparam(f"v_{k}", type_=t.c[k].type) for k in keys}
-        if due:
-            new_due = bindparam("v_next_due_at", type_=t.c.next_due_at.type) if due == "value" else None
-            values["next_due_at"] = keep_hint(t, new_due)
-        values["version"] = t.c.version + 1
-        values["updated_at"] = bindparam("v_updated_at", type_=t.c.updated_at.type)
-        if release:
-            values["lease_owner"] = None
-            values["lease_expires_at"] = None
-        stmt = _SAVES[shape] = update(t).where(_HELD).values(values).returning(*t.c)
-    return stmt
+    values: dict[str, Any] = {k: bindparam(f"v_{k}", type_=t.c[k].type) for k in keys}
+    if due:
+        new_due = bindparam("v_next_due_at", type_=t.c.next_due_at.type) if due == "value" else None
+        values["next_due_at"] = keep_hint(t, new_due)
+    values["version"] = t.c.version + 1
+    values["updated_at"] = bindparam("v_updated_at", type_=t.c.updated_at.type)
+    if release:
+        values["lease_owner"] = None
+        values["lease_expires_at"] = None
+    return update(t).where(_HELD).values(values).returning(*t.c)
 
 
 # A held link's lease extended to ``b_expires``; given back (due at ``v_next_due_at`` or

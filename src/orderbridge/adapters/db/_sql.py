@@ -32,6 +32,7 @@ __all__ = [
     "due_ids",
     "extend_lease_due",
     "insert_for",
+    "insert_for_dialect",
     "keep_hint",
     "row_dict",
 ]
@@ -42,11 +43,16 @@ def insert_for(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Ins
 
     Both dialects spell ``INSERT … ON CONFLICT`` the same way, so callers write it once.
     """
-    if conn.dialect.name == "postgresql":
+    return insert_for_dialect(conn.dialect.name, table)
+
+
+def insert_for_dialect(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """``insert_for`` by dialect name (for statements built once per dialect)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"unsupported dialect {conn.dialect.name!r}")
+    raise NotImplementedError(f"unsupported dialect {dialect!r}")
 
 
 def row_dict(row: Any) -> dict[str, Any]:
@@ -119,24 +125,12 @@ def claim_statement(table: Table, due: Select[Any]) -> Update:
     )
 
 
-def claim(
-    conn: Connection,
-    table: Table,
-    due: Select[Any],
-    owner: str,
-    expires: datetime,
-    *,
-    statement: Update | None = None,
-    params: dict[str, Any] | None = None,
-) -> list[Row[Any]]:
+def claim(conn: Connection, table: Table, due: Select[Any], owner: str, expires: datetime) -> list[Row[Any]]:
     """Lease the rows ``due`` selects to ``owner`` until ``expires``, in one statement.
 
     ``UPDATE … WHERE id IN (due)``: on PostgreSQL ``due`` carries ``FOR UPDATE SKIP LOCKED``
     so concurrent claimers never take the same row; on SQLite the caller's ``BEGIN
     IMMEDIATE`` makes it the only writer. While leased, ``next_due_at`` follows the lease
-    expiry, so a crashed holder's row comes back by itself. ``statement``: the
-    ``claim_statement(table, due)`` built once by the caller, with ``params`` for ``due``'s
-    own bound parameters.
+    expiry, so a crashed holder's row comes back by itself.
     """
-    stmt = statement if statement is not None else claim_statement(table, due)
-    return list(conn.execute(stmt, {**(params or {}), "b_owner": owner, "b_expires": expires}))
+    return list(conn.execute(claim_statement(table, due), {"b_owner": owner, "b_expires": expires}))

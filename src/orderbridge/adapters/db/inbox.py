@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from orderbridge.adapters.db._sql import insert_for, row_dict
+from orderbridge.adapters.db._sql import insert_for_dialect, row_dict
 from orderbridge.adapters.db.tables import inbox as t
 
 __all__ = ["InboxRow", "mark_processed", "pending_count", "purge_processed", "store", "unprocessed"]
@@ -56,20 +57,17 @@ def store(
         "headers": headers,
         "body": bytes(body),
     }
-    return conn.execute(_store_statement(conn), params).first() is not None
+    return conn.execute(_store_statement(conn.dialect.name), params).first() is not None
 
 
-# Every webhook runs this INSERT: built once per dialect, the values go as parameters.
-_STORE: dict[str, Any] = {}
-
-
-def _store_statement(conn: Connection) -> Any:
-    stmt = _STORE.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _STORE[conn.dialect.name] = (
-            insert_for(conn, t).on_conflict_do_nothing(index_elements=[t.c.source, t.c.event_id]).returning(t.c.id)
-        )
-    return stmt
+@functools.cache
+def _store_statement(dialect: str) -> Any:
+    """Every webhook runs this INSERT: built once per dialect, the values go as parameters."""
+    return (
+        insert_for_dialect(dialect, t)
+        .on_conflict_do_nothing(index_elements=[t.c.source, t.c.event_id])
+        .returning(t.c.id)
+    )
 
 
 def unprocessed(conn: Connection, limit: int, *, source: str | None = None) -> list[InboxRow]:

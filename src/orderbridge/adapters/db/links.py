@@ -27,7 +27,7 @@ from typing import Any, Final, TypedDict, Unpack
 from sqlalchemy import Connection, func, select
 
 from orderbridge.adapters.db import _link_statements as stmts
-from orderbridge.adapters.db._sql import claim, insert_for, row_dict
+from orderbridge.adapters.db._sql import insert_for, row_dict
 from orderbridge.adapters.db.errors import LeaseLost
 from orderbridge.adapters.db.tables import order_links as t
 
@@ -176,7 +176,7 @@ def get_or_create_link(
     values = _new_values(
         connection_id, tiktok_order_id, now, now if due_at is None else due_at, state, priority
     )
-    row = conn.execute(stmts.create_link(conn), values).first()
+    row = conn.execute(stmts.create_link(conn.dialect.name), values).first()
     if row is not None:
         return _row(row), True
     found = find_link(conn, connection_id, tiktok_order_id)
@@ -269,9 +269,8 @@ def claim_due_links(
     A link is due when ``next_due_at <= now`` and its lease is absent or expired.
     """
     expires = now + timedelta(seconds=lease_seconds)
-    due, stmt = stmts.claim(limit, connection_id is not None)
-    params = {"b_now": now, "b_connection": connection_id}
-    claimed = [_row(r) for r in claim(conn, t, due, owner, expires, statement=stmt, params=params)]
+    params = {"b_now": now, "b_connection": connection_id, "b_owner": owner, "b_expires": expires}
+    claimed = [_row(r) for r in conn.execute(stmts.claim(limit, connection_id is not None), params)]
     claimed.sort(key=lambda link: (link.priority, link.id))
     return claimed
 

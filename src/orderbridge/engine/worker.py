@@ -96,13 +96,6 @@ def default_owner(role: str = "worker") -> str:
 _Loaded = ConnectionRow | None | Exception
 
 
-class _Unread:
-    """Marks a connection the caller has not read yet."""
-
-
-_UNREAD: Final = _Unread()
-
-
 class Reconciler:
     """Claims due order links and reconciles them; see the module docstring.
 
@@ -253,13 +246,16 @@ class Reconciler:
 
     # --- per connection ---
 
-    async def _runtime(self, connection_id: int, loaded: _Loaded | _Unread = _UNREAD) -> ConnectionRuntime | None:
-        """The connection's runtime, rebuilt when its row changed; ``loaded``: the row (or
-        the error reading it) if the caller already read it."""
-        if isinstance(loaded, _Unread):
-            loaded = await self._db(
-                lambda c: connections.get_connection(c, self.services.cipher, connection_id), write=False
-            )
+    async def _runtime(self, connection_id: int) -> ConnectionRuntime | None:
+        """The connection's runtime, its row read now (a pass reads it with the claim)."""
+        row = await self._db(
+            lambda c: connections.get_connection(c, self.services.cipher, connection_id), write=False
+        )
+        return self._runtime_for(connection_id, row)
+
+    def _runtime_for(self, connection_id: int, loaded: _Loaded) -> ConnectionRuntime | None:
+        """The runtime for the connection row read (rebuilt when the row changed); raises
+        the error that reading it met."""
         if isinstance(loaded, Exception):
             raise loaded
         row = loaded
@@ -283,10 +279,10 @@ class Reconciler:
         return runtime
 
     async def _connection_batch(
-        self, current: Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded | _Unread = _UNREAD
+        self, current: Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded
     ) -> None:
         try:
-            runtime = await self._runtime(connection_id, loaded)
+            runtime = self._runtime_for(connection_id, loaded)
         except Exception as exc:  # bad config of one connection (e.g. no token)
             log.warning("connection %s cannot be used: %s", connection_id, exc)
             await self._links.push_back(current, rows, AUTH_RETRY, f"connection unusable: {exc}")

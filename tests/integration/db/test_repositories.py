@@ -123,7 +123,7 @@ def test_timeline(migrated_engine: Engine, shop: int) -> None:
         events.append(conn, link.id, EventKind.DECISION, "create and hold", {"why": "paid"},
                       at=T0 + timedelta(seconds=1), connection_id=shop)
         events.append(conn, link.id, EventKind.EVENT, "webhook", at=T0, connection_id=shop)
-        events.append_api_call(conn, call, link_id=link.id, connection_id=shop)
+        events.append_api_calls(conn, [call], link_id=link.id, connection_id=shop)
         events.append(conn, None, EventKind.NOTE, "shop-level", at=T0, connection_id=shop)
         entries = events.timeline(conn, link.id)
         newest = events.recent(conn, connection_id=shop, limit=1)

@@ -15,7 +15,7 @@ from orderbridge.adapters.db._sql import row_dict
 from orderbridge.adapters.db.tables import events as t
 from orderbridge.adapters.db.types import EventKind
 
-__all__ = ["EventRow", "append", "append_api_call", "append_api_calls", "recent", "timeline"]
+__all__ = ["EventRow", "append", "append_api_calls", "recent", "timeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +63,6 @@ def append(
 
 
 _INSERT = insert(t)
-
-
-def append_api_call(
-    conn: Connection, call: ApiCall, *, link_id: int | None, connection_id: int | None
-) -> int:
-    """Record one ``ApiCall`` on the timeline."""
-    pk = conn.execute(_INSERT, _api_call_params(call, link_id, connection_id)).inserted_primary_key
-    return int(pk[0]) if pk is not None else 0
 
 
 def append_api_calls(

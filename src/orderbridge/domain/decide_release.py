@@ -146,13 +146,15 @@ def holds_and_release(ctx: Ctx, view: ShopifyOrderView) -> None:
             "ended; the order may be shipped before TikTok allows it.",
         )
     due = ctx.release_due()
-    if due is None or ctx.now < due or blocked:
-        if due is not None and ctx.now < due:
-            ctx.due(due)
-        if not ctx.memory.hold_released_by_hand:
-            _place_holds(ctx, view, open_fos)
+    if due is not None and ctx.now < due:
+        ctx.due(due)
+    releasing = due is not None and ctx.now >= due and not blocked
+    if releasing and _release(ctx, view, held_now):
         return
-    _release(ctx, view, held_now)
+    # Not released in this pass (not yet due, a SKU unlinked, or no address it may ship to):
+    # the hold protects the order whatever exception stands, so it is placed regardless.
+    if not ctx.memory.hold_released_by_hand:
+        _place_holds(ctx, view, open_fos)
 
 
 def _place_holds(ctx: Ctx, view: ShopifyOrderView, open_fos: list[ShopifyFulfillmentOrder]) -> None:
@@ -180,21 +182,25 @@ def _place_holds(ctx: Ctx, view: ShopifyOrderView, open_fos: list[ShopifyFulfill
         # periodic re-check or a fulfilment-order webhook (a late one gets its hold then).
 
 
-def _release(ctx: Ctx, view: ShopifyOrderView, held_now: list[ShopifyFulfillmentOrder]) -> None:
-    """At release, in order: the address, the payment, then our holds by id."""
+def _release(ctx: Ctx, view: ShopifyOrderView, held_now: list[ShopifyFulfillmentOrder]) -> bool:
+    """At release, in order: the address, the payment, then our holds by id.
+
+    False when there is no address the order may ship to: nothing is released then.
+    """
     if not _write_address(ctx, view):
-        return
+        return False
     ensure_payment(ctx, view)
     if ctx.memory.hold_released_by_hand or not held_now:
         pending = any(isinstance(a, UpdateShopifyAddress | RecordPayment) for a in ctx.actions)
         if not pending:
             ctx.update(state=LinkState.RELEASED, released_at=ctx.now)
             ctx.note("Released: the merchant's fulfilment takes over.")
-        return
+        return True
     for fo in held_now:
         holds = tuple(h.id for h in fo.holds_with(ctx.policy.hold_handle))
         ctx.act(ReleaseHold(fulfillment_order_id=fo.id, hold_ids=holds))
     ctx.due(ctx.now + ctx.policy.retry_soon)
+    return True
 
 
 def _write_address(ctx: Ctx, view: ShopifyOrderView) -> bool:

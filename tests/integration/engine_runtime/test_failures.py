@@ -181,6 +181,57 @@ async def _no_release(*_args: Any) -> None:
     return None
 
 
+PUERTO_RICO: dict[str, str] = {
+    "name": "Ana Rivera", "address_line1": "151 Calle San Francisco", "city": "San Juan",
+    "county": "San Juan", "state": "Puerto Rico", "state_code": "PR", "postal_code": "00901",
+}
+
+
+async def test_a_territory_order_stopped_before_its_hold_is_held_after_restart(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created, then the engine stopped before the hold; it comes back after the hour.
+
+    TikTok now shows the Puerto Rico address: UNSUPPORTED_DESTINATION is raised, and the
+    hold still goes on every open fulfilment order (an exception never stops a protective
+    action), so no warehouse can ship it.
+    """
+    h = harness
+    order_id = await h.place(items=ITEMS, recipient_address=PUERTO_RICO)
+    first = Reconciler(h.services, "first", batch=10)
+    runtime = await first._runtime(h.connection.id)
+    assert runtime is not None
+    real = runtime.executor.execute
+    done: list[str] = []
+
+    async def recorded(action: Any, ctx: Any) -> Any:
+        done.append(action.kind.value)
+        return await real(action, ctx)
+
+    monkeypatch.setattr(runtime.executor, "execute", recorded)
+    h.mark_due(order_id)
+    await first.run_once()
+    assert done == ["create_shopify_order"]  # then the engine stops: no pass places the hold
+    [shop_order] = await h.shopify_orders(order_id)
+
+    # The restart comes after the hour.
+    await h.advance(HOUR + 20 * 60, settle=False)
+    h.mark_due(order_id)
+    await h.settle()
+    link = h.link(order_id)
+    shop_order = await h.control.shopify_order(link.shopify_order_id or "")
+    open_fos = [fo for fo in shop_order["fulfillment_orders"]
+                if fo["status"].upper() not in ("CLOSED", "CANCELLED")]
+    assert open_fos, shop_order["fulfillment_orders"]
+    for fo in open_fos:
+        assert any(hold["handle"] == "orderbridge" for hold in fo["holds"]), fo
+    assert link.state == "created_held"
+    with transaction(h.services.db, write=False) as conn:
+        open_codes = {e.code for e in order_exceptions.open_exceptions(conn, link_id=link.id)}
+    assert "UNSUPPORTED_DESTINATION" in open_codes
+    assert len(await h.shopify_orders(order_id)) == 1
+
+
 @pytest.fixture
 def one_bad_order() -> Iterator[list[str]]:
     bad: list[str] = []

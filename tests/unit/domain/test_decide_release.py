@@ -202,6 +202,34 @@ def test_unsupported_or_invalid_address_at_release_keeps_hold() -> None:
     assert kinds(d) == []
 
 
+def test_exception_at_release_never_stops_the_hold_being_placed() -> None:
+    """Created, never held (a crash between create and hold), seen again after the hour.
+
+    Whatever keeps the order from being released (a territory, a bad or masked address, an
+    unlinked SKU), the open fulfilment order must still get our hold: an exception never
+    stops a protective action.
+    """
+    unheld = held_memory(held_fulfillment_order_ids=())
+    pr = order(recipient=recipient(state="PR", postal_code="00901", region_code="US"))
+    no_street = order(recipient=recipient(address_line1=""))
+    masked = order(recipient=MASKED)
+    for o in (pr, no_street, masked):
+        d = run(unheld, observed(o, view(fulfillment_orders=(fo(held=False),))))
+        assert kinds(d) == ["place_hold"], o.recipient
+        assert first(d, PlaceHold).fulfillment_order_ids == ("fo1",)
+    d = run(unheld, observed(pr, view(fulfillment_orders=(fo(held=False),))))
+    assert "UNSUPPORTED_DESTINATION" in codes(d)
+    assert d.memory.state is LinkState.CREATED_HELD
+    # Unlinked SKU past the hour: the hold first, the SKU exception alongside.
+    custom = view(line_items=(sline(variant=False),), fulfillment_orders=(fo(held=False),))
+    d = run(unheld, observed(order(), custom, skus={}))
+    assert kinds(d) == ["place_hold"]
+    assert "UNMAPPED_SKU" in codes(d)
+    # Once held, a territory order stays held and nothing more is sent.
+    d = run(held_memory(), observed(pr, view()))
+    assert kinds(d) == []
+
+
 def test_unmapped_sku_keeps_hold_until_linked_then_swaps_and_proceeds() -> None:
     custom = view(line_items=(sline(variant=False),))
     d = run(held_memory(), observed(order(), custom, skus={}))

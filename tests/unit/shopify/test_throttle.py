@@ -149,3 +149,25 @@ def test_a_reported_level_never_forgets_requests_still_in_flight() -> None:
     # unused points (requested 10, actual 4) come back
     bucket.observe(maximum=1000, currently_available=900, restore_rate=100, now=0.0, refund=6)
     assert bucket.level(0.0) == 306
+
+
+async def test_a_waiter_is_served_when_a_refund_covers_it_not_after_its_whole_wait() -> None:
+    """A dear read reserves its requested cost and is refunded the difference when answered:
+    a request waiting at the head of the queue goes as soon as the refund covers it."""
+    time = FakeTime()
+    throttle = ThrottleRegistry(monotonic=time.monotonic, sleep=time.sleep).for_shop("s")
+    throttle.observe(maximum=1000, currently_available=700, restore_rate=100)
+    await throttle.acquire(650, Priority.READ)  # requests 650 points, will cost 30
+    served_at: list[float] = []
+
+    async def create() -> None:
+        await throttle.acquire(10 * 20, Priority.CREATE_HOLD)  # needs 200, 50 left: 1.5 s
+        served_at.append(time.now)
+
+    async def answer_after(seconds: float) -> None:
+        await time.sleep(seconds)
+        throttle.observe(maximum=1000, currently_available=1000, restore_rate=100, refund=620)
+
+    start = time.now
+    await time.run(asyncio.gather(create(), answer_after(0.2)))
+    assert served_at == [pytest.approx(start + 0.2)]  # the refund woke it, 1.3 s early

@@ -160,7 +160,11 @@ class StoreThrottle:
                         self.bucket.reserve(cost, now)
                         self._notify()
                         return
-                    await self._sleep(wait)
+                    # Sleep the computed wait, but wake as soon as anything changes the
+                    # estimate (a response refunds its unused points, a higher priority
+                    # arrives): the refund of a dear read's requested-minus-actual cost
+                    # often covers this request at once.
+                    await self._sleep_or_change(wait)
                 else:
                     await self._changed.wait()
         except BaseException:
@@ -170,10 +174,20 @@ class StoreThrottle:
                 self._notify()
             raise
 
+    async def _sleep_or_change(self, seconds: float) -> None:
+        changed = asyncio.ensure_future(self._changed.wait())
+        sleeping = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait((changed, sleeping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changed.cancel()
+            sleeping.cancel()
+
     def observe(
         self, *, maximum: float, currently_available: float, restore_rate: float, refund: float = 0.0
     ) -> None:
-        """Record a ``throttleStatus`` from a response (and the refund of unused points)."""
+        """Record a ``throttleStatus`` from a response (and the refund of unused points);
+        the head of the queue re-checks at once, since the refund may already cover it."""
         self.bucket.observe(
             maximum=maximum,
             currently_available=currently_available,
@@ -181,6 +195,8 @@ class StoreThrottle:
             now=self._monotonic(),
             refund=refund,
         )
+        if self._waiters:
+            self._notify()
 
     def drain(self) -> None:
         """Assume the bucket is empty now (throttled without a status to tell us more)."""

@@ -75,6 +75,8 @@ class ExecutionContext:
     view: ShopifyOrderView | None
     memory: LinkMemory
     now: Callable[[], datetime]
+    # Told the raw order ``orderCreate`` answered (the worker keeps it as the snapshot).
+    on_created: Callable[[dict[str, Any]], None] | None = None
 
 
 def _describe(exc: RemoteError) -> str:
@@ -180,6 +182,8 @@ class Executor:
         except ValueError as exc:
             raise Refused(f"cannot build the Shopify order: {exc}") from exc
         created = await ctx.shopify.create_order(spec, order_ref=action.tiktok_order_id)
+        if ctx.on_created is not None and created.raw:
+            ctx.on_created(created.raw)
         total = created.total_price_set.shop_money.amount if created.total_price_set else None
         note = f"created {created.name}" + (f", total {total}" if total is not None else "")
         return succeed(ctx, note, shopify_order_id=created.id, shopify_order_name=created.name)

@@ -43,7 +43,7 @@ from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
 from orderbridge.engine.executor import ExecutionContext, Executor
-from orderbridge.engine.observe import LinkTruth
+from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
@@ -246,6 +246,10 @@ class LinkWork:
                                  truth.error or "no order", truth.error_data, raw)
             return
         order = truth.order
+        shopify_id = memory.shopify_order_id or row.shopify_order_id
+        if shopify_id:
+            await read_shopify(runtime.shopify, truth, shopify_id, memory, row.shopify_snapshot,
+                               hold_handle=runtime.policy.hold_handle, now=self._now())
         now = self._now()
         observed = Observed(
             tiktok=order,
@@ -270,18 +274,23 @@ class LinkWork:
             **_memory_changes(memory),
             "tiktok_status": order.raw_status or order.status.value,
             "tiktok_snapshot": raw,
-            "shopify_snapshot": truth.shopify_raw,
         }
+        if truth.shopify_raw is not None:  # a failed read keeps the last snapshot
+            first["shopify_snapshot"] = truth.shopify_raw
         if truth.shopify is not None and truth.shopify.name:
             first["shopify_order_name"] = truth.shopify.name
         row = await self.save(current, row, after=record, **first)
         failed: Outcome | None = None
         for action in decision.actions:
-            outcome = await self._execute(runtime, action, order, truth, memory)
+            created: list[dict[str, Any]] = []
+            outcome = await self._execute(runtime, action, order, truth, memory, created.append)
             memory = apply_outcome(memory, action, outcome)
+            # What orderCreate answered is the order as far as we know it: the next pass
+            # then only has to find its fulfilment orders (``observe.lean_hold_read``).
+            seen: dict[str, Any] = {"shopify_snapshot": created[-1]} if created else {}
             row = await self.save(
                 current, row, after=_action_recorder(cid, action, outcome),
-                **_memory_changes(memory),
+                **_memory_changes(memory), **seen,
             )
             if outcome.status is not OutcomeStatus.SUCCESS:
                 failed = outcome
@@ -290,7 +299,8 @@ class LinkWork:
                            truth.warning)
 
     async def _execute(
-        self, runtime: ConnectionRuntime, action: Action, order: Any, truth: LinkTruth, memory: LinkMemory
+        self, runtime: ConnectionRuntime, action: Action, order: Any, truth: LinkTruth,
+        memory: LinkMemory, on_created: Callable[[dict[str, Any]], None],
     ) -> Outcome:
         ctx = ExecutionContext(
             tiktok=runtime.tiktok,
@@ -301,6 +311,7 @@ class LinkWork:
             view=truth.shopify,
             memory=memory,
             now=self._now,
+            on_created=on_created,
         )
         try:
             return await runtime.executor.execute(action, ctx)

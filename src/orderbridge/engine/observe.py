@@ -1,8 +1,11 @@
-"""Fetching the truth for a batch of claimed links of one connection.
+"""Fetching the truth for the claimed links of one connection.
 
-One ``get_orders`` call per 50 TikTok orders, the cancellations and returns of those orders
-(searched by order ids, 50 at a time), and the Shopify order of every link that has one
-(concurrently, the client's throttle paces them). Nothing here writes to the database.
+For the whole batch (``fetch_batch``): one ``get_orders`` call per 50 TikTok orders and the
+cancellations and returns of those orders (searched by order ids, 50 at a time). Per link
+(``read_shopify``), as that link's turn comes: its Shopify order, asking only for what the
+next decision needs, at the priority of the action it serves. A create never waits behind
+the batch's reads, and the throttle orders reads and writes alike. Nothing here writes to
+the database.
 
 Failures are sorted by reach: ``AuthError`` belongs to the connection (raised to the
 worker); a retryable failure of a batch call puts the whole batch back (``BatchFailed``);
@@ -13,13 +16,20 @@ that cannot be read) is that order's problem only (``LinkTruth.error``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from orderbridge.adapters.shopify import ShopifyClient
-from orderbridge.adapters.shopify.ops_orders import DEFAULT_ORDER_LINE_ITEMS_FIRST
+from orderbridge.adapters.shopify.models import OrderSnapshot
+from orderbridge.adapters.shopify.ops_orders import (
+    DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST,
+    DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST,
+    DEFAULT_FULFILLMENT_ORDERS_FIRST,
+    DEFAULT_FULFILLMENTS_FIRST,
+    DEFAULT_ORDER_LINE_ITEMS_FIRST,
+)
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.translate import gone_view, to_order_view
 from orderbridge.adapters.tiktok import CancellationFilter, ReturnFilter, TikTokClient
@@ -39,18 +49,22 @@ __all__ = [
     "BatchFailed",
     "BatchTruth",
     "LinkTruth",
-    "compact_sizes",
     "fetch_batch",
+    "lean_hold_read",
     "read_priority",
+    "read_shopify",
+    "read_sizes",
+    "urgency",
 ]
 
 # TikTok's limit on ids per Get Order Detail call, and the ids per after-sale search.
 ORDER_IDS_PER_CALL: Final = 50
-# At most this many Shopify order reads in flight per batch (the throttle paces them too).
-SHOPIFY_READ_CONCURRENCY: Final = 8
-# A compact read (an order under our hold): fulfilment orders and fulfilments asked for.
-COMPACT_FULFILLMENT_ORDERS: Final = 2
-COMPACT_FULFILLMENTS: Final = 1
+# A sized read asks for one more line / fulfilment order than last seen, and two more
+# fulfilments (a plain list without pageInfo: a full page counts as cut).
+SIZE_SLACK: Final = 1
+FULFILLMENTS_SLACK: Final = 2
+# Fulfilment orders asked for at least (an order is often split over two locations).
+MIN_FULFILLMENT_ORDERS: Final = 2
 # An orderCancel job is taken as still running for this long after it was sent.
 CANCEL_JOB_WAIT: Final = timedelta(minutes=10)
 
@@ -188,26 +202,66 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return out
 
 
-def compact_sizes(memory: LinkMemory, lines: int) -> dict[str, int]:
-    """Page sizes of a Shopify order read sized to the order, or ``{}`` for the defaults.
+def _nodes(connection: Any) -> list[dict[str, Any]]:
+    nodes = connection.get("nodes") if isinstance(connection, dict) else connection
+    return [n for n in nodes or [] if isinstance(n, dict)] if isinstance(nodes, list) else []
 
-    The throttle reserves a read's *requested* cost before sending it, and the default
-    snapshot requests ~660 points (it actually costs ~28): under a busy bucket one such read
-    waits seconds for room and blocks every create and hold queued behind it. An order under
-    our hold (before release) has about as many Shopify lines as TikTok lines, one or two
-    fulfilment orders and no fulfilment yet, so a snapshot sized to it requests ~10x less;
-    when any list comes back cut (``truncated``) the caller reads the whole snapshot.
+
+def read_sizes(snapshot: Mapping[str, Any] | None, lines: int) -> dict[str, int]:
+    """Page sizes of a Shopify order read, sized to what was last seen of the order.
+
+    The throttle reserves a read's *requested* cost before sending it, and Shopify prices
+    a connection by its page size, not by what comes back: the default snapshot requests
+    ~660 points for an order that costs ~30. Under a busy bucket such a read waits seconds
+    for room and everything queued behind it waits too. So a read asks for the lines,
+    fulfilment orders and fulfilments last seen (or the TikTok lines, before any read) plus
+    a little slack (~10x fewer points); a list that comes back cut (``truncated``) is read
+    again whole.
     """
-    if memory.state is not LinkState.CREATED_HELD or memory.released_at is not None:
-        return {}
-    n = min(max(lines, 1), DEFAULT_ORDER_LINE_ITEMS_FIRST)
+    seen = snapshot or {}
+    fos = _nodes(seen.get("fulfillmentOrders"))
+    fuls = _nodes(seen.get("fulfillments"))
+    widest = max([len(_nodes(seen.get("lineItems"))), lines, 1]
+                 + [len(_nodes(fo.get("lineItems"))) for fo in fos]
+                 + [len(_nodes(f.get("fulfillmentLineItems"))) for f in fuls])
+    n = widest + SIZE_SLACK
     return {
-        "line_items_first": n,
-        "fulfillment_orders_first": COMPACT_FULFILLMENT_ORDERS,
-        "fulfillment_order_line_items_first": n,
-        "fulfillments_first": COMPACT_FULFILLMENTS,
-        "fulfillment_line_items_first": n,
+        "line_items_first": min(n, DEFAULT_ORDER_LINE_ITEMS_FIRST),
+        "fulfillment_orders_first": min(max(len(fos) + SIZE_SLACK, MIN_FULFILLMENT_ORDERS),
+                                        DEFAULT_FULFILLMENT_ORDERS_FIRST),
+        "fulfillment_order_line_items_first": min(n, DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST),
+        "fulfillments_first": min(len(fuls) + FULFILLMENTS_SLACK, DEFAULT_FULFILLMENTS_FIRST),
+        "fulfillment_line_items_first": min(n, DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST),
     }
+
+
+def _defaults(sizes: Mapping[str, int]) -> bool:
+    return sizes == {
+        "line_items_first": DEFAULT_ORDER_LINE_ITEMS_FIRST,
+        "fulfillment_orders_first": DEFAULT_FULFILLMENT_ORDERS_FIRST,
+        "fulfillment_order_line_items_first": DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST,
+        "fulfillments_first": DEFAULT_FULFILLMENTS_FIRST,
+        "fulfillment_line_items_first": DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST,
+    }
+
+
+def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None) -> bool:
+    """Whether the only thing to learn is which fulfilment orders to hold.
+
+    Right after a create the engine knows the order as ``orderCreate`` returned it (lines,
+    totals) but not its fulfilment orders, which Shopify builds a moment later. Reading
+    just those (a few points) instead of the whole order is what the hold needs. Only while
+    nothing else can have changed on our side: no hold placed yet, nothing released, and no
+    custom line (a SKU swap edits the lines, which the stored snapshot would not show).
+    """
+    if snapshot is None or memory.state is not LinkState.CREATED_HELD:
+        return False
+    if memory.held_fulfillment_order_ids or memory.released_at or memory.hold_released_by_hand:
+        return False
+    if _nodes(snapshot.get("fulfillmentOrders")):
+        return False
+    lines = _nodes(snapshot.get("lineItems"))
+    return bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
 
 
 def read_priority(memory: LinkMemory) -> int:
@@ -225,6 +279,14 @@ def read_priority(memory: LinkMemory) -> int:
     return Priority.READ
 
 
+def urgency(memory: LinkMemory) -> int:
+    """How soon a link's turn should come in a pass: the priority of its first call
+    (a link with no Shopify order yet is about to create one)."""
+    if memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING):
+        return Priority.CREATE_HOLD
+    return read_priority(memory)
+
+
 def cancel_job_pending(memory: LinkMemory, now: datetime) -> bool:
     """Whether an orderCancel we sent may still be running (the snapshot cannot tell)."""
     return (
@@ -234,57 +296,71 @@ def cancel_job_pending(memory: LinkMemory, now: datetime) -> bool:
     )
 
 
-async def _shopify(
+async def read_shopify(
     shopify: ShopifyClient,
     truth: LinkTruth,
     order_id: str,
     memory: LinkMemory,
+    snapshot: Mapping[str, Any] | None,
+    *,
     hold_handle: str,
     now: datetime,
-    gate: asyncio.Semaphore,
-    lines: int,
 ) -> None:
+    """Read the Shopify order of one link into ``truth`` (its view and raw snapshot).
+
+    Asks only for what the next decision needs (``lean_hold_read``, ``read_sizes``) at the
+    priority of the action it serves. A deleted order becomes the gone view; a read that
+    fails leaves the view missing (``decide()`` then waits) with a warning.
+    """
     priority = read_priority(memory)
-    async with gate:
-        try:
-            sizes = compact_sizes(memory, lines)
-            snapshot = await shopify.get_order(order_id, priority=priority, **sizes)
-            if sizes and snapshot.truncated:  # a list was cut: read the whole snapshot
-                snapshot = await shopify.get_order(order_id, priority=priority)
-        except NotFound:
-            truth.shopify = gone_view(order_id)
-            return
-        except AuthError:
-            raise
-        except Exception as exc:  # decide() waits when the view is missing
-            truth.warning = f"Shopify order {order_id} could not be read: {exc}"
-            return
+    lines = len(truth.order.line_items) if truth.order is not None else 0
+    try:
+        if snapshot is not None and lean_hold_read(memory, snapshot):
+            found = await shopify.get_fulfillment_orders(
+                order_id, priority=priority,
+                fulfillment_orders_first=MIN_FULFILLMENT_ORDERS,
+                fulfillment_order_line_items_first=len(_nodes(snapshot.get("lineItems"))) + SIZE_SLACK,
+            )
+            merged = {**snapshot, "fulfillmentOrders": found.raw.get("fulfillmentOrders")}
+            read = OrderSnapshot.from_raw(merged)
+            read.truncated = found.truncated
+        else:
+            sizes = read_sizes(snapshot, lines)
+            read = await shopify.get_order(order_id, priority=priority, **sizes)
+            if read.truncated and _defaults(sizes):
+                read.truncated = False  # as much as one read may ask for: take it
+        if read.truncated:  # a list was cut: read the whole snapshot
+            read = await shopify.get_order(order_id, priority=priority)
+    except NotFound:
+        truth.shopify = gone_view(order_id)
+        return
+    except AuthError:
+        raise
+    except Exception as exc:  # decide() waits when the view is missing
+        truth.warning = f"Shopify order {order_id} could not be read: {exc}"
+        return
     try:
         truth.shopify = to_order_view(
-            snapshot,
+            read,
             our_app_holds_handle=hold_handle,
             cancel_job_pending=cancel_job_pending(memory, now),
         )
-        truth.shopify_raw = snapshot.raw or None
+        truth.shopify_raw = read.raw or None
     except Exception as exc:
         truth.error = f"the Shopify order {order_id} could not be understood: {exc}"
 
 
 async def fetch_batch(
-    tiktok: TikTokClient,
-    shopify: ShopifyClient,
-    wanted: Sequence[tuple[str, str | None, LinkMemory]],
-    *,
-    hold_handle: str,
-    now: datetime,
+    tiktok: TikTokClient, wanted: Sequence[tuple[str, str | None]]
 ) -> BatchTruth:
-    """Fetch the truth for ``wanted`` = (TikTok order id, Shopify order id, memory) triples.
+    """TikTok's truth for ``wanted`` = (TikTok order id, Shopify order id or None) pairs.
 
     Raises ``AuthError`` (the connection's) and ``BatchFailed`` (retry the batch later).
+    Each link's Shopify order is read afterwards, on its turn (``read_shopify``).
     """
     ids = list(dict.fromkeys(w[0] for w in wanted))
     truths = {oid: LinkTruth(oid) for oid in ids}
-    mirrored = {oid for oid, sid, _memory in wanted if sid}
+    mirrored = {oid for oid, sid in wanted if sid}
     try:
         orders, cancels, returns, problems = await _tiktok_truth(tiktok, ids)
     except AuthError:
@@ -318,18 +394,4 @@ async def fetch_batch(
         truth.returns = tuple(returns.get(oid, ()))
         if oid in problems:
             truth.error = problems[oid]
-    gate = asyncio.Semaphore(SHOPIFY_READ_CONCURRENCY)
-    reads = [
-        _shopify(shopify, truths[oid], sid, memory, hold_handle, now, gate,
-                 len(order.line_items) if (order := truths[oid].order) is not None else 0)
-        for oid, sid, memory in wanted
-        if sid and truths[oid].order is not None
-    ]
-    if reads:
-        results = await asyncio.gather(*reads, return_exceptions=True)
-        for result in results:
-            if isinstance(result, AuthError):
-                raise result
-            if isinstance(result, BaseException) and not isinstance(result, Exception):
-                raise result
     return BatchTruth(truths)

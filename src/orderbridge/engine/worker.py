@@ -21,6 +21,7 @@ pushes its links back instead of hammering the API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -52,13 +53,14 @@ from orderbridge.engine.link_work import (
     AUTH_RETRY,
     BACKOFF_BASE,
     BACKOFF_MAX,
+    RENEW_FRACTION,
     ConnectionRuntime,
     LinkJob,
     LinkWork,
     Pass,
     backoff,
 )
-from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch
+from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch, urgency
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.skus import resolve_skus
 from orderbridge.engine.timeline import EngineCode
@@ -85,6 +87,8 @@ MULTI_PROCESS_POLL_SECONDS: Final = 1.0
 MAX_IDLE_SECONDS: Final = 5.0
 # A failed pass waits this long before the next (a database outage must not spin).
 ERROR_PAUSE_SECONDS: Final = 1.0
+# A pass looks at least this often (real seconds) whether its leases need renewing.
+LEASE_CHECK_SECONDS: Final = 1.0
 
 
 def default_owner(role: str = "worker") -> str:
@@ -223,14 +227,45 @@ class Reconciler:
         groups: dict[int, list[LinkRow]] = {}
         for row in claimed:
             groups.setdefault(row.connection_id, []).append(row)
+        renewer = asyncio.create_task(self._keep_leases(current))
         try:
             await asyncio.gather(
                 *(self._connection_batch(current, cid, rows, loaded[cid]) for cid, rows in groups.items())
             )
         finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
             if current.held:
                 await self._release_all(current, None)
         return len(claimed)
+
+    async def _keep_leases(self, current: Pass) -> None:
+        """Renew the leases of the links a pass still holds before they run low.
+
+        A link whose turn comes late in a long pass (a busy Shopify budget, slow APIs) must
+        not lose its lease while it waits, or another worker takes it and both do the work
+        again and again (a livelock). Saves renew too; this covers links not saved for a
+        while. A link saved meanwhile (a new version) is skipped: its save renewed it.
+        """
+        lease = self.services.settings.lease_seconds
+        clock = self.services.clock
+        while current.held:
+            now = self._now()
+            low = now + timedelta(seconds=lease * RENEW_FRACTION)
+            expiring = [row for row in current.held.values()
+                        if row.lease_expires_at is not None and row.lease_expires_at <= low]
+            if expiring:
+                for row in await self._db(_renewer(expiring, current.owner, now, lease)):
+                    held = current.held.get(row.id)
+                    if held is not None and held.version == row.version:
+                        current.held[row.id] = row
+            soonest = min((row.lease_expires_at for row in current.held.values()
+                           if row.lease_expires_at is not None), default=None)
+            if soonest is None:
+                return
+            renew_at = soonest - timedelta(seconds=lease * RENEW_FRACTION)
+            await asyncio.sleep(min(LEASE_CHECK_SECONDS, max(0.0, clock.real_seconds_until(renew_at))))
 
     async def _release_all(self, current: Pass, delay: timedelta | None) -> None:
         """Give back every link still held (interrupted pass: due again at once)."""
@@ -302,17 +337,13 @@ class Reconciler:
         if not live:
             return
         wanted = [
-            (row.tiktok_order_id, memories[row.id].shopify_order_id or row.shopify_order_id,
-             memories[row.id])
+            (row.tiktok_order_id, memories[row.id].shopify_order_id or row.shopify_order_id)
             for row in live
         ]
         batch_buffer = CallBuffer()
         try:
             with recording_into(batch_buffer):
-                truth = await fetch_batch(
-                    runtime.tiktok, runtime.shopify, wanted,
-                    hold_handle=runtime.policy.hold_handle, now=self._now(),
-                )
+                truth = await fetch_batch(runtime.tiktok, wanted)
         except AuthError as exc:
             await self._auth_expired(current, runtime, live, exc, batch_buffer.take())
             return
@@ -334,6 +365,9 @@ class Reconciler:
                               calls.get(row.id, []))
                 await self._links.link(current, runtime, job)
 
+        # The most urgent links take the first turns (creates and holds before reads for
+        # tracking): each link reads its Shopify order on its turn, at its own priority.
+        live.sort(key=lambda row: -urgency(memories[row.id]))
         await asyncio.gather(*(one(row) for row in live))
         if calls.get(None):
             unattributed = calls[None]
@@ -421,6 +455,22 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) ->
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+def _renewer(
+    rows: Sequence[LinkRow], owner: str, now: datetime, lease: float
+) -> Callable[[Connection], list[LinkRow]]:
+    """The transaction that renews ``owner``'s leases on ``rows`` (skipping lost ones)."""
+    def work(conn: Connection) -> list[LinkRow]:
+        renewed = []
+        for row in rows:
+            try:
+                renewed.append(links.renew_lease(conn, row, owner, now, lease_seconds=lease))
+            except LeaseLost:
+                continue
+        return renewed
+
+    return work
 
 
 def _by_link(

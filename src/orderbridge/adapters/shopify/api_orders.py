@@ -24,6 +24,7 @@ from orderbridge.adapters.shopify.models import (
     Job,
     Location,
     OrderCancelReason,
+    OrderFulfillmentOrders,
     OrderSnapshot,
     OrderSummary,
     PaymentResult,
@@ -161,6 +162,30 @@ class OrdersApi(ShopifyTransport):
         snapshot.truncated = _truncated(result.payload, fulfillments_first)
         return snapshot
 
+    async def get_fulfillment_orders(
+        self,
+        order_id: str,
+        *,
+        fulfillment_orders_first: int,
+        fulfillment_order_line_items_first: int,
+        priority: int = Priority.READ,
+    ) -> OrderFulfillmentOrders:
+        """Only the order's fulfilment orders (with holds and lines): the cheapest read that
+        finds what to hold. ``NotFound`` when the order is gone."""
+        variables = {
+            "id": order_id,
+            "fulfillmentOrdersFirst": fulfillment_orders_first,
+            "fulfillmentOrderLineItemsFirst": fulfillment_order_line_items_first,
+        }
+        result = await self.execute(ops.ORDER_FULFILLMENT_ORDERS, variables, priority=priority,
+                                    order_ref=order_id)
+        if not isinstance(result.payload, dict):
+            raise NotFound(f"Shopify order {order_id} not found", api=API_NAME,
+                           operation=ops.ORDER_FULFILLMENT_ORDERS.name, request_id=result.request_id)
+        found = OrderFulfillmentOrders.from_raw(result.payload)
+        found.truncated = _truncated(result.payload, None)
+        return found
+
     async def search_orders(
         self, query: str, *, first: int = DEFAULT_SEARCH_FIRST, priority: int = Priority.READ
     ) -> list[OrderSummary]:
@@ -290,7 +315,8 @@ class OrdersApi(ShopifyTransport):
         return RefundResult.from_raw(_object(result.payload, "refund", operation.name))
 
 
-def _truncated(order: dict[str, Any], fulfillments_first: int) -> bool:
+def _truncated(order: dict[str, Any], fulfillments_first: int | None) -> bool:
+    """Whether a list came back cut (``fulfillments_first`` None: none were asked for)."""
     def more(connection: Any) -> bool:
         info = connection.get("pageInfo") if isinstance(connection, dict) else None
         return bool(isinstance(info, dict) and info.get("hasNextPage"))
@@ -299,6 +325,8 @@ def _truncated(order: dict[str, Any], fulfillments_first: int) -> bool:
         return True
     if any(more(fo.get("lineItems")) for fo in _nodes(order.get("fulfillmentOrders"))):
         return True
+    if fulfillments_first is None:
+        return False
     fulfillments = [f for f in order.get("fulfillments") or [] if isinstance(f, dict)]
     # ``fulfillments`` is a plain list (no pageInfo): a full page may hide more.
     return len(fulfillments) >= fulfillments_first or any(more(f.get("fulfillmentLineItems")) for f in fulfillments)

@@ -290,6 +290,15 @@ class OrderSnapshot(RawResult):
     truncated: bool = False
 
 
+class OrderFulfillmentOrders(RawResult):
+    """The fulfilment orders of one order (the lean read that finds what to hold)."""
+
+    id: str
+    fulfillment_orders: Annotated[list[FulfillmentOrder], BeforeValidator(_nodes)] = Field(default_factory=list)
+    # True when a page size cut a list short (more fulfilment orders or lines exist).
+    truncated: bool = False
+
+
 class OrderSummary(ShopifyModel):
     """An order found by a search."""
 

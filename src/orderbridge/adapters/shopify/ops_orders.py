@@ -32,6 +32,7 @@ __all__ = [
     "ORDER_CANCEL",
     "ORDER_CREATE",
     "ORDER_CREATE_MANUAL_PAYMENT",
+    "ORDER_FULFILLMENT_ORDERS",
     "ORDER_MARK_AS_PAID",
     "ORDER_REFUNDS",
     "ORDER_UPDATE",
@@ -206,16 +207,35 @@ query OrderRefunds($id: ID!, $first: Int!) {
 )
 
 
-def _order_cost(v: Mapping[str, Any]) -> int:
-    lines = int_var(v, "lineItemsFirst", DEFAULT_ORDER_LINE_ITEMS_FIRST)
+# The fulfilment orders of an order, as both the snapshot and the lean read select them.
+_FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
+      nodes {
+        id status requestStatus
+        assignedLocation { location { id } }
+        fulfillmentHolds { id handle reason heldByRequestingApp }
+        lineItems(first: $fulfillmentOrderLineItemsFirst) {
+          nodes { id remainingQuantity totalQuantity lineItem { id } }
+          pageInfo { hasNextPage }
+        }
+      }
+      pageInfo { hasNextPage }
+    }"""
+
+
+def _fulfillment_orders_cost(v: Mapping[str, Any]) -> int:
     fos = int_var(v, "fulfillmentOrdersFirst", DEFAULT_FULFILLMENT_ORDERS_FIRST)
     fo_lines = int_var(v, "fulfillmentOrderLineItemsFirst", DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST)
+    fo_node = 1 + 2 + 1 + connection_cost(fo_lines, 2)  # node, location, holds, lines
+    return connection_cost(fos, fo_node) + 1
+
+
+def _order_cost(v: Mapping[str, Any]) -> int:
+    lines = int_var(v, "lineItemsFirst", DEFAULT_ORDER_LINE_ITEMS_FIRST)
     fuls = int_var(v, "fulfillmentsFirst", DEFAULT_FULFILLMENTS_FIRST)
     ful_lines = int_var(v, "fulfillmentLineItemsFirst", DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST)
     order = 1 + 3 * MONEY_BAG_COST + 1  # the order, three money bags, customAttributes
     line_items = connection_cost(lines, 3) + 1  # node + variant + attributes; pageInfo
-    fo_node = 1 + 2 + 1 + connection_cost(fo_lines, 2)  # node, location, holds, lines
-    fulfillment_orders = connection_cost(fos, fo_node) + 1
+    fulfillment_orders = _fulfillment_orders_cost(v)
     fulfillment_node = 1 + TRACKING_INFO_FIRST + connection_cost(ful_lines, 2)
     fulfillments = max(1, fuls) * fulfillment_node
     return order + line_items + fulfillment_orders + fulfillments
@@ -236,18 +256,7 @@ query Order($id: ID!, $lineItemsFirst: Int!, $fulfillmentOrdersFirst: Int!, $ful
       nodes {{ id sku title quantity currentQuantity variant {{ id }} customAttributes {{ key value }} }}
       pageInfo {{ hasNextPage }}
     }}
-    fulfillmentOrders(first: $fulfillmentOrdersFirst) {{
-      nodes {{
-        id status requestStatus
-        assignedLocation {{ location {{ id }} }}
-        fulfillmentHolds {{ id handle reason heldByRequestingApp }}
-        lineItems(first: $fulfillmentOrderLineItemsFirst) {{
-          nodes {{ id remainingQuantity totalQuantity lineItem {{ id }} }}
-          pageInfo {{ hasNextPage }}
-        }}
-      }}
-      pageInfo {{ hasNextPage }}
-    }}
+    {_FULFILLMENT_ORDERS}
     fulfillments(first: $fulfillmentsFirst) {{
       id status createdAt updatedAt
       trackingInfo(first: {TRACKING_INFO_FIRST}) {{ company number url }}
@@ -263,6 +272,22 @@ query Order($id: ID!, $lineItemsFirst: Int!, $fulfillmentOrdersFirst: Int!, $ful
     kind=OperationKind.QUERY,
     retry_safe=True,
     cost=_order_cost,
+)
+
+ORDER_FULFILLMENT_ORDERS = Operation(
+    name="OrderFulfillmentOrders",
+    document=f"""
+query OrderFulfillmentOrders($id: ID!, $fulfillmentOrdersFirst: Int!, $fulfillmentOrderLineItemsFirst: Int!) {{
+  order(id: $id) {{
+    id
+    {_FULFILLMENT_ORDERS}
+  }}
+}}
+""",
+    root_field="order",
+    kind=OperationKind.QUERY,
+    retry_safe=True,
+    cost=lambda v: 1 + _fulfillment_orders_cost(v),
 )
 
 ORDERS = Operation(

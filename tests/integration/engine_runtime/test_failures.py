@@ -319,3 +319,49 @@ async def test_a_connection_that_cannot_be_read_waits_and_resumes_once_fixed(har
     await h.settle()
     assert len(await h.shopify_orders(order_id)) == 1
     assert h.link(order_id).state == "created_held"
+
+
+async def test_a_link_waiting_long_in_a_pass_keeps_its_lease(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass whose action waits longer than the lease (a busy Shopify budget) keeps the
+    link: its lease is renewed while the work is in flight, so no other worker takes the
+    order and does it again (the livelock seen under load)."""
+    h = harness
+    order_id = await h.place(items=ITEMS)
+    slow = Reconciler(h.services, "slow", batch=10)
+    runtime = await slow._runtime(h.connection.id)
+    assert runtime is not None
+    real = runtime.executor.execute
+    entered, go_on = asyncio.Event(), asyncio.Event()
+
+    async def waits_for_budget(action: Any, ctx: Any) -> Any:
+        entered.set()
+        await go_on.wait()
+        return await real(action, ctx)
+
+    monkeypatch.setattr(runtime.executor, "execute", waits_for_budget)
+    h.mark_due(order_id)
+    passing = asyncio.create_task(slow.run_once())
+    await asyncio.wait_for(entered.wait(), timeout=10)
+    lease = h.services.settings.lease_seconds
+    first_expiry = h.link(order_id).lease_expires_at
+    assert first_expiry is not None
+    for _ in range(3):  # three times 0.6 of a lease: it would have expired twice over
+        await h.control.advance(lease * 0.6)
+        before = h.now()
+        for _ in range(100):  # the renewer looks every second (real time)
+            expiry = h.link(order_id).lease_expires_at
+            if expiry is not None and expiry > before + timedelta(seconds=lease * 0.5):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the lease was not renewed: expires {expiry}, now {before}")
+        rival = Reconciler(h.services, "rival", batch=10)
+        assert await rival.run_once() == 0  # nothing to take: the order is still held
+    go_on.set()
+    assert await asyncio.wait_for(passing, timeout=30) == 1
+    link = h.link(order_id)
+    assert link.lease_owner is None
+    assert link.shopify_order_id  # the slow pass's create was saved (no LeaseLost)
+    assert len(await h.shopify_orders(order_id)) == 1

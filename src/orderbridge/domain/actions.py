@@ -302,7 +302,12 @@ class RemoveUnits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SwapCustomLine:
-    """Order edit: replace a custom line by the now-linked variant (claiming stock)."""
+    """Order edit: replace a custom line by the now-linked variant (claiming stock).
+
+    ``channel_tax`` is the sales tax TikTok collected (and remits) on the swapped units: the
+    custom line's channel-liable tax lines, which leave with it and which an edit cannot add
+    back, so the edit carries it as a non-taxable custom item to keep the order's total.
+    """
 
     kind: ClassVar[ActionKind] = ActionKind.SWAP_CUSTOM_LINE
     priority: ClassVar[Priority] = Priority.CREATE_AND_HOLD
@@ -312,6 +317,7 @@ class SwapCustomLine:
     variant_id: str
     quantity: int
     tiktok_sku_id: str
+    channel_tax: Decimal = Decimal("0")
 
     @property
     def key(self) -> str:

@@ -30,7 +30,7 @@ from orderbridge.domain.address import (
     to_shipping_address,
 )
 from orderbridge.domain.decide_cancel import linked_cancellations
-from orderbridge.domain.decide_common import Ctx, Decision, order_lines
+from orderbridge.domain.decide_common import Ctx, Decision
 from orderbridge.domain.decide_import import IMPORT_FINANCIAL_STATUS, import_ready, import_tracking
 from orderbridge.domain.decide_release import (
     address_problem,
@@ -43,10 +43,8 @@ from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, SkuState
 from orderbridge.domain.order import (
-    ZERO,
     OrderKind,
     TikTokStatus,
-    UnitGroup,
     classify,
     is_at_least,
     is_masked,
@@ -339,21 +337,9 @@ def _totals(ctx: Ctx) -> None:
         return
     if ctx.order.status is TikTokStatus.UNKNOWN:
         return
+    # A swap of a custom line keeps the total (the edit carries its channel-liable tax and
+    # is committed only when Shopify's staged total is unchanged): only the plan can differ.
     mismatch = ctx.plan.mismatch
-    swapped = _swapped_groups(ctx)
-    lost = sum((g.tax for g in swapped), ZERO)
-    if mismatch is None and lost > 0:
-        # The swap keeps the price paid (a per-unit discount), but an order edit adds the
-        # variant with the store's own taxes: the custom line's channel-liable tax is gone.
-        names = ", ".join(sorted({g.seller_sku or g.sku_id for g in swapped}))
-        ctx.flag(
-            ExceptionCode.TOTALS_MISMATCH,
-            f"SKU {names} was swapped from a custom line to its variant by an order edit. The "
-            f"price paid on TikTok is kept, but an edit cannot carry TikTok's channel-liable tax "
-            f"({lost}): the Shopify total may now differ from what the buyer paid by that tax.",
-            {"swapped_skus": names, "tiktok_total": str(ctx.order.payment.total_amount),
-             "difference": str(lost)},
-        )
     if mismatch is not None:
         ctx.flag(
             ExceptionCode.TOTALS_MISMATCH,
@@ -364,17 +350,6 @@ def _totals(ctx: Ctx) -> None:
                 "difference": str(mismatch.difference),
             },
         )
-
-
-def _swapped_groups(ctx: Ctx) -> list[UnitGroup]:
-    """Unit groups whose custom line was swapped for a variant line (lifecycle: edits)."""
-    view = ctx.observed.shopify
-    if view is None or not view.exists:
-        return []
-    dead = {line.tiktok_sku_id for line in view.line_items
-            if line.tiktok_sku_id and line.variant_id is None and line.current_quantity <= 0}
-    return [group for group, line in order_lines(ctx, view)
-            if group.sku_id in dead and line.variant_id is not None and not line.tiktok_sku_id]
 
 
 def _rejections(ctx: Ctx) -> None:

@@ -7,6 +7,8 @@ by a person is respected and reported, never fought.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from orderbridge.domain.actions import (
     AddTags,
     HoldReason,
@@ -24,6 +26,7 @@ from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (
     ShopifyFulfillmentOrder,
+    ShopifyLineItem,
     ShopifyOrderView,
     SkuResolution,
     SkuState,
@@ -43,6 +46,7 @@ __all__ = ["address_problem", "after_shipping", "holds_and_release", "raise_sku_
 _PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
 _HOLD_NOTES = "Awaiting TikTok payment and cancellation window (OrderBridge)."
 _NO_TRACKING_NOTE = "shipping-no-tracking"
+_CENT = Decimal("0.01")
 
 
 def _flag_sku(ctx: Ctx, group: UnitGroup, resolution: SkuResolution | None) -> None:
@@ -100,6 +104,7 @@ def _skus(ctx: Ctx, view: ShopifyOrderView) -> bool:
                     variant_id=resolution.variant_id,
                     quantity=line.current_quantity,
                     tiktok_sku_id=group.sku_id,
+                    channel_tax=_channel_tax(ctx, group, line),
                 )
             )
             ctx.due(ctx.now + ctx.policy.retry_soon)
@@ -108,13 +113,26 @@ def _skus(ctx: Ctx, view: ShopifyOrderView) -> bool:
     return blocked
 
 
+def _channel_tax(ctx: Ctx, group: UnitGroup, line: ShopifyLineItem) -> Decimal:
+    """The channel-liable tax on the custom line's current units: the plan's tax for the
+    group (what the line was created with), in proportion to the units still on the line, as
+    Shopify counts a line whose units were removed."""
+    planned = {(p.group.sku_id, p.group.unit_price): sum(
+        (t.amount for t in p.tax_lines if t.channel_liable), Decimal("0")) for p in ctx.plan.lines}
+    tax = planned.get((group.sku_id, group.unit_price), group.tax)
+    share = tax * line.current_quantity / max(line.quantity, line.current_quantity, 1)
+    return share.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
 def _flag_kept(ctx: Ctx, group: UnitGroup) -> None:
     ctx.flag(
         ExceptionCode.CUSTOM_LINE_KEPT,
-        f"The TikTok SKU {group.seller_sku or group.sku_id!r} ({group.title}) is linked, but its "
-        "variant costs less than the buyer paid on TikTok and an order edit cannot raise a "
-        "variant's price: the custom line stays so the Shopify total keeps what the buyer paid. "
-        "It claims no stock: adjust the variant's inventory by hand.",
+        f"The TikTok SKU {group.seller_sku or group.sku_id!r} ({group.title}) is linked, but "
+        "swapping its custom line for the variant would change the Shopify total (the variant "
+        "costs less than the buyer paid on TikTok, and an order edit cannot raise a variant's "
+        "price; or Shopify would charge its own tax on it): the custom line stays so the "
+        "Shopify total keeps what the buyer paid. It claims no stock: adjust the variant's "
+        "inventory by hand.",
         {"sku_id": group.sku_id, "seller_sku": group.seller_sku, "title": group.title},
     )
 

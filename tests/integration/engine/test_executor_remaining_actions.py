@@ -54,9 +54,18 @@ async def add_variant(kit: Kit, sku: str, price: str) -> str:
     return str(made["variant_id"])
 
 
-async def custom_line_order(kit: Kit, story: Story, discount: str = "0") -> tuple[str, dict[str, Any]]:
+# Oregon has no sales tax: TikTok charges none there.
+TAX_FREE = {"name": "Riley Moss", "phone_number": "(+1)5035550123", "address_line1": "1 SW Main St",
+            "address_line2": "", "city": "Portland", "county": "Multnomah", "state": "Oregon",
+            "state_code": "OR", "postal_code": "97204"}
+
+
+async def custom_line_order(
+    kit: Kit, story: Story, discount: str = "0", address: dict[str, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
     """An order created with its one SKU unmapped (a custom line), held; the TikTok SKU id."""
-    await story.place(items=[{"seller_sku": "MW-SET-NAT", "units": 2, "seller_discount": discount}])
+    extra: dict[str, Any] = {"recipient_address": address} if address else {}
+    await story.place(items=[{"seller_sku": "MW-SET-NAT", "units": 2, "seller_discount": discount}], **extra)
     assert story.order is not None
     sku_id = story.order.line_items[0].sku_id
     story.skus[sku_id] = SkuResolution(state=SkuState.UNMAPPED)
@@ -99,7 +108,7 @@ async def test_swap_to_a_dearer_variant_keeps_the_price_paid_to_the_cent(kit: Ki
     assert not extra  # no second edit
 
     after = await shopify_order(kit, story)
-    old, new = after["line_items"]
+    old, new, tax_item = after["line_items"]
     assert old["id"] == custom["id"]
     assert old["current_quantity"] == 0
     assert new["admin_graphql_api_id"] != custom["admin_graphql_api_id"]
@@ -110,12 +119,31 @@ async def test_swap_to_a_dearer_variant_keeps_the_price_paid_to_the_cent(kit: Ki
     assert line_total(new) == paid * 2 == line_total(custom)
     assert after["inventory"]["MW-SET-NAT-V2"]["claimed"] == 2  # the variant's stock is claimed
     assert list((await kit.control.inventory(variant_id))["available"].values()) == [8]
-    # What is lost is only the custom line's channel-liable tax: an edit cannot carry it.
-    assert d(after["current_total_price"]) == d(before["current_total_price"]) - line_tax(custom)
+    # The custom line's channel-liable tax left with it; it comes back as a non-taxable,
+    # non-shipping custom item named for what it is, so the total is unchanged to the cent.
+    assert line_tax(custom) > 0
+    assert first.ids["channel_tax"] == str(line_tax(custom))
+    assert_tax_item(tax_item, line_tax(custom), sku_id)
+    assert d(after["current_total_price"]) == d(before["current_total_price"])
+    assert story.order is not None
+    assert d(after["current_total_price"]) == story.order.payment.total_amount
     assert any("MW-SET-NAT" in n or sku_id in n for n in after["staff_notes"])
     counts = await story.mutations()
     assert counts["orderEditCommit"] == 1
     assert counts["orderEditAddLineItemDiscount"] == 1
+    assert counts["orderEditAddCustomItem"] == 1  # the repeat added no second tax item
+
+
+def assert_tax_item(item: dict[str, Any], tax: Decimal, sku_id: str) -> None:
+    assert item["variant_id"] is None
+    assert item["current_quantity"] == 1
+    assert d(item["price"]) == tax
+    assert item["taxable"] is False
+    assert item["requires_shipping"] is False
+    assert item["tax_lines"] == []
+    assert "Sales tax collected and remitted by TikTok Shop" in item["title"]
+    assert "channel-liable" in item["title"]
+    assert sku_id in item["title"]
 
 
 async def test_swap_of_a_discounted_line_keeps_what_the_buyer_paid(kit: Kit) -> None:
@@ -133,12 +161,36 @@ async def test_swap_of_a_discounted_line_keeps_what_the_buyer_paid(kit: Kit) -> 
     assert outcome.status is OutcomeStatus.SUCCESS, outcome.message
     assert outcome.ids["discount_per_unit"] == "2.50"
     after = await shopify_order(kit, story)
-    _, new = after["line_items"]
+    _, new, tax_item = after["line_items"]
     assert line_total(new) == paid_for_line == Decimal("44.98")
-    # The custom line's share of the discount code left with it; only its tax is lost.
-    assert d(after["current_total_price"]) == d(before["current_total_price"]) - line_tax(custom)
-    tiktok_total = story.order.payment.total_amount
-    assert d(after["current_total_price"]) == tiktok_total - line_tax(custom)
+    # The custom line's share of the discount code left with it, its tax came back as an item.
+    assert_tax_item(tax_item, line_tax(custom), sku_id)
+    assert d(after["current_total_price"]) == d(before["current_total_price"])
+    assert d(after["current_total_price"]) == story.order.payment.total_amount
+
+
+async def test_swap_of_an_untaxed_line_to_an_equal_variant_adds_nothing(kit: Kit) -> None:
+    story = Story(kit)
+    sku_id, before = await custom_line_order(kit, story, address=TAX_FREE)
+    [custom] = before["line_items"]
+    assert line_tax(custom) == 0
+    variant_id = await add_variant(kit, "MW-SET-NAT-V5", str(d(custom["price"])))
+    story.skus[sku_id] = SkuResolution(state=SkuState.MAPPED, variant_id=variant_id)
+    swap = only(story.decide(), SwapCustomLine)
+    assert swap.channel_tax == 0
+    first, second, extra = await story.twice(swap)
+    assert first.message == "swapped", first.message
+    assert second.message == "already swapped"
+    assert not extra
+    after = await shopify_order(kit, story)
+    old, new = after["line_items"]  # no tax item
+    assert (old["current_quantity"], new["current_quantity"]) == (0, 2)
+    assert d(new["total_discount"]) == 0
+    assert d(after["current_total_price"]) == d(before["current_total_price"])
+    assert story.order is not None
+    assert d(after["current_total_price"]) == story.order.payment.total_amount
+    counts = await story.mutations()
+    assert counts.get("orderEditAddCustomItem", 0) == counts.get("orderEditAddLineItemDiscount", 0) == 0
 
 
 async def test_swap_to_a_cheaper_variant_keeps_the_custom_line(kit: Kit) -> None:

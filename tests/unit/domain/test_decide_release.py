@@ -261,6 +261,7 @@ def test_a_custom_line_kept_for_its_price_does_not_block_the_release() -> None:
     warning = next(i for i in d.issues if i.code == "CUSTOM_LINE_KEPT")
     assert warning.severity == "warning"
     assert "costs less" in warning.message
+    assert "would change the Shopify total" in warning.message
     assert "UNMAPPED_SKU" not in codes(d)
     # Unlinked again: the kept line is an unmapped SKU once more, and blocks.
     d = run(memory, observed(order(), custom, skus={}))
@@ -378,19 +379,26 @@ def test_after_delivery_slow_recheck_until_90_days_then_done() -> None:
     assert d.next_due_at is None
 
 
-def test_a_swapped_in_variant_line_warns_that_the_tax_is_lost() -> None:
-    # The order edit's new line has the variant but none of our custom attributes.
-    variant_line = replace(sline("SL2"), tiktok_sku_id="")
-    swapped = view(line_items=(sline(variant=False, current=0), variant_line))
-    taxed = order()
-    taxed = replace(taxed, line_items=tuple(replace(li, tax=Decimal("0.73")) for li in taxed.line_items))
+def test_a_swap_carries_the_custom_lines_channel_tax_and_raises_no_mismatch() -> None:
+    taxed = order(units=("sku-a", "sku-a"))
+    taxed = replace(
+        taxed, line_items=tuple(replace(li, tax=Decimal("0.73")) for li in taxed.line_items),
+        payment=replace(taxed.payment, product_tax=Decimal("1.46"), tax=Decimal("1.46"),
+                        total_amount=Decimal("21.46")),
+    )
+    custom = view(line_items=(sline(qty=2, variant=False),))
+    swap = first(run(held_memory(), observed(taxed, custom)), SwapCustomLine)
+    assert (swap.quantity, swap.channel_tax) == (2, Decimal("1.46"))  # the tax of both units
+    # A unit already removed from the custom line took its share of the tax with it.
+    one_left = view(line_items=(sline(qty=2, variant=False, current=1),))
+    swap = first(run(held_memory(), observed(taxed, one_left)), SwapCustomLine)
+    assert (swap.quantity, swap.channel_tax) == (1, Decimal("0.73"))
+    # Untaxed units: nothing to carry.
+    assert first(run(held_memory(), observed(order(), view(line_items=(sline(variant=False),)))),
+                 SwapCustomLine).channel_tax == 0
+    # Swapped (the edit kept the total): no TOTALS_MISMATCH, and the release goes ahead.
+    variant_line = replace(sline("SL2", qty=2), tiktok_sku_id="")
+    swapped = view(line_items=(sline(qty=2, variant=False, current=0), variant_line))
     d = run(held_memory(), observed(taxed, swapped))
-    warning = next(i for i in d.issues if i.code == "TOTALS_MISMATCH")
-    assert warning.severity == "warning"
-    assert "swapped" in warning.message
-    assert warning.data["difference"] == "0.73"
-    assert "release_hold" in kinds(d)  # an accounting flag never blocks the release
-    # Without tax on the swapped units the swap keeps the total: no warning.
-    d = run(held_memory(), observed(order(), swapped))
     assert "TOTALS_MISMATCH" not in codes(d)
     assert "release_hold" in kinds(d)

@@ -238,3 +238,45 @@ async def test_split_creates_unheld_fulfillment_order(env: Env) -> None:
     assert moved.status_code == 200
     fos = await env.fos(order["id"])
     assert sorted(f["status"] for f in fos) == ["ON_HOLD", "OPEN"]
+
+
+async def test_order_edit_custom_item_and_the_staged_total(env: Env) -> None:
+    # A custom line with a channel-liable tax line: removing it takes its tax away; a
+    # non-taxable custom item adds its price and no tax; the staged total says so.
+    order = await env.create(order={"lineItems": [
+        {"title": "Unmapped", "sku": "NOPE", "quantity": 2,
+         "priceSet": {"shopMoney": {"amount": "9.99", "currencyCode": "USD"}},
+         "taxLines": [{"title": "Sales tax", "rate": "0.101", "channelLiable": True,
+                       "priceSet": {"shopMoney": {"amount": "2.02", "currencyCode": "USD"}}}]}]})
+    await env.advance(2)
+    total = "totalPriceSet{shopMoney{amount}}"
+    begin = await env.gql(f"mutation($id:ID!){{orderEditBegin(id:$id){{calculatedOrder{{id {total} lineItems(first:5){{nodes{{id}}}}}} userErrors{{message}}}}}}", {"id": order["id"]})
+    calc = begin["data"]["orderEditBegin"]["calculatedOrder"]
+    assert calc["totalPriceSet"]["shopMoney"]["amount"] == "22.0"  # 19.98 + 2.02
+    [line] = calc["lineItems"]["nodes"]
+    removed = await env.gql(f"""mutation($id:ID!, $li:ID!){{orderEditSetQuantity(id:$id, lineItemId:$li, quantity:0, restock:false){{
+        calculatedOrder{{{total}}} userErrors{{message}}}}}}""", {"id": calc["id"], "li": line["id"]})
+    assert removed["data"]["orderEditSetQuantity"]["calculatedOrder"]["totalPriceSet"]["shopMoney"]["amount"] == "0.0"
+    add = f"""mutation($id:ID!, $p:MoneyInput!, $q:Int!, $t:String!){{orderEditAddCustomItem(id:$id, title:$t, price:$p,
+        quantity:$q, taxable:false){{calculatedLineItem{{id title quantity variant{{id}} originalUnitPriceSet{{shopMoney{{amount}}}}}}
+        calculatedOrder{{{total}}} userErrors{{field message}}}}}}"""
+    usd = {"amount": "2.02", "currencyCode": "USD"}
+    bad = await env.gql(add, {"id": calc["id"], "p": {**usd, "amount": "-1"}, "q": 1, "t": "Tax"})
+    assert bad["data"]["orderEditAddCustomItem"]["userErrors"][0]["field"] == ["price"]
+    bad = await env.gql(add, {"id": calc["id"], "p": usd, "q": 0, "t": "Tax"})
+    assert bad["data"]["orderEditAddCustomItem"]["userErrors"][0]["field"] == ["quantity"]
+    bad = await env.gql(add, {"id": calc["id"], "p": {**usd, "currencyCode": "EUR"}, "q": 1, "t": "Tax"})
+    assert bad["data"]["orderEditAddCustomItem"]["userErrors"][0]["field"] == ["price", "currencyCode"]
+    ok = (await env.gql(add, {"id": calc["id"], "p": usd, "q": 1, "t": "Sales tax TikTok collected"}))["data"]["orderEditAddCustomItem"]
+    assert ok["userErrors"] == []
+    assert ok["calculatedLineItem"]["variant"] is None
+    assert ok["calculatedLineItem"]["originalUnitPriceSet"]["shopMoney"]["amount"] == "2.02"
+    assert ok["calculatedOrder"]["totalPriceSet"]["shopMoney"]["amount"] == "2.02"
+    commit = await env.gql("mutation($id:ID!){orderEditCommit(id:$id){order{id} userErrors{message}}}", {"id": calc["id"]})
+    assert commit["data"]["orderEditCommit"]["userErrors"] == []
+    stored = (await env.control.get(f"/shopify/orders/{order['id']}")).json()
+    item = stored["line_items"][-1]
+    assert (item["title"], item["taxable"], item["requires_shipping"], item["tax_lines"]) == (
+        "Sales tax TikTok collected", False, False, [])
+    assert stored["current_total_price"] == "2.02"
+    assert item["id"] not in {ln["line_item_id"] for fo in stored["fulfillment_orders"] for ln in fo["line_items"]}

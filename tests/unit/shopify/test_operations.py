@@ -23,6 +23,7 @@ from orderbridge.adapters.shopify import (
     TaxLineSpec,
     TrackingSpec,
 )
+from orderbridge.adapters.shopify.api_edits import SwapKept
 from orderbridge.adapters.shopify.api_orders import search_term
 from orderbridge.adapters.shopify.models import FulfillmentHoldReason, OrderCancelReason
 from orderbridge.errors import Rejected
@@ -528,3 +529,61 @@ async def test_shop_info_locations_and_webhooks(harness: Harness) -> None:
         "uri": "https://ob.example.com/webhooks/shopify", "format": "JSON"}}
     subs = await harness.time.run(client.list_webhook_subscriptions())
     assert [s.topic for s in subs] == ["ORDERS_UPDATED"]
+
+
+def _totalled(reply: httpx.Response, total: str) -> httpx.Response:
+    """``reply`` with its calculated order's staged total."""
+    body = reply.json()
+    [payload] = body["data"].values()
+    payload["calculatedOrder"] = {**(payload.get("calculatedOrder") or {"id": "gid://shopify/CalculatedOrder/9"}),
+                                  "totalPriceSet": _price(total)}
+    return gql(body["data"])
+
+
+async def test_swap_carries_the_channel_tax_as_a_non_taxable_custom_item(harness: Harness) -> None:
+    client = harness.client()
+    begin, add, remove = _swap_replies("gid://shopify/CalculatedOrder/9", "19.99", "19.99")
+    harness.server.reply(
+        _totalled(begin, "42.68"), _totalled(add, "62.67"), _totalled(remove, "40.88"),
+        _totalled(gql({"orderEditAddCustomItem": {"calculatedLineItem": {
+            "id": "gid://shopify/CalculatedLineItem/T", "quantity": 1, "originalUnitPriceSet": _price("1.80")},
+            "userErrors": []}}), "42.68"),
+        gql({"orderEditCommit": {"order": {"id": ORDER_ID}, "userErrors": []}}),
+    )
+    result = await harness.time.run(client.swap_custom_line_for_variant(
+        ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7",
+        channel_tax=Decimal("1.80"), channel_tax_title="Sales tax TikTok collected"))
+    assert result.committed
+    assert (result.channel_tax, result.total_before, result.total_staged) == (
+        Decimal("1.80"), Decimal("42.68"), Decimal("42.68"))
+    bodies = harness.server.bodies()
+    assert [b["operationName"] for b in bodies] == [
+        "OrderEditBegin", "OrderEditAddVariant", "OrderEditSetQuantity", "OrderEditAddCustomItem", "OrderEditCommit"]
+    assert bodies[3]["variables"] == {
+        "id": "gid://shopify/CalculatedOrder/9", "title": "Sales tax TikTok collected", "quantity": 1,
+        "price": {"amount": "1.80", "currencyCode": "USD"}, "taxable": False, "requiresShipping": False}
+
+
+async def test_swap_is_not_committed_when_the_staged_total_differs(harness: Harness) -> None:
+    # E.g. a store that charges its own tax on the added variant: the total would grow.
+    client = harness.client()
+    begin, add, remove = _swap_replies("gid://shopify/CalculatedOrder/9", "19.99", "19.99")
+    harness.server.reply(
+        _totalled(begin, "42.68"), _totalled(add, "62.67"), _totalled(remove, "43.28"),
+        _totalled(gql({"orderEditAddCustomItem": {"calculatedLineItem": {
+            "id": "gid://shopify/CalculatedLineItem/T", "quantity": 1}, "userErrors": []}}), "45.08"),
+    )
+    result = await harness.time.run(client.swap_custom_line_for_variant(
+        ORDER_ID, "gid://shopify/LineItem/2", "gid://shopify/ProductVariant/7", channel_tax=Decimal("1.80")))
+    assert not result.committed
+    assert result.kept is SwapKept.TOTAL_CHANGED
+    assert (result.total_before, result.total_staged) == (Decimal("42.68"), Decimal("45.08"))
+    assert "OrderEditCommit" not in [b["operationName"] for b in harness.server.bodies()]
+
+
+async def test_custom_item_arguments_are_checked(harness: Harness) -> None:
+    client = harness.client()
+    with pytest.raises(ValueError, match="negative"):
+        await client.order_edit_add_custom_item("c", title="t", unit_price=Decimal("-1"), currency="USD")
+    with pytest.raises(ValueError, match="at least 1"):
+        await client.order_edit_add_custom_item("c", title="t", unit_price=Decimal("1"), currency="USD", quantity=0)

@@ -1,8 +1,8 @@
 """The Shopify Admin GraphQL client OrderBridge uses (API version 2025-10 by default).
 
 ``ShopifyClient`` is the transport (``transport.py``: endpoint, throttle, retries, errors,
-call records) plus the typed operations of ``api_orders.py``, ``api_fulfillment.py`` and
-``api_catalog.py``. It is written from Shopify's documentation only; the local sandbox is
+call records) plus the typed operations of ``api_orders.py``, ``api_fulfillment.py``,
+``api_edits.py`` and ``api_catalog.py``. It is written from Shopify's documentation only; the local sandbox is
 a separate implementation of the same documents (they share no code).
 
 Construct one per store and connection::
@@ -21,13 +21,14 @@ Construct one per store and connection::
 from __future__ import annotations
 
 from orderbridge.adapters.shopify.api_catalog import CatalogApi
+from orderbridge.adapters.shopify.api_edits import EditsApi
 from orderbridge.adapters.shopify.api_fulfillment import FulfillmentApi
 from orderbridge.adapters.shopify.api_orders import OrdersApi
 
 __all__ = ["ShopifyClient"]
 
 
-class ShopifyClient(OrdersApi, FulfillmentApi, CatalogApi):
+class ShopifyClient(OrdersApi, FulfillmentApi, EditsApi, CatalogApi):
     """Typed Shopify Admin GraphQL operations over a throttled, recorded transport.
 
     Constructor (keyword-only, from ``ShopifyTransport``): ``shop_domain``,

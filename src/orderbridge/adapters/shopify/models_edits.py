@@ -60,10 +60,17 @@ class CalculatedLineItem(ShopifyModel):
 
 
 class CalculatedOrder(RawResult):
-    """An order edit in progress (``orderEditBegin``)."""
+    """An order edit in progress (``orderEditBegin``, and each staging mutation's payload)."""
 
     id: str
     line_items: Annotated[list[CalculatedLineItem], BeforeValidator(_nodes)] = Field(default_factory=list)
+    total_price_set: MoneyBag | None = None
+
+    @property
+    def total(self) -> Decimal | None:
+        """The order's total with the staged changes (taxes and discounts included)."""
+        bag = self.total_price_set
+        return bag.shop_money.amount if bag is not None else None
 
 
 class EditCommitResult(RawResult):

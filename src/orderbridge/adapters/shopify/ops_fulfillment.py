@@ -20,6 +20,7 @@ __all__ = [
     "FULFILLMENT_ORDER_RELEASE_HOLD",
     "FULFILLMENT_ORDER_SUBMIT_CANCELLATION_REQUEST",
     "IDEMPOTENT_DIRECTIVE_SINCE",
+    "ORDER_EDIT_ADD_CUSTOM_ITEM",
     "ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT",
     "ORDER_EDIT_ADD_VARIANT",
     "ORDER_EDIT_BEGIN",
@@ -116,12 +117,16 @@ _CALCULATED_LINE = (
     "calculatedDiscountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } }"
 )
 
+# The staged order's total: a swap is committed only when it leaves the total unchanged.
+_CALCULATED_ORDER = "id totalPriceSet { shopMoney { amount currencyCode } }"
+_CALCULATED_ORDER_COST = 3  # the order, its total, the shop money
+
 ORDER_EDIT_BEGIN = Operation(
     name="OrderEditBegin",
     document=f"""
 mutation OrderEditBegin($id: ID!, $lineItemsFirst: Int!) {{
   orderEditBegin(id: $id) {{
-    calculatedOrder {{ id lineItems(first: $lineItemsFirst) {{ nodes {{ {_CALCULATED_LINE} }} }} }}
+    calculatedOrder {{ {_CALCULATED_ORDER} lineItems(first: $lineItemsFirst) {{ nodes {{ {_CALCULATED_LINE} }} }} }}
     userErrors {{ field message }}
   }}
 }}
@@ -129,7 +134,7 @@ mutation OrderEditBegin($id: ID!, $lineItemsFirst: Int!) {{
     root_field="orderEditBegin",
     kind=OperationKind.MUTATION,
     retry_safe=True,  # an unused edit session expires on its own
-    cost=lambda v: MUTATION_BASE_COST + 1 + connection_cost(int_var(v, "lineItemsFirst", 100), 2),
+    cost=lambda v: MUTATION_BASE_COST + _CALCULATED_ORDER_COST + connection_cost(int_var(v, "lineItemsFirst", 100), 2),
     user_errors_field="userErrors",
 )
 
@@ -139,7 +144,7 @@ ORDER_EDIT_SET_QUANTITY = Operation(
 mutation OrderEditSetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!, $restock: Boolean) {{
   orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {{
     calculatedLineItem {{ {_CALCULATED_LINE} }}
-    calculatedOrder {{ id }}
+    calculatedOrder {{ {_CALCULATED_ORDER} }}
     userErrors {{ field message }}
   }}
 }}
@@ -147,7 +152,7 @@ mutation OrderEditSetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!, $rest
     root_field="orderEditSetQuantity",
     kind=OperationKind.MUTATION,
     retry_safe=True,  # sets an absolute quantity on the staged edit
-    cost=MUTATION_BASE_COST + 3,
+    cost=MUTATION_BASE_COST + 2 + _CALCULATED_ORDER_COST,
     user_errors_field="userErrors",
 )
 
@@ -157,7 +162,7 @@ ORDER_EDIT_ADD_VARIANT = Operation(
 mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!, $locationId: ID, $allowDuplicates: Boolean) {{
   orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity, locationId: $locationId, allowDuplicates: $allowDuplicates) {{
     calculatedLineItem {{ {_CALCULATED_LINE} }}
-    calculatedOrder {{ id }}
+    calculatedOrder {{ {_CALCULATED_ORDER} }}
     userErrors {{ field message }}
   }}
 }}
@@ -165,7 +170,25 @@ mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!, $locati
     root_field="orderEditAddVariant",
     kind=OperationKind.MUTATION,
     retry_safe=False,  # could stage the variant twice
-    cost=MUTATION_BASE_COST + 3,
+    cost=MUTATION_BASE_COST + 2 + _CALCULATED_ORDER_COST,
+    user_errors_field="userErrors",
+)
+
+ORDER_EDIT_ADD_CUSTOM_ITEM = Operation(
+    name="OrderEditAddCustomItem",
+    document=f"""
+mutation OrderEditAddCustomItem($id: ID!, $title: String!, $price: MoneyInput!, $quantity: Int!, $taxable: Boolean, $requiresShipping: Boolean) {{
+  orderEditAddCustomItem(id: $id, title: $title, price: $price, quantity: $quantity, taxable: $taxable, requiresShipping: $requiresShipping) {{
+    calculatedLineItem {{ {_CALCULATED_LINE} }}
+    calculatedOrder {{ {_CALCULATED_ORDER} }}
+    userErrors {{ field message }}
+  }}
+}}
+""",
+    root_field="orderEditAddCustomItem",
+    kind=OperationKind.MUTATION,
+    retry_safe=False,  # could stage the item twice
+    cost=MUTATION_BASE_COST + 2 + _CALCULATED_ORDER_COST,
     user_errors_field="userErrors",
 )
 
@@ -175,7 +198,7 @@ ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT = Operation(
 mutation OrderEditAddLineItemDiscount($id: ID!, $lineItemId: ID!, $discount: OrderEditAppliedDiscountInput!) {{
   orderEditAddLineItemDiscount(id: $id, lineItemId: $lineItemId, discount: $discount) {{
     calculatedLineItem {{ {_CALCULATED_LINE} }}
-    calculatedOrder {{ id }}
+    calculatedOrder {{ {_CALCULATED_ORDER} }}
     userErrors {{ field message }}
   }}
 }}
@@ -183,7 +206,7 @@ mutation OrderEditAddLineItemDiscount($id: ID!, $lineItemId: ID!, $discount: Ord
     root_field="orderEditAddLineItemDiscount",
     kind=OperationKind.MUTATION,
     retry_safe=False,  # could stage the discount twice
-    cost=MUTATION_BASE_COST + 3,
+    cost=MUTATION_BASE_COST + 2 + _CALCULATED_ORDER_COST,
     user_errors_field="userErrors",
 )
 

@@ -1,7 +1,9 @@
-"""Order editing (begin, set quantity, add variant, commit) and refundCreate (idempotent)."""
+"""Order editing (begin, set quantity, add a variant or a custom item, line discount, commit) and
+refundCreate (idempotent)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +23,7 @@ from orderbridge.sandbox.shopify.state import (
     LineItem,
     Order,
     Refund,
+    StagedCustomItem,
     Transaction,
     cents,
     gid,
@@ -33,6 +36,29 @@ __all__ = ["MUTATIONS"]
 
 def _fulfilled(order: Order, line_id: int) -> int:
     return sum(q for f in order.fulfillments if f.status == "SUCCESS" for _, lid, q in f.lines if lid == line_id)
+
+
+def _staged_order(ctx: Ctx, session: EditSession) -> Order:
+    """The order as the edit would leave it (a copy: the stored order is not touched).
+
+    Added lines get no share of the order's discount code and no tax: this store has no
+    tax engine of its own, so it charges tax only where a caller gave tax lines (a custom
+    item staged ``taxable: false`` is untaxed in any store).
+    """
+    order = ctx.world.orders[session.order_id]
+    lines = [replace(li, current_quantity=session.quantities.get(li.id, li.current_quantity))
+             for li in order.line_items]
+    for calc_id, variant_id, qty in session.added:
+        variant = ctx.world.variants[variant_id]
+        off = session.discounts.get(calc_id, (Decimal("0"), ""))[0]
+        lines.append(LineItem(calc_id, variant.product_title, variant.sku, variant.id, qty, variant.price, qty,
+                              requires_shipping=variant.requires_shipping, unit_discount=off,
+                              added_by_edit=True))
+    for item in session.custom_items:
+        lines.append(LineItem(item.calc_id, item.title, None, None, item.quantity, item.price, item.quantity,
+                              requires_shipping=item.requires_shipping, taxable=item.taxable,
+                              added_by_edit=True))
+    return replace(order, line_items=lines)
 
 
 def _calc_order(ctx: Ctx, session: EditSession) -> dict[str, Any]:
@@ -64,15 +90,22 @@ def _calc_order(ctx: Ctx, session: EditSession) -> dict[str, Any]:
                       "discountedUnitPriceSet": money_bag(variant.price - off, cur),
                       "calculatedDiscountAllocations": [],
                       "hasStagedLineItemDiscount": calc_id in session.discounts, "_n": calc_id})
-    subtotal = sum(((li.price - li.unit_discount) * session.quantities.get(li.id, li.current_quantity)
-                    for li in order.line_items), Decimal("0")) + sum(
-        ((ctx.world.variants[v].price - session.discounts.get(c, (Decimal("0"), ""))[0]) * q
-         for c, v, q in session.added), Decimal("0"))
+    for item in session.custom_items:
+        added.append({"id": gid("CalculatedLineItem", item.calc_id), "title": item.title, "sku": None,
+                      "quantity": item.quantity, "editableQuantity": item.quantity, "restockable": False,
+                      "restocking": False, "variant": None,
+                      "originalUnitPriceSet": money_bag(item.price, cur),
+                      "discountedUnitPriceSet": money_bag(item.price, cur),
+                      "calculatedDiscountAllocations": [], "hasStagedLineItemDiscount": False,
+                      "_n": item.calc_id})
+    staged = totals(_staged_order(ctx, session), current=True)
     return {"id": gid("CalculatedOrder", session.id), "committed": session.committed,
             "originalOrder": lambda _i: order_node(ctx, order),
             "lineItems": lambda _i, **a: connection(rows + added, a, lambda r: r, lambda r: r["_n"]),
             "addedLineItems": lambda _i, **a: connection(added, a, lambda r: r, lambda r: r["_n"]),
-            "subtotalPriceSet": money_bag(subtotal, cur), "totalPriceSet": money_bag(subtotal, cur)}
+            "subtotalPriceSet": money_bag(staged["subtotal"], cur),
+            "totalPriceSet": money_bag(staged["total"], cur),
+            "totalOutstandingSet": money_bag(staged["outstanding"], cur)}
 
 
 def _session(ctx: Ctx, value: str) -> EditSession | None:
@@ -126,10 +159,14 @@ def edit_set_quantity(_root: Any, info: GraphQLResolveInfo[Any], id: str, lineIt
         session.restock[line.id] = bool(restock)
     else:
         index = next((i for i, a in enumerate(session.added) if a[0] == number), None)
-        if index is None:
+        item = next((c for c in session.custom_items if c.calc_id == number), None)
+        if index is not None:
+            calc_id, variant_id, _ = session.added[index]
+            session.added[index] = (calc_id, variant_id, quantity)
+        elif item is not None:
+            item.quantity = quantity
+        else:
             return _fail(["lineItemId"], "Line item does not exist.")
-        calc_id, variant_id, _ = session.added[index]
-        session.added[index] = (calc_id, variant_id, quantity)
     calc = _calc_order(ctx, session)
     row = next(r for r in calc["lineItems"](None, first=250)["nodes"] if r["_n"] == number)
     return _payload(ctx, session, row)
@@ -156,6 +193,35 @@ def edit_add_variant(_root: Any, info: GraphQLResolveInfo[Any], id: str, variant
     ctx.world.count(ctx.shop.domain, "orderEditAddVariant", order.id)
     calc = _calc_order(ctx, session)
     row = next(r for r in calc["addedLineItems"](None, first=250)["nodes"] if r["_n"] == calc_id)
+    return _payload(ctx, session, row)
+
+
+def edit_add_custom_item(_root: Any, info: GraphQLResolveInfo[Any], id: str, title: str, price: dict[str, Any],
+                         quantity: int, locationId: str | None = None, requiresShipping: bool | None = None,
+                         taxable: bool | None = None) -> dict[str, Any]:
+    """A custom line (no variant, claims no stock) staged at ``price`` a unit. Shopify's
+    defaults: taxable, not requiring shipping."""
+    ctx = require_scope(info, "write_order_edits")
+    session = _session(ctx, id)
+    if session is None:
+        return _fail(["id"], "The calculated order does not exist or was already committed.")
+    order = ctx.world.orders[session.order_id]
+    if not title.strip():
+        return _fail(["title"], "Title can't be blank.")
+    if quantity <= 0:
+        return _fail(["quantity"], "Quantity must be greater than 0.")
+    if price.get("currencyCode") != order.currency:
+        return _fail(["price", "currencyCode"], "Currency must match the order's currency.")
+    amount = amount_of(price["amount"])
+    if amount < 0:
+        return _fail(["price"], "Price can't be negative.")
+    item = StagedCustomItem(ctx.world.new_id("calc"), title, amount, quantity,
+                            taxable=True if taxable is None else taxable,
+                            requires_shipping=bool(requiresShipping))
+    session.custom_items.append(item)
+    ctx.world.count(ctx.shop.domain, "orderEditAddCustomItem", order.id)
+    calc = _calc_order(ctx, session)
+    row = next(r for r in calc["addedLineItems"](None, first=250)["nodes"] if r["_n"] == item.calc_id)
     return _payload(ctx, session, row)
 
 
@@ -221,6 +287,12 @@ def edit_commit(_root: Any, info: GraphQLResolveInfo[Any], id: str, notifyCustom
                       added_by_edit=True)
         ctx.world.adjust(variant, location, -qty)
         order.line_items.append(li)
+    for item in session.custom_items:
+        if item.quantity > 0:  # a custom line claims no stock
+            order.line_items.append(LineItem(
+                ctx.world.new_id("line"), item.title, None, None, item.quantity, item.price,
+                item.quantity, requires_shipping=item.requires_shipping, taxable=item.taxable,
+                added_by_edit=True))
     session.committed = True
     if staffNote:
         order.staff_notes.append(staffNote)
@@ -295,6 +367,7 @@ def refund_create(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, An
 
 MUTATIONS = {
     "orderEditBegin": edit_begin, "orderEditSetQuantity": edit_set_quantity,
-    "orderEditAddVariant": edit_add_variant, "orderEditAddLineItemDiscount": edit_add_line_item_discount,
+    "orderEditAddVariant": edit_add_variant, "orderEditAddCustomItem": edit_add_custom_item,
+    "orderEditAddLineItemDiscount": edit_add_line_item_discount,
     "orderEditCommit": edit_commit, "refundCreate": refund_create,
 }

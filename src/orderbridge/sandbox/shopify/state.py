@@ -322,6 +322,19 @@ class EditSession:
     committed: bool = False
     # calc id of an added line -> (fixed discount per unit, description)
     discounts: dict[int, tuple[Decimal, str]] = field(default_factory=dict)
+    custom_items: list[StagedCustomItem] = field(default_factory=list)  # orderEditAddCustomItem
+
+
+@dataclass
+class StagedCustomItem:
+    """A custom line (no variant) staged by ``orderEditAddCustomItem``."""
+
+    calc_id: int
+    title: str
+    price: Decimal
+    quantity: int
+    taxable: bool = True  # Shopify's default
+    requires_shipping: bool = False  # Shopify's default for a custom item
 
 
 @dataclass

@@ -317,10 +317,7 @@ async def read_shopify(
     try:
         if snapshot is not None and lean_hold_read(memory, snapshot):
             found = await shopify.get_fulfillment_orders(
-                order_id, priority=priority,
-                fulfillment_orders_first=MIN_FULFILLMENT_ORDERS,
-                fulfillment_order_line_items_first=len(_nodes(snapshot.get("lineItems"))) + SIZE_SLACK,
-            )
+                order_id, priority=priority, fulfillment_orders_first=MIN_FULFILLMENT_ORDERS)
             merged = {**snapshot, "fulfillmentOrders": found.raw.get("fulfillmentOrders")}
             read = OrderSnapshot.from_raw(merged)
             read.truncated = found.truncated

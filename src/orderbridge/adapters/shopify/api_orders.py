@@ -167,16 +167,12 @@ class OrdersApi(ShopifyTransport):
         order_id: str,
         *,
         fulfillment_orders_first: int,
-        fulfillment_order_line_items_first: int,
         priority: int = Priority.READ,
     ) -> OrderFulfillmentOrders:
-        """Only the order's fulfilment orders (with holds and lines): the cheapest read that
-        finds what to hold. ``NotFound`` when the order is gone."""
-        variables = {
-            "id": order_id,
-            "fulfillmentOrdersFirst": fulfillment_orders_first,
-            "fulfillmentOrderLineItemsFirst": fulfillment_order_line_items_first,
-        }
+        """Only the order's fulfilment orders with their status and holds (no lines, no
+        location): the cheapest read that finds what to hold. ``NotFound`` when the order
+        is gone."""
+        variables = {"id": order_id, "fulfillmentOrdersFirst": fulfillment_orders_first}
         result = await self.execute(ops.ORDER_FULFILLMENT_ORDERS, variables, priority=priority,
                                     order_ref=order_id)
         if not isinstance(result.payload, dict):

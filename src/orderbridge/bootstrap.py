@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from orderbridge.adapters.calls import CallRecorder, NullRecorder
+from orderbridge.adapters.calls import CallRecorder
 from orderbridge.adapters.db import TokenCipher, make_engine, migrate
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
-from orderbridge.clock import Clock, RemoteClock, SystemClock, to_unix
+from orderbridge.clock import Clock, RemoteClock, SystemClock
 from orderbridge.domain.policy import Policy
 from orderbridge.engine.policy_config import policy_from_json
 from orderbridge.engine.tokens import DbTokenStore
@@ -90,7 +90,7 @@ class Services:
             auth_base=s.tiktok_auth_base,
             shop_cipher=connection.tiktok_shop_cipher,
             shop_id=connection.tiktok_shop_id,
-            runtime=Runtime(clock=lambda: float(to_unix(clock.now())), recorder=recorder or NullRecorder()),
+            runtime=Runtime.on(clock, recorder),
         )
 
     def shopify_client(self, connection: ConnectionRow, recorder: CallRecorder | None = None) -> ShopifyClient:
@@ -104,6 +104,7 @@ class Services:
             endpoint_template=self.settings.shopify_endpoint_template,
             recorder=recorder,
             registry=self.throttle,
+            clock=self.clock,  # call records on the engine's clock, like every timeline entry
         )
 
     async def aclose(self) -> None:

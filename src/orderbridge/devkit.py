@@ -17,7 +17,7 @@ import httpx
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.tiktok import MemoryTokenStore, Runtime, TikTokClient, TokenSet
-from orderbridge.clock import Clock, from_unix, to_unix
+from orderbridge.clock import Clock, from_unix
 from orderbridge.domain.carriers import Carrier
 from orderbridge.domain.tracking import validate_tracking
 
@@ -170,7 +170,7 @@ def tiktok_client(
         refresh_token=shop["refresh_token"],
         refresh_expires_at=from_unix(shop["refresh_token_expire_in"]),
     )
-    runtime_args: dict[str, Any] = {"clock": lambda: float(to_unix(clock.now())),
+    runtime_args: dict[str, Any] = {"clock": lambda: clock.now().timestamp(),
                                     "recorder": recorder or NullRecorder()}
     if sleep is not None:
         runtime_args["sleep"] = sleep
@@ -196,8 +196,9 @@ def shopify_client(
     recorder: CallRecorder | None = None,
     registry: ThrottleRegistry | None = None,
     timeout: float | None = None,
+    clock: Clock | None = None,
 ) -> ShopifyClient:
-    """A Shopify client for one sandbox store."""
+    """A Shopify client for one sandbox store (call records on ``clock``: the wall clock if None)."""
     sh = info["shopify"]
     shop = sh["shops"][shop_index]
     return ShopifyClient(
@@ -209,6 +210,7 @@ def shopify_client(
         recorder=recorder,
         registry=registry,
         timeout=timeout,
+        clock=clock,
     )
 
 

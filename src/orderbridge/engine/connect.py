@@ -93,6 +93,11 @@ SHOPIFY_WEBHOOK_TOPICS: Final = (
     # A fulfilment order Shopify makes after our hold (split, moved, merged) has no hold:
     # these make the order due at once instead of at the periodic re-check.
     "FULFILLMENT_ORDERS_SPLIT", "FULFILLMENT_ORDERS_MOVED", "FULFILLMENT_ORDERS_MERGED",
+    # Sent when a fulfilment order's last hold goes (ours released by hand, say): the order
+    # is looked at within seconds, not at the periodic re-check. Its payload names only
+    # the fulfilment order, which the link's memory knows. Needs a read (or write)
+    # *_fulfillment_orders scope, which the hold needs anyway.
+    "FULFILLMENT_ORDERS_HOLD_RELEASED",
 )
 PENDING_SHOP_PREFIX: Final = "pending:"
 # Recent orders looked at to check the shop ships its own orders.
@@ -194,8 +199,7 @@ def _app_credentials(services: Services) -> tuple[str, str]:
 
 
 def _runtime(services: Services) -> Runtime:
-    clock = services.clock
-    return Runtime(clock=lambda: float(to_unix(clock.now())))
+    return Runtime.on(services.clock)
 
 
 def _tiktok_client(services: Services, tokens: TokenSet, shop: Shop | None = None) -> TikTokClient:
@@ -277,7 +281,7 @@ def _shopify_client(services: Services, domain: str, token: str) -> ShopifyClien
     s = services.settings
     return ShopifyClient(shop_domain=domain, access_token=token, http=services.http,
                          api_version=s.shopify_api_version, endpoint_template=s.shopify_endpoint_template,
-                         registry=services.throttle)
+                         registry=services.throttle, clock=services.clock)
 
 
 # Only the fields connect needs: the client's LOCATIONS also asks fulfillsOnlineOrders,

@@ -40,7 +40,8 @@ async def test_connect_sandbox_stores_both_sides_encrypted_and_registers_webhook
     assert {s.address for s in subs} == {"http://orderbridge.test/webhooks/tiktok"}
     shopify_subs = await sbx.services.shopify_client(row).list_webhook_subscriptions()
     assert {s.topic for s in shopify_subs} >= {"ORDERS_UPDATED", "ORDERS_CANCELLED", "FULFILLMENTS_CREATE",
-                                               "FULFILLMENTS_UPDATE", "REFUNDS_CREATE", "APP_UNINSTALLED"}
+                                               "FULFILLMENTS_UPDATE", "REFUNDS_CREATE", "APP_UNINSTALLED",
+                                               "FULFILLMENT_ORDERS_HOLD_RELEASED"}
     # Idempotent: a second registration creates nothing new.
     again = await register_webhooks(sbx.services, row)
     assert again.shopify_topics == ()
@@ -51,7 +52,8 @@ async def test_a_connection_made_before_new_topics_gets_them_on_the_next_registr
         sbx: SandboxKit, monkeypatch: pytest.MonkeyPatch) -> None:
     from orderbridge.engine import connect
 
-    new = ("FULFILLMENT_ORDERS_SPLIT", "FULFILLMENT_ORDERS_MOVED", "FULFILLMENT_ORDERS_MERGED")
+    new = ("FULFILLMENT_ORDERS_SPLIT", "FULFILLMENT_ORDERS_MOVED", "FULFILLMENT_ORDERS_MERGED",
+           "FULFILLMENT_ORDERS_HOLD_RELEASED")
     assert set(new) <= set(connect.SHOPIFY_WEBHOOK_TOPICS)
     old = tuple(t for t in connect.SHOPIFY_WEBHOOK_TOPICS if t not in new)
     monkeypatch.setattr(connect, "SHOPIFY_WEBHOOK_TOPICS", old)

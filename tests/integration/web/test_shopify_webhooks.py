@@ -70,6 +70,9 @@ async def test_fulfillment_refund_and_fulfillment_order_topics(services: Service
         ("fulfillments/create", {"id": 5, "order_id": 1001}),
         ("refunds/create", {"id": 6, "order_id": 1001}),
         ("fulfillment_orders/placed_on_hold", {"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/77"}}),
+        # Shopify's documented body: the fulfilment order only (no order id); memory knows it.
+        ("fulfillment_orders/hold_released", {"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/77",
+                                                                    "status": "open"}}),
     ]):
         with transaction(services.db) as conn:
             conn.execute(order_links.update().values(next_due_at=LATER))

@@ -35,7 +35,8 @@ class ShopifyClient(OrdersApi, FulfillmentApi, EditsApi, CatalogApi):
     ``access_token``, ``http`` (an ``httpx.AsyncClient``), ``api_version``,
     ``endpoint_template`` (``{shop}``/``{version}`` placeholders), ``recorder``,
     ``registry`` (shared ``ThrottleRegistry``: its monotonic clock and sleep are used for
-    throttling and back-off), ``clock`` (wall clock for call records), ``rng`` (jitter),
+    throttling and back-off), ``clock`` (stamps call records: pass the engine's clock so
+    they sort among its timeline entries; the wall clock by default), ``rng`` (jitter),
     ``timeout``, ``max_throttle_retries``, ``max_server_retries``,
     ``max_timeout_retries``, ``extra_headers``.
     """

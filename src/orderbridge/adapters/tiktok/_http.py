@@ -36,7 +36,7 @@ from orderbridge.adapters.tiktok.codes import (
     error_for,
 )
 from orderbridge.adapters.tiktok.limiter import RateLimiter
-from orderbridge.clock import from_unix
+from orderbridge.clock import Clock, from_unix
 from orderbridge.errors import (
     RateLimited,
     RemoteError,
@@ -74,11 +74,18 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 class Runtime:
     """Everything time- and chance-dependent, injectable for tests."""
 
-    clock: Callable[[], float] = time.time  # wall clock, Unix seconds (TikTok's timestamp)
+    # Unix seconds: TikTok's request timestamp and the instant of each call record (so the
+    # engine passes its own clock: timelines then sort API calls among its other entries).
+    clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic  # durations and rate limiting
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     random: Callable[[], float] = random.random  # in [0, 1): full jitter
     recorder: CallRecorder = field(default_factory=NullRecorder)
+
+    @classmethod
+    def on(cls, clock: Clock, recorder: CallRecorder | None = None) -> Runtime:
+        """A runtime reading ``clock`` (sub-second: call records keep their order)."""
+        return cls(clock=lambda: clock.now().timestamp(), recorder=recorder or NullRecorder())
 
 
 @dataclass(frozen=True, slots=True)

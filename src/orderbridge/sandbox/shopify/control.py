@@ -273,7 +273,9 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
 
     @router.post("/fulfillment-orders/{fo_id:path}/release")
     def release_by_hand(fo_id: str, body: ReleaseBody) -> dict[str, Any]:
-        """The merchant releases one hold, some, or all of them (Release fulfillment)."""
+        """The merchant releases one hold, some, or all of them (Release fulfillment).
+
+        When the last hold goes, `fulfillment_orders/hold_released` is sent as for any release."""
         fo = fo_of(fo_id)
         ids = [parse_gid(h, "FulfillmentHold") or -1 for h in body.hold_ids] if body.hold_ids is not None else None
         release_holds(merchant(world.orders[fo.order_id].shop), fo, ids)

@@ -52,18 +52,22 @@ def _fo_event(ctx: Ctx, fo: FulfillmentOrder, topic: str, extra: dict[str, Any])
 
 
 def release_holds(ctx: Ctx, fo: FulfillmentOrder, hold_ids: list[int] | None) -> None:
-    """Release the given holds (all of them when ``hold_ids`` is None)."""
+    """Release the given holds (all of them when ``hold_ids`` is None).
+
+    ``fulfillment_orders/hold_released`` goes out as Shopify documents it: once, when the
+    last hold goes and the fulfilment order leaves ON_HOLD (not while another hold stays),
+    naming only the fulfilment order (``id`` as a gid, the new ``status``; no order id)."""
     released = [h for h in fo.holds if hold_ids is None or h.id in hold_ids]
     fo.holds = [h for h in fo.holds if h not in released]
-    if fo.status == "ON_HOLD" and not fo.holds:
+    left_hold = fo.status == "ON_HOLD" and not fo.holds
+    if left_hold:
         fo.status = reopen_status(fo)
     fo.updated_at = ctx.now
     order = ctx.world.orders[fo.order_id]
     touch(ctx.world, order, ctx.now)
-    if released:
-        _fo_event(ctx, fo, "fulfillment_orders/hold_released", {
-            "released_fulfillment_holds": [{"id": gid("FulfillmentHold", h.id), "handle": h.handle}
-                                           for h in released]})
+    if released and left_hold:
+        ctx.runtime.emit(order.shop, "fulfillment_orders/hold_released", {
+            "fulfillment_order": {"id": gid("FulfillmentOrder", fo.id), "status": fo.status.lower()}})
 
 
 def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +111,8 @@ def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: di
             remaining = split(ctx, fo, {k: v for k, v in keep.items() if v > 0})
     new = Hold(ctx.world.new_id("hold"), ctx.app.id, handle, data["reason"], data.get("reasonNotes"),
                data.get("externalId"))
+    # Shopify sends placed_on_hold once, when the fulfilment order becomes ON_HOLD.
+    first_hold = fo.status != "ON_HOLD"
     fo.holds.append(new)
     fo.status, fo.updated_at = "ON_HOLD", ctx.now
     order = ctx.world.orders[fo.order_id]
@@ -114,9 +120,10 @@ def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: di
     touch(ctx.world, order, ctx.now)
     hold_json = {"id": gid("FulfillmentHold", new.id), "handle": new.handle, "reason": new.reason.lower(),
                  "reason_notes": new.reason_notes}
-    _fo_event(ctx, fo, "fulfillment_orders/placed_on_hold", {
-        "remaining_fulfillment_order": {"id": gid("FulfillmentOrder", remaining.id)} if remaining else None,
-        "fulfillment_hold": hold_json, "created_fulfillment_hold": hold_json})
+    if first_hold:
+        _fo_event(ctx, fo, "fulfillment_orders/placed_on_hold", {
+            "remaining_fulfillment_order": {"id": gid("FulfillmentOrder", remaining.id)} if remaining else None,
+            "fulfillment_hold": hold_json, "created_fulfillment_hold": hold_json})
     return {"fulfillmentHold": hold_node(ctx, new), "fulfillmentOrder": fo_node(ctx, fo),
             "remainingFulfillmentOrder": fo_node(ctx, remaining) if remaining else None, "userErrors": []}
 

@@ -181,8 +181,9 @@ class Reconciler:
         workers never race each other for the few links a hint made due. The idle claimer
         sleeps until the next link becomes due (``next_due_time``, on the engine's clock),
         or until ``notify()``, a clock jump or, with ``listen``, another process's ``NOTIFY``
-        wakes it; it looks at the database at least every ``SAFETY_POLL_SECONDS`` (PostgreSQL) or ``MAX_IDLE_SECONDS`` (SQLite).
-        ``listening`` is set once the listener is in place (or at once without one).
+        wakes it; it looks at the database at least every ``SAFETY_POLL_SECONDS``
+        (PostgreSQL) or ``MAX_IDLE_SECONDS`` (SQLite). ``listening`` is set once the
+        listener is in place (or at once without one).
         """
         self._loop = asyncio.get_running_loop()
         unsubscribe = self.services.clock.subscribe(self.notify_threadsafe)

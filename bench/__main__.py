@@ -1,8 +1,9 @@
 """Run every benchmark and write docs/benchmarks.md.
 
 ``--quick``: a smoke run (smaller, prints only). ``--only NAME[,NAME]``: just those
-benchmarks (prints only): clients, latency, release, flash. ``--flash-orders N``: the
-flash sale with N orders instead of 5,000 (placed at the same 83/s).
+benchmarks (prints only): clients, latency, release, flash, scale (PostgreSQL and K worker
+processes: only when named). ``--flash-orders N``: the flash sale with N orders instead of
+5,000 (placed at the same 83/s).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ paced by Shopify's 100 points/s: at ~48 points per order the full 5,000-order ru
 about 45 minutes; `python -m bench --only flash --flash-orders 500` about 5.
 """
 
-NAMES = ("clients", "latency", "release", "flash")
+NAMES = ("clients", "latency", "release", "flash", "scale")
 
 
 def _names(value: str) -> set[str]:
@@ -60,6 +61,10 @@ def main() -> None:
     quick, only = args.quick, args.only
     results = clients.run(quick=quick) if only is None or "clients" in only else []
     results += engine.run(quick=quick, only=only, flash_orders=args.flash_orders)
+    if only is not None and "scale" in only:  # needs PostgreSQL: only when named
+        from bench import engine_scale
+
+        results += engine_scale.run(quick=quick)
     lines = [INTRO, f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_implementation()} "
              f"{platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
              f"{' (quick run)' if quick else ''}.", ""]

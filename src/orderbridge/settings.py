@@ -24,6 +24,8 @@ __all__ = ["DEFAULT_DATABASE_URL", "Settings", "load_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///orderbridge.db"
 DEFAULT_CONFIG_FILE = "orderbridge.toml"
+# Links one worker claims and works as one pass (TikTok details are read 50 per call).
+DEFAULT_CLAIM_BATCH = 50
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -85,6 +87,7 @@ class Settings(BaseSettings):
 
     # Engine
     workers: int = Field(default=4, ge=1, le=256)
+    claim_batch: int = Field(default=DEFAULT_CLAIM_BATCH, ge=1, le=500)
     poll_interval_seconds: float = Field(default=300.0, gt=0)
     poll_overlap_seconds: float = Field(default=120.0, ge=0)
     lease_seconds: float = Field(default=60.0, gt=0)

@@ -353,7 +353,7 @@ def test_two_worker_processes_share_the_work_without_double_processing(world: Wo
     w.start("web", "run", "--role", "web")
     # One worker task per process, so a process busy with a pass cannot take new orders and
     # the other process must: that both take part is then certain, not a race won by chance
-    # (an idle process looks for due links every second, a busy one at once after its pass).
+    # (an idle process is woken by the NOTIFY of each mark-due, a busy one claims after its pass).
     w.env["ORDERBRIDGE_WORKERS"] = "1"
     workers = [w.start(f"worker-{i}", "run", "--role", "worker") for i in (1, 2)]
     # The first orderCreate hangs HANG_MS: whichever process took the first order is busy

@@ -6,7 +6,8 @@
 - ``web``: only the web app (PostgreSQL scale-out: put several behind a load balancer).
 - ``worker``: only workers and pollers (PostgreSQL scale-out: as many processes on as many
   machines as you like; the claim's ``SKIP LOCKED`` keeps them off each other's orders, the
-  poller lease keeps one poller per shop, and idle workers look for due links every second).
+  poller lease keeps one poller per shop, and idle workers are woken by the ``NOTIFY`` that
+  every mark-due sends on commit, ``adapters/db/wake.py``, with a safety poll every 30 s).
 
 Shutdown (``stop`` set, e.g. by SIGINT/SIGTERM): workers stop claiming, finish the links they
 hold (or release them if interrupted), pollers release their leases, uvicorn drains.
@@ -132,7 +133,7 @@ async def run(
     role = Role(role)
     s = services.settings
     owner = default_owner(role.value)
-    reconciler = Reconciler(services, owner)
+    reconciler = Reconciler(services, owner, batch=s.claim_batch)
     poller = Poller(services, owner, on_due=reconciler.notify)
     web: WebServer | None = None
     tasks: list[asyncio.Task[None]] = []

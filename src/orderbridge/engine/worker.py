@@ -27,6 +27,7 @@ import os
 import random
 import socket
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
 
@@ -41,6 +42,7 @@ from orderbridge.adapters.db import (
     events,
     in_transaction,
     links,
+    wake,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkRow
@@ -48,6 +50,7 @@ from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import SkuResolution
 from orderbridge.engine import timeline
+from orderbridge.engine.claimer import ClaimLoop
 from orderbridge.engine.executor import Executor
 from orderbridge.engine.link_work import (
     AUTH_RETRY,
@@ -81,14 +84,19 @@ T = TypeVar("T")
 
 # Links processed concurrently within one batch of one worker.
 LINK_CONCURRENCY: Final = 16
-# PostgreSQL scale-out: other processes mark links due, so the idle wait is at most this.
-MULTI_PROCESS_POLL_SECONDS: Final = 1.0
+# PostgreSQL: other processes' hints arrive by LISTEN/NOTIFY; an idle process still looks
+# this often, in case a notification was lost (listener reconnecting, a manual UPDATE).
+SAFETY_POLL_SECONDS: Final = 30.0
 # Single process: a safety net in case something outside this process marks a link due.
 MAX_IDLE_SECONDS: Final = 5.0
 # A failed pass waits this long before the next (a database outage must not spin).
 ERROR_PAUSE_SECONDS: Final = 1.0
 # A pass looks at least this often (real seconds) whether its leases need renewing.
 LEASE_CHECK_SECONDS: Final = 1.0
+# PostgreSQL: after a claim that did not fill a batch, the process's next claim waits this
+# long, so the hints that trickle in meanwhile go into one batch (one TikTok read for many
+# orders) instead of many processes each claiming one or two links per hint.
+CLAIM_PACING_SECONDS: Final = 0.1
 
 
 def default_owner(role: str = "worker") -> str:
@@ -100,12 +108,26 @@ def default_owner(role: str = "worker") -> str:
 _Loaded = ConnectionRow | None | Exception
 
 
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """One claim: the links leased, and their connections read in the same transaction."""
+
+    rows: list[LinkRow]
+    loaded: dict[int, _Loaded]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 class Reconciler:
     """Claims due order links and reconciles them; see the module docstring.
 
     ``owner`` names this process's leases (unique per process; ``default_owner()``);
-    ``batch`` is how many links one pass claims. ``notify()`` wakes idle workers at once
-    (the web app and the poller call it when they mark links due).
+    ``batch`` is how many links one pass claims. ``notify()`` wakes the idle claimer at once
+    (the web app and the poller call it when they mark links due); with ``listen`` (default:
+    on PostgreSQL) notifications from other processes wake it too. ``pacing`` is the least
+    time between a claim that did not fill a batch and the next (default
+    ``CLAIM_PACING_SECONDS`` on PostgreSQL, none on SQLite).
     """
 
     def __init__(
@@ -115,26 +137,25 @@ class Reconciler:
         *,
         batch: int = 50,
         rng: random.Random | None = None,
-        multi_process: bool | None = None,
+        listen: bool | None = None,
+        pacing: float | None = None,
     ) -> None:
         self.services = services
         self.owner = owner
         self.batch = batch
         self.rng = rng or random.Random()
-        self.multi_process = (
-            not services.settings.is_sqlite if multi_process is None else multi_process
-        )
+        self.listen = wake.listens(services.db) if listen is None else listen
+        self.pacing = (CLAIM_PACING_SECONDS if self.listen else 0.0) if pacing is None else pacing
         self._runtimes: dict[int, ConnectionRuntime] = {}
         self._links = LinkWork(services, self.rng)
-        self._wakers: set[asyncio.Event] = set()
+        self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- waking ---
 
     def notify(self) -> None:
-        """Something was marked due: wake the idle workers (call from the event loop)."""
-        for event in list(self._wakers):
-            event.set()
+        """Something was marked due: wake the idle claimer (call from the event loop)."""
+        self._wake.set()
 
     def notify_threadsafe(self) -> None:
         """``notify`` from any thread (clock listeners, sandbox threads)."""
@@ -152,62 +173,67 @@ class Reconciler:
 
     # --- the loop ---
 
-    async def run_forever(self, stop: asyncio.Event, *, workers: int | None = None) -> None:
-        """Run ``workers`` (default ``settings.workers``) concurrent worker tasks until
-        ``stop`` is set; each finishes its current pass (releasing what it holds) and exits.
+    async def run_forever(
+        self, stop: asyncio.Event, *, workers: int | None = None,
+        listening: asyncio.Event | None = None,
+    ) -> None:
+        """Run up to ``workers`` (default ``settings.workers``) passes at once until ``stop``
+        is set; each pass in flight then finishes (releasing what it holds).
 
-        An idle task sleeps exactly until the next link becomes due (``next_due_time``, on
-        the engine's clock), or until ``notify()`` or a clock jump wakes it; with several
-        processes on PostgreSQL it looks again every second, since another process may
-        have marked something due.
+        One claimer per process (``claimer.ClaimLoop``): when a worker is free it claims up
+        to ``batch`` due links and hands them to that worker as one pass, so the process's
+        workers never race each other for the few links a hint made due. The idle claimer
+        sleeps until the next link becomes due (``next_due_time``, on the engine's clock),
+        or until ``notify()``, a clock jump or, with ``listen``, another process's ``NOTIFY``
+        wakes it; it looks at the database at least every ``SAFETY_POLL_SECONDS``
+        (PostgreSQL) or ``MAX_IDLE_SECONDS`` (SQLite). ``listening`` is set once the
+        listener is in place (or at once without one).
         """
         self._loop = asyncio.get_running_loop()
         unsubscribe = self.services.clock.subscribe(self.notify_threadsafe)
-        count = workers or self.services.settings.workers
-        try:
-            await asyncio.gather(
-                *(self._worker(f"{self.owner}/{i}", stop) for i in range(count))
+        listener: asyncio.Task[None] | None = None
+        if self.listen:
+            listener = asyncio.create_task(
+                wake.listen_for_due(self.services.db, self.notify, listening=listening),
+                name="orderbridge due listener",
             )
-        finally:
-            unsubscribe()
-
-    async def _worker(self, owner: str, stop: asyncio.Event) -> None:
-        wake = asyncio.Event()
-        self._wakers.add(wake)
+        elif listening is not None:
+            listening.set()
+        loop: ClaimLoop[_Claimed] = ClaimLoop(
+            owner=self.owner, lanes=workers or self.services.settings.workers, batch=self.batch,
+            claim=self._claim, work=self._work, idle_seconds=self._idle_seconds,
+            wake=self._wake, pacing=self.pacing, error_pause=ERROR_PAUSE_SECONDS,
+        )
         try:
-            while not stop.is_set():
-                wake.clear()
-                try:
-                    claimed = await self._run_once(owner)
-                except Exception:  # e.g. the database is down: pause, go on
-                    log.exception("worker %s: a pass failed", owner)
-                    claimed = 0
-                    await _wait_any(stop, wake, ERROR_PAUSE_SECONDS)
-                    continue
-                if claimed:
-                    continue
-                await _wait_any(stop, wake, await self._idle_seconds())
+            await loop.run(stop)
         finally:
-            self._wakers.discard(wake)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+            unsubscribe()
 
     async def _idle_seconds(self) -> float:
         nxt = await self._db(lambda c: links.next_due_time(c), write=False)
-        delay = MAX_IDLE_SECONDS if nxt is None else self.services.clock.real_seconds_until(nxt)
-        cap = MULTI_PROCESS_POLL_SECONDS if self.multi_process else MAX_IDLE_SECONDS
+        cap = SAFETY_POLL_SECONDS if self.listen else MAX_IDLE_SECONDS
+        delay = cap if nxt is None else self.services.clock.real_seconds_until(nxt)
         return max(0.0, min(delay, cap))
 
     # --- one pass ---
 
     async def run_once(self) -> int:
         """Claim and process one batch of due links; returns how many were claimed."""
-        return await self._run_once(self.owner)
+        claimed = await self._claim(self.owner)
+        if claimed:
+            await self._work(self.owner, claimed)
+        return len(claimed)
 
-    async def _run_once(self, owner: str) -> int:
+    async def _claim(self, owner: str) -> _Claimed:
+        """Lease up to ``batch`` due links to ``owner``, with their connections."""
         now = self._now()
         lease = self.services.settings.lease_seconds
         cipher = self.services.cipher
 
-        def work(conn: Connection) -> tuple[list[LinkRow], dict[int, _Loaded]]:
+        def work(conn: Connection) -> _Claimed:
             rows = links.claim_due_links(conn, owner, now, limit=self.batch, lease_seconds=lease)
             # Their connections are read in the same transaction (one database round trip
             # fewer on the way to the first API call); a connection that cannot be read is
@@ -218,11 +244,14 @@ class Reconciler:
                     loaded[cid] = connections.get_connection(conn, cipher, cid)
                 except Exception as exc:
                     loaded[cid] = exc
-            return rows, loaded
+            return _Claimed(rows, loaded)
 
-        claimed, loaded = await self._db(work)
-        if not claimed:
-            return 0
+        return await self._db(work)
+
+    async def _work(self, owner: str, batch: _Claimed) -> None:
+        """Work one claimed batch, per connection; whatever is still held at the end (an
+        interrupted pass) is released, due again at once."""
+        claimed, loaded = batch.rows, batch.loaded
         current = Pass(owner, {row.id: row for row in claimed})
         groups: dict[int, list[LinkRow]] = {}
         for row in claimed:
@@ -238,7 +267,6 @@ class Reconciler:
                 await renewer
             if current.held:
                 await self._release_all(current, None)
-        return len(claimed)
 
     async def _keep_leases(self, current: Pass) -> None:
         """Renew the leases of the links a pass still holds before they run low.
@@ -276,6 +304,7 @@ class Reconciler:
         def work(conn: Connection) -> None:
             for row in rows:
                 links.release_lease(conn, row, current.owner, next_due_at=at)
+            wake.announce_due(conn)  # another process may take them at once
 
         await asyncio.shield(self._db(work))
 
@@ -442,19 +471,6 @@ class Reconciler:
         log.warning("connection %s: AUTH_EXPIRED (%s); its links wait", cid, exc)
 
     # --- per link ---
-
-
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
-    """Sleep ``seconds`` or until ``stop`` or ``wake`` is set."""
-    if seconds <= 0:
-        await asyncio.sleep(0)
-        return
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 def _renewer(

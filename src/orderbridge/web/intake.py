@@ -6,6 +6,12 @@ recognised by the unique key and changes nothing — and, in the same transactio
 links of the orders it names are made due now (created if new). The worker then fetches
 the truth. These functions are synchronous (the web layer runs them in a thread) and call
 no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s.
+
+Nothing here is per process: a redelivery to another web process is still one inbox row
+(the unique key; its INSERT waits for the first one's commit), a new link is created once
+(``ON CONFLICT DO NOTHING``), and marking due sends the ``NOTIFY`` that wakes workers
+wherever they run (``adapters/db/wake.py``). Put any number of web processes behind a
+load balancer.
 """
 
 from __future__ import annotations
@@ -104,9 +110,13 @@ def _store_malformed(services: Services, source: str, body: bytes, headers: dict
 
 def _due(conn: Connection, connection_id: int, order_ids: Sequence[str], now: datetime,
          summary: str, data: dict[str, Any]) -> list[int]:
-    """Make the links of these TikTok orders due now (created if new); timeline entries."""
+    """Make the links of these TikTok orders due now (created if new); timeline entries.
+
+    Any number of web processes run this at once: the orders are taken in sorted order, so
+    two deliveries naming the same orders lock their links in the same order (no deadlock).
+    """
     ids: list[int] = []
-    for order_id in dict.fromkeys(order_ids):
+    for order_id in sorted(set(order_ids)):
         link, _created = links.get_or_create_link(conn, connection_id, order_id, now)
         ids.append(link.id)
         events.append(conn, link.id, EventKind.EVENT, summary, data, at=now, connection_id=connection_id)

@@ -8,6 +8,7 @@ Public surface::
     migrate.upgrade/downgrade/current/check/head/schema_diffs
     links, inbox, jobs, leases, events, order_exceptions, connections, cursors,
     sku_links, alerts                     repositories: functions taking a Connection
+    wake                                  LISTEN/NOTIFY: waking workers in other processes
 
 Every repository function takes the ``Connection`` of a ``transaction(...)`` first; times
 are aware UTC datetimes passed in (``now``), never read from a clock here.
@@ -24,6 +25,7 @@ from orderbridge.adapters.db import (
     links,
     order_exceptions,
     sku_links,
+    wake,
 )
 from orderbridge.adapters.db.crypto import TokenCipher, generate_key
 from orderbridge.adapters.db.engine import (
@@ -74,4 +76,5 @@ __all__ = [
     "run_sync",
     "sku_links",
     "transaction",
+    "wake",
 ]

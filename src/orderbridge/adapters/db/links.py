@@ -11,6 +11,8 @@ The protocol, in short:
   claimed: optimistic, it raises ``LeaseLost`` when another worker took the link meanwhile.
   A ``mark_due`` that arrived while the link was leased is kept: ``save_link`` and
   ``release_lease`` never move ``next_due_at`` past such a hint.
+- Creating a due link and ``mark_due`` announce it (``wake.announce_due``: a PostgreSQL
+  ``NOTIFY`` delivered on commit), so idle workers in other processes look at once.
 
 Run every function that writes inside ``transaction(engine)`` (write mode, engine.py), so
 that SQLite takes its write lock up front. Owners must be unique per claimer (host:pid:task).
@@ -30,6 +32,7 @@ from orderbridge.adapters.db import _link_statements as stmts
 from orderbridge.adapters.db._sql import insert_for, row_dict
 from orderbridge.adapters.db.errors import LeaseLost
 from orderbridge.adapters.db.tables import order_links as t
+from orderbridge.adapters.db.wake import announce_due
 
 __all__ = [
     "DEFAULT_PRIORITY",
@@ -178,6 +181,7 @@ def get_or_create_link(
     )
     row = conn.execute(stmts.create_link(conn.dialect.name), values).first()
     if row is not None:
+        announce_due(conn)
         return _row(row), True
     found = find_link(conn, connection_id, tiktok_order_id)
     if found is None:  # pragma: no cover - a conflict means the row exists
@@ -213,6 +217,8 @@ def ensure_due(
     existing = [oid for oid in unique_ids if oid not in fresh]
     if existing:
         mark_due(conn, at, connection_id=connection_id, tiktok_order_ids=existing)
+    if created:
+        announce_due(conn)
     return created
 
 
@@ -228,7 +234,8 @@ def mark_due(
     """Make links due at ``at`` unless they are already due earlier; returns rows moved.
 
     Select links by ``ids``, or by ``connection_id`` with ``tiktok_order_ids`` or
-    ``shopify_order_ids``. Never moves ``next_due_at`` later, never touches the version:
+    ``shopify_order_ids``. Moving any announces it to workers on commit. Never moves
+    ``next_due_at`` later, never touches the version:
     a worker holding the link keeps its lease, and its save keeps this hint.
     """
     selectors: list[tuple[str, Sequence[Any]]] = []
@@ -249,6 +256,8 @@ def mark_due(
         for chunk in _chunks(list(values)):
             params = {"b_values": chunk, "b_at": at, "b_connection": connection_id}
             moved += conn.execute(stmt, params).rowcount
+    if moved:
+        announce_due(conn)
     return moved
 
 

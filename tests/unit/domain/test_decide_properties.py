@@ -331,9 +331,11 @@ def test_random_event_orders_keep_the_invariants(data: st.DataObject) -> None:
     _assert_live(world, issues)
 
 
-# Long enough for the remorse window, the create settle period and every retry back-off.
-DRAIN_STEPS = 120
+# Quiescence: nothing asked for this long, longer than the remorse window, the create
+# settle period and the retry of a refused action (each of which is a quiet wait).
 DRAIN_STEP = timedelta(minutes=3)
+QUIET_STEPS = 30
+DRAIN_STEPS = 200  # a bound only: more means decide() never settles
 
 
 def _drain(world: World, memory: LinkMemory, data: st.DataObject) -> Decision:
@@ -349,7 +351,9 @@ def _drain(world: World, memory: LinkMemory, data: st.DataObject) -> Decision:
         memory = world.execute(last, data, reliable=True)
         quiet = quiet + 1 if not last.actions else 0
         world.now += DRAIN_STEP
-    assert quiet > 0, f"never quiet: still doing {[a.kind.value for a in last.actions]}"
+        if quiet >= QUIET_STEPS:
+            break
+    assert quiet >= QUIET_STEPS, f"never quiet: still doing {[a.kind.value for a in last.actions]}"
     world.memory = memory
     return last
 

@@ -283,8 +283,10 @@ class Checker:
             updated = unix(order.get("update_time")) or self.now
             stale = self.now > updated + self.interval
             if link is None:
-                if stale:
-                    r.fail(oid, f"TikTok has it since {unix(order.get('create_time'))} but the engine has no link")
+                # Its creation was news (webhook or poll): a link is due one interval after it.
+                created = unix(order.get("create_time")) or self.now
+                if self.now > created + self.interval:
+                    r.fail(oid, f"TikTok has it since {created.isoformat()} but the engine has no link")
                 continue
             if link.state in IN_FLIGHT_STATES and link.next_due_at is None:
                 r.fail(oid, f"the link is {link.state} and nothing will look at it again")

@@ -366,17 +366,19 @@ def _assert_live(world: World, issues: set[str]) -> None:
             # Never created, or shipped before TikTok cancelled (a person's case).
             assert shop is None or "FULFILLED_BUT_CANCELLED" in issues
             return
-        assert shop.cancel_done_at is not None and world.now >= shop.cancel_done_at, \
-            "TikTok cancelled it but the Shopify order was never cancelled"
+        assert shop.cancel_done_at is not None, "TikTok cancelled it; the Shopify order never was"
+        assert world.now >= shop.cancel_done_at, "the Shopify cancel job never finished"
         assert shop.restocked, "the Shopify order was cancelled without restocking"
         assert world.memory.state is LinkState.CANCELLED
         return
     # Paid, uncancelled, seller-shipped, mapped SKUs, a domestic address, not masked.
-    assert world.paid_at is not None and world.status is not TikTokStatus.UNPAID
+    assert world.paid_at is not None
+    assert world.status is not TikTokStatus.UNPAID
     assert shop is not None, "a paid order was never created in Shopify"
     assert shop.address, "the recipient was never written onto the Shopify order"
     assert shop.paid, "the TikTok payment was never recorded in Shopify"
     assert not shop.holds, "our hold was never released"
     assert shop.fulfilled, "the merchant could never ship: the order was never released"
-    assert world.tracking == UPS[0] and world.pushes == 1, "the tracking never reached TikTok"
+    assert world.tracking == UPS[0], "the tracking never reached TikTok"
+    assert world.pushes == 1
     assert is_at_least(world.status, TikTokStatus.AWAITING_COLLECTION)

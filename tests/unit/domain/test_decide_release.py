@@ -146,7 +146,8 @@ def test_a_refused_address_write_holds_the_release_until_its_retry_succeeds() ->
     assert kinds(d) == []
     assert "SHOPIFY_REJECTED" in codes(d)
     assert d.memory.state is LinkState.CREATED_HELD
-    assert d.next_due_at is not None and d.next_due_at <= T0 + Policy().rejected_retry
+    assert d.next_due_at is not None
+    assert d.next_due_at <= T0 + Policy().rejected_retry
     d = run(refused, observed(o, view()), now=T0 + Policy().rejected_retry)
     assert kinds(d) == ["update_shopify_address", "record_payment", "release_hold"]
 

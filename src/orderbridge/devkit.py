@@ -140,6 +140,10 @@ class ControlClient:
     async def mutation_counts(self, shop: str | None = None) -> Any:
         return await self.call("GET", "/shopify/mutation-counts", shop=shop)
 
+    async def hold_releases(self, shop: str | None = None, order_id: str | None = None) -> Any:
+        """The Shopify sandbox's own record of every hold released (when, by whom)."""
+        return await self.call("GET", "/shopify/hold-releases", shop=shop, order_id=order_id)
+
     async def inventory(self, variant_id: str) -> Any:
         return await self.call("GET", f"/shopify/variants/{variant_id}/inventory")
 

@@ -232,7 +232,12 @@ def _write_address(ctx: Ctx, view: ShopifyOrderView) -> bool:
         ctx.flag(ExceptionCode.INVALID_PHONE, warning)
     stamp = fingerprint(address)
     if ctx.memory.address_fingerprint != stamp:
-        ctx.act(UpdateShopifyAddress(shopify_order_id=view.id, address=address, fingerprint=stamp))
+        # Refused recently: wait for its retry. Releasing without it would leave the
+        # merchant an order with no address that nothing writes later (released orders
+        # only follow address *changes*).
+        return ctx.act(
+            UpdateShopifyAddress(shopify_order_id=view.id, address=address, fingerprint=stamp)
+        )
     return True
 
 

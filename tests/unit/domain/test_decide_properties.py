@@ -4,7 +4,13 @@ The world has TikTok (status progression, payment, cancellations, buyer requests
 tracking TikTok holds) and Shopify (orders, a search index that lags, fulfilment orders that
 appear late, holds, an asynchronous cancel job, merchant fulfilments that may ignore holds).
 The executor answers success, rejected or unknown (and an unknown may or may not have
-happened). The invariants of lifecycle.md are checked on every action.
+happened). The invariants of lifecycle.md are checked on every action (safety).
+
+Liveness: after the random phase the world drains (TikTok moves on, the executor is
+reliable, the merchant ships as soon as the order is released) until quiescence, and the
+order must end where lifecycle.md says: a paid, uncancelled order created, paid, released,
+fulfilled and its tracking on TikTok; a cancelled one cancelled and restocked in Shopify
+(or never created). A ``decide()`` that never acts passes every safety check and fails here.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from orderbridge.domain.actions import (
     CreateShopifyOrder,
     PlaceHold,
     PushTracking,
+    RecordPayment,
     ReleaseHold,
     SearchExistingShopifyOrder,
+    UpdateShopifyAddress,
 )
 from orderbridge.domain.decide import decide
 from orderbridge.domain.decide_common import Decision
-from orderbridge.domain.link import LinkMemory
+from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import (
     Cancellation,
     CancellationStatus,
@@ -74,6 +82,9 @@ class ShopOrder:
     holds: dict[str, str] = field(default_factory=dict)  # fo id -> our hold id
     cancel_done_at: datetime | None = None
     fulfilled: bool = False
+    paid: bool = False  # the manual "TikTok Shop" payment was recorded
+    address: bool = False  # the recipient was written onto the order
+    restocked: bool | None = None  # set by the cancel: whether its units went back to stock
 
 
 @dataclass
@@ -89,6 +100,7 @@ class World:
     recreate_allowed: bool = True
     unknown_create_at: datetime | None = None
     pushes: int = 0
+    memory: LinkMemory = field(default_factory=LinkMemory)  # the link's memory after the drain
 
     def linked(self, memory: LinkMemory) -> ShopOrder | None:
         return next((o for o in self.orders if o.id == memory.shopify_order_id), None)
@@ -139,7 +151,9 @@ class World:
                 line_items=(sline("SL1", "sku-a", 2),),
                 fulfillment_orders=fos,
                 fulfillments=fulfilments,
-                total_outstanding=Decimal("20.00"),
+                financial_status="PAID" if shop.paid else "PENDING",
+                total_outstanding=Decimal("0") if shop.paid else Decimal("20.00"),
+                has_shipping_address=shop.address,
                 cancelled_at=shop.cancel_done_at if cancelled else None,
                 cancel_job_pending=shop.cancel_done_at is not None and not cancelled,
             )
@@ -195,6 +209,11 @@ class World:
             shop.holds.pop(action.fulfillment_order_id, None)
         if isinstance(action, CancelShopifyOrder) and not shop.fulfilled:
             shop.cancel_done_at = shop.cancel_done_at or self.now + timedelta(seconds=10)
+            shop.restocked = action.restock if shop.restocked is None else shop.restocked
+        if isinstance(action, RecordPayment):
+            shop.paid = True
+        if isinstance(action, UpdateShopifyAddress):
+            shop.address = True
         if isinstance(action, PushTracking):
             self.tracking = action.tracking_number
             self.pushes += 1
@@ -295,16 +314,9 @@ def test_random_event_orders_keep_the_invariants(data: st.DataObject) -> None:
         assert LinkMemory.from_json(memory.to_json()) == memory
         assert len(world.orders) <= 1, "two Shopify orders for one TikTok order"
         world.now += data.draw(st.sampled_from(STEPS))
-    # Drain: TikTok moves on to AWAITING_SHIPMENT, the executor is reliable, and time passes
-    # beyond every retry: everything must settle.
-    for _ in range(30):
-        world.event("progress", memory)
-        last = decide(memory, world.observe(memory), POLICY, world.now)
-        memory = world.execute(last, data, reliable=True)
-        world.now += timedelta(minutes=3)
-    assert last is not None
+    last = _drain(world, memory, data)
     assert len(world.orders) <= 1
-    shop = world.linked(memory)
+    shop = world.linked(world.memory)
     issues = {i.code.value for i in last.issues}
     event(f"end {world.status.value} shipped={shop is not None and shop.fulfilled}")
     if world.status is TikTokStatus.CANCELLED and shop is not None:
@@ -316,3 +328,57 @@ def test_random_event_orders_keep_the_invariants(data: st.DataObject) -> None:
         assert shop is not None
         assert shop.cancel_done_at is not None
         assert not shop.fulfilled
+    _assert_live(world, issues)
+
+
+# Quiescence: nothing asked for this long, longer than the remorse window, the create
+# settle period and the retry of a refused action (each of which is a quiet wait).
+DRAIN_STEP = timedelta(minutes=3)
+QUIET_STEPS = 30
+DRAIN_STEPS = 200  # a bound only: more means decide() never settles
+
+
+def _drain(world: World, memory: LinkMemory, data: st.DataObject) -> Decision:
+    """TikTok moves on, the executor is reliable, the merchant ships once the order is
+    released; time passes beyond every retry until nothing is left to do (quiescence)."""
+    last = decide(memory, world.observe(memory), POLICY, world.now)
+    quiet = 0
+    for _ in range(DRAIN_STEPS):
+        world.event("progress", memory)
+        if memory.state is LinkState.RELEASED:
+            world.event("merchant_ships", memory)
+        last = decide(memory, world.observe(memory), POLICY, world.now)
+        memory = world.execute(last, data, reliable=True)
+        quiet = quiet + 1 if not last.actions else 0
+        world.now += DRAIN_STEP
+        if quiet >= QUIET_STEPS:
+            break
+    assert quiet >= QUIET_STEPS, f"never quiet: still doing {[a.kind.value for a in last.actions]}"
+    world.memory = memory
+    return last
+
+
+def _assert_live(world: World, issues: set[str]) -> None:
+    """Liveness: the order ends where lifecycle.md says, not merely somewhere safe."""
+    shop = world.linked(world.memory)
+    if world.status is TikTokStatus.CANCELLED:
+        if shop is None or shop.fulfilled:
+            # Never created, or shipped before TikTok cancelled (a person's case).
+            assert shop is None or "FULFILLED_BUT_CANCELLED" in issues
+            return
+        assert shop.cancel_done_at is not None, "TikTok cancelled it; the Shopify order never was"
+        assert world.now >= shop.cancel_done_at, "the Shopify cancel job never finished"
+        assert shop.restocked, "the Shopify order was cancelled without restocking"
+        assert world.memory.state is LinkState.CANCELLED
+        return
+    # Paid, uncancelled, seller-shipped, mapped SKUs, a domestic address, not masked.
+    assert world.paid_at is not None
+    assert world.status is not TikTokStatus.UNPAID
+    assert shop is not None, "a paid order was never created in Shopify"
+    assert shop.address, "the recipient was never written onto the Shopify order"
+    assert shop.paid, "the TikTok payment was never recorded in Shopify"
+    assert not shop.holds, "our hold was never released"
+    assert shop.fulfilled, "the merchant could never ship: the order was never released"
+    assert world.tracking == UPS[0], "the tracking never reached TikTok"
+    assert world.pushes == 1
+    assert is_at_least(world.status, TikTokStatus.AWAITING_COLLECTION)

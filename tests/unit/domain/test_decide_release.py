@@ -134,6 +134,24 @@ def test_release_waits_for_the_rule_then_address_payment_release_in_order() -> N
     assert m.address_fingerprint
 
 
+def test_a_refused_address_write_holds_the_release_until_its_retry_succeeds() -> None:
+    """Releasing without the address would hand the merchant an order with nowhere to ship
+    it, and nothing writes the address after the release (only later changes)."""
+    m = held_memory(first_seen_awaiting_at=T0 - minutes(90))
+    o = order(paid_time=T0 - minutes(90))
+    d = run(m, observed(o, view()))
+    address = first(d, UpdateShopifyAddress)
+    refused = outcome(d.memory, address, OutcomeStatus.REJECTED, at=T0, message="bad zip")
+    d = run(refused, observed(o, view()), now=T0 + minutes(1))
+    assert kinds(d) == []
+    assert "SHOPIFY_REJECTED" in codes(d)
+    assert d.memory.state is LinkState.CREATED_HELD
+    assert d.next_due_at is not None
+    assert d.next_due_at <= T0 + Policy().rejected_retry
+    d = run(refused, observed(o, view()), now=T0 + Policy().rejected_retry)
+    assert kinds(d) == ["update_shopify_address", "record_payment", "release_hold"]
+
+
 @pytest.mark.parametrize(
     ("extra", "due"),
     [

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from orderbridge.sandbox.shopify.context import Ctx
+from orderbridge.sandbox.shopify.history import build_history_router
 from orderbridge.sandbox.shopify.resolvers_catalog import topic_name
 from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     cancel_fulfillment,
@@ -137,6 +138,7 @@ class UrlBody(BaseModel):
 def build_router(sandbox: ShopifySandbox) -> APIRouter:
     """The control router (the control app mounts it at /shopify)."""
     router = APIRouter(tags=["shopify"])
+    router.include_router(build_history_router(sandbox))
     world = sandbox.world
 
     def merchant(shop: str) -> Ctx:
@@ -181,7 +183,8 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
             for li in order.line_items}
         body["shop"], body["staff_notes"], body["cancel_pending"] = order.shop, order.staff_notes, order.cancel_pending
         body["transactions"] = [{"id": t.id, "kind": t.kind, "gateway": t.gateway, "amount": str(t.amount),
-                                 "manual": t.manual} for t in order.transactions]
+                                 "manual": t.manual, "created_at": t.created_at.isoformat()}
+                                for t in order.transactions]
         return body
 
     @router.get("/orders/{order_id:path}")

@@ -14,6 +14,7 @@ from orderbridge.sandbox.shopify.state import (
     Fulfillment,
     FulfillmentOrder,
     Hold,
+    HoldRelease,
     Order,
     Tracking,
     gid,
@@ -63,6 +64,9 @@ def release_holds(ctx: Ctx, fo: FulfillmentOrder, hold_ids: list[int] | None) ->
     if left_hold:
         fo.status = reopen_status(fo)
     fo.updated_at = ctx.now
+    ctx.world.hold_releases.extend(
+        HoldRelease(ctx.now, fo.order_id, fo.id, h.id, h.handle, h.app_id, ctx.app.id, fo.status)
+        for h in released)
     order = ctx.world.orders[fo.order_id]
     touch(ctx.world, order, ctx.now)
     if released and left_hold:

@@ -22,6 +22,7 @@ __all__ = [
     "Fulfillment",
     "FulfillmentOrder",
     "Hold",
+    "HoldRelease",
     "LineItem",
     "Order",
     "Plan",
@@ -179,6 +180,21 @@ class Hold:
     reason: str
     reason_notes: str | None
     external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HoldRelease:
+    """One hold released (the shop's own record, for checks that must not trust an app):
+    when, whose hold, released by which app, and the fulfilment order's status after it."""
+
+    at: datetime
+    order_id: int
+    fulfillment_order_id: int
+    hold_id: int
+    handle: str
+    hold_app_id: int
+    released_by_app_id: int
+    status_after: str
 
 
 @dataclass
@@ -393,6 +409,7 @@ class World:
     mutation_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (shop, field)
     order_mutation_counts: Counter[tuple[int, str]] = field(default_factory=Counter)
     compliance_urls: dict[int, str] = field(default_factory=dict)  # app id -> URL
+    hold_releases: list[HoldRelease] = field(default_factory=list)  # in time order
 
     def new_id(self, kind: str) -> int:
         return self.ids.next_int(kind)

@@ -97,7 +97,11 @@ def build_control(deps: ControlDeps) -> APIRouter:
         return order
 
     def raw(order: Order) -> dict[str, Any]:
-        return order_json(order, engine.now(), unmasked=True)
+        # Plus the sandbox's own record of when it reached AWAITING_SHIPMENT (not a TikTok
+        # field): checkers time the release rule from it, not from the integration's memory.
+        body: dict[str, Any] = order_json(order, engine.now(), unmasked=True)
+        body["awaiting_shipment_time"] = ts(order.awaiting_shipment_time)
+        return body
 
     def guarded(fn: Any, *args: Any) -> Any:
         try:

@@ -106,7 +106,7 @@ def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: di
         if any(q > 0 for q in keep.values()):
             remaining = split(ctx, fo, {k: v for k, v in keep.items() if v > 0})
     new = Hold(ctx.world.new_id("hold"), ctx.app.id, handle, data["reason"], data.get("reasonNotes"),
-               data.get("externalId"))
+               data.get("externalId"), placed_at=ctx.now)
     fo.holds.append(new)
     fo.status, fo.updated_at = "ON_HOLD", ctx.now
     order = ctx.world.orders[fo.order_id]

@@ -19,6 +19,7 @@ from orderbridge.sandbox.common.ids import IdGenerator
 __all__ = [
     "API_VERSION",
     "App",
+    "CostTally",
     "Fulfillment",
     "FulfillmentOrder",
     "Hold",
@@ -179,6 +180,7 @@ class Hold:
     reason: str
     reason_notes: str | None
     external_id: str | None = None
+    placed_at: datetime | None = None  # sandbox clock (measurements read it)
 
 
 @dataclass
@@ -325,6 +327,16 @@ class EditSession:
 
 
 @dataclass
+class CostTally:
+    """The sandbox's own accounting of GraphQL requests of one (shop, app, root field)."""
+
+    requests: int = 0  # requests priced (throttled ones included)
+    throttled: int = 0  # refused with THROTTLED: nothing executed, nothing charged
+    requested_points: int = 0  # requested cost of the executed requests
+    actual_points: int = 0  # what the bucket kept after the refund (actual cost)
+
+
+@dataclass
 class Shop:
     domain: str
     name: str
@@ -380,6 +392,8 @@ class World:
     mutation_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (shop, field)
     order_mutation_counts: Counter[tuple[int, str]] = field(default_factory=Counter)
     compliance_urls: dict[int, str] = field(default_factory=dict)  # app id -> URL
+    # (shop, app id, first root field) -> what its requests cost (benchmarks read these)
+    costs: dict[tuple[str, int, str], CostTally] = field(default_factory=dict)
 
     def new_id(self, kind: str) -> int:
         return self.ids.next_int(kind)
@@ -429,6 +443,14 @@ class World:
         for location_id in shop.location_ids:
             self.inventory[(variant.inventory_item_id, location_id)] = available
         return variant
+
+    def tally(self, shop: str, app_id: int, root_field: str) -> CostTally:
+        """The cost accounting of one (shop, app, root field), created on first use."""
+        key = (shop, app_id, root_field)
+        found = self.costs.get(key)
+        if found is None:
+            found = self.costs[key] = CostTally()
+        return found
 
     def count(self, shop: str, field_name: str, order_id: int | None = None) -> None:
         """Count one executed mutation (benchmarks read these)."""

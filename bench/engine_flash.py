@@ -103,7 +103,7 @@ async def flash_sale(quick: bool, orders: int | None = None) -> Result:
             "engine RSS: start / after 20 % / end": (
                 f"{rss_start:.0f} / {fifth.get('rss', float('nan')):.0f} / {rss_end:.0f} MB"),
         })
-    about = (f"{count} paid orders placed at {per_second:g}/s by a driver process, Shopify on the plan "
+    about = (f"{count} paid orders placed at {per_second:.0f}/s by a driver process, Shopify on the plan "
              f"the sandbox reports: {reported['plan']}, {reported['restore_rate']:g} points/s, bucket "
              f"{reported['bucket_size']:g}. Every order stays in TikTok's remorse hour, so its path is "
              "create + find the fulfilment order + hold. Times are the sandboxes' instants (first TikTok "

@@ -76,6 +76,11 @@ async def mixed_load(quick: bool) -> Result:
              Goal("mixed load p99, Shopify fulfilment -> TikTok tracking", percentile(to_tracking, 0.99),
                   TRACKING_GOAL, "s", at_most=True)]
     figures = _figures(window, count, pool_size, batch, every, driven, to_order, to_tracking, spent, cpu, wall)
+    # The same measure for the pool, placed before the window at POOL_RATE with nothing else
+    # going on: tells the window's queueing apart from the engine's pace on an idle budget.
+    alone = seconds_between({o: seen.placed[o] for o in pool}, seen.created, st.rate)
+    figures["for comparison, the pool alone: order created -> Shopify order p50 / p99"] = (
+        f"{_secs(alone, 0.5)} / {_secs(alone, 0.99)} s ({pool_size} orders at {POOL_RATE:g}/s)")
     about = (f"{count} paid orders at {PER_SECOND:g}/s for {window} s from a driver process while, as the "
              f"merchant, it fulfils {batch} released orders at once every {every:g} s (USPS tracking). "
              f"Shopify on the plan the sandbox reports: {reported['plan']}, {reported['restore_rate']:g} "
@@ -120,5 +125,6 @@ def _figures(window: int, count: int, pool_size: int, batch: int, every: float, 
             + ", ".join(f"{op} {r['actual_points']}" for op, r in
                         sorted(spent.items(), key=lambda x: -x[1]["actual_points"])) + ")"),
         "throttled requests": sum(r["throttled"] for r in spent.values()),
-        "engine CPU per new order (fulfilments included)": f"{cpu / count * 1000:.1f} ms",
+        "engine CPU per new order (fulfilments included)": (
+            f"{cpu / count * 1000:.1f} ms, {cpu / wall * 100:.0f} % of one core"),
     }

@@ -114,6 +114,7 @@ class Stack:
     domain: str
     shop_id: str
     clock_ref: tuple[float, datetime, float]  # (monotonic, sandbox now, rate) read together
+    clock: ScaledClock  # the engine's clock (advanced with the sandbox's by ``advance``)
 
     @property
     def tap(self) -> Tap:
@@ -123,6 +124,16 @@ class Stack:
         """The monotonic time at which the sandbox clock shows ``instant``."""
         mono, now, rate = self.clock_ref
         return mono + (instant - now).total_seconds() / rate
+
+    @property
+    def rate(self) -> float:
+        return self.clock_ref[2]
+
+    async def advance(self, seconds: float) -> None:
+        """Jump both clocks: the sandbox's (its due timers run before it answers), then the
+        engine's at once (the engine's signed calls are refused while they disagree; it retries)."""
+        await self.control.call("POST", "/clock/advance", {"seconds": seconds})
+        self.clock.advance(seconds)
 
     async def place(self, n: int, sku: str | None = None) -> tuple[str, float, dict[str, Any]]:
         """A paid order of one unit; returns (id, monotonic time of the answer, raw order)."""
@@ -198,7 +209,7 @@ async def engine_stack(*, rate: float = 1.0, workers: int | None = None) -> Asyn
                 connection = await connect_sandbox(services, info)
                 await import_catalogues(services, connection)
                 yield Stack(info, control, services, connection, sh["domain"], tt["shop_id"],
-                            (mono, now, rate))
+                            (mono, now, rate), engine_clock)
         finally:
             stop.set()
             if task is not None:

@@ -18,6 +18,7 @@ from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.common.webhooks import WebhookDispatcher
 from orderbridge.sandbox.shopify.app import GraphQLApp, build_app
 from orderbridge.sandbox.shopify.control import build_router
+from orderbridge.sandbox.shopify.control_facts import build_facts_router
 from orderbridge.sandbox.shopify.cost import Buckets
 from orderbridge.sandbox.shopify.executor import Executor
 from orderbridge.sandbox.shopify.state import API_VERSION, FULFILLMENT_ORDER_SCOPES, World, gid
@@ -44,6 +45,7 @@ class ShopifySandbox:
         self.handler = GraphQLApp(self.world, clock, self.runtime, self.executor, faults, seed)
         self.app = build_app(self.handler)
         self.control: APIRouter = build_router(self)
+        self.control.include_router(build_facts_router(self))
 
     def info(self, base_url: str) -> dict[str, Any]:
         """Everything a client needs to connect: URLs, version, secret, shops and tokens."""

@@ -150,6 +150,10 @@ class Executor:
     def _priced(self, ctx: Ctx, document: DocumentNode, operation: OperationDefinitionNode,
                 variables: dict[str, Any], operation_name: str | None) -> dict[str, Any]:
         requested = requested_cost(self.schema, document, operation, variables)
+        root = next((s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)),
+                    "unknown")
+        tally = ctx.world.tally(ctx.shop.domain, ctx.app.id, root)
+        tally.requests += 1
         bucket = self.buckets.get(ctx.app.id, ctx.shop.domain, ctx.shop.bucket_size, ctx.shop.restore_rate())
         if requested > MAX_QUERY_COST:
             return {"errors": [{
@@ -161,6 +165,7 @@ class Executor:
                 "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
                                         "throttleStatus": bucket.status()}}}
         if not self.buckets.take(bucket, requested):
+            tally.throttled += 1
             return {"errors": [{"message": "Throttled",
                                 "extensions": {"code": "THROTTLED", "documentation": RATE_LIMITS_DOC}}],
                     "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
@@ -182,6 +187,8 @@ class Executor:
         roots = len([s for s in operation.selection_set.selections if isinstance(s, FieldNode)])
         actual = min(requested, actual_cost(data, is_mutation, roots)) if data is not None else 0
         self.buckets.give_back(bucket, requested - actual)
+        tally.requested_points += requested
+        tally.actual_points += actual
         body["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
                                        "throttleStatus": bucket.status()}}
         return body

@@ -114,7 +114,7 @@ def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: di
         if any(q > 0 for q in keep.values()):
             remaining = split(ctx, fo, {k: v for k, v in keep.items() if v > 0})
     new = Hold(ctx.world.new_id("hold"), ctx.app.id, handle, data["reason"], data.get("reasonNotes"),
-               data.get("externalId"))
+               data.get("externalId"), placed_at=ctx.now)
     # Shopify sends placed_on_hold once, when the fulfilment order becomes ON_HOLD.
     first_hold = fo.status != "ON_HOLD"
     fo.holds.append(new)

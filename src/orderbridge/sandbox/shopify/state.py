@@ -19,6 +19,7 @@ from orderbridge.sandbox.common.ids import IdGenerator
 __all__ = [
     "API_VERSION",
     "App",
+    "CostTally",
     "Fulfillment",
     "FulfillmentOrder",
     "Hold",
@@ -180,6 +181,7 @@ class Hold:
     reason: str
     reason_notes: str | None
     external_id: str | None = None
+    placed_at: datetime | None = None  # sandbox clock (measurements read it)
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,16 @@ class StagedCustomItem:
 
 
 @dataclass
+class CostTally:
+    """The sandbox's own accounting of GraphQL requests of one (shop, app, root field)."""
+
+    requests: int = 0  # requests priced (throttled ones included)
+    throttled: int = 0  # refused with THROTTLED: nothing executed, nothing charged
+    requested_points: int = 0  # requested cost of the executed requests
+    actual_points: int = 0  # what the bucket kept after the refund (actual cost)
+
+
+@dataclass
 class Shop:
     domain: str
     name: str
@@ -410,6 +422,8 @@ class World:
     order_mutation_counts: Counter[tuple[int, str]] = field(default_factory=Counter)
     compliance_urls: dict[int, str] = field(default_factory=dict)  # app id -> URL
     hold_releases: list[HoldRelease] = field(default_factory=list)  # in time order
+    # (shop, app id, first root field) -> what its requests cost (benchmarks read these)
+    costs: dict[tuple[str, int, str], CostTally] = field(default_factory=dict)
 
     def new_id(self, kind: str) -> int:
         return self.ids.next_int(kind)
@@ -459,6 +473,14 @@ class World:
         for location_id in shop.location_ids:
             self.inventory[(variant.inventory_item_id, location_id)] = available
         return variant
+
+    def tally(self, shop: str, app_id: int, root_field: str) -> CostTally:
+        """The cost accounting of one (shop, app, root field), created on first use."""
+        key = (shop, app_id, root_field)
+        found = self.costs.get(key)
+        if found is None:
+            found = self.costs[key] = CostTally()
+        return found
 
     def count(self, shop: str, field_name: str, order_id: int | None = None) -> None:
         """Count one executed mutation (benchmarks read these)."""

@@ -8,7 +8,7 @@ codes, expire tokens, resend webhooks, and read the raw (unmasked) state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -74,6 +74,10 @@ class ControlDeps:
     cancels: Cancellations
     auth: Auth
     dispatcher: WebhookDispatcher
+
+
+def _exact(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds")
 
 
 def build_control(deps: ControlDeps) -> APIRouter:
@@ -334,6 +338,18 @@ def build_control(deps: ControlDeps) -> APIRouter:
                  "shipping_provider_name": p.shipping_provider_name, "shipped_at": ts(p.shipped_at),
                  "tracking_updated": p.tracking_updated, "orders": p.lines}
                 for p in world.packages.values() if order_id is None or order_id in p.lines]
+
+    @r.get("/instants")
+    async def instants(shop: str = "") -> dict[str, Any]:
+        """Exact instants on the sandbox clock (microseconds; the API has whole seconds): each
+        order's creation and payment, each package's shipping (when its tracking arrived)."""
+        shop_id = shop_of(shop).id if shop else ""
+        orders = {o.id: {"created": _exact(o.create_time), "paid": _exact(o.paid_time) if o.paid_time else None}
+                  for o in world.orders.values() if not shop_id or o.shop_id == shop_id}
+        return {"orders": orders,
+                "packages": [{"package_id": p.id, "tracking_number": p.tracking_number, "shipped": _exact(p.shipped_at),
+                              "orders": sorted(p.lines)}
+                             for p in world.packages.values() if any(i in orders for i in p.lines)]}
 
     @r.get("/webhooks/deliveries")
     async def deliveries(with_body: bool = False) -> list[dict[str, Any]]:

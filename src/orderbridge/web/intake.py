@@ -45,6 +45,7 @@ from orderbridge.adapters.tiktok import (
     parse_webhook,
 )
 from orderbridge.bootstrap import Services
+from orderbridge.domain.link import LinkState
 from orderbridge.web import compliance
 
 __all__ = ["Intake", "shopify_delivery", "tiktok_delivery"]
@@ -59,6 +60,7 @@ ORDER_TOPIC_PREFIXES: Final = ("orders/", "fulfillments/", "refunds/", "fulfillm
 COMPLIANCE_TOPICS: Final = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 SHOPIFY_ORDER_GID: Final = "gid://shopify/Order/"
 SHOPIFY_FO_GID: Final = "gid://shopify/FulfillmentOrder/"
+HOLD_RELEASED_TOPIC: Final = "fulfillment_orders/hold_released"
 # Where fulfillment_orders/* payloads name fulfilment orders: placed_on_hold / hold_released
 # (fulfillment_order), split (fulfillment_order = the original, remaining_ and
 # replacement_fulfillment_order = new ones), moved (original_ and moved_fulfillment_order),
@@ -244,11 +246,23 @@ def _links_for(conn: Connection, connection_ids: list[int], topic: str, payload:
             ids.extend(conn.execute(select(ol.c.id).where(
                 ol.c.connection_id == cid, ol.c.shopify_order_id.in_(refs))).scalars())
         # fulfillment_orders/* payloads carry the fulfilment order, not the order: look for
-        # it in the links' memory (held/released ids). Rare, so a scan is acceptable.
+        # it in the memory of the links still under our hold (only there does a hold placed,
+        # released, split or moved matter: the few orders inside their remorse window, so
+        # the scan stays small however many orders the store has).
         for fo_id in _fulfillment_order_ids(payload):
-            ids.extend(conn.execute(select(ol.c.id).where(
-                ol.c.connection_id == cid, cast(ol.c.memory, Text).like(f'%"{fo_id}"%'))).scalars())
+            found = conn.execute(select(ol.c.id, ol.c.memory).where(
+                ol.c.connection_id == cid, ol.c.state == LinkState.CREATED_HELD.value,
+                cast(ol.c.memory, Text).like(f'%"{fo_id}"%'))).all()
+            ids.extend(link_id for link_id, memory in found
+                       if not (topic == HOLD_RELEASED_TOPIC and _released_by_us(memory, fo_id)))
     return list(dict.fromkeys(int(i) for i in ids))
+
+
+def _released_by_us(memory: Any, fo_id: str) -> bool:
+    """Whether the link already recorded releasing this fulfilment order's hold itself: the
+    webhook is then the echo of our own release, with nothing new to look at."""
+    released = memory.get("released_fulfillment_order_ids") if isinstance(memory, dict) else None
+    return isinstance(released, list) and fo_id in released
 
 
 def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers: dict[str, str]) -> Intake:

@@ -40,7 +40,8 @@ def setup_link(services: Services, shopify_order_id: str = "gid://shopify/Order/
         link, _ = links.get_or_create_link(conn, row.id, "576001", NOW, due_at=LATER)
         conn.execute(order_links.update().where(order_links.c.id == link.id).values(
             shopify_order_id=shopify_order_id, tiktok_snapshot={"recipient": "Jane"},
-            shopify_snapshot={"email": "relay@scs.tiktokw.us"}, memory={"held_fulfillment_order_ids": ["gid://shopify/FulfillmentOrder/77"]}))
+            shopify_snapshot={"email": "relay@scs.tiktokw.us"}, state="created_held",
+            memory={"state": "created_held", "held_fulfillment_order_ids": ["gid://shopify/FulfillmentOrder/77"]}))
     return row.id, link.id
 
 
@@ -84,7 +85,8 @@ def add_link(services: Services, connection_id: int, tiktok_id: str, held: list[
     with transaction(services.db) as conn:
         link, _ = links.get_or_create_link(conn, connection_id, tiktok_id, NOW, due_at=LATER)
         conn.execute(order_links.update().where(order_links.c.id == link.id).values(
-            shopify_order_id="gid://shopify/Order/2002", memory={"held_fulfillment_order_ids": held}))
+            shopify_order_id="gid://shopify/Order/2002", state="created_held",
+            memory={"state": "created_held", "held_fulfillment_order_ids": held}))
     return link.id
 
 
@@ -208,3 +210,24 @@ async def test_unknown_store_is_stored_and_acknowledged(services: Services, clie
     [row] = inbox_rows(services)
     assert row.connection_id is None
     assert "no connection" in row.error
+
+
+async def test_hold_released_is_looked_at_only_for_orders_under_our_hold_and_not_our_own(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """The echo of our own release (memory lists the fulfilment order as released by us) and
+    a release on an order already released make nothing due; a release by hand does."""
+    _, link_id = setup_link(services)
+    fo_id = "gid://shopify/FulfillmentOrder/77"
+    payload = {"fulfillment_order": {"id": fo_id, "status": "open"}}
+    topic = "fulfillment_orders/hold_released"
+    assert (await deliver(client, topic, payload, event_id="by-hand")).status_code == 200
+    assert due(services, link_id) == NOW  # by hand: looked at at once
+    for n, (state, released) in enumerate([("created_held", [fo_id]), ("released", [])]):
+        with transaction(services.db) as conn:
+            conn.execute(order_links.update().values(
+                next_due_at=LATER, state=state,
+                memory={"state": state, "held_fulfillment_order_ids": [fo_id],
+                        "released_fulfillment_order_ids": released}))
+        assert (await deliver(client, topic, payload, event_id=f"echo{n}")).status_code == 200
+        assert due(services, link_id) == LATER, state

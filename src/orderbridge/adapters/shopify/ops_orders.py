@@ -39,6 +39,10 @@ __all__ = [
     "SHOP_INFO",
 ]
 
+# The order snapshot selects only what the engine's decisions read: Shopify charges every
+# object returned (a money bag 2, an attribute 1, a location 2 per fulfilment order), and
+# the order is read several times in its life, so totals, the order's attributes and the
+# fulfilment orders' locations are left out (the create's answer carries the totals).
 # Page sizes of the order snapshot. A single query may not request more than 1000 points,
 # and nested connections multiply (20 fulfilment orders x 100 lines alone is ~4000), so the
 # defaults keep the whole snapshot near 650 points; ``truncated`` says when a list was cut.
@@ -211,7 +215,6 @@ query OrderRefunds($id: ID!, $first: Int!) {
 _FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
       nodes {
         id status requestStatus
-        assignedLocation { location { id } }
         fulfillmentHolds { id handle reason heldByRequestingApp }
         lineItems(first: $fulfillmentOrderLineItemsFirst) {
           nodes { id remainingQuantity totalQuantity lineItem { id } }
@@ -225,7 +228,7 @@ _FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
 def _fulfillment_orders_cost(v: Mapping[str, Any]) -> int:
     fos = int_var(v, "fulfillmentOrdersFirst", DEFAULT_FULFILLMENT_ORDERS_FIRST)
     fo_lines = int_var(v, "fulfillmentOrderLineItemsFirst", DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST)
-    fo_node = 1 + 2 + 1 + connection_cost(fo_lines, 2)  # node, location, holds, lines
+    fo_node = 1 + 1 + connection_cost(fo_lines, 2)  # node, holds, lines
     return connection_cost(fos, fo_node) + 1
 
 
@@ -233,7 +236,7 @@ def _order_cost(v: Mapping[str, Any]) -> int:
     lines = int_var(v, "lineItemsFirst", DEFAULT_ORDER_LINE_ITEMS_FIRST)
     fuls = int_var(v, "fulfillmentsFirst", DEFAULT_FULFILLMENTS_FIRST)
     ful_lines = int_var(v, "fulfillmentLineItemsFirst", DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST)
-    order = 1 + 3 * MONEY_BAG_COST + 1  # the order, three money bags, customAttributes
+    order = 1 + MONEY_BAG_COST  # the order and its outstanding amount
     line_items = connection_cost(lines, 3) + 1  # node + variant + attributes; pageInfo
     fulfillment_orders = _fulfillment_orders_cost(v)
     fulfillment_node = 1 + TRACKING_INFO_FIRST + connection_cost(ful_lines, 2)
@@ -248,10 +251,7 @@ query Order($id: ID!, $lineItemsFirst: Int!, $fulfillmentOrdersFirst: Int!, $ful
   order(id: $id) {{
     id name createdAt updatedAt sourceName sourceIdentifier tags note
     cancelledAt cancelReason closed displayFinancialStatus displayFulfillmentStatus
-    totalPriceSet {_MONEY}
     totalOutstandingSet {_MONEY}
-    currentTotalPriceSet {_MONEY}
-    customAttributes {{ key value }}
     lineItems(first: $lineItemsFirst) {{
       nodes {{ id sku title quantity currentQuantity variant {{ id }} customAttributes {{ key value }} }}
       pageInfo {{ hasNextPage }}

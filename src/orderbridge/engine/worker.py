@@ -26,6 +26,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
@@ -178,7 +179,10 @@ class Reconciler:
             while not stop.is_set():
                 wake.clear()
                 try:
+                    started = time.perf_counter()
                     claimed = await self._run_once(owner)
+                    if claimed:
+                        self.services.metrics.observe_pass(time.perf_counter() - started, claimed)
                 except Exception:  # e.g. the database is down: pause, go on
                     log.exception("worker %s: a pass failed", owner)
                     claimed = 0

@@ -14,13 +14,14 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from orderbridge.adapters.calls import CallRecorder
+from orderbridge.adapters.calls import CallRecorder, NullRecorder
 from orderbridge.adapters.db import TokenCipher, make_engine, migrate
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
 from orderbridge.clock import Clock, RemoteClock, SystemClock
 from orderbridge.domain.policy import Policy
+from orderbridge.engine.metrics import Metrics, ObservingRecorder
 from orderbridge.engine.policy_config import policy_from_json
 from orderbridge.engine.tokens import DbTokenStore
 from orderbridge.errors import ConfigurationError
@@ -40,7 +41,12 @@ class Services:
     db: Engine
     http: httpx.AsyncClient
     throttle: ThrottleRegistry
+    # This process's Prometheus registry (``/metrics``); every client's calls are counted.
+    metrics: Metrics = field(default_factory=Metrics)
     _cipher: TokenCipher | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.metrics.watch_state(self.db, self.clock.now, self.throttle)
 
     @classmethod
     def create(
@@ -90,7 +96,7 @@ class Services:
             auth_base=s.tiktok_auth_base,
             shop_cipher=connection.tiktok_shop_cipher,
             shop_id=connection.tiktok_shop_id,
-            runtime=Runtime.on(clock, recorder),
+            runtime=Runtime.on(clock, self._observed(recorder, connection)),
         )
 
     def shopify_client(self, connection: ConnectionRow, recorder: CallRecorder | None = None) -> ShopifyClient:
@@ -102,10 +108,14 @@ class Services:
             http=self.http,
             api_version=self.settings.shopify_api_version,
             endpoint_template=self.settings.shopify_endpoint_template,
-            recorder=recorder,
+            recorder=self._observed(recorder, connection),
             registry=self.throttle,
             clock=self.clock,  # call records on the engine's clock, like every timeline entry
         )
+
+    def _observed(self, recorder: CallRecorder | None, connection: ConnectionRow) -> CallRecorder:
+        """``recorder``, with every call also counted in the metrics and failures logged."""
+        return ObservingRecorder(recorder or NullRecorder(), self.metrics, connection.id)
 
     async def aclose(self) -> None:
         if isinstance(self.clock, RemoteClock):

@@ -34,6 +34,46 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+# Commands whose own output is the story (a narrated demo, the sandbox's URLs): their
+# default log level is warning unless a level is asked for (flag or setting).
+_QUIET_BY_DEFAULT = frozenset({"demo", "sandbox"})
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    verbose: Annotated[int, typer.Option(
+        "--verbose", "-v", count=True, help="log more: -v is --log-level debug")] = 0,
+    log_level: Annotated[str | None, typer.Option(
+        help="debug | info | warning | error (default: ORDERBRIDGE_LOG_LEVEL, info)")] = None,
+    log_format: Annotated[str | None, typer.Option(
+        help="console | json: one JSON object per line (default: ORDERBRIDGE_LOG_FORMAT)")] = None,
+) -> None:
+    """Mirror TikTok Shop orders into Shopify and send fulfilment back."""
+    from orderbridge.logs import LOG_LEVELS, configure_logging
+    from orderbridge.settings import load_settings
+
+    if log_level is not None and log_level not in LOG_LEVELS:
+        raise typer.BadParameter(f"must be one of {', '.join(LOG_LEVELS)}", param_hint="--log-level")
+    if log_format is not None and log_format not in ("console", "json"):
+        raise typer.BadParameter("must be console or json", param_hint="--log-format")
+    level: str
+    fmt: str
+    try:
+        settings = load_settings()
+        level, fmt = settings.log_level, settings.log_format
+        level_set = "log_level" in settings.model_fields_set
+    except ConfigurationError:  # the command itself reports bad settings when it needs them
+        level, fmt, level_set = "info", "console", False
+    if not level_set and ctx.invoked_subcommand in _QUIET_BY_DEFAULT:
+        level = "warning"
+    if verbose:
+        level = "debug"
+    if log_level is not None:
+        level = log_level
+    configure_logging(level, "json" if (log_format or fmt) == "json" else "console")
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)

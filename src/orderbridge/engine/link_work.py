@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
+import structlog
 from sqlalchemy import Connection
 
 from orderbridge.adapters.calls import ApiCall
@@ -47,6 +48,7 @@ from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
+from orderbridge.logs import get_logger
 
 __all__ = [
     "AUTH_RETRY",
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+slog = get_logger(__name__)
 
 T = TypeVar("T")
 
@@ -157,7 +160,9 @@ class LinkWork:
         row = job.row
         cid = runtime.connection.id
         try:
-            with recording_into(buffer):
+            # Every log event about this order carries its ids (structlog context).
+            with recording_into(buffer), structlog.contextvars.bound_contextvars(
+                    tiktok_order_id=row.tiktok_order_id, connection_id=cid):
                 await self._reconcile(current, runtime, job)
         except LeaseLost as lost:
             log.info("link %s: lease lost (%s); another worker has it", row.id, lost)
@@ -223,9 +228,13 @@ class LinkWork:
         cid = runtime.connection.id
 
         def after(conn: Connection, saved: LinkRow) -> None:
-            order_exceptions.raise_exception(
+            _, opened = order_exceptions.raise_exception(
                 conn, saved.id, code.value, "error", message, data, "retry", now=now
             )
+            if opened:
+                slog.warning("order_exception_raised", tiktok_order_id=saved.tiktok_order_id,
+                             connection_id=cid, code=code.value, severity="error",
+                             error=message[:300], attempts=attempts)
             events.append(conn, saved.id, EventKind.WARNING, f"{code.value}: {message}",
                           data or None, at=now, connection_id=cid)
 

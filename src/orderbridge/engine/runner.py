@@ -82,7 +82,9 @@ class WebServer:
 
     def __init__(self, app: Any, host: str, port: int, log_level: str = "warning") -> None:
         config = uvicorn.Config(
+            # log_config=None: uvicorn's records go through the process's one log handler.
             app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False,
+            log_config=None,
             timeout_graceful_shutdown=WEB_GRACEFUL_SECONDS,
         )
         self.server = uvicorn.Server(config)

@@ -1,7 +1,10 @@
 """Writing a link's story: decisions, actions with their outcomes, API calls, exceptions.
 
 Every function takes the ``Connection`` of an open transaction (see ``adapters.db``); the
-worker calls them after the HTTP calls they describe, never during.
+worker calls them after the HTTP calls they describe, never during. Each decision, action
+outcome and raised exception is also one structured log event (``decision``,
+``action_outcome``, ``order_exception_raised``); the worker binds ``tiktok_order_id`` and
+``connection_id`` to the context, so every event carries them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from orderbridge.domain.actions import Action
 from orderbridge.domain.decide_common import Decision
 from orderbridge.domain.exceptions import ENGINE_CODES, Issue
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
+from orderbridge.logs import get_logger
 
 __all__ = [
     "EngineCode",
@@ -30,6 +34,8 @@ __all__ = [
     "record_decision",
     "record_issues",
 ]
+
+log = get_logger(__name__)
 
 # Nesting deeper than this is cut (a timeline entry is for people, not a dump).
 _MAX_DEPTH: Final = 6
@@ -78,6 +84,10 @@ def record_decision(
     state = decision.memory.state.value
     if decision.actions or state != previous_state:
         kinds = ", ".join(a.kind.value for a in decision.actions) or "nothing to do"
+        log.info("decision", link_id=link_id, connection_id=connection_id,
+                 previous_state=previous_state, state=state,
+                 actions=[a.kind.value for a in decision.actions],
+                 issues=[i.code.value for i in decision.issues])
         events.append(
             conn,
             link_id,
@@ -108,6 +118,10 @@ def record_action(
     if outcome.status is not OutcomeStatus.SUCCESS and outcome.message:
         text += f" ({outcome.message[:300]})"
     kind = EventKind.ACTION if outcome.status is OutcomeStatus.SUCCESS else EventKind.WARNING
+    (log.info if outcome.status is OutcomeStatus.SUCCESS else log.warning)(
+        "action_outcome", link_id=link_id, connection_id=connection_id,
+        action=action.kind.value, outcome=outcome.status.value,
+        message=(outcome.message or "")[:300] or None)
     events.append(conn, link_id, kind, text, data, at=outcome.at, connection_id=connection_id)
 
 
@@ -140,6 +154,8 @@ def record_issues(
             now=now,
         )
         if opened:
+            log.warning("order_exception_raised", link_id=link_id, connection_id=connection_id,
+                        code=issue.code.value, severity=issue.severity.value)
             events.append(
                 conn,
                 link_id,

@@ -26,6 +26,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -257,10 +258,12 @@ class Reconciler:
         for row in claimed:
             groups.setdefault(row.connection_id, []).append(row)
         renewer = asyncio.create_task(self._keep_leases(current))
+        started = time.perf_counter()
         try:
             await asyncio.gather(
                 *(self._connection_batch(current, cid, rows, loaded[cid]) for cid, rows in groups.items())
             )
+            self.services.metrics.observe_pass(time.perf_counter() - started, len(claimed))
         finally:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

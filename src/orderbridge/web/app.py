@@ -8,6 +8,7 @@
 - ``GET /healthz`` (the process answers), ``GET /readyz`` (the database answers).
 - ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs``).
 - ``GET /oauth/tiktok/callback``: the TikTok authorize redirect (``oauth.py``).
+- ``GET /metrics``: Prometheus metrics (``engine/metrics.py``; private surface only).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from orderbridge.adapters.shopify import parse_webhook_headers
 from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
+from orderbridge.engine.metrics import CONTENT_TYPE
 from orderbridge.web import api, intake, oauth
 
 __all__ = ["create_app", "read_limited_body"]
@@ -106,6 +108,12 @@ def create_app(services: Services) -> FastAPI:
         except Exception as exc:  # any failure means "not ready"; say which
             return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics (text format); the gauges are read from the database now."""
+        body = await run_sync(services.db, services.metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
 
     app.include_router(api.router(services))
     app.include_router(oauth.router(services))

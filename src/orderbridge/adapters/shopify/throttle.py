@@ -238,3 +238,7 @@ class ThrottleRegistry:
             throttle = StoreThrottle(key, bucket=bucket, monotonic=self.monotonic, sleep=self.sleep)
             self._stores[key] = throttle
         return throttle
+
+    def stores(self) -> dict[str, StoreThrottle]:
+        """Every store's throttle seen so far, by domain (a copy: for metrics)."""
+        return dict(self._stores)

@@ -52,6 +52,7 @@ from orderbridge.errors import (
     RemoteTimeout,
     UpstreamUnavailable,
 )
+from orderbridge.logs import get_logger
 
 __all__ = [
     "API_NAME",
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 API_NAME = "shopify"
+log = get_logger(__name__)
 DEFAULT_API_VERSION = "2025-10"
 DEFAULT_ENDPOINT_TEMPLATE = "https://{shop}/admin/api/{version}/graphql.json"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -106,6 +108,7 @@ class _Attempt:
     timeouts: int = 0
     started_at: datetime | None = None
     started: float = 0.0
+    waited: float = 0.0  # seconds the last attempt waited for the store's budget
 
 
 class ShopifyTransport:
@@ -185,9 +188,11 @@ class ShopifyTransport:
         state = _Attempt(operation, int(priority), order_ref, float(operation.estimate(values)))
         while True:
             state.number += 1
+            before = self._registry.monotonic()
             await self._throttle.acquire(state.cost, state.priority)
             state.started_at = self._clock.now()
             state.started = self._registry.monotonic()
+            state.waited = max(0.0, state.started - before)
             try:
                 response = await self._http.post(self._url, json=body, headers=self._headers, timeout=self._timeout)
             except httpx.HTTPError as exc:
@@ -208,12 +213,12 @@ class ShopifyTransport:
             # Nothing reached Shopify: any operation may go again.
             if state.server_errors < self._max_server:
                 state.server_errors += 1
-                await self._backoff(state.server_errors)
+                await self._backoff(state.server_errors, state)
                 return
             self._fail(UpstreamUnavailable, state, message, code=code)
         if state.operation.retry_safe and state.timeouts < self._max_timeouts:
             state.timeouts += 1
-            await self._backoff(state.timeouts)
+            await self._backoff(state.timeouts, state)
             return
         self._fail(RemoteTimeout, state, f"{message} (outcome unknown)", code=code)
 
@@ -283,7 +288,7 @@ class ShopifyTransport:
                        request_id=request_id, status=status)
         if state.server_errors < self._max_server:
             state.server_errors += 1
-            await self._backoff(state.server_errors)
+            await self._backoff(state.server_errors, state)
             return
         self._fail(UpstreamUnavailable, state, message, code=status, request_id=request_id, status=status)
 
@@ -362,11 +367,14 @@ class ShopifyTransport:
 
     # -- helpers --------------------------------------------------------------------
 
-    async def _backoff(self, attempt: int) -> None:
+    async def _backoff(self, attempt: int, state: _Attempt) -> None:
         ceiling = min(DEFAULT_BACKOFF_CAP_SECONDS, DEFAULT_BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
         # "Equal jitter": at least half the ceiling, so clients that failed together spread
         # out without ever retrying immediately.
-        await self._registry.sleep(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
+        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        log.info("api_retry", api=API_NAME, operation=state.operation.name, shop=self.shop_domain,
+                 attempt=state.number, retry_in_s=round(delay, 3), order_ref=state.order_ref)
+        await self._registry.sleep(delay)
 
     def _fail(self, kind: type[RemoteError], state: _Attempt, message: str, **kw: Any) -> NoReturn:
         raise kind(message, api=API_NAME, operation=state.operation.name, **kw)
@@ -399,6 +407,7 @@ class ShopifyTransport:
                 "priority": state.priority,
                 "bucket_maximum": bucket.maximum,
                 "bucket_restore_rate": bucket.restore_rate,
+                "throttle_wait_s": round(state.waited, 3),
             },
         )
         # A recorder must not break a call (its contract says it won't raise anyway).

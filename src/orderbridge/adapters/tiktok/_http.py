@@ -44,6 +44,7 @@ from orderbridge.errors import (
     RetryableError,
     UpstreamUnavailable,
 )
+from orderbridge.logs import get_logger
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE_SECONDS",
@@ -62,6 +63,8 @@ DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_BACKOFF_BASE_SECONDS = 0.5
 DEFAULT_BACKOFF_CAP_SECONDS = 10.0
 DEFAULT_MAX_RETRY_AFTER_SECONDS = 30.0
+
+log = get_logger(__name__)
 
 # Query parameters never written to call records.
 SECRET_PARAMS = frozenset({"sign", "access_token", "app_secret", "refresh_token", "auth_code"})
@@ -260,6 +263,9 @@ class Executor:
                 continue
             if delay is None:
                 raise error
+            log.info("api_retry", api=API_NAME, operation=operation, attempt=attempt,
+                     retry_in_s=round(delay, 3), order_ref=order_ref, request_id=error.request_id,
+                     error=type(error).__name__)
             await self.runtime.sleep(delay)
 
     def _retry_delay(

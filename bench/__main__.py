@@ -44,6 +44,10 @@ def main() -> None:
     started, commit_id = datetime.now(UTC), commit()
     results = clients.run(quick=quick) if only is None or "clients" in only else []
     results += engine.run(quick=quick, only=only, flash_orders=args.flash_orders)
+    if only is None or "scale" in only:  # PostgreSQL (the test server) and K processes
+        from bench import engine_scale
+
+        results += engine_scale.run(quick=quick)
     full = not quick and only is None  # a partial run never overwrites the committed figures
     findings = FINDINGS.read_text(encoding="utf-8") if full and FINDINGS.exists() else None
     text = render(results, command="python -m bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench",

@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url
 from bench.clients import Result
 from bench.engine import _place_at_rate
 from bench.engine_stack import BENCH_SKUS, _add_stock, _free_port
+from bench.stats import Goal
 from orderbridge.adapters.db import generate_key, make_engine, transaction
 from orderbridge.adapters.db.tables import events, order_links
 from orderbridge.devkit import ControlClient
@@ -264,8 +265,10 @@ async def scale(quick: bool) -> Result:
         figures[f"K={run.k}: all API calls per order"] = f"{sum(run.calls.values()) / orders:.2f}"
         figures[f"K={run.k}: engine CPU per order (web + workers)"] = f"{run.figures['cpu_per_order_ms']:.1f} ms"
         figures[f"K={run.k}: lost / duplicated"] = f"{run.lost} / {run.doubled}"
+    goals = [Goal(f"scale-out, K={run.k} processes vs {GOAL:g} x K x one", run.figures["rate"] / one,
+                  GOAL * run.k, "x", at_most=False) for run in runs if run.k > 1]
     return Result(f"Engine scale-out on PostgreSQL: 1 web + K worker processes, {orders} orders", figures,
-                  "python -m bench --only scale" + (" --quick" if quick else ""))
+                  "python -m bench --only scale" + (" --quick" if quick else ""), goals=goals)
 
 
 def run(quick: bool = False) -> list[Result]:

@@ -40,6 +40,7 @@ from orderbridge.adapters.tiktok import (
 )
 from orderbridge.bootstrap import Services
 from orderbridge.web import compliance
+from orderbridge.web.limits import json_too_deep
 
 __all__ = ["Intake", "shopify_delivery", "tiktok_delivery"]
 
@@ -136,6 +137,9 @@ def _tiktok_orders(event: WebhookEvent) -> list[str] | None:
 
 def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) -> Intake:
     """Store a verified TikTok webhook and mark the orders it names due."""
+    depth = services.settings.max_json_depth
+    if json_too_deep(body, depth):  # json.loads would recurse into a RecursionError (a 500)
+        return _store_malformed(services, InboxSource.TIKTOK, body, headers, None, f"JSON nested deeper than {depth}")
     try:
         event = parse_webhook(body)
     except MalformedWebhook as exc:
@@ -248,6 +252,9 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         return _store_malformed(services, InboxSource.SHOPIFY, body, headers, h.topic,
                                 f"Shopify webhook without {missing}")
     topic, key = h.topic, f"{h.topic}:{h.event_id or h.webhook_id}"
+    depth = services.settings.max_json_depth
+    if json_too_deep(body, depth):  # json.loads would recurse into a RecursionError (a 500)
+        return _store_malformed(services, InboxSource.SHOPIFY, body, headers, topic, f"JSON nested deeper than {depth}")
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict):

@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem details (``application/problem+json``), on every route.
 
 ``problem(status, detail)`` builds one; ``install(app)`` answers HTTP errors, request
-validation errors (422, with the offending fields) and anything unexpected (500, with no
+validation errors (422, with the offending fields), missing configuration (503) and
+anything unexpected (500, with no
 internals: the traceback goes to the log) in that shape. ``detail`` stays a string so
 that clients reading ``detail`` keep working.
 """
@@ -16,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderbridge.errors import ConfigurationError
 
 __all__ = ["PROBLEM_JSON", "install", "problem"]
 
@@ -62,10 +65,15 @@ def install(app: FastAPI) -> None:
         where = ".".join(first["loc"][-2:])
         return problem(422, f"{where}: {first['msg']}"[:_ECHO_CHARS * 4], errors=errors)
 
+    async def misconfigured(request: Request, exc: Exception) -> JSONResponse:
+        # e.g. no ORDERBRIDGE_SECRET_KEY: the operator's to fix, and the message says how
+        return problem(503, f"not configured: {exc}")
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal error (logged)")
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ConfigurationError, misconfigured)
     app.add_exception_handler(Exception, unexpected)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_engine
+from orderbridge import __version__, cli_auth, cli_engine
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -173,6 +173,8 @@ def demo(
 
 # The engine's commands (run, status, order, backfill) live in cli_engine.py.
 cli_engine.register(app)
+# user add|list, token create|list|revoke (cli_auth.py).
+cli_auth.register(app)
 
 
 def main() -> None:

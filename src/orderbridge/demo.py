@@ -77,7 +77,9 @@ async def _serve_until_stopped(console: Console, demo: DemoWorld, rate: float) -
         f"  control API docs   {control}/docs   (place orders, pay, cancel, fulfil, move the clock)\n"
         f"  sandbox info       {control}/info\n"
         f"  engine API         {demo.engine_url}/api/orders   (docs: {demo.engine_url}/docs)\n"
-        f"  engine exceptions  {demo.engine_url}/api/exceptions?status=open")
+        f"  engine exceptions  {demo.engine_url}/api/exceptions?status=open\n"
+        f"  the engine's API is private: every request needs the demo admin's token, e.g.\n"
+        f"    curl -H 'Authorization: Bearer {demo.admin_token}' {demo.engine_url}/api/orders")
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -95,7 +97,8 @@ async def run_demo(console: Console, *, orders: int = DEFAULT_EXTRA_ORDERS, keep
         console.print(f"sandboxes: control API {demo.info['control_url']}/docs; engine {demo.engine_url} "
                       f"(SQLite in a temporary directory); connected TikTok shop "
                       f"{demo.connection.tiktok_shop_name or demo.connection.tiktok_shop_id} to "
-                      f"{demo.connection.shopify_domain}; webhooks registered")
+                      f"{demo.connection.shopify_domain}; webhooks registered; API token of the demo "
+                      f"admin: {demo.admin_token}")
         cast = scenarios(orders, seed)
         narrator = _Narrator(console, demo, cast)
 

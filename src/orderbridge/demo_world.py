@@ -4,7 +4,7 @@
 temporary directory, generates a secret key, wires ``Services`` on the sandbox world's clock
 (so signatures and timers agree), serves the engine (web app + workers + pollers) on a free
 port that both sandboxes deliver webhooks to, connects the sandbox shop and imports the
-catalogues. ``tick()`` moves the story clock in steps and waits, after each, until the engine
+catalogues, and makes a demo admin with an API token (the engine's API is private). ``tick()`` moves the story clock in steps and waits, after each, until the engine
 has caught up: nothing due, nothing leased, no webhook on its way.
 """
 
@@ -16,7 +16,7 @@ import socket
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,6 +25,8 @@ from sqlalchemy import func, or_, select
 
 from orderbridge.adapters.db import generate_key, transaction
 from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db.operators import Role as UserRole
+from orderbridge.adapters.db.operators import add_user, create_token
 from orderbridge.adapters.db.tables import order_links
 from orderbridge.bootstrap import Services
 from orderbridge.devkit import ControlClient
@@ -43,6 +45,8 @@ SETTLE_POLL_SECONDS: Final = 0.03
 # Consecutive quiet looks before the engine counts as caught up.
 QUIET_LOOKS: Final = 2
 ENGINE_START_TIMEOUT_SECONDS: Final = 15.0
+DEMO_ADMIN: Final = "demo-admin"
+DEMO_TOKEN_DAYS: Final = 7
 
 
 def free_port(host: str = HOST) -> int:
@@ -62,6 +66,7 @@ class DemoWorld:
     control: ControlClient
     connection: ConnectionRow
     engine_url: str
+    admin_token: str = ""  # an API token of the demo admin (the database is thrown away after)
     _stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
@@ -118,7 +123,8 @@ class DemoWorld:
 
             stops.append(stop_running_engine)
             await asyncio.wait_for(ready.wait(), ENGINE_START_TIMEOUT_SECONDS)
-            demo = cls(world, running, services, control, connection, str(started["web"]))
+            demo = cls(world, running, services, control, connection, str(started["web"]),
+                       _demo_admin(services))
             demo._stops = stops
             return demo
         except BaseException:
@@ -170,3 +176,12 @@ class DemoWorld:
             await self.control.advance(min(step, left))
             left -= step
             await self.settle()
+
+
+def _demo_admin(services: Services) -> str:
+    """Make the demo admin; returns its API token (printed by the demo)."""
+    now = services.clock.now()
+    with transaction(services.db) as conn:
+        user = add_user(conn, DEMO_ADMIN, UserRole.ADMIN, now=now)
+        token, _ = create_token(conn, user, "demo", now=now, expires_at=now + timedelta(days=DEMO_TOKEN_DAYS))
+    return token

@@ -26,6 +26,14 @@ DEFAULT_DATABASE_URL = "sqlite:///orderbridge.db"
 DEFAULT_CONFIG_FILE = "orderbridge.toml"
 # Links one worker claims and works as one pass (TikTok details are read 50 per call).
 DEFAULT_CLAIM_BATCH = 50
+DEFAULT_API_MAX_BODY_BYTES = 65_536
+DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1_048_576
+# Deeper JSON is refused (vendor payloads nest well under 20 levels); bounds the parser's recursion.
+DEFAULT_MAX_JSON_DEPTH = 64
+DEFAULT_TOKEN_DAYS = 90
+DEFAULT_AUTH_FAILURES_PER_MINUTE = 10
+# Loopback names are always trusted by default: a DNS-rebinding page cannot send them as Host.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -91,7 +99,20 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(default=300.0, gt=0)
     poll_overlap_seconds: float = Field(default=120.0, ge=0)
     lease_seconds: float = Field(default=60.0, gt=0)
-    webhook_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    webhook_max_body_bytes: int = Field(default=DEFAULT_WEBHOOK_MAX_BODY_BYTES, gt=0)
+
+    # Web security (docs/security.md)
+    api_max_body_bytes: int = Field(default=DEFAULT_API_MAX_BODY_BYTES, gt=0,
+                                    description="largest request body on every route but the webhooks")
+    max_json_depth: int = Field(default=DEFAULT_MAX_JSON_DEPTH, ge=2, le=1000)
+    allowed_hosts: str = Field(
+        default="",
+        description="comma-separated Host names served (``*.example.com`` allowed); empty: the "
+        "host of base_url and the loopback names",
+    )
+    cors_origins: str = Field(default="", description="comma-separated origins allowed by CORS; empty: CORS off")
+    auth_failures_per_minute: int = Field(default=DEFAULT_AUTH_FAILURES_PER_MINUTE, ge=1,
+                                          description="failed token checks per client per minute before 429")
     clock_source: str = Field(
         default="system",
         description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "
@@ -142,6 +163,21 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         config = os.environ.get("ORDERBRIDGE_CONFIG", DEFAULT_CONFIG_FILE)
         return (init_settings, env_settings, _TomlSource(settings_cls, Path(config)))
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """Host names (lower case, no port) the web app answers for."""
+        from urllib.parse import urlsplit
+
+        base = (urlsplit(self.base_url).hostname or "").lower()
+        listed = [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        hosts = listed or list(LOOPBACK_HOSTS)
+        return tuple(dict.fromkeys([base, *hosts] if base else hosts))
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """Origins CORS allows (empty: CORS off)."""
+        return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @property
     def is_sqlite(self) -> bool:

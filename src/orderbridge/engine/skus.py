@@ -263,7 +263,8 @@ def _tiktok_sku_ids(conn: Connection, connection_id: int, key: str) -> tuple[lis
 
 
 def link_sku(
-    services: Services, connection_id: int, tiktok_sku_id_or_seller_sku: str, variant_id: str
+    services: Services, connection_id: int, tiktok_sku_id_or_seller_sku: str, variant_id: str,
+    *, by: str = "the operator",
 ) -> LinkReport:
     """Link a TikTok SKU (by id, or every SKU with that seller SKU) to a Shopify variant.
 
@@ -295,12 +296,12 @@ def link_sku(
             if link is not None:
                 resumed.append(link.tiktok_order_id)
             events.append(conn, link_id, EventKind.EVENT,
-                          f"SKU {seller or ','.join(sku_ids)} linked to {variant_id}: order due now",
-                          {"sku_ids": sku_ids, "variant_id": variant_id}, at=now,
+                          f"SKU {seller or ','.join(sku_ids)} linked to {variant_id} by {by}: order due now",
+                          {"sku_ids": sku_ids, "variant_id": variant_id, "by": by}, at=now,
                           connection_id=connection_id)
         events.append(conn, None, EventKind.EVENT,
-                      f"SKU {seller or ','.join(sku_ids)} linked to {variant_id} by the operator",
-                      {"sku_ids": sku_ids, "variant_id": variant_id, "orders": resumed},
+                      f"SKU {seller or ','.join(sku_ids)} linked to {variant_id} by {by}",
+                      {"sku_ids": sku_ids, "variant_id": variant_id, "orders": resumed, "by": by},
                       at=now, connection_id=connection_id)
     return LinkReport(tuple(sku_ids), variant_id, tuple(resumed))
 

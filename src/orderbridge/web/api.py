@@ -4,15 +4,20 @@ Reads: connections, orders (links) with their open exception codes, one order wi
 memory, snapshots, exceptions and timeline, exceptions, SKU links. Writes: retry an order,
 dismiss an exception, take an exception's action (an override in the link's memory, see
 ``overrides.py``), link a SKU. Every write makes the order due now: the worker does the rest.
+
+Private (``security.py``): reads need a viewer's token, writes an operator's; each write
+names its operator on the order's timeline. Every input is bounded and shaped (ids are
+digit strings or 64-bit integers, variants are Shopify gids) so that a bad one is a 4xx
+problem, never a 500; a variant is looked up in Shopify before a SKU is linked to it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from orderbridge.adapters.db import (
@@ -22,39 +27,63 @@ from orderbridge.adapters.db import (
     events,
     links,
     order_exceptions,
+    run_sync,
     sku_links,
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkRow
+from orderbridge.adapters.db.operators import Principal, Role
 from orderbridge.adapters.db.order_exceptions import ExceptionRow
 from orderbridge.adapters.db.tables import order_exceptions as exc_t
 from orderbridge.adapters.db.tables import order_links as links_t
 from orderbridge.adapters.db.tables import tiktok_skus
 from orderbridge.bootstrap import Services
 from orderbridge.engine.skus import link_sku, resolve_skus
-from orderbridge.errors import ConfigurationError
+from orderbridge.errors import ConfigurationError, OrderBridgeError
 from orderbridge.web.overrides import LinkBusy, OverrideRefused, apply_override, memory_change
+from orderbridge.web.security import Authenticator
 
 __all__ = ["ActionBody", "SkuLinkBody", "router"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_DB_ID: Final = 2**63 - 1  # ids are 64-bit signed integers in the database
+TIKTOK_ORDER_ID: Final = r"^[0-9]{1,32}$"
+CODE: Final = r"^[A-Za-z_]{1,64}$"  # states, exception codes, statuses
+NAME_MAX: Final = 200
+VARIANT_GID: Final = r"^gid://shopify/ProductVariant/[1-9][0-9]{0,19}$"
+# Printable text on one line: no control characters (they end up in logs and Shopify notes).
+ONE_LINE: Final = r"^[^\x00-\x1f\x7f]*$"
+
+OrderId = Annotated[str, Path(pattern=TIKTOK_ORDER_ID, description="the TikTok order id (digits)")]
+ExceptionId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+ConnectionKey = Annotated[str | None, Query(min_length=1, max_length=NAME_MAX, pattern=ONE_LINE,
+                                             description="connection name or id")]
+Code = Annotated[str | None, Query(pattern=CODE)]
 
 
 class ActionBody(BaseModel):
     """An operator's choice on an exception."""
 
-    action: str = Field(description="push_anyway | approve | cancel_on_tiktok | dismiss | retry")
-    reason: str | None = Field(default=None, description="for cancel_on_tiktok: the reason sent to TikTok")
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=32, pattern=CODE,
+                        description="push_anyway | approve | cancel_on_tiktok | dismiss | retry")
+    reason: str | None = Field(default=None, max_length=500, pattern=ONE_LINE,
+                               description="for cancel_on_tiktok: the reason sent to TikTok")
 
 
 class SkuLinkBody(BaseModel):
     """An explicit SKU link."""
 
-    connection: str = Field(description="connection name or id")
-    tiktok_sku: str = Field(description="TikTok SKU id, or a seller SKU (links every TikTok SKU with it)")
-    variant_id: str = Field(description="Shopify variant gid")
+    model_config = ConfigDict(extra="forbid")
+
+    connection: str = Field(min_length=1, max_length=NAME_MAX, pattern=ONE_LINE,
+                            description="connection name or id")
+    tiktok_sku: str = Field(min_length=1, max_length=255, pattern=ONE_LINE,
+                            description="TikTok SKU id, or a seller SKU (links every TikTok SKU with it)")
+    variant_id: str = Field(pattern=VARIANT_GID, description="Shopify variant gid: gid://shopify/ProductVariant/<digits>")
 
 
 def _connection_json(row: ConnectionRow) -> dict[str, Any]:
@@ -83,7 +112,7 @@ def _link_summary(link: LinkRow, codes: list[str]) -> dict[str, Any]:
 
 def _resolve_connection(conn: Connection, services: Services, key: str) -> ConnectionRow:
     row = connections.find_connection(conn, services.cipher, name=key)
-    if row is None and key.isdigit():
+    if row is None and key.isdigit() and int(key) <= MAX_DB_ID:
         row = connections.get_connection(conn, services.cipher, int(key))
     if row is None:
         raise HTTPException(404, f"no connection {key!r}")
@@ -122,9 +151,19 @@ def _exception(conn: Connection, exception_id: int) -> ExceptionRow:
     return ExceptionRow(**dict(row._mapping))
 
 
-def router(services: Services) -> APIRouter:
-    """The ``/api`` routes."""
-    r = APIRouter(prefix="/api", tags=["api"])
+async def _variant_exists(services: Services, row: ConnectionRow, variant_id: str) -> bool:
+    """Ask the connection's Shopify store whether the variant exists."""
+    numeric = variant_id.rsplit("/", 1)[1]
+    async for variant in services.shopify_client(row).iter_variants(query=f"id:{numeric}", page_size=1):
+        if variant.id == variant_id:
+            return True
+    return False
+
+
+def router(services: Services, auth: Authenticator) -> APIRouter:
+    """The ``/api`` routes: reads for viewers, writes for operators (and admins)."""
+    r = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(auth.require(Role.VIEWER))])
+    operator = Depends(auth.require(Role.OPERATOR))
 
     @r.get("/connections")
     def list_connections() -> list[dict[str, Any]]:
@@ -134,8 +173,9 @@ def router(services: Services) -> APIRouter:
 
     @r.get("/orders")
     def list_orders(
-        connection: str | None = None, state: str | None = None,
-        exception: str | None = Query(default=None, description="only orders with this open exception code"),
+        connection: ConnectionKey = None, state: Code = None,
+        exception: Annotated[str | None, Query(pattern=CODE,
+                                               description="only orders with this open exception code")] = None,
         limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     ) -> list[dict[str, Any]]:
         """Order links, newest first: state, TikTok status, Shopify name, next due, open exceptions."""
@@ -155,7 +195,7 @@ def router(services: Services) -> APIRouter:
             return [_link_summary(link, codes[link.id]) for link in rows if link is not None]
 
     @r.get("/orders/{tiktok_order_id}")
-    def get_order(tiktok_order_id: str, connection: str | None = None) -> dict[str, Any]:
+    def get_order(tiktok_order_id: OrderId, connection: ConnectionKey = None) -> dict[str, Any]:
         """One order: the link, its memory, snapshots, every exception and the full timeline."""
         with transaction(services.db, write=False) as conn:
             link = _find_order(conn, services, tiktok_order_id, connection)
@@ -171,7 +211,8 @@ def router(services: Services) -> APIRouter:
 
     @r.get("/exceptions")
     def list_exceptions(
-        status: str = ExceptionStatus.OPEN.value, connection: str | None = None, code: str | None = None,
+        status: Annotated[str, Query(pattern=CODE)] = ExceptionStatus.OPEN.value,
+        connection: ConnectionKey = None, code: Code = None,
         limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     ) -> list[dict[str, Any]]:
         """Exceptions (open by default), oldest first, with their order."""
@@ -186,23 +227,24 @@ def router(services: Services) -> APIRouter:
             return [dict(row._mapping) for row in conn.execute(stmt)]
 
     @r.post("/orders/{tiktok_order_id}/retry")
-    def retry_order(tiktok_order_id: str, connection: str | None = None) -> dict[str, Any]:
+    def retry_order(tiktok_order_id: OrderId, who: Principal = operator, connection: ConnectionKey = None) -> dict[str, Any]:
         """Make the order due now; refused actions are tried again (memory ``retry``) unless a
         worker holds it right now (then it is only made due)."""
         now = services.clock.now()
         with transaction(services.db) as conn:
             link = _find_order(conn, services, tiktok_order_id, connection)
             try:
-                apply_override(conn, link, action="retry", code="", change=lambda m: m.retry(), now=now)
+                apply_override(conn, link, action="retry", code="", change=lambda m: m.retry(), now=now,
+                               by=who.name)
             except LinkBusy:
                 links.mark_due(conn, now, ids=[link.id])
-                events.append(conn, link.id, EventKind.EVENT, "operator: retry (order due now)", at=now,
-                              connection_id=link.connection_id)
+                events.append(conn, link.id, EventKind.EVENT, f"operator: retry (order due now; by {who.name})",
+                              {"by": who.name}, at=now, connection_id=link.connection_id)
             fresh = links.get_link(conn, link.id)
             assert fresh is not None
             return _link_summary(fresh, _open_codes(conn, [link.id])[link.id])
 
-    def _act(exception_id: int, action: str, reason: str | None) -> dict[str, Any]:
+    def _act(exception_id: int, action: str, reason: str | None, who: Principal) -> dict[str, Any]:
         now = services.clock.now()
         with transaction(services.db) as conn:
             exc = _exception(conn, exception_id)
@@ -210,7 +252,7 @@ def router(services: Services) -> APIRouter:
             assert link is not None
             try:
                 change = memory_change(action, exc.code, exc.data, reason)
-                apply_override(conn, link, action=action, code=exc.code, change=change, now=now)
+                apply_override(conn, link, action=action, code=exc.code, change=change, now=now, by=who.name)
             except OverrideRefused as err:
                 raise HTTPException(400, str(err)) from None
             except LinkBusy as err:
@@ -221,18 +263,20 @@ def router(services: Services) -> APIRouter:
                     "action": action, "due_at": now}
 
     @r.post("/exceptions/{exception_id}/dismiss")
-    def dismiss_exception(exception_id: int) -> dict[str, Any]:
+    def dismiss_exception(exception_id: ExceptionId, who: Principal = operator) -> dict[str, Any]:
         """Dismiss an exception: it is closed, and ``decide()`` stops raising its code on the order."""
-        return _act(exception_id, "dismiss", None)
+        return _act(exception_id, "dismiss", None, who)
 
     @r.post("/exceptions/{exception_id}/action")
-    def exception_action(exception_id: int, body: ActionBody) -> dict[str, Any]:
+    def exception_action(exception_id: ExceptionId, body: ActionBody, who: Principal = operator) -> dict[str, Any]:
         """Take an exception's action (push_anyway, approve, cancel_on_tiktok, dismiss, retry):
         recorded in the link's memory (read by ``decide()``) and on its timeline; order due now."""
-        return _act(exception_id, body.action, body.reason)
+        return _act(exception_id, body.action, body.reason, who)
 
     @r.get("/sku-links")
-    def list_sku_links(connection: str) -> dict[str, Any]:
+    def list_sku_links(
+        connection: Annotated[str, Query(min_length=1, max_length=NAME_MAX, pattern=ONE_LINE)],
+    ) -> dict[str, Any]:
         """A connection's SKU links and every imported TikTok SKU with how it resolves now."""
         with transaction(services.db, write=False) as conn:
             row = _resolve_connection(conn, services, connection)
@@ -249,12 +293,26 @@ def router(services: Services) -> APIRouter:
             }
 
     @r.post("/sku-links")
-    def create_sku_link(body: SkuLinkBody) -> dict[str, Any]:
-        """Link a TikTok SKU to a variant explicitly; orders waiting on it resume by themselves."""
-        with transaction(services.db, write=False) as conn:
-            row = _resolve_connection(conn, services, body.connection)
+    async def create_sku_link(body: SkuLinkBody, who: Principal = operator) -> dict[str, Any]:
+        """Link a TikTok SKU to a variant explicitly, once Shopify confirms the variant exists;
+        orders waiting on it resume by themselves."""
+
+        def resolve() -> ConnectionRow:
+            with transaction(services.db, write=False) as conn:
+                return _resolve_connection(conn, services, body.connection)
+
+        row = await run_sync(services.db, resolve)
         try:
-            report = link_sku(services, row.id, body.tiktok_sku, body.variant_id)
+            exists = await _variant_exists(services, row, body.variant_id)
+        except ConfigurationError as err:
+            raise HTTPException(409, str(err)) from None
+        except OrderBridgeError as err:
+            raise HTTPException(502, f"could not ask Shopify whether the variant exists: {err}") from None
+        if not exists:
+            raise HTTPException(422, f"variant {body.variant_id} does not exist in {row.shopify_domain}")
+        try:
+            report = await run_sync(services.db, lambda: link_sku(services, row.id, body.tiktok_sku,
+                                                                  body.variant_id, by=who.name))
         except ConfigurationError as err:
             raise HTTPException(400, str(err)) from None
         return asdict(report)

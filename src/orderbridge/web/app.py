@@ -6,25 +6,35 @@
 - ``POST /webhooks/tiktok``, ``POST /webhooks/shopify``: verify, store, mark due, answer
   (``intake.py``). Bodies over ``webhook_max_body_bytes`` get 413 before being read whole.
 - ``GET /healthz`` (the process answers), ``GET /readyz`` (the database answers).
-- ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs``).
+- ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs`` and ``/openapi.json``),
+  private: an operator's API token with the role each route needs.
 - ``GET /oauth/tiktok/callback``: the TikTok authorize redirect (``oauth.py``).
 - ``GET /metrics``: Prometheus metrics (``engine/metrics.py``; private surface only).
+
+``security.SecurityMiddleware wraps it all (trusted hosts, body bounds, origin checks,
+security headers, the audit log); errors are problem details (``problems.py``).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from orderbridge import __version__
 from orderbridge.adapters.db import run_sync
+from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.shopify import parse_webhook_headers
 from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
-from orderbridge.web import api, intake, oauth
+from orderbridge.web import api, intake, oauth, problems
+from orderbridge.web.security import Authenticator, SecurityMiddleware
 
 __all__ = ["create_app", "read_limited_body"]
 
@@ -54,10 +64,15 @@ def create_app(services: Services) -> FastAPI:
         title="OrderBridge",
         version=__version__,
         description="Mirrors TikTok Shop orders into Shopify. Webhook receivers, health checks, "
-        "the JSON API for operators and the TikTok OAuth callback.",
+        "the JSON API for operators and the TikTok OAuth callback. The API needs an operator's "
+        "token: `Authorization: Bearer obt_…` (`orderbridge token create`).",
+        docs_url=None, redoc_url=None, openapi_url=None,  # private: served below, behind a token
     )
     app.state.services = services
     settings = services.settings
+    auth = Authenticator(services)
+    viewer = Depends(auth.require(Role.VIEWER))
+    problems.install(app)
 
     @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response)
     async def tiktok_webhook(request: Request) -> Response:
@@ -109,12 +124,24 @@ def create_app(services: Services) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics", tags=["health"], response_class=Response)
+    @app.get("/metrics", tags=["health"], response_class=Response, dependencies=[viewer])
     async def metrics() -> Response:
         """Prometheus metrics (text format); the gauges are read from the database now."""
         body = await run_sync(services.db, services.metrics.render)
         return Response(body, media_type=CONTENT_TYPE)
 
-    app.include_router(api.router(services))
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[viewer])
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False, dependencies=[viewer])
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="OrderBridge API")
+
+    app.include_router(api.router(services, auth))
     app.include_router(oauth.router(services))
+    if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origin_list),
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(SecurityMiddleware, services=services)
     return app

@@ -47,6 +47,8 @@ from orderbridge.adapters.tiktok import (
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkState
 from orderbridge.web import compliance
+from orderbridge.web.limits import json_too_deep
+from orderbridge.web.webhook_checks import shopify_problem
 
 __all__ = ["Intake", "shopify_delivery", "tiktok_delivery"]
 
@@ -148,6 +150,9 @@ def _tiktok_orders(event: WebhookEvent) -> list[str] | None:
 
 def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) -> Intake:
     """Store a verified TikTok webhook and mark the orders it names due."""
+    depth = services.settings.max_json_depth
+    if json_too_deep(body, depth):  # json.loads would recurse into a RecursionError (a 500)
+        return _store_malformed(services, InboxSource.TIKTOK, body, headers, None, f"JSON nested deeper than {depth}")
     try:
         event = parse_webhook(body)
     except MalformedWebhook as exc:
@@ -265,6 +270,13 @@ def _released_by_us(memory: Any, fo_id: str) -> bool:
     return isinstance(released, list) and fo_id in released
 
 
+def _installed(conn: Connection, cids: list[int]) -> bool:
+    """True when one of these connections is not disconnected (the app is still installed)."""
+    t = connections_table
+    return bool(cids) and conn.execute(select(t.c.id).where(
+        t.c.id.in_(cids), t.c.status != ConnectionStatus.DISCONNECTED.value).limit(1)).first() is not None
+
+
 def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers: dict[str, str]) -> Intake:
     """Store a verified Shopify webhook and act on its topic (see module docstring)."""
     if not h.topic or not h.shop_domain or not (h.event_id or h.webhook_id):
@@ -272,6 +284,9 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         return _store_malformed(services, InboxSource.SHOPIFY, body, headers, h.topic,
                                 f"Shopify webhook without {missing}")
     topic, key = h.topic, f"{h.topic}:{h.event_id or h.webhook_id}"
+    depth = services.settings.max_json_depth
+    if json_too_deep(body, depth):  # json.loads would recurse into a RecursionError (a 500)
+        return _store_malformed(services, InboxSource.SHOPIFY, body, headers, topic, f"JSON nested deeper than {depth}")
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict):
@@ -279,6 +294,9 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
     except ValueError as exc:
         return _store_malformed(services, InboxSource.SHOPIFY, body, headers, topic,
                                 f"Shopify webhook body is not a JSON object: {exc}")
+    problem = shopify_problem(topic, payload, h.shop_domain)  # headers are not signed: check them
+    if problem is not None:
+        return _store_malformed(services, InboxSource.SHOPIFY, body, headers, topic, problem)
     now = services.clock.now()
     with transaction(services.db) as conn:
         cids = [int(i) for i in conn.execute(
@@ -303,6 +321,8 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
                               f"The app was uninstalled from {h.shop_domain}: the connection is "
                               "disconnected (its token is revoked); reinstall and run "
                               "`orderbridge connect shopify`", at=now, connection_id=cid)
+        elif topic == "shop/redact" and _installed(conn, cids):
+            error = f"shop/redact for {h.shop_domain}, where the app is still installed: not acted on"
         elif topic in COMPLIANCE_TOPICS:
             compliance.handle(conn, topic, payload, cids, h.shop_domain, now)
         _finish(conn, InboxSource.SHOPIFY, key, now, error)

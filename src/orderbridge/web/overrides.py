@@ -72,9 +72,10 @@ def memory_change(
 
 def apply_override(
     conn: Connection, link: LinkRow, *, action: str, code: str,
-    change: Callable[[LinkMemory], LinkMemory], now: datetime,
+    change: Callable[[LinkMemory], LinkMemory], now: datetime, by: str | None = None,
 ) -> LinkRow:
-    """Write ``change`` into the link's memory (unleased, version checked), due now."""
+    """Write ``change`` into the link's memory (unleased, version checked), due now; the
+    timeline says who (``by``, the operator's user name) did it."""
     t = order_links
     current: LinkRow | None = link
     for _ in range(_ATTEMPTS):
@@ -87,7 +88,8 @@ def apply_override(
         memory.update(change(LinkMemory.from_json(current.memory)).to_json())
         trail = memory.get("overrides")
         memory["overrides"] = [*(trail if isinstance(trail, list) else []),
-                               {"code": code, "action": action, "at": now.isoformat()}]
+                               {"code": code, "action": action, "at": now.isoformat(),
+                                **({"by": by} if by else {})}]
         moved = conn.execute(
             update(t).where(
                 t.c.id == current.id, t.c.version == current.version,
@@ -96,8 +98,10 @@ def apply_override(
         ).rowcount
         if moved:
             links.mark_due(conn, now, ids=[current.id])
-            events.append(conn, current.id, EventKind.EVENT, f"operator: {action} on {code}",
-                          {"action": action, "code": code}, at=now, connection_id=current.connection_id)
+            events.append(conn, current.id, EventKind.EVENT,
+                          f"operator: {action} on {code}" + (f" (by {by})" if by else ""),
+                          {"action": action, "code": code, "by": by}, at=now,
+                          connection_id=current.connection_id)
             fresh = links.get_link(conn, current.id)
             assert fresh is not None
             return fresh

@@ -2,20 +2,22 @@
 
 - ``services``: ``Services`` on a migrated database (sqlite and postgresql), a manual
   clock, fixed TikTok app credentials and Shopify client secret (webhook tests).
-- ``client``: the app served in-process (``httpx.ASGITransport``).
+- ``client``: the app served in-process (``httpx.ASGITransport``), with no credentials.
+- ``api``: the same app with an operator's API token (``token_for`` makes others).
 - ``sandbox_services``: ``Services`` whose settings point at the served sandboxes and whose
   clock is the sandbox's (TikTok signatures are time-bound), for connect/SKU tests.
 """
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from orderbridge.adapters.db import generate_key
+from orderbridge.adapters.db import generate_key, transaction
+from orderbridge.adapters.db.operators import Role, add_user, create_token, find_user
 from orderbridge.bootstrap import Services
 from orderbridge.clock import ManualClock
 from orderbridge.engine.connect import sandbox_settings
@@ -47,10 +49,32 @@ async def services(migrated_db_url: str) -> AsyncIterator[Services]:
         await svc.aclose()
 
 
+def token_for(services: Services, role: Role, *, name: str | None = None, days: float = 30) -> str:
+    """A fresh API token of a user with ``role`` (the user is created if new)."""
+    now = services.clock.now()
+    user_name = name or f"{role.value}-user"
+    with transaction(services.db) as conn:
+        user = find_user(conn, user_name) or add_user(conn, user_name, role, now=now)
+        token, _ = create_token(conn, user, "test", now=now, expires_at=now + timedelta(days=days))
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://orderbridge.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(services))
+    headers = bearer(token_for(services, Role.OPERATOR, name="olive", days=3650))
+    async with httpx.AsyncClient(transport=transport, base_url="http://orderbridge.test", headers=headers) as http:
         yield http
 
 

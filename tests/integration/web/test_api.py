@@ -39,16 +39,16 @@ def memory(services: Services, link_id: int) -> dict[str, Any]:
         return link.memory
 
 
-async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
-    assert (await client.get("/readyz")).json() == {"status": "ok"}
-    spec = (await client.get("/openapi.json")).json()
+async def test_health_and_readiness(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.get("/readyz")).json() == {"status": "ok"}
+    spec = (await api.get("/openapi.json")).json()
     assert {"/api/orders", "/api/exceptions/{exception_id}/action", "/webhooks/tiktok"} <= set(spec["paths"])
 
 
-async def test_connections_never_show_tokens(services: Services, client: httpx.AsyncClient) -> None:
+async def test_connections_never_show_tokens(services: Services, api: httpx.AsyncClient) -> None:
     seed(services)
-    response = await client.get("/api/connections")
+    response = await api.get("/api/connections")
     assert response.status_code == 200
     [row] = response.json()
     assert row["name"] == "main"
@@ -56,46 +56,46 @@ async def test_connections_never_show_tokens(services: Services, client: httpx.A
     assert "secret" not in response.text
 
 
-async def test_orders_list_filters_and_detail(services: Services, client: httpx.AsyncClient) -> None:
+async def test_orders_list_filters_and_detail(services: Services, api: httpx.AsyncClient) -> None:
     ids = seed(services)
-    orders = (await client.get("/api/orders", params={"connection": "main"})).json()
+    orders = (await api.get("/api/orders", params={"connection": "main"})).json()
     assert {o["tiktok_order_id"] for o in orders} == {"576001", "576002"}
-    held = (await client.get("/api/orders", params={"state": "created_held"})).json()
+    held = (await api.get("/api/orders", params={"state": "created_held"})).json()
     assert [o["shopify_order_name"] for o in held] == ["#1001"]
     assert held[0]["open_exceptions"] == ["INVALID_TRACKING", "CANCEL_REQUEST_PENDING"]
-    by_code = (await client.get("/api/orders", params={"exception": "TOTALS_MISMATCH"})).json()
+    by_code = (await api.get("/api/orders", params={"exception": "TOTALS_MISMATCH"})).json()
     assert [o["tiktok_order_id"] for o in by_code] == ["576002"]
-    assert (await client.get("/api/orders", params={"connection": "nope"})).status_code == 404
-    detail = (await client.get("/api/orders/576001")).json()
+    assert (await api.get("/api/orders", params={"connection": "nope"})).status_code == 404
+    detail = (await api.get("/api/orders/576001")).json()
     assert detail["id"] == ids["a"]
     assert detail["memory"]["state"] == "created_held"
     assert len(detail["exceptions"]) == 2
     assert isinstance(detail["timeline"], list)
-    assert (await client.get("/api/orders/404")).status_code == 404
+    assert (await api.get("/api/orders/404")).status_code == 404
 
 
-async def test_exceptions_list(services: Services, client: httpx.AsyncClient) -> None:
+async def test_exceptions_list(services: Services, api: httpx.AsyncClient) -> None:
     seed(services)
-    open_ = (await client.get("/api/exceptions")).json()
+    open_ = (await api.get("/api/exceptions")).json()
     assert {e["code"] for e in open_} == {"INVALID_TRACKING", "CANCEL_REQUEST_PENDING", "TOTALS_MISMATCH"}
     assert {e["tiktok_order_id"] for e in open_} == {"576001", "576002"}
-    assert (await client.get("/api/exceptions", params={"status": "dismissed"})).json() == []
+    assert (await api.get("/api/exceptions", params={"status": "dismissed"})).json() == []
 
 
-async def test_retry_clears_rejections_and_marks_due(services: Services, client: httpx.AsyncClient) -> None:
+async def test_retry_clears_rejections_and_marks_due(services: Services, api: httpx.AsyncClient) -> None:
     ids = seed(services)
-    response = await client.post("/api/orders/576001/retry")
+    response = await api.post("/api/orders/576001/retry")
     assert response.status_code == 200
     assert response.json()["next_due_at"].startswith("2026-11-16T18:00")
     assert memory(services, ids["a"])["rejections"] == []
 
 
 async def test_actions_are_written_into_memory_and_make_the_order_due(
-        services: Services, client: httpx.AsyncClient) -> None:
+        services: Services, api: httpx.AsyncClient) -> None:
     ids = seed(services)
-    pushed = await client.post(f"/api/exceptions/{ids['bad']}/action", json={"action": "push_anyway"})
+    pushed = await api.post(f"/api/exceptions/{ids['bad']}/action", json={"action": "push_anyway"})
     assert pushed.status_code == 200, pushed.text
-    approved = await client.post(f"/api/exceptions/{ids['pending']}/action", json={"action": "approve"})
+    approved = await api.post(f"/api/exceptions/{ids['pending']}/action", json={"action": "approve"})
     assert approved.status_code == 200
     stored = memory(services, ids["a"])
     mem = LinkMemory.from_json(stored)
@@ -103,49 +103,34 @@ async def test_actions_are_written_into_memory_and_make_the_order_due(
     assert mem.cancels_person_approved == ("c-9",)
     assert [(o["code"], o["action"]) for o in stored["overrides"]] == [
         ("INVALID_TRACKING", "push_anyway"), ("CANCEL_REQUEST_PENDING", "approve")]
-    detail = (await client.get("/api/orders/576001")).json()
+    detail = (await api.get("/api/orders/576001")).json()
     assert detail["next_due_at"].startswith("2026-11-16T18:00")
-    assert any(e["summary"] == "operator: push_anyway on INVALID_TRACKING" for e in detail["timeline"])
+    assert any(e["summary"] == "operator: push_anyway on INVALID_TRACKING (by olive)" for e in detail["timeline"])
 
-    refused = await client.post(f"/api/exceptions/{ids['other']}/action", json={"action": "approve"})
+    refused = await api.post(f"/api/exceptions/{ids['other']}/action", json={"action": "approve"})
     assert refused.status_code == 400
     assert "cancellation" in refused.json()["detail"]
-    unknown = await client.post(f"/api/exceptions/{ids['other']}/action", json={"action": "explode"})
+    unknown = await api.post(f"/api/exceptions/{ids['other']}/action", json={"action": "explode"})
     assert unknown.status_code == 400
-    assert (await client.post("/api/exceptions/999/action", json={"action": "dismiss"})).status_code == 404
+    assert (await api.post("/api/exceptions/999/action", json={"action": "dismiss"})).status_code == 404
 
 
 async def test_dismiss_closes_the_exception_and_remembers_the_code(
-        services: Services, client: httpx.AsyncClient) -> None:
+        services: Services, api: httpx.AsyncClient) -> None:
     ids = seed(services)
-    response = await client.post(f"/api/exceptions/{ids['other']}/dismiss")
+    response = await api.post(f"/api/exceptions/{ids['other']}/dismiss")
     assert response.status_code == 200
     assert response.json()["exception"]["status"] == "dismissed"
     assert LinkMemory.from_json(memory(services, ids["b"])).dismissed == ("TOTALS_MISMATCH",)
 
 
-async def test_a_leased_link_refuses_overrides_with_409(services: Services, client: httpx.AsyncClient) -> None:
+async def test_a_leased_link_refuses_overrides_with_409(services: Services, api: httpx.AsyncClient) -> None:
     ids = seed(services)
     with transaction(services.db) as conn:
         links.claim_due_links(conn, "worker-1", LATER, limit=10, lease_seconds=60)
     services.clock.set(LATER)  # type: ignore[attr-defined]
-    response = await client.post(f"/api/exceptions/{ids['bad']}/action", json={"action": "push_anyway"})
+    response = await api.post(f"/api/exceptions/{ids['bad']}/action", json={"action": "push_anyway"})
     assert response.status_code == 409
-    retry = await client.post("/api/orders/576001/retry")  # still made due, memory untouched
+    retry = await api.post("/api/orders/576001/retry")  # still made due, memory untouched
     assert retry.status_code == 200
     assert memory(services, ids["a"]).get("overrides") is None
-
-
-async def test_sku_links_api(services: Services, client: httpx.AsyncClient) -> None:
-    seed(services)
-    listed = (await client.get("/api/sku-links", params={"connection": "main"})).json()
-    assert listed == {"links": [], "tiktok_skus": []}
-    made = await client.post("/api/sku-links", json={"connection": "main", "tiktok_sku": "1729000000000000001",
-                                                      "variant_id": "gid://shopify/ProductVariant/5"})
-    assert made.status_code == 200, made.text
-    assert made.json()["tiktok_sku_ids"] == ["1729000000000000001"]
-    links_now = (await client.get("/api/sku-links", params={"connection": "main"})).json()["links"]
-    assert [(x["tiktok_sku_id"], x["source"]) for x in links_now] == [("1729000000000000001", "explicit")]
-    bad = await client.post("/api/sku-links", json={"connection": "main", "tiktok_sku": "NOT-IMPORTED",
-                                                     "variant_id": "gid://shopify/ProductVariant/5"})
-    assert bad.status_code == 400

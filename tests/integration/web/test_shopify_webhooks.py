@@ -199,7 +199,13 @@ async def test_compliance_topics(services: Services, client: httpx.AsyncClient) 
         assert link.tiktok_snapshot is None
         assert link.shopify_snapshot is None
     await deliver(client, "orders/updated", {"id": 1001, "email": "relay@scs.tiktokw.us"}, event_id="o1")
-    assert (await deliver(client, "shop/redact", {"shop_domain": DOMAIN}, event_id="c3")).status_code == 200
+    shop_redact = {"shop_id": 9, "shop_domain": DOMAIN}
+    # Not acted on while the app is installed here (a replay cannot erase a live store's data).
+    assert (await deliver(client, "shop/redact", shop_redact, event_id="c3")).status_code == 200
+    assert {r.topic: bytes(r.body) for r in inbox_rows(services)}["orders/updated"] != REDACTED_BODY
+    assert "still installed" in next(r.error for r in inbox_rows(services) if r.topic == "shop/redact")
+    await deliver(client, "app/uninstalled", {"id": 9, "myshopify_domain": DOMAIN}, event_id="u1")
+    assert (await deliver(client, "shop/redact", shop_redact, event_id="c4")).status_code == 200
     bodies = {r.topic: bytes(r.body) for r in inbox_rows(services)}
     assert bodies["orders/updated"] == REDACTED_BODY
     assert bodies["shop/redact"] != REDACTED_BODY
@@ -231,3 +237,32 @@ async def test_hold_released_is_looked_at_only_for_orders_under_our_hold_and_not
                         "released_fulfillment_order_ids": released}))
         assert (await deliver(client, topic, payload, event_id=f"echo{n}")).status_code == 200
         assert due(services, link_id) == LATER, state
+
+
+async def test_a_signed_order_body_replayed_under_other_headers_acts_on_nothing(
+        services: Services, client: httpx.AsyncClient) -> None:
+    cid, link_id = setup_link(services)
+    with transaction(services.db) as conn:
+        other = connections.create_connection(conn, services.cipher, name="c2", tiktok_shop_id="8000",
+                                              shopify_domain="other.myshopify.com", now=NOW)
+    genuine = json.dumps({"id": 1001, "admin_graphql_api_id": "gid://shopify/Order/1001",
+                          "cancelled_at": "2026-11-16T18:00:00Z", "line_items": []}).encode()
+    for n, (topic, domain) in enumerate([("app/uninstalled", DOMAIN), ("shop/redact", DOMAIN),
+                                         ("customers/redact", DOMAIN), ("app/uninstalled", "other.myshopify.com")]):
+        response = await deliver(client, topic, {}, body=genuine, domain=domain, event_id=f"r{n}")
+        assert response.status_code == 400, (topic, response.text)
+    genuine_uninstall = json.dumps({"id": 9, "myshopify_domain": DOMAIN}).encode()
+    moved = await deliver(client, "app/uninstalled", {}, body=genuine_uninstall, domain="other.myshopify.com",
+                          event_id="r9")
+    assert moved.status_code == 400
+    assert "not the header's shop" in moved.text
+    with transaction(services.db, write=False) as conn:
+        for row_id in (cid, other.id):
+            row = connections.get_connection(conn, services.cipher, row_id)
+            assert row is not None
+            assert row.status == ConnectionStatus.ACTIVE
+        link = links.get_link(conn, link_id)
+        assert link is not None
+        assert link.tiktok_snapshot == {"recipient": "Jane"}
+    assert len(inbox_rows(services)) == 2  # each refused body is kept once (keyed by its hash), with its reason
+    assert all(r.error for r in inbox_rows(services))

@@ -1,22 +1,26 @@
 """Catalogue import, resolve_skus and explicit links against the sandbox catalogues."""
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from orderbridge.adapters.db import (
     SkuLinkSource,
     connections,
+    events,
     links,
     order_exceptions,
     sku_links,
     transaction,
 )
-from orderbridge.adapters.db.tables import tiktok_skus
+from orderbridge.adapters.db.operators import Role
+from orderbridge.adapters.db.tables import shopify_variants, tiktok_skus
 from orderbridge.domain.observed import SkuState
 from orderbridge.engine.connect import connect_sandbox
 from orderbridge.engine.skus import import_catalogues, link_sku, resolve_skus
 from orderbridge.errors import ConfigurationError
-from tests.integration.web.conftest import SandboxKit
+from orderbridge.web.app import create_app
+from tests.integration.web.conftest import SandboxKit, bearer, token_for
 
 
 async def _imported(sbx: SandboxKit) -> tuple[int, dict[str, str]]:
@@ -104,3 +108,33 @@ async def test_link_sku_refuses_an_unknown_seller_sku(sbx: SandboxKit) -> None:
     cid, _ = await _imported(sbx)
     with pytest.raises(ConfigurationError, match="skus import"):
         link_sku(sbx.services, cid, "NOPE-SKU", "gid://shopify/ProductVariant/1")
+
+
+async def test_the_api_links_a_sku_only_to_a_variant_shopify_confirms(sbx: SandboxKit) -> None:
+    cid, _ = await _imported(sbx)
+    with transaction(sbx.services.db, write=False) as conn:
+        real = conn.execute(select(shopify_variants.c.variant_id).order_by(shopify_variants.c.variant_id)).scalar()
+        name = connections.get_connection(conn, sbx.services.cipher, cid).name  # type: ignore[union-attr]
+    assert real is not None
+    app = create_app(sbx.services)
+    headers = bearer(token_for(sbx.services, Role.OPERATOR, name="olive"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orderbridge.test",
+                                 headers=headers) as api:
+        missing = await api.post("/api/sku-links", json={"connection": name, "tiktok_sku": "WHISK-HOLDER",
+                                                         "variant_id": "gid://shopify/ProductVariant/987654321"})
+        assert missing.status_code == 422, missing.text
+        assert "does not exist" in missing.json()["detail"]
+        with transaction(sbx.services.db, write=False) as conn:
+            assert [x for x in sku_links.list_sku_links(conn, cid) if x.source == SkuLinkSource.EXPLICIT] == []
+        made = await api.post("/api/sku-links", json={"connection": name, "tiktok_sku": "WHISK-HOLDER",
+                                                      "variant_id": real})
+        assert made.status_code == 200, made.text
+        unknown_sku = await api.post("/api/sku-links", json={"connection": name, "tiktok_sku": "NOT-IMPORTED",
+                                                             "variant_id": real})
+        assert unknown_sku.status_code == 400
+        listed = (await api.get("/api/sku-links", params={"connection": name})).json()["links"]
+    assert [(x["seller_sku"], x["shopify_variant_id"]) for x in listed if x["source"] == "explicit"] == [
+        ("WHISK-HOLDER", real)]
+    with transaction(sbx.services.db, write=False) as conn:
+        summaries = [e.summary for e in events.recent(conn, connection_id=cid)]
+    assert f"SKU WHISK-HOLDER linked to {real} by olive" in summaries

@@ -176,5 +176,5 @@ async def test_unconfigured_app_credentials_answer_503(services: Services) -> No
 
     bare = replace(services, settings=services.settings.model_copy(update={"tiktok_app_key": None}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(bare)),
-                                 base_url="http://t") as http:
+                                 base_url="http://orderbridge.test") as http:
         assert (await http.post("/webhooks/tiktok", content=b"{}")).status_code == 503

@@ -27,6 +27,8 @@ from orderbridge.adapters.db.types import IdType, JSONType, UTCDateTime
 __all__ = [
     "NAMING_CONVENTION",
     "alerts",
+    "api_tokens",
+    "audit_log",
     "connections",
     "cursors",
     "events",
@@ -39,6 +41,7 @@ __all__ = [
     "shopify_variants",
     "sku_links",
     "tiktok_skus",
+    "users",
 ]
 
 NAMING_CONVENTION = {
@@ -262,4 +265,47 @@ alerts = Table(
     Column("threshold", String(32), nullable=False),
     Column("sent_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("link_id", "threshold"),
+)
+
+# Operators of the private surface (docs/security.md). No passwords yet: the API takes
+# per-user tokens; the dashboard's sign-in (sessions) comes with the dashboard.
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+# API tokens: only the SHA-256 of the token is stored (the token itself is shown once).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+# Who did what, when: every state-changing request of the private surface, and the
+# CLI's user/token commands. Kept when users are deleted (``actor`` keeps the name).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("token_id", IdType, ForeignKey("api_tokens.id", ondelete="SET NULL")),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("client", String(_REMOTE_ID)),
 )

@@ -441,7 +441,9 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
             raise HTTPException(404, "no such app or topic")
         body = {"shop_id": target.id, "shop_domain": target.domain}
         if topic != "shop/redact":
-            body |= {"customer": {"id": 1, "email": "buyer@example.com", "phone": None}, "orders_requested": []}
+            # customers/redact names orders_to_redact; customers/data_request orders_requested
+            orders_key = "orders_to_redact" if topic == "customers/redact" else "orders_requested"
+            body |= {"customer": {"id": 1, "email": "buyer@example.com", "phone": None}, orders_key: []}
         return {"sent": sandbox.runtime.compliance(target.domain, app.id, topic, body)}
 
     @router.post("/shops/{shop}/uninstall")

@@ -1,0 +1,80 @@
+"""Operators and tokens made with the CLI, used against `orderbridge run` over real sockets."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+TOKEN = re.compile(r"obt_[A-Za-z0-9_-]{40,}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orderbridge", *args], capture_output=True, text=True,
+                          timeout=120, check=False, env=env)
+
+
+def test_cli_made_tokens_open_the_private_api_and_revoked_ones_do_not(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "ORDERBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'ob.db'}",
+           "ORDERBRIDGE_CONFIG": str(tmp_path / "none.toml"), "ORDERBRIDGE_PORT": str(port),
+           "ORDERBRIDGE_BASE_URL": f"http://127.0.0.1:{port}"}
+    first = _cli(env, "user", "add", "alice")
+    assert first.returncode == 0, first.stderr
+    assert "alice (admin)" in first.stdout
+    [admin] = TOKEN.findall(first.stdout)
+    second = _cli(env, "user", "add", "bob", "--role", "viewer")
+    [viewer] = TOKEN.findall(second.stdout)
+    assert "bob (viewer)" in second.stdout
+    assert _cli(env, "user", "add", "alice").returncode == 1  # taken
+    listed = _cli(env, "token", "list")
+    assert "alice" in listed.stdout
+    assert admin not in listed.stdout  # never shown again
+
+    proc = subprocess.Popen([sys.executable, "-m", "orderbridge", "run", "--role", "web"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "orderbridge run did not start"
+                time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert http.get("/api/orders/576001").status_code == 401
+            assert http.get("/openapi.json").status_code == 401
+            assert http.get("/api/orders", headers={"Authorization": f"Bearer {admin}"}).json() == []
+            as_viewer = {"Authorization": f"Bearer {viewer}"}
+            assert http.get("/api/orders", headers=as_viewer).status_code == 200
+            assert http.get("/api/connections", headers=as_viewer).status_code == 503  # no secret key set
+            assert http.post("/api/orders/576001/retry", headers=as_viewer).status_code == 403
+            as_admin = {"Authorization": f"Bearer {admin}"}
+            evil = http.post("/api/orders/576001/retry", headers={**as_admin, "Origin": "http://evil.example"})
+            assert evil.status_code == 403
+            assert http.get("/api/orders", headers={**as_admin, "Host": "evil.example"}).status_code == 400
+            big = http.post("/api/sku-links", headers=as_admin, content=b"x" * (20 * 1024 * 1024))
+            assert big.status_code == 413
+            assert http.post("/api/orders/576001/retry", headers=as_admin).status_code == 404  # let in
+            token_id = next(line.split()[1] for line in _cli(env, "token", "list", "--user", "alice").stdout
+                            .splitlines() if "alice" in line and "cli" in line)
+            revoked = _cli(env, "token", "revoke", token_id)
+            assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+            assert http.get("/api/orders", headers=as_admin).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)

@@ -8,11 +8,14 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import structlog
 
+from orderbridge.adapters.db import operators, transaction
+from orderbridge.adapters.db.operators import Role
 from orderbridge.logs import configure_logging
 
 from .conftest import Stack
@@ -72,7 +75,13 @@ async def test_two_5xx_on_order_create_are_logged_and_counted(
         assert "X-Shopify-Access-Token" not in text
 
         url = f"http://127.0.0.1:{s.services.settings.port}/metrics"
-        response = await s.http.get(url)
+        assert (await s.http.get(url)).status_code == 401  # the private surface
+        now = s.services.clock.now()
+        with transaction(s.services.db) as conn:
+            viewer = operators.add_user(conn, "prometheus", Role.VIEWER, now=now)
+            token, _ = operators.create_token(conn, viewer, "scrape", now=now,
+                                              expires_at=now + timedelta(days=1))
+        response = await s.http.get(url, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         body = response.text

@@ -11,7 +11,7 @@ Each K gets a fresh database and fresh sandboxes: ``orderbridge connect sandbox`
 ``skus import`` as an operator would, then ``orderbridge run --role web`` and K x ``--role
 worker`` (real processes, following the sandbox clock). The driver places ``ORDERS`` paid
 orders as fast as the sandbox takes them and times first placed -> last mirrored (created
-and held on Shopify, read from the engine's database). Calls per order come from the
+and held, as the Shopify sandbox records it). Calls per order come from the
 engine's timeline (every API call is recorded there); CPU per order from the engine
 processes' /proc accounting.
 
@@ -49,7 +49,7 @@ from bench.engine_stack import BENCH_SKUS, _add_stock, _free_port
 from bench.facts import instants
 from bench.stats import Goal
 from orderbridge.adapters.db import generate_key, make_engine, transaction
-from orderbridge.adapters.db.tables import events, order_links
+from orderbridge.adapters.db.tables import events
 from orderbridge.devkit import ControlClient
 
 PG_URL_ENV = "ORDERBRIDGE_BENCH_PG_URL"
@@ -70,7 +70,6 @@ PLACE_RATE = 1000.0
 START_SECONDS = 60.0
 # Give up when nothing was mirrored for this long (a stuck engine, not a slow one).
 STALL_SECONDS = 60.0
-MIRRORED_STATE = "created_held"
 
 
 @dataclass
@@ -126,12 +125,6 @@ def _cli(args: list[str], env: dict[str, str], cwd: Path) -> None:
         raise RuntimeError(f"orderbridge {' '.join(args)}: {done.stdout.decode()}{done.stderr.decode()}")
 
 
-def _mirrored(db: Engine) -> int:
-    with transaction(db, write=False) as conn:
-        return int(conn.execute(select(func.count()).select_from(order_links)
-                                .where(order_links.c.state == MIRRORED_STATE)).scalar() or 0)
-
-
 def _api_calls(db: Engine) -> Counter[str]:
     """Every API call on the timeline, by "<api> <operation>"."""
     with transaction(db, write=False) as conn:
@@ -143,17 +136,18 @@ def _api_calls(db: Engine) -> Counter[str]:
     return out
 
 
-async def _until_mirrored(db: Engine, count: int) -> bool:
+async def _until_held(control: ControlClient, shop_id: str, domain: str, placed: set[str]) -> bool:
+    """Until every placed order is created *and held* on the Shopify sandbox (its records)."""
     seen, last_change = -1, time.monotonic()
     while True:
-        now_mirrored = await asyncio.to_thread(_mirrored, db)
-        if now_mirrored >= count:
+        held = len(placed & set((await instants(control, shop_id, domain)).held))
+        if held >= len(placed):
             return True
-        if now_mirrored != seen:
-            seen, last_change = now_mirrored, time.monotonic()
+        if held != seen:
+            seen, last_change = held, time.monotonic()
         if time.monotonic() - last_change > STALL_SECONDS:
             return False
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.25)
 
 
 async def one_k(k: int, orders: int, work: Path) -> Run:
@@ -205,7 +199,7 @@ async def one_k(k: int, orders: int, work: Path) -> Run:
             began = time.monotonic()
             placed = await _place_at_rate(_Placer(control, tt["shop_id"]), orders, PLACE_RATE)  # type: ignore[arg-type]
             placing = time.monotonic() - began
-            run.done = await _until_mirrored(db, orders)
+            run.done = await _until_held(control, tt["shop_id"], sh["domain"], set(placed))
             elapsed = time.monotonic() - began
             cpu = sum(_cpu_seconds(pid) for pid in engine_pids) - cpu0
             await asyncio.sleep(2)  # the last passes record their calls

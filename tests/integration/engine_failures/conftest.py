@@ -174,6 +174,23 @@ class Stack:
             await self.settle()
 
 
+def open_fulfillment_orders(shop_order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fulfilment orders of a Shopify order (as the control API shows it) still open."""
+    return [fo for fo in shop_order["fulfillment_orders"] if fo["status"].upper() not in ("CLOSED", "CANCELLED")]
+
+
+def carries_our_hold(fo: dict[str, Any]) -> bool:
+    return any(h["handle"] == "orderbridge" for h in fo["holds"])
+
+
+async def shop_order_of(s: Stack, order_id: str) -> dict[str, Any]:
+    """The Shopify order of a TikTok order, as the Shopify sandbox holds it."""
+    link = s.link(order_id)
+    assert link is not None
+    assert link.shopify_order_id, s.story(order_id)
+    return await s.control.shopify_order(link.shopify_order_id)
+
+
 def engine_settings(db_url: str, info: dict[str, Any], port: int, **extra: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url, "secret_key": generate_key(), "host": "127.0.0.1", "port": port,

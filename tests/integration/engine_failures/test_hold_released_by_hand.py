@@ -21,28 +21,13 @@ from sqlalchemy import select
 from orderbridge.adapters.db import order_exceptions, transaction
 from orderbridge.adapters.db.tables import inbox
 
-from .conftest import Stack, wait_until
+from .conftest import Stack, carries_our_hold, open_fulfillment_orders, shop_order_of, wait_until
 
 StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 SEED = 7
 TOPIC = "fulfillment_orders/hold_released"
 # Engine-clock seconds the engine may take to notice (the re-check is 15 minutes away).
 WITHIN_SECONDS = 5.0
-
-
-def _open(shop_order: dict[str, Any]) -> list[dict[str, Any]]:
-    return [fo for fo in shop_order["fulfillment_orders"] if fo["status"].upper() not in ("CLOSED", "CANCELLED")]
-
-
-def _ours(fo: dict[str, Any]) -> bool:
-    return any(h["handle"] == "orderbridge" for h in fo["holds"])
-
-
-async def _shop_order(s: Stack, order_id: str) -> dict[str, Any]:
-    link = s.link(order_id)
-    assert link is not None
-    assert link.shopify_order_id, s.story(order_id)
-    return await s.control.shopify_order(link.shopify_order_id)
 
 
 def _deliveries(s: Stack) -> list[tuple[str, dict[str, Any]]]:
@@ -65,12 +50,12 @@ async def test_a_hold_released_by_hand_is_noticed_within_seconds(stack_factory: 
         await s.advance(60)  # the fulfilment order appears, the hold goes on
 
         async def held() -> str | None:
-            fos = _open(await _shop_order(s, order_id))
-            return None if fos and all(_ours(fo) for fo in fos) else f"not held yet\n  {s.story(order_id)}"
+            fos = open_fulfillment_orders(await shop_order_of(s, order_id))
+            return None if fos and all(carries_our_hold(fo) for fo in fos) else f"not held yet\n  {s.story(order_id)}"
 
         await wait_until(held, 20, "the hold")
         await s.settle()
-        [fo] = _open(await _shop_order(s, order_id))
+        [fo] = open_fulfillment_orders(await shop_order_of(s, order_id))
         link = s.link(order_id)
         assert link is not None
         assert link.state == "created_held", s.story(order_id)
@@ -106,9 +91,9 @@ async def test_a_hold_released_by_hand_is_noticed_within_seconds(stack_factory: 
         assert f"Shopify webhook {TOPIC}" in story
         assert "Our hold was released by hand: respected, not placed again." in story
         # Respected: the hold is not placed again.
-        [after] = _open(await _shop_order(s, order_id))
+        [after] = open_fulfillment_orders(await shop_order_of(s, order_id))
         assert after["id"] == fo["id"]
-        assert not _ours(after), story
+        assert not carries_our_hold(after), story
         link = s.link(order_id)
         assert link is not None
         assert link.state == "created_held", story

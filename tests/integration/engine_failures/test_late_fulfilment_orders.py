@@ -22,28 +22,20 @@ from sqlalchemy import select
 from orderbridge.adapters.db import order_exceptions, transaction
 from orderbridge.adapters.db.tables import inbox
 
-from .conftest import HOUR, Stack, wait_until
+from .conftest import (
+    HOUR,
+    Stack,
+    carries_our_hold,
+    open_fulfillment_orders,
+    shop_order_of,
+    wait_until,
+)
 
 StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 SEED = 5
 ITEMS = [{"seller_sku": "MW-SET-NAT", "units": 2}, {"seller_sku": "BOWL-WHT", "units": 1}]
 # Engine-clock seconds the new fulfilment order may wait for its hold.
 WITHIN_SECONDS = 5.0
-
-
-def _open(shop_order: dict[str, Any]) -> list[dict[str, Any]]:
-    return [fo for fo in shop_order["fulfillment_orders"] if fo["status"].upper() not in ("CLOSED", "CANCELLED")]
-
-
-def _ours(fo: dict[str, Any]) -> bool:
-    return any(h["handle"] == "orderbridge" for h in fo["holds"])
-
-
-async def _shop_order(s: Stack, order_id: str) -> dict[str, Any]:
-    link = s.link(order_id)
-    assert link is not None
-    assert link.shopify_order_id, s.story(order_id)
-    return await s.control.shopify_order(link.shopify_order_id)
 
 
 async def _held_story(s: Stack) -> tuple[str, dict[str, Any]]:
@@ -53,12 +45,12 @@ async def _held_story(s: Stack) -> tuple[str, dict[str, Any]]:
     await s.advance(60)  # the fulfilment orders appear, the hold goes on
 
     async def held() -> str | None:
-        fos = _open(await _shop_order(s, order_id))
-        return None if fos and all(_ours(fo) for fo in fos) else f"not held yet\n  {s.story(order_id)}"
+        fos = open_fulfillment_orders(await shop_order_of(s, order_id))
+        return None if fos and all(carries_our_hold(fo) for fo in fos) else f"not held yet\n  {s.story(order_id)}"
 
     await wait_until(held, 20, "the hold")
     await s.settle()  # the pass after the hold, which sets the next look far ahead
-    [fo] = _open(await _shop_order(s, order_id))
+    [fo] = open_fulfillment_orders(await shop_order_of(s, order_id))
     return order_id, fo
 
 
@@ -110,17 +102,17 @@ async def test_a_fulfilment_order_made_after_the_hold_is_held_within_seconds(
             return None if topic in await asyncio.to_thread(_fo_topics, s) else f"no {topic} in the inbox"
 
         async def all_held() -> str | None:
-            fos = _open(await _shop_order(s, order_id))
-            return None if all(_ours(f) for f in fos) else f"not every fulfilment order held\n  {s.story(order_id)}"
+            fos = open_fulfillment_orders(await shop_order_of(s, order_id))
+            return None if all(carries_our_hold(f) for f in fos) else f"not every fulfilment order held\n  {s.story(order_id)}"
 
         await wait_until(arrived, 20, f"the {topic} webhook")
         await wait_until(all_held, 20, "the hold on the new fulfilment order")
         await s.settle()
         assert s.now() - changed_at <= timedelta(seconds=WITHIN_SECONDS)
-        shop_order = await _shop_order(s, order_id)
-        fos = {f["id"]: f for f in _open(shop_order)}
+        shop_order = await shop_order_of(s, order_id)
+        fos = {f["id"]: f for f in open_fulfillment_orders(shop_order)}
         assert set(fos) == {fo["id"], new_id}
-        assert all(_ours(f) for f in fos.values()), s.story(order_id)
+        assert all(carries_our_hold(f) for f in fos.values()), s.story(order_id)
         assert all(len([h for h in f["holds"] if h["handle"] == "orderbridge"]) == 1 for f in fos.values())
         link = s.link(order_id)
         assert link is not None
@@ -134,7 +126,7 @@ async def test_a_fulfilment_order_made_after_the_hold_is_held_within_seconds(
         link = s.link(order_id)
         assert link is not None
         assert link.state == "released", s.story(order_id)
-        shop_order = await _shop_order(s, order_id)
-        assert {f["id"] for f in _open(shop_order)} == {fo["id"], new_id}
+        shop_order = await shop_order_of(s, order_id)
+        assert {f["id"] for f in open_fulfillment_orders(shop_order)} == {fo["id"], new_id}
         assert not [h for f in shop_order["fulfillment_orders"] for h in f["holds"]]
         assert shop_order["financial_status"].upper() == "PAID"

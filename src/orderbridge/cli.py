@@ -31,7 +31,7 @@ app.add_typer(db_app, name="db")
 register_connect_commands(app)
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 
 
 # Commands whose own output is the story (a narrated demo, the sandbox's URLs): their
@@ -39,9 +39,27 @@ err_console = Console(stderr=True)
 _QUIET_BY_DEFAULT = frozenset({"demo", "sandbox"})
 
 
+def _package_version() -> str:
+    """The installed distribution's version (the metadata a wheel carries), else the source's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("orderbridge")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"orderbridge {_package_version()}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     ctx: typer.Context,
+    _version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="print the version and exit")] = False,
     verbose: Annotated[int, typer.Option(
         "--verbose", "-v", count=True, help="log more: -v is --log-level debug")] = 0,
     log_level: Annotated[str | None, typer.Option(
@@ -81,8 +99,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 @app.command()
 def version() -> None:
-    """Print the version."""
-    console.print(f"orderbridge {__version__}")
+    """Print the version (same as --version)."""
+    console.print(f"orderbridge {_package_version()}", highlight=False)
 
 
 @app.command()
@@ -179,10 +197,17 @@ cli_auth.register(app)
 
 def main() -> None:
     """Console-script entry point: configuration errors become one clear line."""
+    from sqlalchemy.exc import DBAPIError
+
     try:
         app()
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error:[/] {exc}")
+        err_console.print(f"[bold red]configuration error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except DBAPIError as exc:  # the database refused or is unreachable: one line, not a traceback
+        lines = str(exc.orig or exc).strip().splitlines()
+        err_console.print(f"[bold red]database error:[/] {lines[0] if lines else exc.__class__.__name__}",
+                          highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

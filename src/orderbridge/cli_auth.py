@@ -31,21 +31,27 @@ from orderbridge.adapters.db.operators import (
     list_users,
     revoke_token,
 )
+from orderbridge.cli_db import require_current_database
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
 
 __all__ = ["issue_token", "register"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 user_app = typer.Typer(help="Operators (viewer, operator, admin).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (Authorization: Bearer …).", no_args_is_help=True)
 MAX_TOKEN_DAYS = 3650
 
 
 @contextmanager
-def _db() -> Iterator[Connection]:
+def _db(*, existing: bool = False) -> Iterator[Connection]:
+    """A transaction on the database; ``existing`` (read commands): it must exist at the
+    current migration (never created), else it is migrated to head first."""
     settings = load_settings()
-    migrate.upgrade(settings.database_url)
+    if existing:
+        require_current_database(settings.database_url)
+    else:
+        migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with transaction(engine) as conn:
@@ -108,7 +114,7 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """Every operator with their role."""
-    with _db() as conn:
+    with _db(existing=True) as conn:
         rows = list_users(conn)
     table = Table(title="users")
     for column in ("id", "name", "role", "created", "disabled"):
@@ -139,7 +145,7 @@ def token_create(
 @token_app.command("list")
 def token_list(user: Annotated[str | None, typer.Option(help="only this user's")] = None) -> None:
     """Tokens (never the tokens themselves): owner, label, prefix, expiry, last use, revoked."""
-    with _db() as conn:
+    with _db(existing=True) as conn:
         users = {u.id: u for u in list_users(conn)}
         owner = find_user(conn, user) if user else None
         if user and owner is None:

@@ -23,20 +23,26 @@ from orderbridge.errors import ConfigurationError
 __all__ = ["register"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 T = TypeVar("T")
 
 
-def _services() -> Any:
+def _services(*, existing: bool = False) -> Any:
+    """Services; ``existing``: on a database that exists at the current migration, never
+    creating or migrating one (read commands and ``run``); otherwise migrated to head."""
     from orderbridge.bootstrap import Services
+    from orderbridge.cli_db import require_current_database
     from orderbridge.settings import load_settings
 
-    return Services.create(load_settings())
+    settings = load_settings()
+    if existing:
+        require_current_database(settings.database_url)
+    return Services.create(settings, migrate_db=not existing)
 
 
-def _with_services(work: Callable[[Any], Awaitable[T]]) -> T:
+def _with_services(work: Callable[[Any], Awaitable[T]], *, existing: bool = False) -> T:
     async def main() -> T:
-        services = _services()
+        services = _services(existing=existing)
         try:
             return await work(services)
         finally:
@@ -57,12 +63,17 @@ def run_command(
     role: Annotated[str, typer.Option(help="all (web + workers, one process) | web | worker")] = "all",
 ) -> None:
     """Run OrderBridge: the web app and/or the reconciler workers and pollers."""
+    from orderbridge.cli_db import check_port_free
     from orderbridge.engine.runner import Role, run
+    from orderbridge.settings import load_settings
 
     try:
         chosen = Role(role)
     except ValueError:
         raise typer.BadParameter("role must be all, web or worker") from None
+    if chosen is not Role.WORKER:
+        settings = load_settings()
+        check_port_free(settings.host, settings.port)
 
     async def main(services: Any) -> None:
         stop = asyncio.Event()
@@ -77,14 +88,16 @@ def run_command(
 
         await run(services, chosen, stop, ready=ready)
 
-    _with_services(main)
+    # The database must exist at the current migration: `run` never migrates (several
+    # processes of different versions must not race to change the schema).
+    _with_services(main, existing=True)
 
 
 def status_command() -> None:
     """Counts of orders by state per connection, and the open exceptions."""
     from orderbridge.adapters.db import connections, links, order_exceptions, transaction
 
-    services = _services()
+    services = _services(existing=True)
     try:
         with transaction(services.db, write=False) as conn:
             rows = connections.list_connections(conn, services.cipher)
@@ -123,7 +136,7 @@ def order_command(
     from orderbridge.adapters.db import events, links, order_exceptions, transaction
     from orderbridge.adapters.db.tables import order_links
 
-    services = _services()
+    services = _services(existing=True)
     try:
         with transaction(services.db, write=False) as conn:
             ids = conn.execute(select(order_links.c.id).where(

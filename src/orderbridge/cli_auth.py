@@ -32,6 +32,7 @@ from orderbridge.adapters.db.operators import (
     revoke_token,
 )
 from orderbridge.cli_db import require_current_database
+from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
 
 __all__ = ["issue_token", "register"]
@@ -112,10 +113,13 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(as_json: JsonOpt = False) -> None:
     """Every operator with their role."""
     with _db(existing=True) as conn:
         rows = list_users(conn)
+    if as_json:
+        emit([row_dict(u) for u in rows])
+        return
     table = Table(title="users")
     for column in ("id", "name", "role", "created", "disabled"):
         table.add_column(column)
@@ -143,7 +147,8 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(user: Annotated[str | None, typer.Option(help="only this user's")] = None) -> None:
+def token_list(user: Annotated[str | None, typer.Option(help="only this user's")] = None,
+               as_json: JsonOpt = False) -> None:
     """Tokens (never the tokens themselves): owner, label, prefix, expiry, last use, revoked."""
     with _db(existing=True) as conn:
         users = {u.id: u for u in list_users(conn)}
@@ -152,6 +157,10 @@ def token_list(user: Annotated[str | None, typer.Option(help="only this user's")
             err_console.print(f"[bold red]error:[/] no user {user!r}")
             raise typer.Exit(1)
         rows = list_tokens(conn, owner.id if owner else None)
+    if as_json:  # never the hash: the prefix is what identifies a token to a person
+        emit([{**row_dict(t, "id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"),
+               "user": users[t.user_id].name} for t in rows])
+        return
     table = Table(title="API tokens")
     for column in ("id", "user", "label", "prefix", "expires", "last used", "revoked"):
         table.add_column(column)

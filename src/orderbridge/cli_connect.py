@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.errors import ConfigurationError, RemoteError
 
 __all__ = ["register"]
@@ -185,13 +186,17 @@ def connect_sandbox_cmd(
             console.print(f"  ORDERBRIDGE_{key.upper()}={value}", highlight=False, soft_wrap=True)
 
 
-def list_connections() -> None:
+def list_connections(as_json: JsonOpt = False) -> None:
     """List the connections (no secrets)."""
     from orderbridge.adapters.db import connections, transaction
 
     async def work(services: Any) -> None:
         with transaction(services.db, write=False) as conn:
             rows = connections.list_connections(conn, services.cipher)
+        if as_json:
+            emit([row_dict(r, "id", "name", "status", "tiktok_shop_id", "tiktok_shop_name", "shopify_domain",
+                           "shopify_location_id", "created_at") for r in rows])
+            return
         table = Table("name", "status", "TikTok shop", "Shopify store", "location")
         for r in rows:
             table.add_row(r.name, r.status, f"{r.tiktok_shop_name or ''} {r.tiktok_shop_id}".strip(),
@@ -266,12 +271,16 @@ def skus_list(connection: ConnectionOpt = None) -> None:
 
 
 @policy_app.command("show")
-def policy_show(connection: ConnectionOpt = None) -> None:
+def policy_show(connection: ConnectionOpt = None, as_json: JsonOpt = False) -> None:
     """The effective policy (stored values over the defaults)."""
     from orderbridge.engine.connect import show_policy
 
     async def work(services: Any) -> None:
-        console.print_json(json.dumps(show_policy(_connection(services, connection))))
+        policy = show_policy(_connection(services, connection))
+        if as_json:
+            emit(policy)
+        else:
+            console.print_json(json.dumps(policy, default=str))
 
     _run(work, existing=True)
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine
+from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -193,6 +193,8 @@ def demo(
 cli_engine.register(app)
 # user add|list, token create|list|revoke (cli_auth.py).
 cli_auth.register(app)
+# exceptions act ID ACTION (cli_exceptions.py).
+cli_exceptions.register(app)
 
 
 def main() -> None:

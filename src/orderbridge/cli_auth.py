@@ -35,7 +35,7 @@ from orderbridge.cli_db import require_current_database
 from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
 
-__all__ = ["issue_token", "register"]
+__all__ = ["cli_actor", "issue_token", "register"]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
@@ -61,7 +61,8 @@ def _db(*, existing: bool = False) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _actor() -> str:
+def cli_actor() -> str:
+    """Who a CLI command acts as in audit and timeline entries: ``cli:<login name>``."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no login name (containers): still say it came from the CLI
@@ -69,7 +70,7 @@ def _actor() -> str:
 
 
 def _audit(conn: Connection, what: str, now: datetime) -> None:
-    audit(conn, at=now, actor=_actor(), method="CLI", path=what, status=0)
+    audit(conn, at=now, actor=cli_actor(), method="CLI", path=what, status=0)
 
 
 def issue_token(conn: Connection, user: UserRow, name: str, days: int, now: datetime) -> str:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from orderbridge.cli_exceptions import fix_command
 from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.errors import ConfigurationError
 
@@ -105,12 +106,16 @@ def status_command(as_json: JsonOpt = False) -> None:
                                  "shopify_domain"),
                       "orders_by_state": dict(sorted(links.count_by_state(conn, connection_id=row.id).items()))}
                      for row in connections.list_connections(conn, services.cipher)]
+            # Commands need -c NAME only when there are several connections.
+            names = {shop["id"]: shop["name"] for shop in shops} if len(shops) > 1 else {}
             open_rows = []
             for exc in order_exceptions.open_exceptions(conn):
                 link = links.get_link(conn, exc.link_id)
                 open_rows.append({"tiktok_order_id": link.tiktok_order_id if link else None,
-                                  **row_dict(exc, "link_id", "code", "severity", "message", "action",
-                                             "created_at")})
+                                  **row_dict(exc, "id", "link_id", "code", "severity", "message", "action",
+                                             "created_at"),
+                                  "fix": fix_command(exc.action, exc.id, exc.data,
+                                                     names.get(link.connection_id) if link else None)})
     finally:
         services.db.dispose()
     if as_json:
@@ -128,11 +133,11 @@ def status_command(as_json: JsonOpt = False) -> None:
         console.print("no open exceptions")
         return
     exc_table = Table(title=f"open exceptions ({len(open_rows)})")
-    for column in ("TikTok order", "code", "severity", "what happened", "fix"):
+    for column in ("id", "TikTok order", "code", "severity", "what happened", "fix"):
         exc_table.add_column(column)
     for row in open_rows:
-        exc_table.add_row(row["tiktok_order_id"] or str(row["link_id"]), row["code"], row["severity"],
-                          row["message"], row["action"] or "")
+        exc_table.add_row(str(row["id"]), row["tiktok_order_id"] or str(row["link_id"]), row["code"],
+                          row["severity"], row["message"], row["fix"])
     console.print(exc_table)
 
 
@@ -159,7 +164,8 @@ def order_command(
                 found.append({
                     **row_dict(link, "tiktok_order_id", "connection_id", "state", "tiktok_status",
                                "shopify_order_id", "shopify_order_name", "next_due_at", "last_error"),
-                    "open_exceptions": [row_dict(e, "code", "severity", "message", "action")
+                    "open_exceptions": [{**row_dict(e, "id", "code", "severity", "message", "action"),
+                                         "fix": fix_command(e.action, e.id, e.data)}
                                         for e in order_exceptions.open_exceptions(conn, link_id=link.id)],
                     "timeline": [row_dict(e, "at", "kind", "summary", "remote_request_id", "duration_ms")
                                  for e in events.timeline(conn, link.id) if calls or e.kind != "api_call"],
@@ -180,7 +186,8 @@ def order_command(
             f"{due.isoformat() if due else 'never'}"
             + (f"; last error: {item['last_error']}" if item["last_error"] else ""))
         for exc in item["open_exceptions"]:
-            console.print(f"  [red]{exc['code']}[/] ({exc['severity']}): {exc['message']}")
+            console.print(f"  [red]{exc['code']}[/] ({exc['severity']}): {exc['message']}"
+                          + (f" [bold]fix:[/] {exc['fix']}" if exc["fix"] else ""), highlight=False)
         table = Table(title="timeline")
         for column in ("at", "kind", "what", "request id"):
             table.add_column(column)

@@ -62,12 +62,15 @@ def test_status_json(populated: str) -> None:
     assert exc["tiktok_order_id"] == "576001"
     assert exc["code"] == "UNMAPPED_SKU"
     assert exc["created_at"].startswith("2026-03-02T12:00:00")
+    assert exc["action"] == "link_sku"
+    assert exc["fix"] == "orderbridge skus link X <Shopify variant gid>"
 
 
 def test_order_json(populated: str) -> None:
     [order] = _json("order", "576001")
     assert order["state"] == "new"
     assert order["open_exceptions"][0]["code"] == "UNMAPPED_SKU"
+    assert order["open_exceptions"][0]["fix"].startswith("orderbridge skus link X ")
     assert order["timeline"] == [{"at": order["timeline"][0]["at"], "kind": "api_call",
                                   "summary": "TikTok get order detail", "remote_request_id": "req-1",
                                   "duration_ms": 12}]
@@ -89,3 +92,39 @@ def test_user_and_token_json(populated: str) -> None:
     assert token["user"] == "alice"
     assert token["expires_at"].startswith("2026-06-01")
     assert "token_hash" not in token
+
+
+def _open(url: str, code: str, action: str) -> int:
+    engine = make_engine(url)
+    try:
+        with transaction(engine) as conn:
+            link = links.list_links(conn)[0]
+            row, _ = order_exceptions.raise_exception(conn, link.id, code, "warning", "refused", None, action,
+                                                      now=NOW)
+            return row.id
+    finally:
+        engine.dispose()
+
+
+def test_exceptions_act_is_the_command_status_names(populated: str) -> None:
+    exc_id = _open(populated, "SHOPIFY_REFUSED", "retry")
+    fixes = {e["code"]: e["fix"] for e in _json("status")["open_exceptions"]}
+    assert fixes["SHOPIFY_REFUSED"] == f"orderbridge exceptions act {exc_id} retry"
+    runner = CliRunner()
+    done = runner.invoke(app, ["exceptions", "act", str(exc_id), "retry"])
+    assert done.exit_code == 0, done.output
+    assert "retry on SHOPIFY_REFUSED of TikTok order 576001: recorded" in done.stdout
+    [order] = _json("order", "576001")
+    assert any(e["summary"].startswith("operator") and "retry" in e["summary"] for e in order["timeline"])
+    dismissed = runner.invoke(app, ["exceptions", "act", str(exc_id), "dismiss"])
+    assert dismissed.exit_code == 0, dismissed.output
+    assert [e["code"] for e in _json("status")["open_exceptions"]] == ["UNMAPPED_SKU"]
+
+
+def test_exceptions_act_refusals_exit_1(populated: str) -> None:
+    runner = CliRunner()
+    [sku_exc] = _json("status")["open_exceptions"]
+    refused = runner.invoke(app, ["exceptions", "act", str(sku_exc["id"]), "link_sku"])
+    assert refused.exit_code == 1
+    assert "link_sku is done with: orderbridge skus link X <Shopify variant gid>" in refused.stderr
+    assert runner.invoke(app, ["exceptions", "act", "999999", "retry"]).exit_code == 1

@@ -93,7 +93,7 @@ def _global_options(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -123,7 +123,14 @@ def db_upgrade(
         settings = load_settings(**({"database_url": database_url} if database_url else {}))
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
-    migrate.upgrade(settings.database_url)
+    from sqlalchemy.exc import DBAPIError
+
+    from orderbridge.cli_db import database_error
+
+    try:
+        migrate.upgrade(settings.database_url)
+    except DBAPIError as exc:  # unreachable server, missing database or directory: name it
+        raise _fail(str(database_error(settings.database_url, exc))) from None
     console.print(f"database at head: {migrate.current(settings.database_url)}")
 
 

@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="The key that encrypts tokens at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 # connect tiktok|shopify|sandbox|webhooks, connections, skus import|link|list, policy show|set
 register_connect_commands(app)
 
@@ -109,6 +111,37 @@ def keygen() -> None:
     from cryptography.fernet import Fernet
 
     console.print(Fernet.generate_key().decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored token under the first key of ORDERBRIDGE_SECRET_KEY.
+
+    Run with ORDERBRIDGE_SECRET_KEY="NEW,OLD" (every process already running with both keys,
+    so none stops working); afterwards ORDERBRIDGE_SECRET_KEY="NEW" is enough.
+    """
+    from datetime import UTC, datetime
+
+    from orderbridge.adapters.db import TokenCipher, connections, make_engine, transaction
+    from orderbridge.settings import load_settings
+
+    try:
+        settings = load_settings()
+        cipher = TokenCipher(settings.secret_key)
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from None
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(engine) as conn:  # all or nothing: a failure leaves every row as it was
+            changed = connections.rotate_tokens(conn, cipher, now=datetime.now(UTC))
+    except ConfigurationError as exc:
+        raise _fail(f"{exc}; nothing was changed") from None
+    finally:
+        engine.dispose()
+    keys = len([k for k in (settings.secret_key or "").split(",") if k.strip()])
+    console.print(f"re-encrypted the tokens of {changed} connection(s) under the first key")
+    if keys > 1:
+        console.print("the old key(s) are no longer needed: set ORDERBRIDGE_SECRET_KEY to the first key alone")
 
 
 @db_app.command("upgrade")

@@ -163,7 +163,7 @@ class LinkWork:
             # Every log event about this order carries its ids (structlog context).
             with recording_into(buffer), structlog.contextvars.bound_contextvars(
                     tiktok_order_id=row.tiktok_order_id, connection_id=cid):
-                await self._reconcile(current, runtime, job)
+                await self._reconcile(current, runtime, job, buffer)
         except LeaseLost as lost:
             log.info("link %s: lease lost (%s); another worker has it", row.id, lost)
             current.held.pop(row.id, None)
@@ -247,7 +247,9 @@ class LinkWork:
         except LeaseLost:
             current.held.pop(row.id, None)
 
-    async def _reconcile(self, current: Pass, runtime: ConnectionRuntime, job: LinkJob) -> None:
+    async def _reconcile(
+        self, current: Pass, runtime: ConnectionRuntime, job: LinkJob, buffer: CallBuffer
+    ) -> None:
         row, memory, truth, skus = job.row, job.memory, job.truth, job.skus
         raw = truth.vendor_order.raw if truth.vendor_order is not None else None
         if truth.order is None or truth.error is not None:
@@ -288,24 +290,52 @@ class LinkWork:
             first["shopify_snapshot"] = truth.shopify_raw
         if truth.shopify is not None and truth.shopify.name:
             first["shopify_order_name"] = truth.shopify.name
+        actions = decision.actions
+        if not actions:
+            # Nothing to do: the decision, the next due time and the lease's release are one
+            # transaction (with the link's API calls).
+            finish = self._finish(runtime, row, actions, decision.next_due_at, None, truth.warning)
+            await self._last_save(current, row, buffer, record, {**first, **finish})
+            return
         row = await self.save(current, row, after=record, **first)
-        failed: Outcome | None = None
-        for action in decision.actions:
+        for index, action in enumerate(actions):
             created: list[dict[str, Any]] = []
             outcome = await self._execute(runtime, action, order, truth, memory, created.append)
             memory = apply_outcome(memory, action, outcome)
             # What orderCreate answered is the order as far as we know it: the next pass
             # then only has to find its fulfilment orders (``observe.lean_hold_read``).
             seen: dict[str, Any] = {"shopify_snapshot": created[-1]} if created else {}
-            row = await self.save(
-                current, row, after=_action_recorder(cid, action, outcome),
-                **_memory_changes(memory), **seen,
-            )
-            if outcome.status is not OutcomeStatus.SUCCESS:
-                failed = outcome
-                break
-        await self._finish(current, runtime, row, decision.actions, decision.next_due_at, failed,
-                           truth.warning)
+            changes = {**_memory_changes(memory), **seen}
+            recorder = _action_recorder(cid, action, outcome)
+            failed = outcome if outcome.status is not OutcomeStatus.SUCCESS else None
+            if failed is None and index < len(actions) - 1:
+                row = await self.save(current, row, after=recorder, **changes)
+                continue
+            # The last action (or the first that did not succeed) is saved together with the
+            # next due time, the lease's release and the link's API calls: one transaction.
+            finish = self._finish(runtime, row, actions, decision.next_due_at, failed, truth.warning)
+            await self._last_save(current, row, buffer, recorder, {**changes, **finish})
+            return
+
+    async def _last_save(
+        self, current: Pass, row: LinkRow, buffer: CallBuffer,
+        record: Callable[[Connection, LinkRow], None], changes: dict[str, Any],
+    ) -> None:
+        """Save ``changes`` and release the lease, recording ``record`` and the API calls
+        buffered for the link in the same transaction (kept for ``link()`` if it fails)."""
+        calls = buffer.take()
+        cid = row.connection_id
+
+        def after(conn: Connection, saved: LinkRow) -> None:
+            record(conn, saved)
+            if calls:
+                timeline.record_calls(conn, saved.id, cid, calls)
+
+        try:
+            await self.save(current, row, release=True, after=after, **changes)
+        except BaseException:
+            buffer.calls[:0] = calls  # not written: link() records them
+            raise
 
     async def _execute(
         self, runtime: ConnectionRuntime, action: Action, order: Any, truth: LinkTruth,
@@ -338,16 +368,16 @@ class LinkWork:
         snapshot: ShippingProviders = dict(cache)
         return snapshot
 
-    async def _finish(
+    def _finish(
         self,
-        current: Pass,
         runtime: ConnectionRuntime,
         row: LinkRow,
         actions: Sequence[Action],
         decided_due: datetime | None,
         failed: Outcome | None,
         warning: str | None,
-    ) -> None:
+    ) -> dict[str, Any]:
+        """The next due time, attempts and error to save with the lease's release."""
         now = self._now()
         attempts = 0
         error: str | None = warning
@@ -376,8 +406,9 @@ class LinkWork:
             self._streaks.pop(row.id, None)
         if warning is not None:
             attempts = row.attempts + 1
-        await self.save(current, row, release=True, next_due_at=due, attempts=attempts,
-                        last_error=None if error is None else error[:2000])
+        return {"next_due_at": due, "attempts": attempts,
+                "last_error": None if error is None else error[:2000]}
+
 
 def _action_recorder(
     connection_id: int, action: Action, outcome: Outcome

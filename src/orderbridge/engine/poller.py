@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,7 +44,8 @@ from orderbridge.adapters.shopify.models import OrderSummary
 from orderbridge.adapters.tiktok import CancellationFilter, OrderFilter, ReturnFilter
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory, LinkState
-from orderbridge.errors import AuthError, RemoteError
+from orderbridge.engine.poll_health import Parked, describe_failure, retry_delay
+from orderbridge.errors import AuthError
 
 __all__ = [
     "BACKFILL_TAGS",
@@ -171,43 +174,85 @@ async def poll_connection(services: Services, connection: ConnectionRow, owner: 
 class Poller:
     """Polls every active connection every ``poll_interval_seconds`` (engine clock).
 
-    ``on_due`` is called after a poll marked links due (the reconciler's ``notify``).
+    ``on_due`` is called after a poll marked links due (the reconciler's ``notify``). A
+    connection whose poll fails is parked with back-off (``poll_health``) while the others
+    are polled as usual; ``parked`` says which and why. ``rand`` is the jitter's source.
     """
 
-    def __init__(self, services: Services, owner: str, on_due: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        owner: str,
+        on_due: Callable[[], None] | None = None,
+        *,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
         self.services = services
         self.owner = owner
         self.on_due = on_due or (lambda: None)
+        self.rand = rand or random.random
         self._next: dict[int, datetime] = {}
+        self.parked: dict[int, Parked] = {}
+        # time.monotonic() at the end of the last pass: the worker heartbeat /readyz reads.
+        self.last_pass_monotonic: float | None = None
 
     async def poll_due(self) -> dict[int, PollReport]:
-        """Poll each active connection whose interval has passed; returns the reports."""
+        """Poll each active connection whose interval (or back-off) has passed."""
         services = self.services
-        rows = await _db(
-            services,
-            lambda c: connections.list_connections(c, services.cipher, status=ConnectionStatus.ACTIVE),
-        )
+        ids = await _db(services, lambda c: connections.list_connection_ids(c, status=ConnectionStatus.ACTIVE))
         reports: dict[int, PollReport] = {}
         interval = timedelta(seconds=services.settings.poll_interval_seconds)
-        for row in rows:
+        for cid in ids:
             now = services.clock.now()
-            if now < self._next.get(row.id, now):
+            if now < self._next.get(cid, now):
                 continue
-            self._next[row.id] = now + interval
+            self._next[cid] = now + interval
             try:
-                reports[row.id] = report = await poll_connection(services, row, self.owner)
-            except AuthError as exc:
-                log.warning("poll of connection %s: auth failed: %s", row.id, exc)
-                await _db(services, partial(
-                    _connection_warning, connection_id=row.id, at=services.clock.now(),
-                    text=f"poll failed: AUTH_EXPIRED: {exc}", data=exc.describe()))
+                # Read (and decrypt) each connection on its own: one bad token parks one.
+                row = await _db(services, partial(_read_connection, services=services, cid=cid))
+                if row is None:
+                    continue
+                reports[cid] = report = await poll_connection(services, row, self.owner)
+            except Exception as exc:  # contained: only this connection waits
+                await self._failed(cid, exc)
                 continue
-            except (RemoteError, OSError) as exc:
-                log.warning("poll of connection %s failed (retried next interval): %s", row.id, exc)
-                continue
+            await self._recovered(cid)
             if report.orders or report.cancellations or report.returns:
                 self.on_due()
+        for gone in set(self.parked) - set(ids):  # paused or removed: nothing to retry
+            del self.parked[gone]
+        self.last_pass_monotonic = time.monotonic()
         return reports
+
+    async def _failed(self, cid: int, exc: Exception) -> None:
+        now = self.services.clock.now()
+        text = describe_failure(exc)
+        was = self.parked.get(cid)
+        failures = (was.failures if was else 0) + 1
+        retry_at = now + retry_delay(failures, self.rand)
+        self._next[cid] = retry_at
+        self.parked[cid] = Parked(failures=failures, since=was.since if was else now,
+                                  last_error=text, next_attempt_at=retry_at)
+        # One line per failure, no traceback: a loop of tracebacks hides everything else.
+        log.warning("poll of connection %s failed (%d in a row; retry at %s): %s",
+                    cid, failures, retry_at.isoformat(timespec="seconds"), text)
+        if was is None or was.last_error != text:
+            data: dict[str, Any] = {"failures": failures, "retry_at": retry_at.isoformat()}
+            if isinstance(exc, AuthError):
+                data.update(exc.describe())
+            await _db(self.services, partial(
+                _connection_warning, connection_id=cid, at=now,
+                text=f"poller parked: {text} (retrying with back-off)", data=data))
+
+    async def _recovered(self, cid: int) -> None:
+        was = self.parked.pop(cid, None)
+        if was is None:
+            return
+        now = self.services.clock.now()
+        log.info("poll of connection %s works again after %d failures", cid, was.failures)
+        await _db(self.services, partial(
+            _connection_warning, connection_id=cid, at=now, kind=EventKind.EVENT,
+            text=f"poller resumed after {was.failures} failed attempts", data={"failures": was.failures}))
 
     def seconds_until_next(self) -> float:
         """Real seconds until the next connection is due to be polled."""
@@ -288,9 +333,15 @@ def _adopt(
 
 
 def _connection_warning(
-    conn: Connection, *, connection_id: int, at: datetime, text: str, data: dict[str, Any]
+    conn: Connection, *, connection_id: int, at: datetime, text: str, data: dict[str, Any],
+    kind: EventKind = EventKind.WARNING,
 ) -> None:
-    events.append(conn, None, EventKind.WARNING, text, data, at=at, connection_id=connection_id)
+    events.append(conn, None, kind, text, data, at=at, connection_id=connection_id)
+
+
+def _read_connection(conn: Connection, *, services: Services, cid: int) -> ConnectionRow | None:
+    row = connections.get_connection(conn, services.cipher, cid)
+    return row if row is not None and row.status == ConnectionStatus.ACTIVE else None
 
 
 async def _backfill_one(

@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from enum import StrEnum
+from functools import partial
 from typing import Any, Final
 
 import uvicorn
@@ -27,6 +29,9 @@ import uvicorn
 from orderbridge.bootstrap import Services
 from orderbridge.engine.poller import Poller
 from orderbridge.engine.worker import Reconciler, default_owner
+
+# A worker heartbeat (the poller's last pass) older than this makes /readyz say not ready.
+WORKER_HEARTBEAT_STALE_SECONDS: Final = 120.0
 
 __all__ = ["Role", "WakeOnWrite", "WebServer", "run"]
 
@@ -113,12 +118,30 @@ class WebServer:
                 await asyncio.wait_for(self.task, timeout=WEB_GRACEFUL_SECONDS + 1)
 
 
-def build_web_app(services: Services, wake: Callable[[], None] | None = None) -> ASGIApp:
-    """The web app, wrapped so its writes wake in-process workers."""
+def build_web_app(
+    services: Services,
+    wake: Callable[[], None] | None = None,
+    workers: Callable[[], str | None] | None = None,
+) -> ASGIApp:
+    """The web app, wrapped so its writes wake in-process workers (``workers``: their
+    heartbeat check for ``/readyz``)."""
     from orderbridge.web.app import create_app
 
-    app: ASGIApp = create_app(services)
+    app: ASGIApp = create_app(services, workers=workers)
     return WakeOnWrite(app, wake) if wake is not None else app
+
+
+def _workers_alive(poller: Poller, tasks: list[asyncio.Task[None]]) -> str | None:
+    """None when this process's workers are alive (``/readyz``), else why not."""
+    dead = [t.get_name() for t in tasks if t.done()]
+    if dead:
+        return f"worker task(s) stopped: {', '.join(dead)}"
+    if poller.last_pass_monotonic is None:
+        return None if tasks else "workers not started"  # started; the first pass is under way
+    age = time.monotonic() - poller.last_pass_monotonic
+    if age > WORKER_HEARTBEAT_STALE_SECONDS:
+        return f"no poller pass for {age:.0f} s"
+    return None
 
 
 async def run(
@@ -142,7 +165,8 @@ async def run(
     info: dict[str, Any] = {"role": role.value, "owner": owner, **services.describe()}
     if role in (Role.ALL, Role.WEB):
         wake = reconciler.notify if role is Role.ALL else None
-        web = WebServer(build_web_app(services, wake), s.host, s.port, s.log_level)
+        alive = partial(_workers_alive, poller, tasks) if role is Role.ALL else None
+        web = WebServer(build_web_app(services, wake, alive), s.host, s.port, s.log_level)
         info["web"] = f"http://{s.host}:{await web.start()}"
     if role in (Role.ALL, Role.WORKER):
         tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))

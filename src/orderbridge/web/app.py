@@ -5,7 +5,7 @@
 
 - ``POST /webhooks/tiktok``, ``POST /webhooks/shopify``: verify, store, mark due, answer
   (``intake.py``). Bodies over ``webhook_max_body_bytes`` get 413 before being read whole.
-- ``GET /healthz`` (the process answers), ``GET /readyz`` (the database answers).
+- ``GET /healthz`` (the process answers), ``GET /readyz`` (ready to work: ``readiness.py``).
 - ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs`` and ``/openapi.json``),
   private: an operator's API token with the role each route needs.
 - ``GET /oauth/tiktok/callback``: the TikTok authorize redirect (``oauth.py``).
@@ -23,7 +23,6 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from sqlalchemy import text
 
 from orderbridge import __version__
 from orderbridge.adapters.db import run_sync
@@ -34,6 +33,7 @@ from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
 from orderbridge.web import api, intake, oauth, problems
+from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
 
 __all__ = ["create_app", "read_limited_body"]
@@ -58,8 +58,12 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def create_app(services: Services) -> FastAPI:
-    """The FastAPI application for one process (all state lives in ``services``)."""
+def create_app(services: Services, *, workers: WorkerCheck | None = None) -> FastAPI:
+    """The FastAPI application for one process (all state lives in ``services``).
+
+    ``workers`` says whether this process's workers heartbeat (``/readyz``); ``None`` for a
+    process that runs no workers.
+    """
     app = FastAPI(
         title="OrderBridge",
         version=__version__,
@@ -112,17 +116,18 @@ def create_app(services: Services) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:
-        """The database answers (503 otherwise)."""
+        """Ready to work: database writable, migrations current, the secret key opens every
+        active connection's tokens, workers heartbeat (where they run). 503 otherwise; the
+        reasons are logged and shown on ``/api/readiness``, never here."""
+        problems = await run_sync(services.db, check_readiness, services, workers)
+        return JSONResponse({"ready": not problems}, status_code=503 if problems else 200)
 
-        def ping() -> None:
-            with services.db.connect() as conn:
-                conn.execute(text("SELECT 1"))
-
-        try:
-            await run_sync(services.db, ping)
-        except Exception as exc:  # any failure means "not ready"; say which
-            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
-        return JSONResponse({"status": "ok"})
+    @app.get("/api/readiness", tags=["health"], dependencies=[viewer])
+    async def readiness() -> JSONResponse:
+        """Why ``/readyz`` says what it says: ``{"ready": bool, "problems": {check: reason}}``."""
+        problems = await run_sync(services.db, check_readiness, services, workers)
+        return JSONResponse({"ready": not problems, "problems": problems},
+                            status_code=503 if problems else 200)
 
     @app.get("/metrics", tags=["health"], response_class=Response, dependencies=[viewer])
     async def metrics() -> Response:

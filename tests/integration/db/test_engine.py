@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import stat
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -170,3 +172,19 @@ def test_datetimes_come_back_aware_utc(migrated_engine: Engine) -> None:
     assert expires.hour == 12
     with pytest.raises(exc.StatementError, match="naive"), transaction(migrated_engine) as conn:
         leases.acquire(conn, "y", "me", datetime(2026, 1, 1), seconds=1)
+
+
+def test_a_new_sqlite_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    """It holds buyers' addresses: 0600, and its WAL files take the same mode."""
+    path = tmp_path / "private.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with transaction(engine) as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        wal = tmp_path / "private.db-wal"
+        assert wal.exists()
+        assert stat.S_IMODE(os.stat(wal).st_mode) == 0o600
+    finally:
+        engine.dispose()

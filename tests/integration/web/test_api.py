@@ -41,7 +41,7 @@ def memory(services: Services, link_id: int) -> dict[str, Any]:
 
 async def test_health_and_readiness(api: httpx.AsyncClient) -> None:
     assert (await api.get("/healthz")).json() == {"status": "ok"}
-    assert (await api.get("/readyz")).json() == {"status": "ok"}
+    assert (await api.get("/readyz")).json() == {"ready": True}
     spec = (await api.get("/openapi.json")).json()
     assert {"/api/orders", "/api/exceptions/{exception_id}/action", "/webhooks/tiktok"} <= set(spec["paths"])
 

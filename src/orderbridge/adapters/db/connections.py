@@ -18,6 +18,7 @@ from orderbridge.adapters.db.crypto import TokenCipher
 from orderbridge.adapters.db.errors import AlreadyExists
 from orderbridge.adapters.db.tables import connections as t
 from orderbridge.adapters.db.types import ConnectionStatus
+from orderbridge.errors import ConfigurationError
 
 __all__ = [
     "ConnectionDetails",
@@ -26,7 +27,10 @@ __all__ = [
     "create_connection",
     "find_connection",
     "get_connection",
+    "list_connection_ids",
     "list_connections",
+    "rotate_tokens",
+    "undecryptable",
     "update_connection",
 ]
 
@@ -193,3 +197,46 @@ def list_connections(
     if status is not None:
         stmt = stmt.where(t.c.status == str(status))
     return [_row(cipher, r) for r in conn.execute(stmt)]
+
+
+def list_connection_ids(conn: Connection, *, status: str | None = None) -> list[int]:
+    """Ids of every connection (or those with ``status``), without decrypting anything:
+    the poller reads each connection on its own so one bad token parks only that one."""
+    stmt = select(t.c.id).order_by(t.c.id)
+    if status is not None:
+        stmt = stmt.where(t.c.status == str(status))
+    return [int(r.id) for r in conn.execute(stmt)]
+
+
+def undecryptable(conn: Connection, cipher: TokenCipher, *, status: str | None = None) -> list[int]:
+    """Ids of the connections (or those with ``status``) with a token ``cipher`` cannot open."""
+    stmt = select(t.c.id, *(t.c[c] for c in _SECRETS.values())).order_by(t.c.id)
+    if status is not None:
+        stmt = stmt.where(t.c.status == str(status))
+    bad: list[int] = []
+    for row in conn.execute(stmt):
+        try:
+            for column in _SECRETS.values():
+                cipher.decrypt_optional(row._mapping[column])
+        except ConfigurationError:
+            bad.append(int(row.id))
+    return bad
+
+
+def rotate_tokens(conn: Connection, cipher: TokenCipher, *, now: datetime) -> int:
+    """Re-encrypt every stored token under the cipher's first key; the number of rows changed.
+
+    ``ConfigurationError`` (nothing changed: the caller's transaction rolls back) if a token
+    opens with none of the keys.
+    """
+    changed = 0
+    for row in conn.execute(select(t.c.id, *(t.c[c] for c in _SECRETS.values())).order_by(t.c.id)):
+        values = {
+            column: cipher.rotate(row._mapping[column])
+            for column in _SECRETS.values()
+            if row._mapping[column] is not None
+        }
+        if values:
+            conn.execute(update(t).where(t.c.id == row.id).values(**values, updated_at=now))
+            changed += 1
+    return changed

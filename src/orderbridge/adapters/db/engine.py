@@ -23,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -51,6 +52,8 @@ T = TypeVar("T")
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL connection attempts give up after this many seconds.
 DEFAULT_PG_CONNECT_TIMEOUT_SECONDS = 10
+# A SQLite file OrderBridge creates is readable and writable by its owner only.
+SQLITE_FILE_MODE = 0o600
 # Execution option that makes the SQLite BEGIN an IMMEDIATE one.
 WRITE_OPTION = "orderbridge_write"
 # One writer at a time per SQLite engine, queued in-process (see ``transaction``).
@@ -81,6 +84,7 @@ def make_engine(
     if backend == "sqlite":
         if parsed.get_driver_name() not in ("pysqlite", ""):
             raise ConfigurationError(f"ORDERBRIDGE_DATABASE_URL: unsupported SQLite driver in {url!r}")
+        _create_private(parsed.database, uri=bool(parsed.query.get("uri")))
         engine = create_engine(parsed, echo=echo, **engine_kwargs)
         _install_sqlite_hooks(engine, foreign_keys=foreign_keys, busy_timeout_ms=busy_timeout_ms)
         _SQLITE_WRITERS[engine] = threading.RLock()
@@ -104,6 +108,15 @@ def make_engine(
         f"ORDERBRIDGE_DATABASE_URL: unsupported database {backend!r}; "
         "use sqlite:///file.db or postgresql+psycopg://…"
     )
+
+
+def _create_private(database: str | None, *, uri: bool) -> None:
+    """Create a new SQLite file 0600 (owner only): it holds buyers' addresses. SQLite gives
+    its ``-wal`` and ``-shm`` files the database file's mode. An existing file is left as is."""
+    if not database or database == ":memory:" or uri or database.startswith("file:"):
+        return
+    with suppress(FileExistsError, FileNotFoundError):  # exists / no such directory
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, SQLITE_FILE_MODE))
 
 
 def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool, busy_timeout_ms: int) -> None:

@@ -123,11 +123,13 @@ def keys_rotate() -> None:
     from datetime import UTC, datetime
 
     from orderbridge.adapters.db import TokenCipher, connections, make_engine, transaction
+    from orderbridge.cli_db import require_current_database
     from orderbridge.settings import load_settings
 
     try:
         settings = load_settings()
         cipher = TokenCipher(settings.secret_key)
+        require_current_database(settings.database_url)  # tokens to rotate live in an existing one
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
     engine = make_engine(settings.database_url)

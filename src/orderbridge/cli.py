@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine
+from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -33,7 +33,7 @@ app.add_typer(keys_app, name="keys")
 register_connect_commands(app)
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 
 
 # Commands whose own output is the story (a narrated demo, the sandbox's URLs): their
@@ -41,9 +41,27 @@ err_console = Console(stderr=True)
 _QUIET_BY_DEFAULT = frozenset({"demo", "sandbox"})
 
 
+def _package_version() -> str:
+    """The installed distribution's version (the metadata a wheel carries), else the source's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("orderbridge")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"orderbridge {_package_version()}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     ctx: typer.Context,
+    _version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="print the version and exit")] = False,
     verbose: Annotated[int, typer.Option(
         "--verbose", "-v", count=True, help="log more: -v is --log-level debug")] = 0,
     log_level: Annotated[str | None, typer.Option(
@@ -77,14 +95,14 @@ def _global_options(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 @app.command()
 def version() -> None:
-    """Print the version."""
-    console.print(f"orderbridge {__version__}")
+    """Print the version (same as --version)."""
+    console.print(f"orderbridge {_package_version()}", highlight=False)
 
 
 @app.command()
@@ -105,11 +123,13 @@ def keys_rotate() -> None:
     from datetime import UTC, datetime
 
     from orderbridge.adapters.db import TokenCipher, connections, make_engine, transaction
+    from orderbridge.cli_db import require_current_database
     from orderbridge.settings import load_settings
 
     try:
         settings = load_settings()
         cipher = TokenCipher(settings.secret_key)
+        require_current_database(settings.database_url)  # tokens to rotate live in an existing one
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
     engine = make_engine(settings.database_url)
@@ -138,7 +158,14 @@ def db_upgrade(
         settings = load_settings(**({"database_url": database_url} if database_url else {}))
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
-    migrate.upgrade(settings.database_url)
+    from sqlalchemy.exc import DBAPIError
+
+    from orderbridge.cli_db import database_error
+
+    try:
+        migrate.upgrade(settings.database_url)
+    except DBAPIError as exc:  # unreachable server, missing database or directory: name it
+        raise _fail(str(database_error(settings.database_url, exc))) from None
     console.print(f"database at head: {migrate.current(settings.database_url)}")
 
 
@@ -208,14 +235,23 @@ def demo(
 cli_engine.register(app)
 # user add|list, token create|list|revoke (cli_auth.py).
 cli_auth.register(app)
+# exceptions act ID ACTION (cli_exceptions.py).
+cli_exceptions.register(app)
 
 
 def main() -> None:
     """Console-script entry point: configuration errors become one clear line."""
+    from sqlalchemy.exc import DBAPIError
+
     try:
         app()
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error:[/] {exc}")
+        err_console.print(f"[bold red]configuration error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except DBAPIError as exc:  # the database refused or is unreachable: one line, not a traceback
+        lines = str(exc.orig or exc).strip().splitlines()
+        err_console.print(f"[bold red]database error:[/] {lines[0] if lines else exc.__class__.__name__}",
+                          highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

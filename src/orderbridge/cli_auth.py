@@ -31,21 +31,28 @@ from orderbridge.adapters.db.operators import (
     list_users,
     revoke_token,
 )
+from orderbridge.cli_db import require_current_database
+from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
 
-__all__ = ["issue_token", "register"]
+__all__ = ["cli_actor", "issue_token", "register"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 user_app = typer.Typer(help="Operators (viewer, operator, admin).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (Authorization: Bearer …).", no_args_is_help=True)
 MAX_TOKEN_DAYS = 3650
 
 
 @contextmanager
-def _db() -> Iterator[Connection]:
+def _db(*, existing: bool = False) -> Iterator[Connection]:
+    """A transaction on the database; ``existing`` (read commands): it must exist at the
+    current migration (never created), else it is migrated to head first."""
     settings = load_settings()
-    migrate.upgrade(settings.database_url)
+    if existing:
+        require_current_database(settings.database_url)
+    else:
+        migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with transaction(engine) as conn:
@@ -54,7 +61,8 @@ def _db() -> Iterator[Connection]:
         engine.dispose()
 
 
-def _actor() -> str:
+def cli_actor() -> str:
+    """Who a CLI command acts as in audit and timeline entries: ``cli:<login name>``."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no login name (containers): still say it came from the CLI
@@ -62,7 +70,7 @@ def _actor() -> str:
 
 
 def _audit(conn: Connection, what: str, now: datetime) -> None:
-    audit(conn, at=now, actor=_actor(), method="CLI", path=what, status=0)
+    audit(conn, at=now, actor=cli_actor(), method="CLI", path=what, status=0)
 
 
 def issue_token(conn: Connection, user: UserRow, name: str, days: int, now: datetime) -> str:
@@ -106,10 +114,13 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(as_json: JsonOpt = False) -> None:
     """Every operator with their role."""
-    with _db() as conn:
+    with _db(existing=True) as conn:
         rows = list_users(conn)
+    if as_json:
+        emit([row_dict(u) for u in rows])
+        return
     table = Table(title="users")
     for column in ("id", "name", "role", "created", "disabled"):
         table.add_column(column)
@@ -137,15 +148,20 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(user: Annotated[str | None, typer.Option(help="only this user's")] = None) -> None:
+def token_list(user: Annotated[str | None, typer.Option(help="only this user's")] = None,
+               as_json: JsonOpt = False) -> None:
     """Tokens (never the tokens themselves): owner, label, prefix, expiry, last use, revoked."""
-    with _db() as conn:
+    with _db(existing=True) as conn:
         users = {u.id: u for u in list_users(conn)}
         owner = find_user(conn, user) if user else None
         if user and owner is None:
             err_console.print(f"[bold red]error:[/] no user {user!r}")
             raise typer.Exit(1)
         rows = list_tokens(conn, owner.id if owner else None)
+    if as_json:  # never the hash: the prefix is what identifies a token to a person
+        emit([{**row_dict(t, "id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"),
+               "user": users[t.user_id].name} for t in rows])
+        return
     table = Table(title="API tokens")
     for column in ("id", "user", "label", "prefix", "expires", "last used", "revoked"):
         table.add_column(column)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.errors import ConfigurationError, RemoteError
 
 __all__ = ["register"]
@@ -29,18 +30,27 @@ skus_app = typer.Typer(help="SKU links: TikTok SKU -> Shopify variant.", no_args
 policy_app = typer.Typer(help="A connection's policy.", no_args_is_help=True)
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 
 ConnectionOpt = Annotated[str | None, typer.Option("--connection", "-c", help="connection name (default: the only one)")]
 
 
-def _run(work: Callable[[Any], Awaitable[T]], **settings_overrides: Any) -> T:
-    """Build Services, run ``work(services)``, close; errors become one line and an exit code."""
+def _run(work: Callable[[Any], Awaitable[T]], *, existing: bool = False,
+         settings_overrides: dict[str, Any] | None = None) -> T:
+    """Build Services, run ``work(services)``, close; errors become one line and an exit code.
+
+    ``existing`` (read commands): the database must exist at the current migration and is
+    never created; otherwise it is migrated to head first.
+    """
     from orderbridge.bootstrap import Services
+    from orderbridge.cli_db import require_current_database
     from orderbridge.settings import load_settings
 
     async def main() -> T:
-        services = Services.create(load_settings(**settings_overrides))
+        settings = load_settings(**(settings_overrides or {}))
+        if existing:
+            require_current_database(settings.database_url)
+        services = Services.create(settings, migrate_db=not existing)
         try:
             return await work(services)
         finally:
@@ -49,10 +59,10 @@ def _run(work: Callable[[Any], Awaitable[T]], **settings_overrides: Any) -> T:
     try:
         return asyncio.run(main())
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except RemoteError as exc:
-        err_console.print(f"[bold red]refused:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -155,7 +165,17 @@ def connect_sandbox_cmd(
         console.print(f"connected {row.tiktok_shop_name} <-> {row.shopify_domain} as {row.name!r}; "
                       f"webhooks -> {services.settings.base_url.rstrip('/')}/webhooks/...", highlight=False)
 
-    _run(work, **overrides)
+    # The file about to be written may be the ORDERBRIDGE_CONFIG that settings must find:
+    # start it empty (a named config file that is missing is an error), remove it on failure.
+    placeholder = write_config if write_config is not None and not write_config.exists() else None
+    if placeholder is not None:
+        placeholder.write_text("", encoding="utf-8")
+    try:
+        _run(work, settings_overrides=overrides)
+    except BaseException:
+        if placeholder is not None:
+            placeholder.unlink(missing_ok=True)
+        raise
     if write_config is not None:
         lines = [f"{k} = {json.dumps(v)}" for k, v in sorted(overrides.items())]
         write_config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -166,20 +186,24 @@ def connect_sandbox_cmd(
             console.print(f"  ORDERBRIDGE_{key.upper()}={value}", highlight=False, soft_wrap=True)
 
 
-def list_connections() -> None:
+def list_connections(as_json: JsonOpt = False) -> None:
     """List the connections (no secrets)."""
     from orderbridge.adapters.db import connections, transaction
 
     async def work(services: Any) -> None:
         with transaction(services.db, write=False) as conn:
             rows = connections.list_connections(conn, services.cipher)
+        if as_json:
+            emit([row_dict(r, "id", "name", "status", "tiktok_shop_id", "tiktok_shop_name", "shopify_domain",
+                           "shopify_location_id", "created_at") for r in rows])
+            return
         table = Table("name", "status", "TikTok shop", "Shopify store", "location")
         for r in rows:
             table.add_row(r.name, r.status, f"{r.tiktok_shop_name or ''} {r.tiktok_shop_id}".strip(),
                           r.shopify_domain or "-", r.shopify_location_id or "-")
         console.print(table if rows else "no connections: see `orderbridge connect --help`")
 
-    _run(work)
+    _run(work, existing=True)
 
 
 # --- skus -----------------------------------------------------------------------------
@@ -247,14 +271,18 @@ def skus_list(connection: ConnectionOpt = None) -> None:
 
 
 @policy_app.command("show")
-def policy_show(connection: ConnectionOpt = None) -> None:
+def policy_show(connection: ConnectionOpt = None, as_json: JsonOpt = False) -> None:
     """The effective policy (stored values over the defaults)."""
     from orderbridge.engine.connect import show_policy
 
     async def work(services: Any) -> None:
-        console.print_json(json.dumps(show_policy(_connection(services, connection))))
+        policy = show_policy(_connection(services, connection))
+        if as_json:
+            emit(policy)
+        else:
+            console.print_json(json.dumps(policy, default=str))
 
-    _run(work)
+    _run(work, existing=True)
 
 
 @policy_app.command("set")

@@ -18,25 +18,33 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from orderbridge.cli_exceptions import fix_command
+from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["register"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 T = TypeVar("T")
 
 
-def _services() -> Any:
+def _services(*, existing: bool = False) -> Any:
+    """Services; ``existing``: on a database that exists at the current migration, never
+    creating or migrating one (read commands and ``run``); otherwise migrated to head."""
     from orderbridge.bootstrap import Services
+    from orderbridge.cli_db import require_current_database
     from orderbridge.settings import load_settings
 
-    return Services.create(load_settings())
+    settings = load_settings()
+    if existing:
+        require_current_database(settings.database_url)
+    return Services.create(settings, migrate_db=not existing)
 
 
-def _with_services(work: Callable[[Any], Awaitable[T]]) -> T:
+def _with_services(work: Callable[[Any], Awaitable[T]], *, existing: bool = False) -> T:
     async def main() -> T:
-        services = _services()
+        services = _services(existing=existing)
         try:
             return await work(services)
         finally:
@@ -57,12 +65,17 @@ def run_command(
     role: Annotated[str, typer.Option(help="all (web + workers, one process) | web | worker")] = "all",
 ) -> None:
     """Run OrderBridge: the web app and/or the reconciler workers and pollers."""
+    from orderbridge.cli_db import check_port_free
     from orderbridge.engine.runner import Role, run
+    from orderbridge.settings import load_settings
 
     try:
         chosen = Role(role)
     except ValueError:
         raise typer.BadParameter("role must be all, web or worker") from None
+    if chosen is not Role.WORKER:
+        settings = load_settings()
+        check_port_free(settings.host, settings.port)
 
     async def main(services: Any) -> None:
         stop = asyncio.Event()
@@ -77,45 +90,61 @@ def run_command(
 
         await run(services, chosen, stop, ready=ready)
 
-    _with_services(main)
+    # The database must exist at the current migration: `run` never migrates (several
+    # processes of different versions must not race to change the schema).
+    _with_services(main, existing=True)
 
 
-def status_command() -> None:
+def status_command(as_json: JsonOpt = False) -> None:
     """Counts of orders by state per connection, and the open exceptions."""
     from orderbridge.adapters.db import connections, links, order_exceptions, transaction
 
-    services = _services()
+    services = _services(existing=True)
     try:
         with transaction(services.db, write=False) as conn:
-            rows = connections.list_connections(conn, services.cipher)
-            table = Table(title="connections")
-            for column in ("id", "name", "status", "TikTok shop", "Shopify store", "orders by state"):
-                table.add_column(column)
-            for row in rows:
-                counts = links.count_by_state(conn, connection_id=row.id)
-                text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"
-                table.add_row(str(row.id), row.name, row.status, row.tiktok_shop_name or row.tiktok_shop_id,
-                              row.shopify_domain, text)
-            console.print(table)
-            open_rows = order_exceptions.open_exceptions(conn)
-            if not open_rows:
-                console.print("no open exceptions")
-                return
-            exc_table = Table(title=f"open exceptions ({len(open_rows)})")
-            for column in ("TikTok order", "code", "severity", "what happened", "fix"):
-                exc_table.add_column(column)
-            for exc in open_rows:
+            shops = [{**row_dict(row, "id", "name", "status", "tiktok_shop_id", "tiktok_shop_name",
+                                 "shopify_domain"),
+                      "orders_by_state": dict(sorted(links.count_by_state(conn, connection_id=row.id).items()))}
+                     for row in connections.list_connections(conn, services.cipher)]
+            # Commands need -c NAME only when there are several connections.
+            names = {shop["id"]: shop["name"] for shop in shops} if len(shops) > 1 else {}
+            open_rows = []
+            for exc in order_exceptions.open_exceptions(conn):
                 link = links.get_link(conn, exc.link_id)
-                exc_table.add_row(link.tiktok_order_id if link else str(exc.link_id), exc.code,
-                                  exc.severity, exc.message, exc.action or "")
-            console.print(exc_table)
+                open_rows.append({"tiktok_order_id": link.tiktok_order_id if link else None,
+                                  **row_dict(exc, "id", "link_id", "code", "severity", "message", "action",
+                                             "created_at"),
+                                  "fix": fix_command(exc.action, exc.id, exc.data,
+                                                     names.get(link.connection_id) if link else None)})
     finally:
         services.db.dispose()
+    if as_json:
+        emit({"connections": shops, "open_exceptions": open_rows})
+        return
+    table = Table(title="connections")
+    for column in ("id", "name", "status", "TikTok shop", "Shopify store", "orders by state"):
+        table.add_column(column)
+    for shop in shops:
+        text = ", ".join(f"{k} {v}" for k, v in shop["orders_by_state"].items()) or "none yet"
+        table.add_row(str(shop["id"]), shop["name"], shop["status"],
+                      shop["tiktok_shop_name"] or shop["tiktok_shop_id"], shop["shopify_domain"], text)
+    console.print(table)
+    if not open_rows:
+        console.print("no open exceptions")
+        return
+    exc_table = Table(title=f"open exceptions ({len(open_rows)})")
+    for column in ("id", "TikTok order", "code", "severity", "what happened", "fix"):
+        exc_table.add_column(column)
+    for row in open_rows:
+        exc_table.add_row(str(row["id"]), row["tiktok_order_id"] or str(row["link_id"]), row["code"],
+                          row["severity"], row["message"], row["fix"])
+    console.print(exc_table)
 
 
 def order_command(
     tiktok_order_id: Annotated[str, typer.Argument(help="the TikTok order id")],
     calls: Annotated[bool, typer.Option("--calls/--no-calls", help="show every API call")] = True,
+    as_json: JsonOpt = False,
 ) -> None:
     """One order: its link, its exceptions and its timeline (with API calls and request ids)."""
     from sqlalchemy import select
@@ -123,35 +152,49 @@ def order_command(
     from orderbridge.adapters.db import events, links, order_exceptions, transaction
     from orderbridge.adapters.db.tables import order_links
 
-    services = _services()
+    services = _services(existing=True)
+    found: list[dict[str, Any]] = []
     try:
         with transaction(services.db, write=False) as conn:
             ids = conn.execute(select(order_links.c.id).where(
                 order_links.c.tiktok_order_id == tiktok_order_id)).scalars().all()
-            if not ids:
-                raise typer.Exit(_missing(tiktok_order_id))
             for link_id in ids:
                 link = links.get_link(conn, link_id)
                 assert link is not None
-                console.print(
-                    f"[bold]TikTok order {link.tiktok_order_id}[/] (connection {link.connection_id}): "
-                    f"state [bold]{link.state}[/], TikTok {link.tiktok_status or '?'}, Shopify "
-                    f"{link.shopify_order_name or link.shopify_order_id or 'none'}; next look "
-                    f"{link.next_due_at.isoformat() if link.next_due_at else 'never'}"
-                    + (f"; last error: {link.last_error}" if link.last_error else ""))
-                for exc in order_exceptions.open_exceptions(conn, link_id=link.id):
-                    console.print(f"  [red]{exc.code}[/] ({exc.severity}): {exc.message}")
-                table = Table(title="timeline")
-                for column in ("at", "kind", "what", "request id"):
-                    table.add_column(column)
-                for event in events.timeline(conn, link.id):
-                    if event.kind == "api_call" and not calls:
-                        continue
-                    table.add_row(event.at.strftime("%Y-%m-%d %H:%M:%S"), event.kind, event.summary,
-                                  event.remote_request_id or "")
-                console.print(table)
+                found.append({
+                    **row_dict(link, "tiktok_order_id", "connection_id", "state", "tiktok_status",
+                               "shopify_order_id", "shopify_order_name", "next_due_at", "last_error"),
+                    "open_exceptions": [{**row_dict(e, "id", "code", "severity", "message", "action"),
+                                         "fix": fix_command(e.action, e.id, e.data)}
+                                        for e in order_exceptions.open_exceptions(conn, link_id=link.id)],
+                    "timeline": [row_dict(e, "at", "kind", "summary", "remote_request_id", "duration_ms")
+                                 for e in events.timeline(conn, link.id) if calls or e.kind != "api_call"],
+                })
     finally:
         services.db.dispose()
+    if not found:
+        raise typer.Exit(_missing(tiktok_order_id))
+    if as_json:
+        emit(found)
+        return
+    for item in found:
+        due = item["next_due_at"]
+        console.print(
+            f"[bold]TikTok order {item['tiktok_order_id']}[/] (connection {item['connection_id']}): "
+            f"state [bold]{item['state']}[/], TikTok {item['tiktok_status'] or '?'}, Shopify "
+            f"{item['shopify_order_name'] or item['shopify_order_id'] or 'none'}; next look "
+            f"{due.isoformat() if due else 'never'}"
+            + (f"; last error: {item['last_error']}" if item["last_error"] else ""))
+        for exc in item["open_exceptions"]:
+            console.print(f"  [red]{exc['code']}[/] ({exc['severity']}): {exc['message']}"
+                          + (f" [bold]fix:[/] {exc['fix']}" if exc["fix"] else ""), highlight=False)
+        table = Table(title="timeline")
+        for column in ("at", "kind", "what", "request id"):
+            table.add_column(column)
+        for event in item["timeline"]:
+            table.add_row(event["at"].strftime("%Y-%m-%d %H:%M:%S"), event["kind"], event["summary"],
+                          event["remote_request_id"] or "")
+        console.print(table)
 
 
 def _missing(tiktok_order_id: str) -> int:

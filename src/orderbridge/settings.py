@@ -2,7 +2,8 @@
 
 Precedence, highest first: explicit keyword arguments, environment variables, the TOML
 file named by ``ORDERBRIDGE_CONFIG`` (default ``orderbridge.toml`` in the working directory,
-if present), then the defaults below. ``DATABASE_URL`` is also read without the prefix, as
+if present; a named file must exist, and an empty value means none), then the defaults
+below. A key in the file that is not a setting is an error naming the valid keys. ``DATABASE_URL`` is also read without the prefix, as
 hosting platforms set it that way.
 
 Bad settings fail at start with a message naming the setting (see ``load_settings``).
@@ -10,6 +11,7 @@ Bad settings fail at start with a message naming the setting (see ``load_setting
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -37,23 +39,56 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class _TomlSource(PydanticBaseSettingsSource):
-    """Reads the optional TOML config file (flat keys, or an [orderbridge] table)."""
+    """Reads the optional TOML config file (flat keys, or an [orderbridge] table).
 
-    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+    ``path`` is None when there is no file to read; ``named`` says the path was chosen by
+    the operator (``ORDERBRIDGE_CONFIG``), so a missing file is an error rather than the
+    quiet absence of the default ``orderbridge.toml``. An unknown key is an error too: a
+    typo (``wokers``) silently ignored is a setting silently not applied.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None, *, named: bool = False) -> None:
         super().__init__(settings_cls)
         self._data: dict[str, Any] = {}
-        if path is not None and path.exists():
-            try:
-                raw = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigurationError(f"config file {path}: not valid TOML ({exc})") from exc
-            self._data = raw.get("orderbridge", raw)
+        if path is None:
+            return
+        if not path.exists():
+            if named:
+                raise ConfigurationError(
+                    f"config file {path} (ORDERBRIDGE_CONFIG) does not exist; "
+                    "set ORDERBRIDGE_CONFIG to an existing file, or to an empty value for none")
+            return
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"config file {path}: not valid TOML ({exc})") from exc
+        except OSError as exc:
+            raise ConfigurationError(f"config file {path}: cannot be read ({exc.strerror or exc})") from exc
+        table = raw.get("orderbridge", raw)
+        if not isinstance(table, dict):
+            raise ConfigurationError(f"config file {path}: [orderbridge] must be a table")
+        _check_keys(path, table, settings_cls.model_fields)
+        self._data = table
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+        return dict(self._data)
+
+
+def _check_keys(path: Path, table: dict[str, Any], valid: Any) -> None:
+    """Refuse keys that are not settings, naming the file, a close match and every valid key."""
+    unknown = [key for key in table if key not in valid]
+    if not unknown:
+        return
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, list(valid), n=1)
+        parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ConfigurationError(
+        f"config file {path}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
+        f"valid keys: {', '.join(sorted(valid))}")
 
 
 class Settings(BaseSettings):
@@ -161,8 +196,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config = os.environ.get("ORDERBRIDGE_CONFIG", DEFAULT_CONFIG_FILE)
-        return (init_settings, env_settings, _TomlSource(settings_cls, Path(config)))
+        named = os.environ.get("ORDERBRIDGE_CONFIG")
+        if named is None:
+            source = _TomlSource(settings_cls, Path(DEFAULT_CONFIG_FILE))
+        else:  # set by the operator: must exist; empty means "no config file"
+            source = _TomlSource(settings_cls, Path(named) if named.strip() else None, named=True)
+        return (init_settings, env_settings, source)
 
     @property
     def trusted_hosts(self) -> tuple[str, ...]:
@@ -197,4 +236,4 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "settings"
             problems.append(f"ORDERBRIDGE_{name.upper()}: {err['msg']}")
-        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(problems)) from exc
+        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from exc

@@ -28,7 +28,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_made_tokens_open_the_private_api_and_revoked_ones_do_not(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "ORDERBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'ob.db'}",
-           "ORDERBRIDGE_CONFIG": str(tmp_path / "none.toml"), "ORDERBRIDGE_PORT": str(port),
+           "ORDERBRIDGE_CONFIG": "", "ORDERBRIDGE_PORT": str(port),
            "ORDERBRIDGE_BASE_URL": f"http://127.0.0.1:{port}"}
     first = _cli(env, "user", "add", "alice")
     assert first.returncode == 0, first.stderr

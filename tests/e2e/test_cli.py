@@ -59,7 +59,7 @@ def test_sandbox_serves_and_writes_its_info_file(tmp_path: Path) -> None:
 
 
 def test_bad_settings_fail_at_start_with_the_setting_named(tmp_path: Path) -> None:
-    env = {**os.environ, "ORDERBRIDGE_DATABASE_URL": "mysql://nope", "ORDERBRIDGE_CONFIG": str(tmp_path / "x.toml")}
+    env = {**os.environ, "ORDERBRIDGE_DATABASE_URL": "mysql://nope", "ORDERBRIDGE_CONFIG": ""}
     result = _orderbridge("db", "upgrade", env=env)
     assert result.returncode == 2
     assert "ORDERBRIDGE_DATABASE_URL" in result.stderr

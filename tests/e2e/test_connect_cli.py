@@ -105,13 +105,13 @@ def test_connect_tiktok_prints_a_signed_link_and_exchanges_a_code(
 
 def test_configuration_errors_are_one_line_and_exit_2(tmp_path: Path,
                                                        sandbox_info: tuple[Path, dict[str, Any]]) -> None:
-    env = _env(tmp_path)
+    env = _env(tmp_path, ORDERBRIDGE_CONFIG="")  # no config file
     del env["ORDERBRIDGE_SECRET_KEY"]
     result = _ob(env, "connect", "sandbox", "--info-file", str(sandbox_info[0]))
     assert result.returncode == 2
     assert "ORDERBRIDGE_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
-    missing = _ob(_env(tmp_path), "skus", "import")
+    missing = _ob(_env(tmp_path, ORDERBRIDGE_CONFIG=""), "skus", "import")
     assert missing.returncode == 2
     assert "0 connections" in missing.stderr
     assert _ob(_env(tmp_path), "connect", "sandbox", "--info-file", str(tmp_path / "nope.json")).returncode == 2

@@ -201,7 +201,7 @@ def test_fetch_control_clock_reads_the_control_api(tmp_path: Path) -> None:
 
 
 def test_clock_source_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("ORDERBRIDGE_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ORDERBRIDGE_CONFIG", "")
     monkeypatch.delenv("ORDERBRIDGE_CLOCK_SOURCE", raising=False)
     assert load_settings().clock_source == "system"
     assert load_settings().sandbox_clock_url is None
@@ -214,7 +214,7 @@ def test_clock_source_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 
 def test_services_follow_the_configured_clock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("ORDERBRIDGE_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ORDERBRIDGE_CONFIG", "")
     db = f"sqlite:///{tmp_path / 'ob.db'}"
     system = Services.create(load_settings(database_url=db), migrate_db=False)
     assert isinstance(system.clock, SystemClock)

@@ -22,9 +22,10 @@ from orderbridge.domain.policy import (
 )
 from orderbridge.errors import ConfigurationError
 
-__all__ = ["PolicyConfig", "policy_from_json"]
+__all__ = ["DURATION_KEYS", "PolicyConfig", "policy_from_json"]
 
-_DURATIONS = (
+# The policy keys that are durations (seconds in JSON, timedelta in the domain).
+DURATION_KEYS = (
     "masked_retry_period", "create_settle_period", "search_interval", "retry_soon",
     "masked_recheck", "rejected_retry", "fulfillment_service_wait", "open_recheck", "slow_recheck",
 )
@@ -59,7 +60,7 @@ class PolicyConfig(BaseModel):
 
     def to_policy(self, tiktok_shop_id: str = "") -> Policy:
         values: dict[str, Any] = self.model_dump(exclude_none=True)
-        for name in _DURATIONS:
+        for name in DURATION_KEYS:
             if name in values:
                 values[name] = timedelta(seconds=values[name])
         values["extra_tags"] = tuple(self.extra_tags)

@@ -13,15 +13,25 @@ from orderbridge.adapters.db import connections, events, transaction
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.bootstrap import Services
-from orderbridge.engine.policy_config import PolicyConfig, policy_from_json
+from orderbridge.engine.policy_config import DURATION_KEYS, PolicyConfig, policy_from_json
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["set_policy", "show_policy"]
 
 
 def show_policy(connection: ConnectionRow) -> dict[str, Any]:
-    """The effective policy (stored keys over the defaults), JSON-ready."""
-    return PolicyConfig.model_validate(connection.policy or {}).model_dump(mode="json")
+    """The effective policy (stored keys over the defaults), JSON-ready.
+
+    Durations the stored JSON leaves unset are shown as the domain's defaults in seconds
+    (the values the engine uses), never ``null``. ``source_name`` stays ``null`` when unset:
+    then no source name is sent and Shopify's own applies.
+    """
+    config = PolicyConfig.model_validate(connection.policy or {})
+    shown = config.model_dump(mode="json")
+    effective = config.to_policy(connection.tiktok_shop_id)
+    for name in DURATION_KEYS:
+        shown[name] = getattr(effective, name).total_seconds()
+    return shown
 
 
 def _parse_value(text: str) -> Any:

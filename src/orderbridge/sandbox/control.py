@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from orderbridge.clock import ScaledClock
 from orderbridge.sandbox.common.faults import EndpointRule, FaultPlan, StreamRule
@@ -25,6 +25,11 @@ from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.common.webhooks import Delivery, WebhookDispatcher
 
 __all__ = ["SandboxPart", "build_control_app"]
+
+
+# Control API bodies refuse fields they do not know (422): a misspelt field silently
+# ignored once gave a 1-unit order instead of the intended quantity.
+STRICT_INPUT = ConfigDict(extra="forbid")
 
 
 class SandboxPart(Protocol):
@@ -43,6 +48,7 @@ class ClockState(BaseModel):
 
 
 class ClockUpdate(BaseModel):
+    model_config = STRICT_INPUT
     mode: Literal["real", "fixed", "scaled"] | None = Field(
         default=None, description="real = rate 1; fixed = rate 0; scaled = the given rate"
     )
@@ -51,10 +57,12 @@ class ClockUpdate(BaseModel):
 
 
 class Advance(BaseModel):
+    model_config = STRICT_INPUT
     seconds: float = Field(ge=0, description="virtual seconds to jump forward")
 
 
 class EndpointRuleIn(BaseModel):
+    model_config = STRICT_INPUT
     sandbox: Literal["tiktok", "shopify"]
     match: str = Field(default="*", description="shell pattern on the endpoint key")
     latency_ms: tuple[float, float] = (0.0, 0.0)
@@ -66,6 +74,7 @@ class EndpointRuleIn(BaseModel):
 
 
 class StreamRuleIn(BaseModel):
+    model_config = STRICT_INPUT
     sandbox: Literal["tiktok", "shopify"]
     match: str = Field(default="*", description="shell pattern on the webhook topic")
     drop_rate: float = Field(default=0.0, ge=0, le=1)
@@ -76,6 +85,7 @@ class StreamRuleIn(BaseModel):
 
 
 class Seed(BaseModel):
+    model_config = STRICT_INPUT
     seed: int
 
 

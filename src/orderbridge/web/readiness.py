@@ -66,7 +66,7 @@ def _read_checks(services: Services, conn: Connection) -> dict[str, str]:
     problems: dict[str, str] = {}
     found = MigrationContext.configure(conn).get_current_revision()
     if found != _head():
-        problems["migrations"] = f"database at revision {found}, code expects {_head()}: run `orderbridge migrate`"
+        problems["migrations"] = f"database at revision {found}, code expects {_head()}: run `orderbridge db upgrade`"
     try:
         bad = connections.undecryptable(conn, services.cipher, status=ConnectionStatus.ACTIVE)
     except Exception as exc:  # a missing or malformed key

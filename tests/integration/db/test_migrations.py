@@ -23,7 +23,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_from_empty_then_downgrade_to_base(db_url: str) -> None:
     assert migrate.current(db_url) is None
-    with pytest.raises(SchemaMismatch, match="orderbridge migrate"):
+    with pytest.raises(SchemaMismatch, match="orderbridge db upgrade"):
         migrate.check(db_url)
 
     migrate.upgrade(db_url)

@@ -23,7 +23,7 @@ async def test_keys_rotate_re_encrypts_every_token_under_the_new_key(harness: Ha
     old = h.services.settings.secret_key or ""
     new = generate_key()
     env = {"ORDERBRIDGE_DATABASE_URL": h.services.settings.database_url,
-           "ORDERBRIDGE_SECRET_KEY": f"{new},{old}", "ORDERBRIDGE_CONFIG": "/nonexistent/orderbridge.toml"}
+           "ORDERBRIDGE_SECRET_KEY": f"{new},{old}", "ORDERBRIDGE_CONFIG": ""}  # no config file
     result = CliRunner().invoke(app, ["keys", "rotate"], env=env)
     assert result.exit_code == 0, result.output
     assert "re-encrypted the tokens of 2 connection(s)" in result.output

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from orderbridge.adapters.db import ConnectionStatus, connections, transaction
 from orderbridge.adapters.db.tables import connections as connections_table
+from orderbridge.domain.policy import DEFAULT_SLOW_RECHECK
 from orderbridge.engine.connect import (
     MissingScopes,
     connect_sandbox,
@@ -15,6 +16,7 @@ from orderbridge.engine.connect import (
     set_policy,
     show_policy,
 )
+from orderbridge.engine.policy_config import DURATION_KEYS
 from orderbridge.errors import ConfigurationError
 from tests.integration.web.conftest import SandboxKit
 
@@ -121,6 +123,16 @@ async def test_policy_is_validated_before_it_is_stored(sbx: SandboxKit) -> None:
     with pytest.raises(ConfigurationError, match="unknown policy key"):
         set_policy(sbx.services, row, "nope", "1")
     assert find_connection(sbx.services, "sandbox").policy == row.policy
+
+
+async def test_policy_show_prints_effective_durations_not_null(sbx: SandboxKit) -> None:
+    await connect_sandbox(sbx.services, sbx.info)
+    row = find_connection(sbx.services, "sandbox")
+    shown = show_policy(row)
+    assert [k for k in DURATION_KEYS if shown[k] is None] == []
+    assert shown["slow_recheck"] == DEFAULT_SLOW_RECHECK.total_seconds()
+    set_policy(sbx.services, row, "slow_recheck", "7200")
+    assert show_policy(find_connection(sbx.services, "sandbox"))["slow_recheck"] == 7200.0
 
 
 async def test_settings_not_pointing_at_the_sandbox_are_named(sbx: SandboxKit) -> None:

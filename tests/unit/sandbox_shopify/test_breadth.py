@@ -280,3 +280,9 @@ async def test_order_edit_custom_item_and_the_staged_total(env: Env) -> None:
         "Sales tax TikTok collected", False, False, [])
     assert stored["current_total_price"] == "2.02"
     assert item["id"] not in {ln["line_item_id"] for fo in stored["fulfillment_orders"] for ln in fo["line_items"]}
+
+
+async def test_control_api_refuses_an_unknown_field(env: Env) -> None:
+    resp = await env.control.put(f"/shopify/shops/{SHOP}/settings", json={"bucket_sise": 12})
+    assert resp.status_code == 422
+    assert resp.json()["detail"][0]["type"] == "extra_forbidden"

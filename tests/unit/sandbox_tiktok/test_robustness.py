@@ -12,7 +12,7 @@ from orderbridge.sandbox.common.faults import EndpointRule, FaultPlan
 from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.tiktok import TikTokSandbox
 
-from .conftest import Client, make_app
+from .conftest import BASE, Client, make_app
 
 SEARCH = "/order/202309/orders/search"
 
@@ -138,3 +138,13 @@ def test_info_keys(sandbox: TikTokSandbox) -> None:
     assert info["authorize_url"].startswith("http://127.0.0.1:9999/open/authorize?service_id=")
     again = sandbox.info("http://127.0.0.1:9999")
     assert again["shops"][0]["auth_code"] == shop["auth_code"]
+
+
+async def test_control_api_refuses_an_unknown_field(api: Client) -> None:
+    # `quantity` for `units` was once ignored silently, giving a 1-unit order.
+    resp = await api.http.post(BASE + "/_control/tiktok/orders",
+                               json={"items": [{"seller_sku": "BOWL-WHT", "quantity": 3}]})
+    assert resp.status_code == 422
+    [error] = resp.json()["detail"]
+    assert error["type"] == "extra_forbidden"
+    assert error["loc"][-1] == "quantity"

@@ -23,4 +23,4 @@ class AlreadyExists(OrderBridgeError):
 
 
 class SchemaMismatch(ConfigurationError):
-    """The database schema is not at the revision this code expects: run `orderbridge migrate`."""
+    """The database schema is not at the revision this code expects: run `orderbridge db upgrade`."""

@@ -1,7 +1,7 @@
 """Schema migrations (Alembic), configured in code so they run from an installed package.
 
 The Alembic environment and revisions live in ``migrations/`` next to this module; there
-is no ``alembic.ini``. ``upgrade`` is what ``orderbridge migrate`` runs; ``check`` is what
+is no ``alembic.ini``. ``upgrade`` is what ``orderbridge db upgrade`` runs; ``check`` is what
 the app runs at start to refuse a schema it does not know. Concurrent upgrades are safe:
 they serialise on SQLite's write lock or a PostgreSQL advisory lock (see ``env.py``).
 
@@ -114,7 +114,7 @@ def check(url: str) -> None:
         return
     if found is None:
         raise SchemaMismatch(
-            "the database has no OrderBridge schema yet: run `orderbridge migrate`"
+            "the database has no OrderBridge schema yet: run `orderbridge db upgrade`"
         )
     script = ScriptDirectory.from_config(alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
@@ -125,7 +125,7 @@ def check(url: str) -> None:
         )
     raise SchemaMismatch(
         f"the database schema is at revision {found}, this code expects {expected}: "
-        "run `orderbridge migrate`"
+        "run `orderbridge db upgrade`"
     )
 
 

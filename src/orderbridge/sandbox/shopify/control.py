@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.history import build_history_router
@@ -46,12 +46,19 @@ __all__ = ["build_router"]
 MERCHANT = App(0, "Shopify admin (merchant)", "shopify-admin", "", "")
 
 
+# Control API bodies refuse fields they do not know (422): a misspelt field silently
+# ignored once gave a 1-unit order instead of the intended quantity.
+STRICT_INPUT = ConfigDict(extra="forbid")
+
+
 class LineQty(BaseModel):
+    model_config = STRICT_INPUT
     line_item_id: str  # gid or number
     quantity: int
 
 
 class FulfilBody(BaseModel):
+    model_config = STRICT_INPUT
     line_items: list[LineQty] | None = None  # None = everything remaining
     tracking_company: str | None = None
     tracking_number: str | None = None
@@ -59,12 +66,14 @@ class FulfilBody(BaseModel):
 
 
 class TrackingBody(BaseModel):
+    model_config = STRICT_INPUT
     company: str | None = None
     number: str | None = None
     url: str | None = None
 
 
 class CancelBody(BaseModel):
+    model_config = STRICT_INPUT
     reason: str = "OTHER"
     restock: bool = True
     staff_note: str | None = None
@@ -72,27 +81,33 @@ class CancelBody(BaseModel):
 
 
 class ReleaseBody(BaseModel):
+    model_config = STRICT_INPUT
     hold_ids: list[str] | None = None  # None = every hold
 
 
 class SplitBody(BaseModel):
+    model_config = STRICT_INPUT
     line_items: list[LineQty]  # fulfilment order line item ids and quantities to move
 
 
 class MoveBody(BaseModel):
+    model_config = STRICT_INPUT
     location_id: str  # gid or number of a location of the order's shop
     line_items: list[LineQty] | None = None  # fulfilment order line items; None = every unit left
 
 
 class LocationBody(BaseModel):
+    model_config = STRICT_INPUT
     name: str = "Second Warehouse"
 
 
 class ServiceBody(BaseModel):
+    model_config = STRICT_INPUT
     handle: str = "acme-3pl"
 
 
 class TokenBody(BaseModel):
+    model_config = STRICT_INPUT
     shop: str
     scopes: list[str]
     app_handle: str = "orderbridge"
@@ -100,12 +115,14 @@ class TokenBody(BaseModel):
 
 
 class ShopSettings(BaseModel):
+    model_config = STRICT_INPUT
     plan: Plan | None = None
     bucket_size: float | None = None
     create_cap: int | None = None  # orders per minute; 0 removes the cap
 
 
 class TimingBody(BaseModel):
+    model_config = STRICT_INPUT
     index_lag_seconds: float | None = None
     fulfillment_order_delay_seconds: float | None = None
     cancel_job_delay_seconds: float | None = None
@@ -113,6 +130,7 @@ class TimingBody(BaseModel):
 
 
 class VariantBody(BaseModel):
+    model_config = STRICT_INPUT
     sku: str
     title: str
     price: Decimal
@@ -121,10 +139,12 @@ class VariantBody(BaseModel):
 
 
 class InventoryBody(BaseModel):
+    model_config = STRICT_INPUT
     available: int
 
 
 class SubscriptionBody(BaseModel):
+    model_config = STRICT_INPUT
     shop: str
     topic: str  # ORDERS_CREATE or orders/create
     uri: str
@@ -132,6 +152,7 @@ class SubscriptionBody(BaseModel):
 
 
 class UrlBody(BaseModel):
+    model_config = STRICT_INPUT
     url: str
 
 

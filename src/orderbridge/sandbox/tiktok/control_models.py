@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from orderbridge.sandbox.tiktok.constants import (
     AutoApproveWindow,
@@ -31,8 +31,15 @@ __all__ = [
 ]
 
 
+# Control API bodies refuse fields they do not know (422): a misspelt field silently
+# ignored once gave a 1-unit order instead of the intended quantity.
+STRICT_INPUT = ConfigDict(extra="forbid")
+
+
 class AddressIn(BaseModel):
     """A recipient address (any US or non-US address; defaults: San Jose, CA)."""
+
+    model_config = STRICT_INPUT
 
     name: str = "Jordan Lee"
     phone_number: str = "(+1)4085550142"
@@ -50,6 +57,8 @@ class AddressIn(BaseModel):
 class ItemIn(BaseModel):
     """One ordered SKU (by seller_sku or sku_id) and its units; discounts are per unit."""
 
+    model_config = STRICT_INPUT
+
     seller_sku: str = ""
     sku_id: str = ""
     units: int = Field(1, ge=1, le=100)
@@ -59,6 +68,8 @@ class ItemIn(BaseModel):
 
 class OrderIn(BaseModel):
     """A buyer's checkout. payment: paid | pending | failed; delivery option by name."""
+
+    model_config = STRICT_INPUT
 
     shop: str = Field("", description="shop id or name; default: the first shop")
     items: list[ItemIn] = Field(min_length=1)
@@ -79,11 +90,15 @@ class OrderIn(BaseModel):
 class ReasonIn(BaseModel):
     """A cancellation reason key (or a shortcut for TikTok cancels)."""
 
+    model_config = STRICT_INPUT
+
     reason: str = ""
 
 
 class ShopIn(BaseModel):
     """A new US seller-shipping shop."""
+
+    model_config = STRICT_INPUT
 
     name: str
     default_catalogue: bool = True
@@ -92,6 +107,8 @@ class ShopIn(BaseModel):
 class SettingsIn(BaseModel):
     """Shop settings; omitted fields stay as they are."""
 
+    model_config = STRICT_INPUT
+
     auto_approve: AutoApproveWindow | None = None
     skip_on_hold: bool | None = None
     default_shipping_type: ShippingType | None = None
@@ -99,6 +116,8 @@ class SettingsIn(BaseModel):
 
 class SkuIn(BaseModel):
     """A SKU of a new product."""
+
+    model_config = STRICT_INPUT
 
     name: str
     seller_sku: str
@@ -109,12 +128,16 @@ class SkuIn(BaseModel):
 class ProductIn(BaseModel):
     """A new product with its SKUs."""
 
+    model_config = STRICT_INPUT
+
     title: str
     skus: list[SkuIn] = Field(min_length=1)
 
 
 class ReturnIn(BaseModel):
     """A buyer's refund / return / replacement request (all live lines by default)."""
+
+    model_config = STRICT_INPUT
 
     return_type: ReturnType = ReturnType.REFUND
     order_line_item_ids: list[str] | None = None
@@ -124,6 +147,8 @@ class ReturnIn(BaseModel):
 class WebhookIn(BaseModel):
     """A webhook subscription (event_type by name, e.g. ORDER_STATUS_CHANGE)."""
 
+    model_config = STRICT_INPUT
+
     event_type: str = "ORDER_STATUS_CHANGE"
     address: str
     app_key: str = ""
@@ -132,10 +157,14 @@ class WebhookIn(BaseModel):
 class RedirectIn(BaseModel):
     """The app's OAuth redirect URL."""
 
+    model_config = STRICT_INPUT
+
     redirect_uri: str
 
 
 class ExpiringIn(BaseModel):
     """Days until the authorization expires (webhook 7)."""
+
+    model_config = STRICT_INPUT
 
     days: int = Field(30, ge=0, le=365)

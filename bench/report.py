@@ -42,8 +42,9 @@ How things are measured:
   minimal points of the order's path, the cheapest read priced by the sandbox.
 - The flash sale has 2,000 orders by default (`--flash-orders N` to change), so that a full
   `make bench` stays under ~30 minutes on a 2-core machine: the Standard plan lets through
-  ~2 orders/s at today's ~48 points per order (~17 minutes) and ~4 at the goal's ~24.
-  The mixed load takes ~7 minutes, the rest ~5.
+  ~4 orders/s at the minimal 24 points per order (~8 minutes; ~2 orders/s and ~17 minutes
+  at the 48 points an order cost before issue 14). The mixed load takes ~7 minutes, the
+  scale-out ~6 (PostgreSQL, K = 1, 2, 4), the rest ~5: 25 minutes in all on 2026-12-07.
 """
 
 

@@ -46,6 +46,7 @@ class EngineCode(enum.StrEnum):
 
     ORDER_UNREADABLE = "ORDER_UNREADABLE"  # the remote data of this order could not be read
     PROCESSING_ERROR = "PROCESSING_ERROR"  # an unexpected error while working on this order
+    CLOCK_MISMATCH = "CLOCK_MISMATCH"  # TikTok refused our requests' timestamps: clocks differ
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:

@@ -43,10 +43,12 @@ from orderbridge.adapters.db import (
     events,
     in_transaction,
     links,
+    order_exceptions,
     wake,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkRow
+from orderbridge.adapters.tiktok import StaleTimestamp
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import SkuResolution
@@ -380,7 +382,8 @@ class Reconciler:
             await self._auth_expired(current, runtime, live, exc, batch_buffer.take())
             return
         except BatchFailed as exc:
-            await self._batch_failed(current, runtime, live, str(exc), batch_buffer.take())
+            await self._batch_failed(current, runtime, live, str(exc), batch_buffer.take(),
+                                     clock_mismatch=isinstance(exc.cause, StaleTimestamp))
             return
         except Exception as exc:  # keep the loop alive; the batch retries
             log.exception("fetching a batch of connection %s failed", connection_id)
@@ -423,22 +426,38 @@ class Reconciler:
         )
 
     async def _batch_failed(
-        self, current: Pass, runtime: ConnectionRuntime, rows: Sequence[LinkRow], why: str, calls: list[ApiCall]
+        self, current: Pass, runtime: ConnectionRuntime, rows: Sequence[LinkRow], why: str,
+        calls: list[ApiCall], *, clock_mismatch: bool = False,
     ) -> None:
+        """Put a batch back with back-off. TikTok refusing the timestamps even after signing
+        again means the engine's clock and TikTok's differ: that is raised on every order it
+        holds up (CLOCK_MISMATCH), not only written as a last error nobody reads."""
         now = self._now()
         owner = current.owner
         cid = runtime.connection.id
+        mismatch = (
+            f"TikTok refused the requests' timestamps (engine clock {now.isoformat()}): this "
+            "machine's clock differs from TikTok's by more than TikTok allows (about 5 minutes "
+            "behind or 30 seconds ahead). Set the clock right (NTP), or against the sandboxes "
+            "the engine's clock_source; the order is retried by itself."
+        )
+        if clock_mismatch:
+            log.warning("connection %s: CLOCK_MISMATCH (%s)", cid, why)
 
         def work(conn: Connection) -> None:
             for row in rows:
                 attempts = row.attempts + 1
                 try:
-                    links.save_link(
+                    saved = links.save_link(
                         conn, row, owner, now=now, release=True, attempts=attempts,
                         last_error=why[:2000], next_due_at=now + backoff(attempts, self.rng),
                     )
                 except LeaseLost:
                     continue
+                if clock_mismatch:
+                    order_exceptions.raise_exception(
+                        conn, saved.id, EngineCode.CLOCK_MISMATCH.value, "error", mismatch,
+                        {"engine_clock": now.isoformat(), "error": why[:500]}, "retry", now=now)
             timeline.record_calls(conn, None, cid, calls)
 
         for row in rows:

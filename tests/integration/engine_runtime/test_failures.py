@@ -15,6 +15,7 @@ from orderbridge.adapters.db import cursors, links, order_exceptions, transactio
 from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.tiktok import translate as tiktok_translate
 from orderbridge.bootstrap import Services
+from orderbridge.clock import ManualClock
 from orderbridge.engine import observe
 from orderbridge.engine.poller import poll_connection
 from orderbridge.engine.worker import AUTH_RETRY, Reconciler
@@ -365,3 +366,35 @@ async def test_a_link_waiting_long_in_a_pass_keeps_its_lease(
     assert link.lease_owner is None
     assert link.shopify_order_id  # the slow pass's create was saved (no LeaseLost)
     assert len(await h.shopify_orders(order_id)) == 1
+
+
+async def test_a_clock_tiktok_refuses_is_raised_on_the_order_then_clears(harness: Harness) -> None:
+    """An engine whose clock runs ten minutes behind TikTok's: every signed call is refused
+    for its timestamp. The order carries a CLOCK_MISMATCH exception a person can see (not
+    only a last error); once the clock is right the order goes on and the exception clears."""
+    h = harness
+    order_id = await h.place(items=ITEMS)
+    skewed = Services.create(h.services.settings, clock=ManualClock(h.now() - timedelta(minutes=10)),
+                             http=h.http, migrate_db=False)
+    try:
+        h.mark_due(order_id)
+        with transaction(skewed.db) as conn:  # due on the skewed clock too
+            links.ensure_due(conn, h.connection.id, [order_id], skewed.clock.now(), skewed.clock.now())
+        assert await Reconciler(skewed, "skewed", batch=10).run_once() == 1
+    finally:
+        skewed.db.dispose()
+    link = h.link(order_id)
+    with transaction(h.services.db, write=False) as conn:
+        found = order_exceptions.open_exceptions(conn, link_id=link.id)
+    [mismatch] = [e for e in found if e.code == "CLOCK_MISMATCH"]
+    assert "clock" in mismatch.message
+    assert link.shopify_order_id is None
+    # The clock is put right: the order is mirrored and the exception resolved.
+    await h.control.advance(3600)
+    h.mark_due(order_id)
+    await h.settle()
+    link = h.link(order_id)
+    assert link.shopify_order_id
+    with transaction(h.services.db, write=False) as conn:
+        assert not [e for e in order_exceptions.open_exceptions(conn, link_id=link.id)
+                    if e.code == "CLOCK_MISMATCH"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -134,6 +134,33 @@ class _Killed(BaseException):
     """What SIGKILL looks like from inside: nothing after this point runs."""
 
 
+async def _die_after_one(done: list[str]) -> None:
+    if done:
+        raise _Killed
+
+
+async def _watched(
+    h: Harness, name: str, monkeypatch: pytest.MonkeyPatch,
+    before: Callable[[list[str]], Awaitable[None]] | None = None,
+) -> tuple[Reconciler, list[str]]:
+    """A reconciler whose executor records the kind of every action it runs (after
+    ``before(done)``, which may raise to play a crash)."""
+    reconciler = Reconciler(h.services, name, batch=10)
+    runtime = await reconciler._runtime(h.connection.id)
+    assert runtime is not None
+    real = runtime.executor.execute
+    done: list[str] = []
+
+    async def execute(action: Any, ctx: Any) -> Any:
+        if before is not None:
+            await before(done)
+        done.append(action.kind.value)
+        return await real(action, ctx)
+
+    monkeypatch.setattr(runtime.executor, "execute", execute)
+    return reconciler, done
+
+
 async def test_a_worker_killed_between_two_actions_is_finished_by_another(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,19 +172,7 @@ async def test_a_worker_killed_between_two_actions_is_finished_by_another(
     assert h.link(order_id).state == "created_held"
     await h.control.advance(HOUR + 1)  # AWAITING_SHIPMENT: the release takes three actions
 
-    doomed = Reconciler(h.services, "doomed", batch=10)
-    runtime = await doomed._runtime(h.connection.id)
-    assert runtime is not None
-    real = runtime.executor.execute
-    done: list[str] = []
-
-    async def execute_then_die(action: Any, ctx: Any) -> Any:
-        if done:
-            raise _Killed
-        done.append(action.kind.value)
-        return await real(action, ctx)
-
-    monkeypatch.setattr(runtime.executor, "execute", execute_then_die)
+    doomed, done = await _watched(h, "doomed", monkeypatch, _die_after_one)
     monkeypatch.setattr(doomed, "_release_all", _no_release)
     h.mark_due(order_id)
     with pytest.raises(_Killed):
@@ -199,17 +214,7 @@ async def test_a_territory_order_stopped_before_its_hold_is_held_after_restart(
     """
     h = harness
     order_id = await h.place(items=ITEMS, recipient_address=PUERTO_RICO)
-    first = Reconciler(h.services, "first", batch=10)
-    runtime = await first._runtime(h.connection.id)
-    assert runtime is not None
-    real = runtime.executor.execute
-    done: list[str] = []
-
-    async def recorded(action: Any, ctx: Any) -> Any:
-        done.append(action.kind.value)
-        return await real(action, ctx)
-
-    monkeypatch.setattr(runtime.executor, "execute", recorded)
+    first, done = await _watched(h, "first", monkeypatch)
     h.mark_due(order_id)
     await first.run_once()
     assert done == ["create_shopify_order"]  # then the engine stops: no pass places the hold

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from orderbridge.adapters.shopify import ShopifyClient
@@ -45,7 +45,6 @@ from orderbridge.domain.order import TikTokOrder
 from orderbridge.errors import AuthError, NotFound, RetryableError
 
 __all__ = [
-    "CANCEL_JOB_WAIT",
     "BatchFailed",
     "BatchTruth",
     "LinkTruth",
@@ -65,8 +64,6 @@ SIZE_SLACK: Final = 1
 FULFILLMENTS_SLACK: Final = 2
 # Fulfilment orders asked for at least (an order is often split over two locations).
 MIN_FULFILLMENT_ORDERS: Final = 2
-# An orderCancel job is taken as still running for this long after it was sent.
-CANCEL_JOB_WAIT: Final = timedelta(minutes=10)
 
 
 class BatchFailed(Exception):
@@ -287,15 +284,6 @@ def urgency(memory: LinkMemory) -> int:
     return read_priority(memory)
 
 
-def cancel_job_pending(memory: LinkMemory, now: datetime) -> bool:
-    """Whether an orderCancel we sent may still be running (the snapshot cannot tell)."""
-    return (
-        memory.state is LinkState.CANCELLING
-        and memory.cancel_sent_at is not None
-        and now < memory.cancel_sent_at + CANCEL_JOB_WAIT
-    )
-
-
 async def read_shopify(
     shopify: ShopifyClient,
     truth: LinkTruth,
@@ -340,7 +328,7 @@ async def read_shopify(
         truth.shopify = to_order_view(
             read,
             our_app_holds_handle=hold_handle,
-            cancel_job_pending=cancel_job_pending(memory, now),
+            cancel_job_pending=memory.cancel_job_pending(now),
         )
         truth.shopify_raw = read.raw or None
     except Exception as exc:

@@ -164,7 +164,7 @@ class Executor:
             build_order_create_variables(spec)  # the builder's own checks, before any call
         except ValueError as exc:
             raise Refused(f"cannot build the Shopify order: {exc}") from exc
-        created = await ctx.shopify.create_order(spec, order_ref=action.tiktok_order_id)
+        created = await ctx.shopify.create_order(spec, order_ref=action.tiktok_order_id, priority=action.priority)
         if ctx.on_created is not None and created.raw:
             ctx.on_created(created.raw)
         total = created.total_price_set.shop_money.amount if created.total_price_set else None
@@ -201,6 +201,7 @@ class Executor:
                     handle=action.handle,
                     reason=action.reason.value,
                     reason_notes=action.notes or None,
+                    priority=action.priority,
                 )
             except UserErrors as exc:
                 if not exc.already_done:
@@ -218,7 +219,8 @@ class Executor:
         if ctx.memory.address_fingerprint == action.fingerprint:
             return succeed(ctx, "address already written")
         await ctx.shopify.update_order(
-            action.shopify_order_id, shipping_address=address_spec(action.address)
+            action.shopify_order_id, shipping_address=address_spec(action.address),
+            priority=action.priority,
         )
         return succeed(ctx, "address written", shopify_order_id=action.shopify_order_id)
 
@@ -231,7 +233,7 @@ class Executor:
         # Without an amount Shopify pays the outstanding balance (a partial amount needs
         # Shopify Plus); the action asked for the outstanding amount anyway.
         result = await ctx.shopify.create_manual_payment(
-            action.shopify_order_id, payment_method_name=action.method
+            action.shopify_order_id, payment_method_name=action.method, priority=action.priority
         )
         note = f"recorded {view.total_outstanding} as {action.method}"
         if view.total_outstanding != action.amount:
@@ -247,7 +249,9 @@ class Executor:
             still = tuple(h for h in action.hold_ids if h in present)
         if not still:
             return succeed(ctx, "our hold is already gone")
-        result = await ctx.shopify.release_fulfillment_holds(action.fulfillment_order_id, still)
+        result = await ctx.shopify.release_fulfillment_holds(
+            action.fulfillment_order_id, still, priority=action.priority
+        )
         return succeed(ctx, "released", fulfillment_order_status=result.status or "")
 
     # --- Shopify: cancellations and edits ---
@@ -266,6 +270,7 @@ class Executor:
                 notify_customer=action.notify_customer,
                 staff_note=action.staff_note or None,
                 refund_to_original_payment=action.refund,
+                priority=action.priority,
             )
         except UserErrors as exc:
             if any(p in str(exc).lower() for p in _CANCEL_DONE_PHRASES):
@@ -296,6 +301,7 @@ class Executor:
             action.quantity,
             restock=action.restock,
             staff_note=note,
+            priority=action.priority,
         )
         return succeed(ctx, f"removed {action.quantity} unit(s)")
 
@@ -305,7 +311,7 @@ class Executor:
         # Memory misses a refund whose answer was lost, and the @idempotent key is only sent
         # from API 2026-01: look for our refund (by its note) before creating one.
         note = f"TikTok refund {action.return_id}"
-        state = await ctx.shopify.refund_state(action.shopify_order_id)
+        state = await ctx.shopify.refund_state(action.shopify_order_id, priority=action.priority)
         done = next((r for r in state.refunds if (r.note or "") == note), None)
         if done is not None:
             return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
@@ -337,6 +343,7 @@ class Executor:
             shipping_amount=action.shipping if action.shipping > 0 else None,
             note=note,
             transactions=transactions,
+            priority=action.priority,
         )
         message = f"refunded {money(amount) if transactions else '0.00'}"
         if action.amount > 0 and (not transactions or amount < action.amount):

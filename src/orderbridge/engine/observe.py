@@ -270,9 +270,9 @@ def read_priority(memory: LinkMemory) -> int:
     """
     state = memory.state
     if state is LinkState.CREATED_HELD:
-        return Priority.RELEASE if memory.held_fulfillment_order_ids else Priority.CREATE_HOLD
+        return Priority.RELEASE if memory.held_fulfillment_order_ids else Priority.CREATE_AND_HOLD
     if state is LinkState.CANCELLING:
-        return Priority.CANCEL
+        return Priority.CANCELLATION
     return Priority.READ
 
 
@@ -280,7 +280,7 @@ def urgency(memory: LinkMemory) -> int:
     """How soon a link's turn should come in a pass: the priority of its first call
     (a link with no Shopify order yet is about to create one)."""
     if memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING):
-        return Priority.CREATE_HOLD
+        return Priority.CREATE_AND_HOLD
     return read_priority(memory)
 
 

@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="", description="comma-separated origins allowed by CORS; empty: CORS off")
     auth_failures_per_minute: int = Field(default=DEFAULT_AUTH_FAILURES_PER_MINUTE, ge=1,
                                           description="failed token checks per client per minute before 429")
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30,
+                                 description="a dashboard session ends this long after sign-in")
+    session_idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60,
+                                        description="a dashboard session ends after this long unused")
     clock_source: str = Field(
         default="system",
         description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "

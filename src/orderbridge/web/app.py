@@ -10,6 +10,7 @@
   private: an operator's API token with the role each route needs.
 - ``GET /oauth/tiktok/callback``: the TikTok authorize redirect (``oauth.py``).
 - ``GET /metrics``: Prometheus metrics (``engine/metrics.py``; private surface only).
+- ``/dashboard/...``: the operators' pages (``dashboard/``), behind a signed-in session.
 
 ``security.SecurityMiddleware wraps it all (trusted hosts, body bounds, origin checks,
 security headers, the audit log); errors are problem details (``problems.py``).
@@ -32,7 +33,7 @@ from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
-from orderbridge.web import api, intake, oauth, problems
+from orderbridge.web import api, dashboard, intake, oauth, problems
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
 
@@ -76,7 +77,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
     settings = services.settings
     auth = Authenticator(services)
     viewer = Depends(auth.require(Role.VIEWER))
-    problems.install(app)
+    problems.install(app, pages=(dashboard.HOME, dashboard.error_page))
 
     @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response)
     async def tiktok_webhook(request: Request) -> Response:
@@ -144,6 +145,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
         return get_swagger_ui_html(openapi_url="/openapi.json", title="OrderBridge API")
 
     app.include_router(api.router(services, auth))
+    dashboard.install(app, services)
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origin_list),

@@ -7,7 +7,9 @@ installation's scopes, one attempt, ``PROBE_TIMEOUT_SECONDS``: Shopify waits 5 s
 answer) asks Shopify itself. Shopify revokes the token the moment the app is uninstalled:
 
 - ``AuthError`` (HTTP 401/403, or an expiring token whose refresh Shopify refuses):
-  confirmed; the connection is disconnected, with a timeline warning.
+  confirmed; the connection is disconnected, with a timeline warning. (An expiring token
+  whose refresh token has itself expired, after some 90 days without the engine running,
+  counts as refused too: that connection could not work anyway.)
 - success: the app is still installed: nothing changes; a timeline warning says a
   forged or replayed ``app/uninstalled`` was ignored, and the delivery keeps that reason.
 - any other failure (Shopify unreachable, throttled): undecided; the webhook is answered
@@ -42,6 +44,8 @@ __all__ = ["PROBE_TIMEOUT_SECONDS", "Verdict", "confirm_uninstall"]
 log = get_logger(__name__)
 
 PROBE_TIMEOUT_SECONDS: Final = 3.0
+# HTTP statuses with which Shopify refuses a token (ACCESS_DENIED in a 200 is not one).
+REFUSED_STATUSES: Final = (401, 403)
 
 
 class Verdict(StrEnum):
@@ -60,7 +64,10 @@ async def _probe(services: Services, row: ConnectionRow) -> tuple[Verdict, str]:
         client = services.shopify_client(row, timeout=PROBE_TIMEOUT_SECONDS, retries=False)
         await client.shop_info()
     except AuthError as exc:
-        return Verdict.CONFIRMED, f"Shopify refuses the token ({exc})"
+        if exc.status in REFUSED_STATUSES or exc.api == "shopify_oauth":
+            return Verdict.CONFIRMED, f"Shopify refuses the token ({exc})"
+        # ACCESS_DENIED on a field: the token was accepted, so the app is installed.
+        return Verdict.STILL_INSTALLED, f"Shopify accepts the token (but denied a field: {exc}). Not acted on"
     except OrderBridgeError as exc:
         return Verdict.UNDECIDED, f"Shopify could not be asked ({type(exc).__name__}: {exc})"
     return Verdict.STILL_INSTALLED, "Shopify still accepts the token: forged or replayed? Not acted on"

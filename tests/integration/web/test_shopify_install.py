@@ -1,6 +1,7 @@
 """The Shopify OAuth install and app/uninstalled, over real HTTP: the engine's web app served on a
 port, the Shopify sandbox served on another; a test plays the merchant's browser."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -274,3 +275,19 @@ async def test_an_installed_then_uninstalled_store_is_disconnected_and_can_insta
         assert (await e.http.get(await e.approve(await e.authorize()))).status_code == 200
         assert e.row("store").status == ConnectionStatus.PAUSED
         assert e.row("store").shopify_token
+
+
+async def test_concurrent_calls_near_expiry_refresh_once(sbx: SandboxKit) -> None:
+    """Shopify spends a refresh token on use: two refreshes at once would leave one client
+    with a refused refresh. Calls of one connection in a process take turns refreshing."""
+    async with served_engine(sbx) as e:
+        expect_install(e.services, "store", DOMAIN)
+        assert (await e.http.get(await e.approve(await e.authorize()))).status_code == 200
+        row = e.row("store")
+        await e.control.advance(58 * 60)
+        clients = [e.services.shopify_client(row) for _ in range(4)]
+        infos = await asyncio.gather(*(c.shop_info() for c in clients))
+        assert all(i.access_scopes for i in infos)
+        after = e.row("store")
+        assert after.shopify_token != row.shopify_token
+        assert after.shopify_token_expires_at == e.services.clock.now() + timedelta(hours=1)

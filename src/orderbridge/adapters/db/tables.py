@@ -87,6 +87,10 @@ connections = Table(
     Column("shopify_token_enc", Text),
     Column("shopify_scopes", Text),
     Column("shopify_location_id", String(_REMOTE_ID)),
+    # Expiring offline tokens (OAuth install): when the access token ends, and its refresh token.
+    Column("shopify_token_expires_at", UTCDateTime),
+    Column("shopify_refresh_token_enc", Text),
+    Column("shopify_refresh_token_expires_at", UTCDateTime),
     Column("policy", JSONType, nullable=False),
     Column("status", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

@@ -50,7 +50,8 @@ class Shell:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -82,6 +83,9 @@ class Shell:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+        self.reader.join(timeout=10)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
 
 
 class Terminal:
@@ -147,6 +151,7 @@ def terminals() -> Iterator[list[Terminal]]:
         if terminal.proc.poll() is None:
             os.killpg(terminal.proc.pid, signal.SIGKILL)
             terminal.proc.wait(timeout=10)
+        terminal.handle.close()
 
 
 def test_the_page_has_the_whole_path() -> None:

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="worker-only processes (run --role worker) serve /metrics and /healthz on this "
+        "port (0: any free port); unset: none. Web processes serve them on `port`.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from fastapi import APIRouter, FastAPI, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from orderbridge import apidocs
 from orderbridge.clock import ScaledClock
 from orderbridge.sandbox.common.faults import EndpointRule, FaultPlan, StreamRule
 from orderbridge.sandbox.common.scheduler import Scheduler
@@ -108,7 +109,17 @@ def build_control_app(
         title="OrderBridge sandbox control API",
         version="1",
         description="Plays buyers, TikTok, the merchant and carriers; controls the clock and faults.",
+        docs_url=None, redoc_url=None,  # served below from local assets (work offline)
     )
+    apidocs.mount_assets(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return apidocs.swagger_page("/openapi.json", "Sandbox control API")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return apidocs.redoc_page("/openapi.json", "Sandbox control API")
 
     def clock_state() -> ClockState:
         return ClockState(

@@ -72,7 +72,10 @@ class RunningSandboxes:
         }
 
     def write_info(self, path: Path) -> None:
-        path.write_text(json.dumps(self.info(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        """Write the info document at once (a reader never sees half a file)."""
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(self.info(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        partial.replace(path)
 
 
 async def serve(

@@ -23,10 +23,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from orderbridge import __version__
+from orderbridge import __version__, apidocs
 from orderbridge.adapters.db import run_sync
 from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.shopify import parse_webhook_headers
@@ -150,7 +149,13 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
 
     @app.get("/docs", include_in_schema=False, dependencies=[viewer])
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="OrderBridge API")
+        return apidocs.swagger_page("/openapi.json", "OrderBridge API")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[viewer])
+    async def redoc() -> HTMLResponse:
+        return apidocs.redoc_page("/openapi.json", "OrderBridge API")
+
+    apidocs.mount_assets(app)  # the pages' JS/CSS, from this process: they work offline
 
     app.include_router(api.router(services, auth))
     dashboard.install(app, services)

@@ -13,6 +13,7 @@ from orderbridge.adapters.amazon_mcf import (
     ShippingSpeed,
 )
 from orderbridge.adapters.limiter import TokenBucket
+from orderbridge.devkit import SandboxError
 from orderbridge.errors import NotFound, Rejected
 
 from .conftest import Warehouses
@@ -102,7 +103,8 @@ async def test_cancel_is_accepted_while_planning_and_refused_once_processing(tpl
     await tpl.control.warehouse("amazon_mcf", "TT-2002", "pick")
 
     planning = await client.get_order("TT-2001")
-    assert planning.status is McfStatus.PLANNING and planning.cancellable
+    assert planning.status is McfStatus.PLANNING
+    assert planning.cancellable
     await client.cancel_order("TT-2001")
     assert (await client.get_order("TT-2001")).status is McfStatus.CANCELLED
     await client.cancel_order("TT-2001")  # a repeated cancel (lost answer) is harmless
@@ -163,6 +165,41 @@ async def test_throttled_calls_are_retried_after_back_off(tpl: Warehouses) -> No
     for _ in range(34):
         await client.get_order("TT-4001")
     throttled = [c for c in tpl.calls("getFulfillmentOrder") if c.status == 429]
-    assert throttled and all(c.code == "QuotaExceeded" for c in throttled)
+    assert throttled
+    assert all(c.code == "QuotaExceeded" for c in throttled)
     assert len([c for c in tpl.calls("getFulfillmentOrder") if c.ok]) == 34
     assert tpl.sleeps
+
+
+async def test_the_warehouse_fails_for_stock_delays_and_delivers(tpl: Warehouses) -> None:
+    client = tpl.mcf()
+    await received(tpl, client, "TT-6001")
+    await received(tpl, client, "TT-6002")
+    before = (await client.get_order("TT-6001")).fulfillment_order_items[0].estimated_ship_date
+    await tpl.control.warehouse("amazon_mcf", "TT-6001", "delay", {"hours": 24})
+    detail = await client.get_order("TT-6001")
+    assert before is not None
+    assert detail.fulfillment_order_items[0].estimated_ship_date == before + timedelta(hours=24)
+    await tpl.control.warehouse("amazon_mcf", "TT-6001", "fail_stock")
+    detail = await client.get_order("TT-6001")
+    assert detail.status is McfStatus.UNFULFILLABLE
+    assert detail.fulfillment_order_items[0].unfulfillable_quantity == 2
+
+    shipped = await tpl.control.warehouse("amazon_mcf", "TT-6002", "ship", {"items": {"TT-6002-1": 1}})
+    assert shipped["package"]["carrierCode"] == "Amazon Logistics"  # Amazon's own number by default
+    assert shipped["package"]["trackingNumber"].startswith("TBA")
+    await tpl.control.warehouse("amazon_mcf", "TT-6002", "fail_stock")
+    assert (await client.get_order("TT-6002")).status is McfStatus.COMPLETE_PARTIALLED
+    number = shipped["package"]["packageNumber"]
+    await tpl.control.call("POST", f"/amazon_mcf/packages/{number}/deliver")
+    assert (await client.package_tracking(number)).current_status == "DELIVERED"
+
+
+async def test_the_warehouse_refuses_a_number_of_another_carrier(tpl: Warehouses) -> None:
+    client = tpl.mcf()
+    await received(tpl, client, "TT-6003")
+    with pytest.raises(SandboxError, match="409"):
+        await tpl.control.warehouse("amazon_mcf", "TT-6003", "ship",
+                                    {"carrier": "UPS", "tracking_number": "9400111899223197428490"})
+    await tpl.control.warehouse("amazon_mcf", "TT-6003", "status", {"status": "Invalid"})
+    assert (await client.get_order("TT-6003")).status is McfStatus.INVALID

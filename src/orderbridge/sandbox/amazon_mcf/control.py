@@ -20,24 +20,24 @@ __all__ = ["build_control"]
 STRICT = ConfigDict(extra="forbid")
 
 
-class ShipIn(BaseModel):
+class McfShipIn(BaseModel):
     model_config = STRICT
     carrier: str = Field(default="Amazon Logistics", description="carrierCode, e.g. UPS, USPS, Amazon Logistics")
     tracking_number: str | None = Field(default=None, description="valid for the carrier; Amazon Logistics: generated when absent")
     items: dict[str, int] | None = Field(default=None, description="sellerFulfillmentOrderItemId -> units; default every open unit")
 
 
-class DelayIn(BaseModel):
+class McfDelayIn(BaseModel):
     model_config = STRICT
     hours: float = Field(gt=0, description="push the estimated ship date back this long")
 
 
-class StatusIn(BaseModel):
+class McfStatusIn(BaseModel):
     model_config = STRICT
     status: McfStatus
 
 
-class SettingsIn(BaseModel):
+class McfSettingsIn(BaseModel):
     model_config = STRICT
     uppercase_statuses: bool = Field(description="render statuses as in Amazon's examples (PROCESSING, COMPLETE)")
 
@@ -76,7 +76,7 @@ def build_control(world: World, warehouse: Warehouse) -> APIRouter:
         return raw(guarded(warehouse.pick, order_id))
 
     @r.post("/orders/{order_id}/ship")
-    def ship(order_id: str, body: ShipIn) -> dict[str, Any]:
+    def ship(order_id: str, body: McfShipIn) -> dict[str, Any]:
         """Ship a package (all open units by default): Complete once nothing is open."""
         package = guarded(warehouse.ship, order_id, body.carrier, body.tracking_number, body.items)
         return {"package": world.tracking_json(package), "order": raw(warehouse.order(order_id))}
@@ -87,12 +87,12 @@ def build_control(world: World, warehouse: Warehouse) -> APIRouter:
         return raw(guarded(warehouse.fail_stock, order_id))
 
     @r.post("/orders/{order_id}/delay")
-    def delay(order_id: str, body: DelayIn) -> dict[str, Any]:
+    def delay(order_id: str, body: McfDelayIn) -> dict[str, Any]:
         """Push the estimated ship date back."""
         return raw(guarded(warehouse.delay, order_id, body.hours))
 
     @r.post("/orders/{order_id}/status")
-    def set_status(order_id: str, body: StatusIn) -> dict[str, Any]:
+    def set_status(order_id: str, body: McfStatusIn) -> dict[str, Any]:
         """Force a status (Invalid, CompletePartialled, ...)."""
         return raw(guarded(warehouse.set_status, order_id, body.status.value))
 
@@ -103,7 +103,7 @@ def build_control(world: World, warehouse: Warehouse) -> APIRouter:
         return world.tracking_json(package)
 
     @r.post("/settings")
-    def settings(body: SettingsIn) -> dict[str, bool]:
+    def settings(body: McfSettingsIn) -> dict[str, bool]:
         """Sandbox settings."""
         world.uppercase_statuses = body.uppercase_statuses
         return {"uppercase_statuses": world.uppercase_statuses}

@@ -19,14 +19,14 @@ __all__ = ["build_control"]
 STRICT = ConfigDict(extra="forbid")
 
 
-class ShipIn(BaseModel):
+class ShipBobShipIn(BaseModel):
     model_config = STRICT
     carrier: str = Field(description="e.g. USPS, UPS, FedEx (checked against the carrier's format)")
     tracking_number: str
     carrier_service: str = "Ground"
 
 
-class DelayIn(BaseModel):
+class ShipBobDelayIn(BaseModel):
     model_config = STRICT
     hours: float = Field(gt=0, description="push the estimated fulfilment date back this long")
 
@@ -65,7 +65,7 @@ def build_control(world: World, warehouse: Warehouse) -> APIRouter:
         return raw(guarded(warehouse.pick, order_id))
 
     @r.post("/orders/{order_id}/ship")
-    def ship(order_id: int, body: ShipIn) -> dict[str, Any]:
+    def ship(order_id: int, body: ShipBobShipIn) -> dict[str, Any]:
         """Ship with tracking: Completed, order Fulfilled, webhook order.shipped."""
         return raw(guarded(warehouse.ship, order_id, body.carrier, body.tracking_number, body.carrier_service))
 
@@ -85,7 +85,7 @@ def build_control(world: World, warehouse: Warehouse) -> APIRouter:
         return raw(guarded(warehouse.hold, order_id))
 
     @r.post("/orders/{order_id}/delay")
-    def delay(order_id: int, body: DelayIn) -> dict[str, Any]:
+    def delay(order_id: int, body: ShipBobDelayIn) -> dict[str, Any]:
         """Push the estimated fulfilment date back."""
         return raw(guarded(warehouse.delay, order_id, body.hours))
 

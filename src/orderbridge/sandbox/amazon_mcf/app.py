@@ -125,6 +125,8 @@ def build_app(world: World, warehouse: Warehouse, clock: Clock, faults: FaultPla
                 start, offset = json.loads(base64.urlsafe_b64decode(next_token.encode()))
             except (ValueError, TypeError):
                 raise OrderError("Invalid nextToken") from None
+            if not isinstance(offset, int) or not isinstance(start, str | None):
+                raise OrderError("Invalid nextToken")
         since = _parse_time(start) if start else None
         rows = sorted((o for o in world.orders.values() if since is None or o.status_updated >= since),
                       key=lambda o: (o.status_updated, o.id))

@@ -83,16 +83,21 @@ def build_app(world: World, warehouse: Warehouse, clock: Clock, faults: FaultPla
         order = warehouse.create(channel_header(request), await body_of(request))
         return JSONResponse(world.order_json(order), status_code=201)
 
-    def matches(order: Order, q: QueryParams) -> bool:
+    def filter_of(q: QueryParams) -> Callable[[Order], bool]:
+        """The query's filters, read (and refused when malformed) before any order is looked at."""
         refs = [r for r in q.get("ReferenceIds", "").split(",") if r]
         ids = [r for r in q.get("IDs", "").split(",") if r]
         since = _when(q.get("LastUpdateStartDate"), "LastUpdateStartDate")
         start = _when(q.get("StartDate"), "StartDate")
         has_tracking = q.get("HasTracking")
-        return ((not refs or order.reference_id in refs) and (not ids or str(order.id) in ids)
-                and (since is None or order.updated >= since) and (start is None or order.created >= start)
-                and (has_tracking is None or (has_tracking.lower() == "true") ==
-                     any(s.tracking is not None for s in order.shipments)))
+
+        def matches(order: Order) -> bool:
+            return ((not refs or order.reference_id in refs) and (not ids or str(order.id) in ids)
+                    and (since is None or order.updated >= since) and (start is None or order.created >= start)
+                    and (has_tracking is None or (has_tracking.lower() == "true") ==
+                         any(s.tracking is not None for s in order.shipments)))
+
+        return matches
 
     async def list_orders(request: Request, _p: dict[str, str]) -> Response:
         q = request.query_params
@@ -101,7 +106,8 @@ def build_app(world: World, warehouse: Warehouse, clock: Clock, faults: FaultPla
         if page < 1 or not 1 <= limit <= MAX_LIMIT:
             raise invalid("Limit", f"Page must be at least 1 and Limit between 1 and {MAX_LIMIT}")
         newest = q.get("SortOrder", "Newest") != "Oldest"
-        rows = sorted((o for o in world.orders.values() if matches(o, q)),
+        matches = filter_of(q)
+        rows = sorted((o for o in world.orders.values() if matches(o)),
                       key=lambda o: (o.created, o.id), reverse=newest)
         total_pages = max(1, -(-len(rows) // limit))
         headers = {"page-number": str(page), "total-pages": str(total_pages), "total-count": str(len(rows))}

@@ -122,7 +122,7 @@ class World:
         ]
         self.orders: dict[int, Order] = {}
         self.subscriptions: dict[int, Subscription] = {}
-        self._next = {"order": 31000000, "shipment": 52000000, "webhook": 700}
+        self._next = {"order": 31000000, "shipment": 52000000, "product": 8800000, "webhook": 700}
 
     def next_id(self, kind: str) -> int:
         self._next[kind] += 1

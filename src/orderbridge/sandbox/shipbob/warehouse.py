@@ -100,7 +100,7 @@ class Warehouse:
             quantity = raw.get("quantity")
             if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
                 raise invalid("products.quantity", "quantity must be a positive integer")
-            products.append({"id": self.world.next_id("shipment"), "reference_id": str(raw["reference_id"]),
+            products.append({"id": self.world.next_id("product"), "reference_id": str(raw["reference_id"]),
                              "name": raw.get("name"), "sku": raw.get("sku"), "quantity": quantity,
                              "unit_price": raw.get("unit_price"), "external_line_id": raw.get("external_line_id")})
         now = self.clock.now()

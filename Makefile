@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench sandbox venv clean lock
+.PHONY: demo test test-fast lint bench sandbox venv clean lock browser
 
 venv: $(STAMP)
 
@@ -28,7 +28,15 @@ lint: $(STAMP)
 # domain/ is pure and must stay at 100% branch coverage (the rest is measured in use).
 COVERAGE_GATE := --cov=orderbridge.domain --cov-branch --cov-fail-under=100 --cov-report=term-missing:skip-covered
 
-test: $(STAMP) lint
+# The dashboard's browser tests drive Debian's Chromium (headless, through Playwright).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "installing Debian's chromium for the dashboard's browser tests"; \
+	      apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	    else echo "error: the dashboard's browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(COVERAGE_GATE) tests
 
 test-fast: $(STAMP)

@@ -115,16 +115,36 @@ def connect_tiktok(
 def connect_shopify_cmd(
     name: Annotated[str, typer.Option("--name", help="connection name")],
     domain: Annotated[str, typer.Option("--domain", help="the store's myshopify.com domain")],
-    token: Annotated[str, typer.Option("--token", help="the app's offline Admin API access token")],
+    token: Annotated[str | None, typer.Option(
+        "--token", help="an offline Admin API access token to store now (else: print the install link)")] = None,
     location: Annotated[str | None, typer.Option("--location", help="fulfilment location gid")] = None,
 ) -> None:
-    """Check the token's scopes and store the Shopify side of a connection."""
+    """Print the link that installs the app on the store (or, with --token, store that token)."""
+    from orderbridge.adapters.shopify.oauth import valid_shop_domain
     from orderbridge.engine.connect import connect_shopify
+    from orderbridge.engine.shopify_install import CALLBACK_PATH, expect_install, install_url
+
+    if valid_shop_domain(domain.strip()) is None:
+        err_console.print(f"[bold red]error:[/] --domain {domain[:100]!r} is not a store's myshopify.com domain "
+                          "(like example.myshopify.com)", highlight=False)
+        raise typer.Exit(2)
 
     async def work(services: Any) -> None:
-        row = await connect_shopify(services, name, domain, token, location)
-        console.print(f"connected Shopify store {row.shopify_domain} as {row.name!r} "
-                      f"(location {row.shopify_location_id}, status {row.status})", highlight=False)
+        if token is not None:
+            row = await connect_shopify(services, name, domain, token, location)
+            console.print(f"connected Shopify store {row.shopify_domain} as {row.name!r} "
+                          f"(location {row.shopify_location_id}, status {row.status})", highlight=False)
+            return
+        s = services.settings
+        if not s.shopify_client_id or not s.shopify_client_secret:
+            raise ConfigurationError("ORDERBRIDGE_SHOPIFY_CLIENT_ID and ORDERBRIDGE_SHOPIFY_CLIENT_SECRET are "
+                                     "required for the install link (or pass an access token with --token)")
+        row = expect_install(services, name, domain)
+        console.print(install_url(services, row.shopify_domain), soft_wrap=True, highlight=False)
+        console.print(f"Open the link as the store's owner or staff. Shopify redirects to "
+                      f"{s.base_url.rstrip('/')}{CALLBACK_PATH} (list it among the app's allowed redirection "
+                      "URLs): the web app must be running there to receive it. The connection "
+                      f"{row.name!r} then holds the store's token.", highlight=False)
 
     _run(work)
 

@@ -176,18 +176,21 @@ def sandbox(
     control_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_CONTROL_PORT", help="0: any free port")] = 9000,
     tiktok_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_TIKTOK_PORT")] = 9001,
     shopify_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_SHOPIFY_PORT")] = 9002,
+    amazon_mcf_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_AMAZON_MCF_PORT")] = 9003,
+    shipbob_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_SHIPBOB_PORT")] = 9004,
     rate: Annotated[float, typer.Option(help="clock speed: 1 = real time, 60 = an hour a minute, 0 = frozen")] = 1.0,
     start: Annotated[str | None, typer.Option(help="clock start, ISO 8601 (default: now)")] = None,
     seed: Annotated[int, typer.Option(help="seed for ids and fault injection")] = 0,
 ) -> None:
-    """Serve the TikTok Shop and Shopify sandboxes and the control API until interrupted."""
+    """Serve the TikTok Shop, Shopify, Amazon MCF and ShipBob sandboxes and the control API until interrupted."""
     from orderbridge.sandbox.runner import SandboxWorld, serve
 
     start_at = datetime.fromisoformat(start) if start else None
 
     async def main() -> None:
         world = SandboxWorld(seed=seed, start=start_at, rate=rate)
-        ports = {"control": control_port, "tiktok": tiktok_port, "shopify": shopify_port}
+        ports = {"control": control_port, "tiktok": tiktok_port, "shopify": shopify_port,
+                 "amazon_mcf": amazon_mcf_port, "shipbob": shipbob_port}
         running, stop = await serve(world, ports, host)
         info = running.info()
         if info_file is not None:

@@ -138,7 +138,8 @@ def env() -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("ORDERBRIDGE_") and k != "DATABASE_URL"}
     port = _free_port()
     base.update(ORDERBRIDGE_SANDBOX_CONTROL_PORT="0", ORDERBRIDGE_SANDBOX_TIKTOK_PORT="0",
-                ORDERBRIDGE_SANDBOX_SHOPIFY_PORT="0", ORDERBRIDGE_PORT=str(port),
+                ORDERBRIDGE_SANDBOX_SHOPIFY_PORT="0", ORDERBRIDGE_SANDBOX_AMAZON_MCF_PORT="0",
+                ORDERBRIDGE_SANDBOX_SHIPBOB_PORT="0", ORDERBRIDGE_PORT=str(port),
                 ORDERBRIDGE_BASE_URL=f"http://127.0.0.1:{port}")
     return base
 

@@ -34,6 +34,10 @@ DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_JSON_DEPTH = 64
 DEFAULT_TOKEN_DAYS = 90
 DEFAULT_AUTH_FAILURES_PER_MINUTE = 10
+# TikTok retries a webhook 4 times, the last ~15.5 h after the first attempt (2 min, 30 min,
+# 3 h, 12 h); 24 h lets every genuine retry through with margin. Older (or as far in the
+# future): a replay or a queue far behind, stored but only trusted after a fresh read.
+DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS = 86_400.0
 # Loopback names are always trusted by default: a DNS-rebinding page cannot send them as Host.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -135,6 +139,10 @@ class Settings(BaseSettings):
     poll_overlap_seconds: float = Field(default=120.0, ge=0)
     lease_seconds: float = Field(default=60.0, gt=0)
     webhook_max_body_bytes: int = Field(default=DEFAULT_WEBHOOK_MAX_BODY_BYTES, gt=0)
+    tiktok_webhook_max_age_seconds: float = Field(
+        default=DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS, gt=0,
+        description="a TikTok webhook whose timestamp is further from now is stored but not "
+        "trusted: only links we already hold are re-read, nothing else is acted on")
 
     # Web security (docs/security.md)
     api_max_body_bytes: int = Field(default=DEFAULT_API_MAX_BODY_BYTES, gt=0,

@@ -38,6 +38,10 @@ DEFAULT_AUTH_FAILURES_PER_MINUTE = 10
 # 3 h, 12 h); 24 h lets every genuine retry through with margin. Older (or as far in the
 # future): a replay or a queue far behind, stored but only trusted after a fresh read.
 DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS = 86_400.0
+# Buyer data (order snapshots, raw webhook bodies) is kept this long after the order closes
+# (webhooks: after they were handled). Long enough for the merchant's disputes about a
+# recent order to be looked into here; the vendors keep the order itself.
+DEFAULT_RETENTION_DAYS = 30.0
 # Loopback names are always trusted by default: a DNS-rebinding page cannot send them as Host.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -143,6 +147,11 @@ class Settings(BaseSettings):
         default=DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS, gt=0,
         description="a TikTok webhook whose timestamp is further from now is stored but not "
         "trusted: only links we already hold are re-read, nothing else is acted on")
+
+    retention_days: float = Field(
+        default=DEFAULT_RETENTION_DAYS, gt=0, le=3650,
+        description="days after an order completes or is cancelled (a webhook: after it was "
+        "handled) before the engine deletes its snapshots and raw webhook bodies")
 
     # Web security (docs/security.md)
     api_max_body_bytes: int = Field(default=DEFAULT_API_MAX_BODY_BYTES, gt=0,

@@ -35,6 +35,7 @@ from orderbridge.adapters.db import (
     links,
     transaction,
 )
+from orderbridge.adapters.db.scrub import flush_deleted
 from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.db.tables import inbox as inbox_table
 from orderbridge.adapters.db.tables import order_links
@@ -375,4 +376,6 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         elif topic in COMPLIANCE_TOPICS:
             compliance.handle(conn, topic, payload, cids, h.shop_domain, now)
         _finish(conn, InboxSource.SHOPIFY, key, now, error)
+    if topic == "shop/redact" and cids and error is None:  # no copy left in SQLite's files either
+        flush_deleted(services.db, vacuum=True)
     return Intake(new=True, links_due=tuple(due))

@@ -98,8 +98,11 @@ def pending_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).where(t.c.processed_at.is_(None))).scalar_one())
 
 
-def purge_processed(conn: Connection, before: datetime) -> int:
-    """Delete entries processed before ``before`` (retention)."""
-    return conn.execute(
-        delete(t).where(t.c.processed_at.is_not(None), t.c.processed_at < before)
-    ).rowcount
+def purge_processed(conn: Connection, before: datetime, *, limit: int | None = None) -> int:
+    """Delete entries processed before ``before`` (retention): at most ``limit`` of them,
+    the oldest first, so that one transaction stays short."""
+    old = (t.c.processed_at.is_not(None), t.c.processed_at < before)
+    if limit is None:
+        return conn.execute(delete(t).where(*old)).rowcount
+    ids = [int(i) for i in conn.execute(select(t.c.id).where(*old).order_by(t.c.processed_at).limit(limit)).scalars()]
+    return conn.execute(delete(t).where(t.c.id.in_(ids))).rowcount if ids else 0

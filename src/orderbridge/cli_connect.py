@@ -148,7 +148,8 @@ def connect_sandbox_cmd(
     name: Annotated[str, typer.Option("--name")] = "sandbox",
     shop_index: Annotated[int, typer.Option("--shop-index")] = 0,
     write_config: Annotated[Path | None, typer.Option(
-        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml)")] = None,
+        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml); "
+        "its secrets go to <name>.secrets.toml beside it, mode 0600")] = None,
 ) -> None:
     """Connect a sandbox shop on both sides and register the webhooks."""
     from orderbridge.engine.connect import connect_sandbox, sandbox_settings
@@ -177,13 +178,30 @@ def connect_sandbox_cmd(
             placeholder.unlink(missing_ok=True)
         raise
     if write_config is not None:
-        lines = [f"{k} = {json.dumps(v)}" for k, v in sorted(overrides.items())]
-        write_config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        console.print(f"sandbox settings written to {write_config} (use ORDERBRIDGE_CONFIG={write_config})")
+        _write_sandbox_config(write_config, overrides)
     else:
         console.print("Later commands need these settings too (or use --write-config):", highlight=False)
         for key, value in sorted(overrides.items()):
             console.print(f"  ORDERBRIDGE_{key.upper()}={value}", highlight=False, soft_wrap=True)
+
+
+def _write_sandbox_config(config: Path, overrides: dict[str, str]) -> None:
+    """The sandbox's settings into ``config``, its secrets into a 0600 secrets file beside it
+    (``<stem>.secrets.toml``, named by the config's ``secrets_file``): no command writes a
+    secret into the config file, which people share, commit and paste."""
+    from orderbridge.private_files import write_private
+    from orderbridge.settings import SECRET_SETTINGS
+
+    secrets_file = config.with_name(f"{config.stem}.secrets.toml")
+
+    def toml(values: dict[str, str]) -> str:
+        return "".join(f"{k} = {json.dumps(v)}\n" for k, v in sorted(values.items()))
+
+    write_private(secrets_file, toml({k: v for k, v in overrides.items() if k in SECRET_SETTINGS}))
+    plain = {k: v for k, v in overrides.items() if k not in SECRET_SETTINGS}
+    config.write_text(toml({**plain, "secrets_file": secrets_file.name}), encoding="utf-8")
+    console.print(f"sandbox settings written to {config} (use ORDERBRIDGE_CONFIG={config}), "
+                  f"its secrets to {secrets_file} (mode 0600)", highlight=False)
 
 
 def list_connections(as_json: JsonOpt = False) -> None:

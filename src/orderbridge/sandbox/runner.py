@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orderbridge.clock import ScaledClock
+from orderbridge.private_files import write_private
 from orderbridge.sandbox.common.faults import FaultPlan
 from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.common.server import ServedApp, ServerGroup, ServerThread
@@ -72,7 +73,8 @@ class RunningSandboxes:
         }
 
     def write_info(self, path: Path) -> None:
-        path.write_text(json.dumps(self.info(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        """The info file (URLs, and the app secrets and tokens of the sandboxes: mode 0600)."""
+        write_private(path, json.dumps(self.info(), indent=2, sort_keys=True) + "\n")
 
 
 async def serve(

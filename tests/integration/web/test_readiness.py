@@ -14,14 +14,13 @@ import httpx
 import psycopg
 from sqlalchemy import make_url
 
-from orderbridge.adapters.db import connections, generate_key, migrate, run_sync, transaction
+from orderbridge.adapters.db import connections, generate_key, migrate, transaction
 from orderbridge.adapters.db.operators import Role
 from orderbridge.bootstrap import Services
 from orderbridge.clock import ManualClock
 from orderbridge.engine.poller import Poller
 from orderbridge.engine.runner import WORKER_HEARTBEAT_STALE_SECONDS, _workers_alive
 from orderbridge.settings import Settings
-from orderbridge.web.readiness import check_readiness
 
 from .conftest import NOW, bearer, serve_app, token_for
 
@@ -85,15 +84,20 @@ def _read_only_url(url: str) -> str:
     return url
 
 
-async def test_a_read_only_database_is_not_ready(migrated_db_url: str) -> None:
+async def test_a_read_only_database_is_not_ready_and_says_why_in_private(migrated_db_url: str) -> None:
+    writable = _services(migrated_db_url, generate_key())
+    token = token_for(writable, Role.VIEWER)  # never used yet: its first use wants a write
+    await writable.aclose()
     services = _services(_read_only_url(migrated_db_url), generate_key())
     try:
         async with serve_app(services, workers=lambda: None) as http:
             assert await _ready(http) == (503, {"ready": False})
-        # The reason (not over HTTP: checking an API token writes its last use, refused here).
-        problems = await run_sync(services.db, check_readiness, services, None)
-        assert set(problems) == {"database_writable"}
-        assert "read" in problems["database_writable"].lower()
+            private = await http.get("/api/readiness", headers=bearer(token))
+        assert private.status_code == 503  # not a 500: the token's last use is not recorded
+        body = private.json()
+        assert body["ready"] is False
+        assert set(body["problems"]) == {"database_writable"}
+        assert "read" in body["problems"]["database_writable"].lower()
     finally:
         await services.aclose()
 

@@ -16,8 +16,8 @@ from tests.integration.web.conftest import APP_KEY, APP_SECRET, MAX_BODY, NOW
 SHOP_ID = "7495000000000000001"
 
 
-def sign(body: bytes) -> str:
-    return hmac.new(APP_SECRET.encode(), APP_KEY.encode() + body, hashlib.sha256).hexdigest()
+def sign(body: bytes, key: str = APP_KEY, secret: str = APP_SECRET) -> str:
+    return hmac.new(secret.encode(), key.encode() + body, hashlib.sha256).hexdigest()
 
 
 def envelope(kind: int, data: dict[str, Any], notification: str = "n-1", shop: str = SHOP_ID,

@@ -5,9 +5,9 @@ recipient's name, phone and address, inside each link's TikTok and Shopify snaps
 inside the raw webhook bodies in the inbox (Shopify's orders/* bodies carry the address).
 Tokens and ids are not personal data.
 
-- ``customers/data_request``: recorded on the connection's timeline with the TikTok
-  orders we hold for the orders named (the merchant answers the buyer; Shopify itself
-  holds the same data).
+- ``customers/data_request``: recorded on the connection's timeline with the customer's id
+  (not their email or phone) and the TikTok orders we hold for the orders named (the
+  merchant answers the buyer; Shopify itself holds the same data).
 - ``customers/redact``: the snapshots of the links of ``orders_to_redact`` are cleared
   (the worker fetches the truth again while an order is still active).
 - ``shop/redact`` (48 h after uninstall): nothing of the shop's buyers is left
@@ -48,6 +48,12 @@ def _order_refs(values: Any) -> list[str]:
     return refs
 
 
+def _customer_id(payload: dict[str, Any]) -> Any:
+    """Only the customer's id is kept: the request's email and phone are the buyer's data."""
+    customer = payload.get("customer")
+    return customer.get("id") if isinstance(customer, dict) else None
+
+
 def _links(conn: Connection, cids: list[int], refs: list[str]) -> list[tuple[int, str]]:
     if not refs or not cids:
         return []
@@ -72,7 +78,7 @@ def handle(conn: Connection, topic: str, payload: dict[str, Any], cids: list[int
             events.append(conn, None, EventKind.WARNING,
                           f"Customer data request from {domain}: we hold relay email, name, phone and "
                           f"address in the snapshots of {len(held)} order(s)",
-                          {"customer": payload.get("customer"), "tiktok_orders": [t for _, t in held]},
+                          {"customer_id": _customer_id(payload), "tiktok_orders": [t for _, t in held]},
                           at=now, connection_id=cid)
     elif topic == "customers/redact":
         held = _links(conn, cids, _order_refs(payload.get("orders_to_redact")))

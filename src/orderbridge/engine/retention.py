@@ -109,7 +109,7 @@ def _expired_links(conn: Connection, now: datetime, retention: timedelta, after_
 def purge_inbox(conn: Connection, now: datetime, retention: timedelta) -> int:
     """Delete up to ``BATCH`` inbox entries handled before the cutoff (one transaction)."""
     secure_delete(conn)
-    return inbox.purge_processed(conn, now - retention, limit=BATCH)
+    return inbox.purge_before(conn, now - retention, limit=BATCH)
 
 
 def clear_snapshots(conn: Connection, now: datetime, retention: timedelta, after_id: int) -> tuple[int, int]:

@@ -86,16 +86,19 @@ async def test_the_retention_pass_deletes_only_what_is_past_retention(services: 
     done = _link(services, cid, "5", status="DELIVERED", state="done", updated=NOW - 31 * DAY)
     _store(services, "old", NOW - 31 * DAY)
     _store(services, "recent", NOW - 29 * DAY)
+    with transaction(services.db) as conn:  # never handled (an OAuth state's record): by arrival
+        inbox.store(conn, "oauth", "state:old", received_at=NOW - 31 * DAY, body=b"code")
+        inbox.store(conn, "oauth", "state:recent", received_at=NOW - DAY, body=b"code")
 
     report = await Retention(services, "test-owner").run_once()
 
     assert report is not None
-    assert (report.inbox_deleted, report.snapshots_cleared) == (1, 3)
+    assert (report.inbox_deleted, report.snapshots_cleared) == (2, 3)
     for link_id in (completed_long_ago, cancelled_long_ago, done):
         assert _snapshots(services, link_id) == (None, None)
     for link_id in (completed_lately, open_order):
         assert MARKER in json.dumps(_snapshots(services, link_id))
-    assert _inbox_ids(services) == ["recent"]
+    assert _inbox_ids(services) == ["recent", "state:recent"]
     with transaction(services.db, write=False) as conn:
         [note] = events.timeline(conn, completed_long_ago)
     assert "Buyer data deleted" in note.summary

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions
+from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_sla
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -237,6 +237,8 @@ cli_engine.register(app)
 cli_auth.register(app)
 # exceptions act ID ACTION (cli_exceptions.py).
 cli_exceptions.register(app)
+# sla: the SLA desk (cli_sla.py).
+cli_sla.register(app)
 
 
 def main() -> None:

@@ -34,6 +34,9 @@ DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_JSON_DEPTH = 64
 DEFAULT_TOKEN_DAYS = 90
 DEFAULT_AUTH_FAILURES_PER_MINUTE = 10
+# How often the SLA desk looks for thresholds crossed (engine clock).
+DEFAULT_SLA_CHECK_SECONDS = 60.0
+DEFAULT_SMTP_PORT = 587
 # Loopback names are always trusted by default: a DNS-rebinding page cannot send them as Host.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -148,6 +151,19 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="", description="comma-separated origins allowed by CORS; empty: CORS off")
     auth_failures_per_minute: int = Field(default=DEFAULT_AUTH_FAILURES_PER_MINUTE, ge=1,
                                           description="failed token checks per client per minute before 429")
+    # SLA desk alerts (docs/configuration.md#sla-alerts); no channel: recorded on the timeline only
+    sla_check_interval_seconds: float = Field(default=DEFAULT_SLA_CHECK_SECONDS, gt=0,
+                                              description="how often thresholds are checked")
+    sla_webhook_url: str | None = Field(
+        default=None, description="JSON webhook for SLA alerts (a Slack incoming webhook works)")
+    sla_email_to: str = Field(default="", description="comma-separated recipients of SLA alert emails")
+    sla_email_from: str = Field(default="orderbridge@localhost", description="sender of SLA alert emails")
+    sla_smtp_host: str | None = Field(default=None, description="SMTP server for SLA alert emails")
+    sla_smtp_port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
+    sla_smtp_username: str | None = None
+    sla_smtp_password: str | None = None
+    sla_smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
+
     clock_source: str = Field(
         default="system",
         description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "
@@ -165,6 +181,18 @@ class Settings(BaseSettings):
         if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg://")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
+
+    @field_validator("sla_webhook_url")
+    @classmethod
+    def _check_sla_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value or None
+
+    @property
+    def sla_email_recipients(self) -> tuple[str, ...]:
+        """Addresses SLA alert emails go to (empty: no email)."""
+        return tuple(a.strip() for a in self.sla_email_to.split(",") if a.strip())
 
     @field_validator("clock_source")
     @classmethod

@@ -1,7 +1,7 @@
 """``orderbridge run``: the web app, the reconciler workers and the pollers, by role.
 
 - ``all`` (the embedded default, SQLite): one process serves the web app and runs
-  ``settings.workers`` worker tasks and the pollers. A webhook that marks a link due wakes
+  ``settings.workers`` worker tasks, the pollers and the SLA alerter (``sla_alerts.py``). A webhook that marks a link due wakes
   the workers at once (the ``WakeOnWrite`` wrapper around the app).
 - ``web``: only the web app (PostgreSQL scale-out: put several behind a load balancer).
 - ``worker``: only workers and pollers (PostgreSQL scale-out: as many processes on as many
@@ -28,6 +28,7 @@ import uvicorn
 
 from orderbridge.bootstrap import Services
 from orderbridge.engine.poller import Poller
+from orderbridge.engine.sla_alerts import SlaAlerter
 from orderbridge.engine.worker import Reconciler, default_owner
 
 # A worker heartbeat (the poller's last pass) older than this makes /readyz say not ready.
@@ -171,6 +172,9 @@ async def run(
     if role in (Role.ALL, Role.WORKER):
         tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
+        alerter = SlaAlerter(services, owner)
+        tasks.append(asyncio.create_task(alerter.run_forever(stop), name="sla alerter"))
+        info["sla_alert_channels"] = [c.name for c in alerter.channels]
         info["workers"] = s.workers
     if ready is not None:
         ready(info)

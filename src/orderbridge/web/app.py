@@ -32,7 +32,7 @@ from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
-from orderbridge.web import api, intake, oauth, problems
+from orderbridge.web import api, intake, oauth, problems, sla_api
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
 
@@ -144,6 +144,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
         return get_swagger_ui_html(openapi_url="/openapi.json", title="OrderBridge API")
 
     app.include_router(api.router(services, auth))
+    app.include_router(sla_api.router(services, auth))
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origin_list),

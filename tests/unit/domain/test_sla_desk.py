@@ -183,7 +183,8 @@ def test_each_threshold_is_alerted_once_in_order_whatever_the_check_times(
     order_of = [t.value for t in T]
     assert alerted == sorted(set(alerted), key=order_of.index)
     final = desk_entry(order(create_time=created), CAL, now)
-    assert final is not None and final.deadlines.dispatch is not None
+    assert final is not None
+    assert final.deadlines.dispatch is not None
     if now > final.deadlines.dispatch.at:
         assert alerted == order_of
 
@@ -195,14 +196,18 @@ def test_business_time_left_never_exceeds_real_time_and_skips_only_non_business_
 ) -> None:
     now = created + timedelta(minutes=minutes)
     entry = desk_entry(order(create_time=created), CAL, now)
-    assert entry is not None and entry.left is not None and entry.business_left is not None
+    assert entry is not None
+    assert entry.left is not None
+    assert entry.business_left is not None
     deadline = entry.deadlines.dispatch
     assert deadline is not None
     local = deadline.at.astimezone(PACIFIC)
     assert local.time() == DEFAULT_CUTOFF  # 23:59 Pacific in PST and in PDT alike
-    assert local.weekday() < 5 and local.date() not in FEDERAL
+    assert local.weekday() < 5
+    assert local.date() not in FEDERAL
     if entry.left <= timedelta(0):
-        assert entry.business_left == entry.left and entry.breached
+        assert entry.business_left == entry.left
+        assert entry.breached
         return
     assert timedelta(0) < entry.business_left <= entry.left
     skipped = entry.left - entry.business_left
@@ -248,5 +253,6 @@ def test_the_pacific_cutoff_splits_the_day(day: date, second: int, n: int) -> No
 )
 def test_desk_deadlines_across_dst_and_holidays(created: datetime, deadline: datetime) -> None:
     entry = desk_entry(order(create_time=created), CAL, created)
-    assert entry is not None and entry.deadlines.dispatch is not None
+    assert entry is not None
+    assert entry.deadlines.dispatch is not None
     assert entry.deadlines.dispatch.at == deadline

@@ -96,3 +96,42 @@ def test_sla_table_and_a_bad_connection(desk: dict[str, str]) -> None:
     missing = CliRunner().invoke(app, ["sla", "-c", "nope"])
     assert missing.exit_code == 2
     assert "no connection named 'nope'" in missing.output
+
+
+def test_the_desk_parses_only_snapshots_that_changed(desk: dict[str, str], migrated_db_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alerter reads the desk every minute: unchanged snapshots are not parsed again."""
+    from orderbridge.adapters.us_calendar import us_business_calendar
+    from orderbridge.engine import sla_desk
+
+    parsed: list[str] = []
+    original = sla_desk._domain_order
+
+    def counting(snapshot: Any) -> Any:
+        parsed.append(str(snapshot["id"]))
+        return original(snapshot)
+
+    monkeypatch.setattr(sla_desk, "_domain_order", counting)
+    calendar = us_business_calendar()
+    cache: sla_desk.OrderCache = {}
+    engine = make_engine(migrated_db_url)
+    try:
+        def read() -> list[str]:
+            with transaction(engine, write=False) as conn:
+                return [r.tiktok_order_id for r in sla_desk.read_desk(conn, calendar, datetime.now(UTC), cache=cache)]
+
+        assert read() == ["5772", "5771"]
+        assert sorted(parsed) == ["5771", "5772", "5774", "5775"]  # IN_TRANSIT is not even read
+        parsed.clear()
+        assert read() == ["5772", "5771"]
+        assert parsed == []
+        with transaction(engine) as conn:  # 5772 changed; 5771 scanned (IN_TRANSIT)
+            conn.execute(update(order_links).where(order_links.c.tiktok_order_id == "5772").values(
+                updated_at=datetime.now(UTC), tiktok_snapshot=_order("5772", "AWAITING_SHIPMENT")))
+            conn.execute(update(order_links).where(order_links.c.tiktok_order_id == "5771").values(
+                tiktok_status="IN_TRANSIT", updated_at=datetime.now(UTC)))
+        assert read() == ["5772"]
+        assert parsed == ["5772"]
+        assert len(cache) == 3  # 5771 left the desk: forgotten
+    finally:
+        engine.dispose()

@@ -47,7 +47,7 @@ from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import ExceptionCode, Severity
 from orderbridge.domain.sla_desk import AlertPlan, alert_subject, alert_text, plan_alerts
 from orderbridge.engine.link_work import backoff
-from orderbridge.engine.sla_desk import DeskRow, desk_json, read_desk
+from orderbridge.engine.sla_desk import DeskRow, OrderCache, desk_json, read_desk
 from orderbridge.engine.timeline import jsonable
 from orderbridge.logs import get_logger
 
@@ -77,6 +77,7 @@ class SlaAlerter:
         self.owner = owner
         self.channels = list(services.alert_channels() if channels is None else channels)
         self.rng = rng or random.Random()
+        self._orders: OrderCache = {}  # parsed snapshots, re-parsed only when a link changes
 
     def _now(self) -> datetime:
         return self.services.clock.now()
@@ -115,7 +116,7 @@ class SlaAlerter:
         """Record the thresholds crossed at ``now`` and enqueue their deliveries; how many."""
         calendar = self.services.sla_calendar
         with transaction(self.services.db, write=False) as conn:
-            desk = read_desk(conn, calendar, now)
+            desk = read_desk(conn, calendar, now, cache=self._orders)
         planned = 0
         for row in desk:
             plan = plan_alerts(row.entry, row.alerts_sent)
@@ -180,30 +181,29 @@ class SlaAlerter:
         p = job.payload
         channel = next((c for c in self.channels if c.name == p.get("channel")), None)
         error: str | None = None
-        if channel is None:
-            error = f"channel {p.get('channel')!r} is no longer configured"
-        else:
+        if channel is not None:
             try:
                 await channel.send(Alert(p["subject"], p["text"], p.get("fields") or {}))
             except AlertDeliveryError as exc:
                 error = str(exc)
         now = self._now()
         try:
-            if error is None:
-                await run_sync(self.services.db, self._delivered, job, now)
+            if error is None:  # delivered, or its channel was removed from the settings: done
+                await run_sync(self.services.db, self._delivered, job, now, channel is not None)
             else:
                 await run_sync(self.services.db, self._failed, job, error, now)
         except LeaseLost:  # held too long: the next holder sends or retries it
             slog.warning("sla_alert_lease_lost", tiktok_order_id=p.get("tiktok_order_id"), key=job.key)
 
-    def _delivered(self, job: JobRow, now: datetime) -> None:
+    def _delivered(self, job: JobRow, now: datetime, sent: bool) -> None:
         p = job.payload
         link_id = int(p["link_id"])
+        summary = (f"SLA alert {p['threshold']} sent by {p['channel']}" if sent else
+                   f"SLA alert {p['threshold']} not sent by {p['channel']}: that channel is no longer configured")
         with transaction(self.services.db) as conn:
             jobs.complete_job(conn, job, self.owner, now=now)
             jobs.delete_job(conn, JOB_KIND, job.key)
-            events.append(conn, link_id, EventKind.ACTION,
-                          f"SLA alert {p['threshold']} sent by {p['channel']}",
+            events.append(conn, link_id, EventKind.ACTION if sent else EventKind.WARNING, summary,
                           {"channel": p["channel"], "threshold": p["threshold"], "attempts": job.attempts + 1},
                           at=now, connection_id=job.connection_id)
             if not _failing_deliveries(conn, link_id) and order_exceptions.resolve(

@@ -274,3 +274,19 @@ async def test_a_failing_receiver_is_retried_and_visible(
     assert "SLA_ALERT_UNDELIVERED" not in still
     assert any(s.startswith("SLA_ALERT_UNDELIVERED: ") for s in story)
     assert "exception SLA_ALERT_UNDELIVERED resolved" in story
+
+    # A channel removed from the settings while a delivery waits: dropped, said so, resolved.
+    hook.failing = True
+    await _to(h, pst(18, 12, 30))
+    assert await alerter.run_once() == (1, 2)
+    email_only = SlaAlerter(h.services, "test-alerter", [
+        EmailChannel("127.0.0.1", smtp_port, "orderbridge@test.invalid", ["ops@test.invalid"], starttls=False)])
+    await _to(h, h.now() + timedelta(minutes=1))
+    assert await email_only.run_once() == (0, 1)
+    assert await email_only.run_once() == (0, 0)
+    assert len(hook.received) == 1
+    with transaction(h.services.db, write=False) as conn:
+        still = [e.code for e in order_exceptions.open_exceptions(conn, link_id=link.id)]
+        story = [e.summary for e in events.timeline(conn, link.id)]
+    assert "SLA_ALERT_UNDELIVERED" not in still
+    assert "SLA alert 12h not sent by webhook: that channel is no longer configured" in story

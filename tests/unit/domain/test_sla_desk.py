@@ -156,8 +156,24 @@ def test_format_left() -> None:
 
 # --- properties ----------------------------------------------------------------------------
 
-CREATED = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31),
-                       timezones=st.just(UTC))
+def _sunday(year: int, month: int, nth: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (nth - 1))
+
+
+# Where the arithmetic can go wrong: the two DST changes (2 am on the 2nd Sunday of March and
+# the 1st Sunday of November) and the federal holidays; orders placed up to 4 days before.
+EDGES = sorted(
+    [datetime.combine(_sunday(y, 3, 2), time(2), tzinfo=PACIFIC) for y in range(2024, 2031)]
+    + [datetime.combine(_sunday(y, 11, 1), time(2), tzinfo=PACIFIC) for y in range(2024, 2031)]
+    + [datetime.combine(d, time(12), tzinfo=PACIFIC) for d, _ in holidays.US(years=range(2024, 2031)).items()]
+)
+NEAR_EDGES = st.sampled_from(EDGES).flatmap(
+    lambda edge: st.integers(-4 * 24 * 60, 0).map(lambda m: (edge + timedelta(minutes=m)).astimezone(UTC)))
+CREATED = st.one_of(
+    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)),
+    NEAR_EDGES,
+)
 # Check times after creation: minutes, up to 12 days (long weekends, Thanksgiving, DST).
 OFFSETS = st.lists(st.integers(0, 12 * 24 * 60), min_size=1, max_size=40)
 

@@ -82,8 +82,13 @@ def test_sla_json_lists_unscanned_orders_least_time_left_first(desk: dict[str, s
     assert fresh["business_seconds_left"] > 24 * 3600
 
 
-def test_sla_table_and_a_bad_connection(desk: dict[str, str]) -> None:
-    result = CliRunner().invoke(app, ["sla"], env={"COLUMNS": "250"})
+def test_sla_table_and_a_bad_connection(desk: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from orderbridge import cli_sla
+
+    monkeypatch.setattr(cli_sla, "console", Console(width=250))  # the table unwrapped
+    result = CliRunner().invoke(app, ["sla"])
     assert result.exit_code == 0, result.output
     assert "5771" in result.output
     assert "5772" in result.output

@@ -33,6 +33,18 @@ DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1_048_576
 # Deeper JSON is refused (vendor payloads nest well under 20 levels); bounds the parser's recursion.
 DEFAULT_MAX_JSON_DEPTH = 64
 DEFAULT_TOKEN_DAYS = 90
+DEFAULT_SHOPIFY_ADMIN_URL_TEMPLATE = "https://{shop}/admin"
+# What the engine uses: orders (create, edit, cancel, read beyond 60 days), fulfilment orders
+# (holds, merchant-managed and 3PL locations), fulfilments, customers on orderCreate,
+# products and inventory (SKU links), locations.
+DEFAULT_SHOPIFY_SCOPES = (
+    "read_orders,write_orders,read_all_orders,read_order_edits,write_order_edits,"
+    "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders,"
+    "read_third_party_fulfillment_orders,write_third_party_fulfillment_orders,"
+    "read_assigned_fulfillment_orders,write_assigned_fulfillment_orders,"
+    "read_fulfillments,write_fulfillments,read_customers,write_customers,"
+    "read_products,read_inventory,read_locations"
+)
 DEFAULT_AUTH_FAILURES_PER_MINUTE = 10
 # How often the SLA desk looks for thresholds crossed (engine clock).
 DEFAULT_SLA_CHECK_SECONDS = 60.0
@@ -114,6 +126,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="worker-only processes (run --role worker) serve /metrics and /healthz on this "
+        "port (0: any free port); unset: none. Web processes serve them on `port`.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 
@@ -130,6 +147,17 @@ class Settings(BaseSettings):
         description="Admin GraphQL URL; {shop} and {version} are filled in (the sandbox's differs).",
     )
     shopify_client_secret: str | None = None
+    shopify_client_id: str | None = Field(
+        default=None, description="The app's client id (API key): the OAuth install (docs/security.md).")
+    shopify_admin_url_template: str = Field(
+        default=DEFAULT_SHOPIFY_ADMIN_URL_TEMPLATE,
+        description="A store's admin URL, where /oauth/authorize and /oauth/access_token live; "
+        "{shop} is filled in (the sandbox's differs).",
+    )
+    shopify_scopes: str = Field(
+        default=DEFAULT_SHOPIFY_SCOPES,
+        description="comma-separated access scopes the OAuth install asks for",
+    )
 
     # Engine
     workers: int = Field(default=4, ge=1, le=256)
@@ -151,6 +179,10 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="", description="comma-separated origins allowed by CORS; empty: CORS off")
     auth_failures_per_minute: int = Field(default=DEFAULT_AUTH_FAILURES_PER_MINUTE, ge=1,
                                           description="failed token checks per client per minute before 429")
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30,
+                                 description="a dashboard session ends this long after sign-in")
+    session_idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60,
+                                        description="a dashboard session ends after this long unused")
     # SLA desk alerts (docs/configuration.md#sla-alerts); no channel: recorded on the timeline only
     sla_check_interval_seconds: float = Field(default=DEFAULT_SLA_CHECK_SECONDS, gt=0,
                                               description="how often thresholds are checked")
@@ -245,6 +277,11 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> tuple[str, ...]:
         """Origins CORS allows (empty: CORS off)."""
         return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
+
+    @property
+    def shopify_scope_list(self) -> tuple[str, ...]:
+        """The access scopes the OAuth install asks for."""
+        return tuple(dict.fromkeys(s.strip() for s in self.shopify_scopes.split(",") if s.strip()))
 
     @property
     def is_sqlite(self) -> bool:

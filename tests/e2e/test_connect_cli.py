@@ -115,3 +115,28 @@ def test_configuration_errors_are_one_line_and_exit_2(tmp_path: Path,
     assert missing.returncode == 2
     assert "0 connections" in missing.stderr
     assert _ob(_env(tmp_path), "connect", "sandbox", "--info-file", str(tmp_path / "nope.json")).returncode == 2
+
+
+def test_connect_shopify_prints_the_install_link_and_validates_the_domain(
+        tmp_path: Path, sandbox_info: tuple[Path, dict[str, Any]]) -> None:
+    _info_file, info = sandbox_info
+    shop = info["shopify"]["shops"][0]["domain"]
+    env = _env(tmp_path, ORDERBRIDGE_BASE_URL="https://ob.example.com")
+    (tmp_path / "orderbridge.toml").write_text("", encoding="utf-8")
+    unconfigured = _ob(env, "connect", "shopify", "--name", "acme", "--domain", shop)
+    assert unconfigured.returncode == 2
+    assert "ORDERBRIDGE_SHOPIFY_CLIENT_ID" in unconfigured.stderr
+    env.update(ORDERBRIDGE_SHOPIFY_CLIENT_ID=info["shopify"]["api_key"],
+               ORDERBRIDGE_SHOPIFY_CLIENT_SECRET=info["shopify"]["client_secret"])
+    for bad in ("evil.example.com", "acme.myshopify.com.evil.com", "-acme.myshopify.com"):
+        refused = _ob(env, "connect", "shopify", "--name", "acme", "--domain", bad)
+        assert refused.returncode == 2, bad
+        assert "myshopify.com domain" in refused.stderr
+    store_name = shop.removesuffix(".myshopify.com")
+    printed = _ob(env, "connect", "shopify", "--name", "acme", "--domain", f"{store_name.upper()}.myshopify.com")
+    assert printed.returncode == 0, printed.stderr
+    assert f"https://ob.example.com/oauth/shopify/install?shop={shop}" in printed.stdout
+    assert "https://ob.example.com/oauth/shopify/callback" in printed.stdout
+    listed = _ob(env, "connections")
+    assert "acme" in listed.stdout
+    assert shop in listed.stdout

@@ -3,8 +3,8 @@
 A business day is a weekday that is not a holiday. The holiday calendar is injected (a set
 of dates or a predicate) so the domain stays standard-library only: the composition root
 passes the US federal calendar of the maintained ``holidays`` package
-(``adapters/us_calendar.py``), never a hand-written list. Days are counted in the calendar's time zone (Pacific by default)
-with an 11:59 pm cut-off, as TikTok Shop US does.
+(``adapters/us_calendar.py``), never a hand-written list. Days are counted in the
+calendar's time zone (Pacific by default) with an 11:59 pm cut-off, as TikTok Shop US does.
 
 The anchor rule (``BusinessCalendar.add_business_days``): an order placed on a business day
 at or before the cut-off counts from that day; one placed after the cut-off, or on a

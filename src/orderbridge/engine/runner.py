@@ -169,6 +169,11 @@ async def run(
         alive = partial(_workers_alive, poller, tasks) if role is Role.ALL else None
         web = WebServer(build_web_app(services, wake, alive), s.host, s.port, s.log_level)
         info["web"] = f"http://{s.host}:{await web.start()}"
+    if role is Role.WORKER and s.metrics_port is not None:  # Prometheus scrapes workers too
+        from orderbridge.web.metrics_app import create_metrics_app
+
+        web = WebServer(create_metrics_app(services), s.host, s.metrics_port, s.log_level)
+        info["metrics"] = f"http://{s.host}:{await web.start()}/metrics"
     if role in (Role.ALL, Role.WORKER):
         tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))

@@ -5,7 +5,9 @@ verified delivery is written to the inbox keyed by (source, event id) — a rede
 recognised by the unique key and changes nothing — and, in the same transaction, the
 links of the orders it names are made due now (created if new). The worker then fetches
 the truth. These functions are synchronous (the web layer runs them in a thread) and call
-no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s.
+no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s. The one
+exception is Shopify's ``app/uninstalled``: stored here, then confirmed by the web layer
+with one quick call to Shopify before anything is disconnected (``engine/uninstall.py``).
 
 Nothing here is per process: a redelivery to another web process is still one inbox row
 (the unique key; its INSERT waits for the first one's commit), a new link is created once
@@ -81,6 +83,10 @@ class Intake:
     new: bool  # False: a duplicate, ignored
     error: str | None = None  # a signed delivery we could not read: answered 400, kept
     links_due: tuple[int, ...] = ()
+    # app/uninstalled (new or redelivered): connections to confirm with Shopify before
+    # disconnecting them (engine/uninstall.py), and the delivery's inbox key.
+    confirm_uninstall: tuple[int, ...] = ()
+    inbox_key: str = ""
 
 
 def _malformed_key(body: bytes) -> str:
@@ -270,6 +276,14 @@ def _released_by_us(memory: Any, fo_id: str) -> bool:
     return isinstance(released, list) and fo_id in released
 
 
+def _not_disconnected(conn: Connection, cids: list[int]) -> list[int]:
+    t = connections_table
+    if not cids:
+        return []
+    return [int(i) for i in conn.execute(select(t.c.id).where(
+        t.c.id.in_(cids), t.c.status != ConnectionStatus.DISCONNECTED.value).order_by(t.c.id)).scalars()]
+
+
 def _installed(conn: Connection, cids: list[int]) -> bool:
     """True when one of these connections is not disconnected (the app is still installed)."""
     t = connections_table
@@ -302,8 +316,16 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         cids = [int(i) for i in conn.execute(
             select(connections_table.c.id).where(connections_table.c.shopify_domain == h.shop_domain)
             .order_by(connections_table.c.id)).scalars()]
-        if not inbox.store(conn, InboxSource.SHOPIFY, key, received_at=now, body=body, topic=topic,
-                           headers=headers, connection_id=cids[0] if cids else None):
+        fresh = inbox.store(conn, InboxSource.SHOPIFY, key, received_at=now, body=body, topic=topic,
+                            headers=headers, connection_id=cids[0] if cids else None)
+        if topic == "app/uninstalled":
+            # Only a hint: Shopify is asked before anything is disconnected. A redelivery
+            # (Shopify retries after our 503 when it could not be asked) is asked again.
+            if fresh:
+                _finish(conn, InboxSource.SHOPIFY, key, now, None if cids else
+                        f"no connection for Shopify store {h.shop_domain}")
+            return Intake(new=fresh, confirm_uninstall=tuple(_not_disconnected(conn, cids)), inbox_key=key)
+        if not fresh:
             return Intake(new=False)
         due: list[int] = []
         error: str | None = None if cids else f"no connection for Shopify store {h.shop_domain}"
@@ -313,14 +335,6 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
             for link_id in due:
                 events.append(conn, link_id, EventKind.EVENT, f"Shopify webhook {topic}",
                               {"event_id": h.event_id, "triggered_at": str(h.triggered_at)}, at=now)
-        elif topic == "app/uninstalled" and cids:
-            conn.execute(update(connections_table).where(connections_table.c.id.in_(cids))
-                         .values(status=ConnectionStatus.DISCONNECTED.value, updated_at=now))
-            for cid in cids:
-                events.append(conn, None, EventKind.WARNING,
-                              f"The app was uninstalled from {h.shop_domain}: the connection is "
-                              "disconnected (its token is revoked); reinstall and run "
-                              "`orderbridge connect shopify`", at=now, connection_id=cid)
         elif topic == "shop/redact" and _installed(conn, cids):
             error = f"shop/redact for {h.shop_domain}, where the app is still installed: not acted on"
         elif topic in COMPLIANCE_TOPICS:

@@ -59,11 +59,23 @@ TOKEN_TOUCH_INTERVAL: Final = timedelta(minutes=1)
 _BASE_HEADERS: Final = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
 )
 _CSP_JSON: Final = b"default-src 'none'; frame-ancestors 'none'"
 _CSP_PAGES: Final = b"frame-ancestors 'none'"  # /docs loads Swagger UI's script and styles
+# The dashboard: its own stylesheet and forms, no script, no frames.
+_CSP_DASHBOARD: Final = (b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                         b"frame-ancestors 'none'; base-uri 'none'")
 log = logging.getLogger(__name__)
+
+
+def _policies(path: str) -> list[tuple[bytes, bytes]]:
+    """Content-Security-Policy and Referrer-Policy for ``path``. The dashboard's pages say
+    ``same-origin``: with ``no-referrer`` a browser sends ``Origin: null`` on their own form
+    posts, which the origin check (rightly) refuses."""
+    if path == "/dashboard" or path.startswith("/dashboard/"):
+        return [(b"content-security-policy", _CSP_DASHBOARD), (b"referrer-policy", b"same-origin")]
+    csp = _CSP_PAGES if path == "/docs" else _CSP_JSON
+    return [(b"content-security-policy", csp), (b"referrer-policy", b"no-referrer")]
 
 
 def is_public(path: str) -> bool:
@@ -234,7 +246,7 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = int(message["status"])
                 extra = list(_BASE_HEADERS)
-                extra.append((b"content-security-policy", _CSP_PAGES if path == "/docs" else _CSP_JSON))
+                extra += _policies(path)
                 if private:
                     extra.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}

@@ -162,6 +162,8 @@ async def run(
     reconciler = Reconciler(services, owner, batch=s.claim_batch)
     poller = Poller(services, owner, on_due=reconciler.notify)
     web: WebServer | None = None
+    # Built before anything starts: a bad alert channel setting fails the start, not later.
+    alerter = SlaAlerter(services, owner) if role in (Role.ALL, Role.WORKER) else None
     tasks: list[asyncio.Task[None]] = []
     info: dict[str, Any] = {"role": role.value, "owner": owner, **services.describe()}
     if role in (Role.ALL, Role.WEB):
@@ -174,10 +176,9 @@ async def run(
 
         web = WebServer(create_metrics_app(services), s.host, s.metrics_port, s.log_level)
         info["metrics"] = f"http://{s.host}:{await web.start()}/metrics"
-    if role in (Role.ALL, Role.WORKER):
+    if alerter is not None:
         tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
-        alerter = SlaAlerter(services, owner)
         tasks.append(asyncio.create_task(alerter.run_forever(stop), name="sla alerter"))
         info["sla_alert_channels"] = [c.name for c in alerter.channels]
         info["workers"] = s.workers

@@ -168,7 +168,8 @@ def connect_sandbox_cmd(
     name: Annotated[str, typer.Option("--name")] = "sandbox",
     shop_index: Annotated[int, typer.Option("--shop-index")] = 0,
     write_config: Annotated[Path | None, typer.Option(
-        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml)")] = None,
+        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml); "
+        "its secrets go to <name>.secrets.toml beside it, mode 0600")] = None,
     wait: Annotated[float, typer.Option(
         "--wait", min=0, help="seconds to wait for the info file (the sandboxes starting)")] = 30.0,
 ) -> None:
@@ -213,10 +214,7 @@ def connect_sandbox_cmd(
             placeholder.unlink(missing_ok=True)
         raise
     if write_config is not None:
-        _merge_config(write_config, overrides)
-        console.print(f"sandbox settings written to {write_config} (use ORDERBRIDGE_CONFIG={write_config})"
-                      + ("; it holds a new secret_key for this development database" if "secret_key" in overrides
-                         else ""), highlight=False)
+        _write_sandbox_config(write_config, overrides)
     else:
         console.print("Later commands need these settings too (or use --write-config):", highlight=False)
         for key, value in sorted(overrides.items()):
@@ -250,18 +248,35 @@ def _new_secret_key_if_none() -> dict[str, str]:
     return {} if configured else {"secret_key": Fernet.generate_key().decode()}
 
 
-def _merge_config(path: Path, values: dict[str, Any]) -> None:
-    """Write ``values`` into the TOML file at ``path``, keeping the other keys it has."""
+def _write_sandbox_config(config: Path, values: dict[str, Any]) -> None:
+    """Merge ``values`` into the TOML file ``config`` (its other keys kept) and write every
+    secret (``SECRET_SETTINGS``, incl. any already in the file) to a 0600 secrets file beside
+    it (``<stem>.secrets.toml``, named by the config's ``secrets_file``): no command leaves a
+    secret in the config file, which people share, commit and paste."""
     import tomllib
 
-    kept: dict[str, Any] = {}
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if text.strip():
-        raw = tomllib.loads(text)
+    from orderbridge.private_files import write_private
+    from orderbridge.settings import SECRET_SETTINGS
+
+    def read(path: Path) -> dict[str, Any]:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        raw = tomllib.loads(text) if text.strip() else {}
         table = raw.get("orderbridge", raw)
-        kept = dict(table) if isinstance(table, dict) else {}
-    merged = {**kept, **values}
-    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in sorted(merged.items())), encoding="utf-8")
+        return dict(table) if isinstance(table, dict) else {}
+
+    def toml(table: dict[str, Any]) -> str:
+        return "".join(f"{k} = {json.dumps(v)}\n" for k, v in sorted(table.items()))
+
+    secrets_file = config.with_name(f"{config.stem}.secrets.toml")
+    merged = {**read(config), **values}
+    secrets = {**read(secrets_file), **{k: v for k, v in merged.items() if k in SECRET_SETTINGS}}
+    plain = {k: v for k, v in merged.items() if k not in SECRET_SETTINGS}
+    write_private(secrets_file, toml(secrets))
+    config.write_text(toml({**plain, "secrets_file": secrets_file.name}), encoding="utf-8")
+    console.print(f"sandbox settings written to {config} (use ORDERBRIDGE_CONFIG={config}), "
+                  f"its secrets to {secrets_file} (mode 0600)"
+                  + ("; a new secret_key for this development database" if "secret_key" in values else ""),
+                  highlight=False)
 
 
 def list_connections(as_json: JsonOpt = False) -> None:

@@ -3,8 +3,10 @@ sandboxes served over real sockets, a temporary SQLite database, ORDERBRIDGE_SEC
 
 import json
 import os
+import stat
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 
 from orderbridge.adapters.db import generate_key
 from orderbridge.sandbox.runner import SandboxWorld, running_sandboxes
+from orderbridge.settings import SECRET_SETTINGS
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,15 @@ def test_connect_sandbox_then_skus_and_policy(tmp_path: Path, sandbox_info: tupl
     done = _ob(env, "connect", "sandbox", "--info-file", str(info_file), "--write-config", str(config))
     assert done.returncode == 0, done.stderr
     assert "connected Matcha Shop" in done.stdout
-    assert "app_secret" in config.read_text()
+    secrets = tmp_path / "orderbridge.secrets.toml"
+    written = tomllib.loads(config.read_text())
+    assert not set(written) & set(SECRET_SETTINGS)  # no secret in the config file
+    assert info["tiktok"]["app_secret"] not in config.read_text()
+    assert written["secrets_file"] == "orderbridge.secrets.toml"
+    assert info["tiktok"]["app_secret"] in secrets.read_text()
+    assert info["shopify"]["client_secret"] in secrets.read_text()
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    assert stat.S_IMODE(info_file.stat().st_mode) == 0o600  # the sandbox info holds secrets too
 
     listed = _ob(env, "connections")
     assert listed.returncode == 0, listed.stderr

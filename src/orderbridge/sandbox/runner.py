@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orderbridge.clock import ScaledClock
+from orderbridge.private_files import write_private
 from orderbridge.sandbox.amazon_mcf import AmazonMcfSandbox
 from orderbridge.sandbox.common.faults import FaultPlan
 from orderbridge.sandbox.common.scheduler import Scheduler
@@ -89,10 +90,8 @@ class RunningSandboxes:
         }
 
     def write_info(self, path: Path) -> None:
-        """Write the info document at once (a reader never sees half a file)."""
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(self.info(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        partial.replace(path)
+        """The info file (URLs, and the app secrets and tokens of the sandboxes: mode 0600)."""
+        write_private(path, json.dumps(self.info(), indent=2, sort_keys=True) + "\n")
 
 
 async def serve(

@@ -37,6 +37,7 @@ from orderbridge.engine.uninstall import Verdict, confirm_uninstall
 from orderbridge.web import api, dashboard, intake, oauth, problems, sla_api
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
+from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
 
 __all__ = ["create_app", "read_limited_body"]
 
@@ -80,7 +81,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
     viewer = Depends(auth.require(Role.VIEWER))
     problems.install(app, pages=(dashboard.HOME, dashboard.error_page))
 
-    @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response)
+    @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response, openapi_extra=TIKTOK_WEBHOOK)
     async def tiktok_webhook(request: Request) -> Response:
         """TikTok Shop webhook: 200 with an empty body once stored (duplicates too), 401 on a
         bad signature (nothing stored), 400 for a signed body we cannot read (stored)."""
@@ -95,7 +96,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
             return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
         return Response(status_code=200)
 
-    @app.post("/webhooks/shopify", tags=["webhooks"], response_class=Response)
+    @app.post("/webhooks/shopify", tags=["webhooks"], response_class=Response, openapi_extra=SHOPIFY_WEBHOOK)
     async def shopify_webhook(request: Request) -> Response:
         """Shopify webhook (incl. compliance topics): 200 once stored, 401 on a bad HMAC
         (nothing stored), 400 for a signed delivery we cannot read (stored). ``app/uninstalled``

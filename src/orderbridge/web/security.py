@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderbridge.adapters.db import run_sync, transaction
@@ -175,8 +176,12 @@ def _authenticate(services: Services, token: str, now: datetime) -> Principal | 
         principal = authenticate(conn, token, now=now)
     if principal is not None and principal.token_id is not None and (
             principal.last_used_at is None or now - principal.last_used_at >= TOKEN_TOUCH_INTERVAL):
-        with transaction(services.db) as conn:
-            touch_token(conn, principal.token_id, now=now)
+        try:
+            with transaction(services.db) as conn:
+                touch_token(conn, principal.token_id, now=now)
+        except SQLAlchemyError as exc:  # bookkeeping: a read-only database still serves reads
+            log.warning("could not record the use of token %s (database read-only?): %s",
+                        principal.token_id, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
     return principal
 
 

@@ -190,12 +190,13 @@ async def test_app_uninstalled_without_a_token_to_confirm_with_is_not_acted_on(
 
 async def test_compliance_topics(services: Services, client: httpx.AsyncClient) -> None:
     cid, link_id = setup_link(services)
-    request = {"shop_domain": DOMAIN, "customer": {"id": 1}, "orders_requested": [1001]}
+    request = {"shop_domain": DOMAIN, "customer": {"id": 1, "email": "buyer@example.com"}, "orders_requested": [1001]}
     assert (await deliver(client, "customers/data_request", request, event_id="c1")).status_code == 200
     with transaction(services.db, write=False) as conn:
         [entry] = [e for e in events.recent(conn, connection_id=cid) if "data request" in e.summary]
         assert entry.data is not None
         assert entry.data["tiktok_orders"] == ["576001"]
+        assert entry.data["customer_id"] == 1  # the id only: no email or phone kept
     redact = {"shop_domain": DOMAIN, "customer": {"id": 1}, "orders_to_redact": [1001]}
     assert (await deliver(client, "customers/redact", redact, event_id="c2")).status_code == 200
     with transaction(services.db, write=False) as conn:

@@ -32,7 +32,9 @@ DEFAULT_SECRETS_FILE = "orderbridge.secrets.toml"
 SECRETS_WHAT = "secrets file"
 # What a secrets file may hold (docs/security.md): the key, the app secrets, a database URL
 # with its password. Everything else belongs in the config file.
-SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret")
+# A Slack incoming-webhook URL is itself the credential that lets anyone post to the channel.
+SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret",
+                   "sla_smtp_password", "sla_webhook_url")
 # Links one worker claims and works as one pass (TikTok details are read 50 per call).
 DEFAULT_CLAIM_BATCH = 50
 DEFAULT_API_MAX_BODY_BYTES = 65_536

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine
 
+from orderbridge.adapters.alert_channels import AlertChannel, EmailChannel, WebhookChannel
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
 from orderbridge.adapters.db import TokenCipher, make_engine, migrate
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.shopify.oauth import ShopifyOAuth
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
+from orderbridge.adapters.us_calendar import us_business_calendar
 from orderbridge.clock import Clock, RemoteClock, SystemClock
 from orderbridge.domain.policy import Policy
+from orderbridge.domain.sla import BusinessCalendar
 from orderbridge.engine.metrics import Metrics, ObservingRecorder
 from orderbridge.engine.policy_config import policy_from_json
 from orderbridge.engine.shopify_tokens import ShopifyTokenSource
@@ -81,6 +85,30 @@ class Services:
         if self._cipher is None:
             self._cipher = TokenCipher(self.settings.secret_key)
         return self._cipher
+
+    @cached_property
+    def sla_calendar(self) -> BusinessCalendar:
+        """The SLA desk's calendar: US federal holidays (``holidays`` package), Pacific cut-off."""
+        return us_business_calendar()
+
+    def alert_channels(self) -> list[AlertChannel]:
+        """The configured SLA alert channels (none: alerts go on the timeline only)."""
+        s = self.settings
+        channels: list[AlertChannel] = []
+        if s.sla_webhook_url:
+            channels.append(WebhookChannel(s.sla_webhook_url, self.http))
+        recipients = s.sla_email_recipients
+        if recipients:
+            if not s.sla_smtp_host:
+                raise ConfigurationError(
+                    "ORDERBRIDGE_SLA_EMAIL_TO is set but ORDERBRIDGE_SLA_SMTP_HOST is not: "
+                    "name the SMTP server that sends the SLA alert emails")
+            channels.append(EmailChannel(
+                s.sla_smtp_host, s.sla_smtp_port, s.sla_email_from, recipients,
+                username=s.sla_smtp_username, password=s.sla_smtp_password,
+                starttls=s.sla_smtp_starttls,
+            ))
+        return channels
 
     def policy(self, connection: ConnectionRow) -> Policy:
         return policy_from_json(connection.policy, connection.tiktok_shop_id)

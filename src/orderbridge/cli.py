@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_play
+from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_play, cli_sla
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -245,6 +245,8 @@ cli_auth.register(app)
 cli_exceptions.register(app)
 # play order|advance|fulfil|show: acting on the running sandboxes (cli_play.py).
 cli_play.register(app)
+# sla: the SLA desk (cli_sla.py).
+cli_sla.register(app)
 
 
 def main() -> None:

@@ -32,7 +32,9 @@ DEFAULT_SECRETS_FILE = "orderbridge.secrets.toml"
 SECRETS_WHAT = "secrets file"
 # What a secrets file may hold (docs/security.md): the key, the app secrets, a database URL
 # with its password. Everything else belongs in the config file.
-SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret")
+# A Slack incoming-webhook URL is itself the credential that lets anyone post to the channel.
+SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret",
+                   "sla_smtp_password", "sla_webhook_url")
 # Links one worker claims and works as one pass (TikTok details are read 50 per call).
 DEFAULT_CLAIM_BATCH = 50
 DEFAULT_API_MAX_BODY_BYTES = 65_536
@@ -61,6 +63,9 @@ DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS = 86_400.0
 # (webhooks: after they were handled). Long enough for the merchant's disputes about a
 # recent order to be looked into here; the vendors keep the order itself.
 DEFAULT_RETENTION_DAYS = 30.0
+# How often the SLA desk looks for thresholds crossed (engine clock).
+DEFAULT_SLA_CHECK_SECONDS = 60.0
+DEFAULT_SMTP_PORT = 587
 # Loopback names are always trusted by default: a DNS-rebinding page cannot send them as Host.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -222,6 +227,19 @@ class Settings(BaseSettings):
                                  description="a dashboard session ends this long after sign-in")
     session_idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60,
                                         description="a dashboard session ends after this long unused")
+    # SLA desk alerts (docs/configuration.md#sla-alerts); no channel: recorded on the timeline only
+    sla_check_interval_seconds: float = Field(default=DEFAULT_SLA_CHECK_SECONDS, gt=0,
+                                              description="how often thresholds are checked")
+    sla_webhook_url: str | None = Field(
+        default=None, description="JSON webhook for SLA alerts (a Slack incoming webhook works)")
+    sla_email_to: str = Field(default="", description="comma-separated recipients of SLA alert emails")
+    sla_email_from: str = Field(default="orderbridge@localhost", description="sender of SLA alert emails")
+    sla_smtp_host: str | None = Field(default=None, description="SMTP server for SLA alert emails")
+    sla_smtp_port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
+    sla_smtp_username: str | None = None
+    sla_smtp_password: str | None = None
+    sla_smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
+
     clock_source: str = Field(
         default="system",
         description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "
@@ -239,6 +257,18 @@ class Settings(BaseSettings):
         if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg://")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
+
+    @field_validator("sla_webhook_url")
+    @classmethod
+    def _check_sla_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value or None
+
+    @property
+    def sla_email_recipients(self) -> tuple[str, ...]:
+        """Addresses SLA alert emails go to (empty: no email)."""
+        return tuple(a.strip() for a in self.sla_email_to.split(",") if a.strip())
 
     @field_validator("clock_source")
     @classmethod

@@ -49,6 +49,7 @@ class ExceptionCode(StrEnum):
     CANCEL_REQUEST_BLOCKED = "CANCEL_REQUEST_BLOCKED"  # a buyer request the goods cannot stop
     ADDRESS_CHANGED_AFTER_SHIP = "ADDRESS_CHANGED_AFTER_SHIP"  # the buyer moved after shipping
     UNKNOWN_STATUS = "UNKNOWN_STATUS"  # a TikTok status this version does not know
+    SLA_ALERT_UNDELIVERED = "SLA_ALERT_UNDELIVERED"  # an SLA alert channel failed: retrying
 
 
 class Severity(StrEnum):
@@ -80,12 +81,20 @@ _WARNINGS = frozenset(
         ExceptionCode.INVALID_PHONE,
         ExceptionCode.CANCEL_REQUEST_PENDING,
         ExceptionCode.TRACKING_CHANGED_AFTER_PUSH,
+        ExceptionCode.SLA_ALERT_UNDELIVERED,
     }
 )
 _INFOS = frozenset({ExceptionCode.TIKTOK_SHIPPED})
 
-# Raised and resolved by the engine (per connection), never by ``decide``.
-ENGINE_CODES = frozenset({ExceptionCode.AUTH_EXPIRED, ExceptionCode.MISSING_SCOPES})
+# Raised and resolved by the engine (per connection; the SLA alerter per order), never by
+# ``decide``: a decision neither raises nor resolves them.
+ENGINE_CODES = frozenset(
+    {
+        ExceptionCode.AUTH_EXPIRED,
+        ExceptionCode.MISSING_SCOPES,
+        ExceptionCode.SLA_ALERT_UNDELIVERED,
+    }
+)
 
 
 def severity_of(code: ExceptionCode) -> Severity:

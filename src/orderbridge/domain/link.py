@@ -113,7 +113,6 @@ class LinkMemory:
     cancels_person_approved: tuple[str, ...] = ()
     refunds_done: tuple[str, ...] = ()
     notes_written: tuple[str, ...] = ()
-    sla_alerts_sent: tuple[str, ...] = ()
     push_anyway: tuple[str, ...] = ()
     push_anyway_used: int = 0
     dismissed: tuple[str, ...] = ()

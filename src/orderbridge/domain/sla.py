@@ -1,9 +1,9 @@
 """US business-day SLA calendar: deadlines for an order and when to alert about them.
 
 A business day is a weekday that is not a holiday. The holiday calendar is injected (a set
-of dates or a predicate) so the domain stays standard-library only; ``us_federal_holidays``
-computes the US federal calendar here (the ``holidays`` package, once declared for a
-cross-check that was never written, is no longer a dependency). Days are counted in the
+of dates or a predicate) so the domain stays standard-library only: the composition root
+passes the US federal calendar of the maintained ``holidays`` package
+(``adapters/us_calendar.py``), never a hand-written list. Days are counted in the
 calendar's time zone (Pacific by default) with an 11:59 pm cut-off, as TikTok Shop US does.
 
 The anchor rule (``BusinessCalendar.add_business_days``): an order placed on a business day
@@ -30,7 +30,7 @@ The deadline is the cut-off minute itself (23:59:00); TikTok's own deadlines fal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -50,9 +50,6 @@ __all__ = [
     "Threshold",
     "deadlines_for",
     "delivery_option",
-    "is_us_federal_holiday",
-    "us_business_calendar",
-    "us_federal_holidays",
 ]
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
@@ -62,9 +59,8 @@ CARRIER_SCAN_BUSINESS_DAYS_AFTER_DISPATCH = 1
 AUTO_CANCEL_BUSINESS_DAYS = 7
 # A calendar with no business day in this many days is broken: refuse rather than loop.
 MAX_DAYS_WITHOUT_BUSINESS_DAY = 366
-JUNETEENTH_FIRST_YEAR = 2021
 ONE_DAY = timedelta(days=1)
-MON, THU, SAT, SUN = 0, 3, 5, 6
+SAT = 5  # date.weekday(): Saturday and Sunday (6) are never business days
 
 
 class DeliveryOption(StrEnum):
@@ -109,59 +105,6 @@ def delivery_option(name: str) -> DeliveryOption | None:
     return next((option for option in DeliveryOption if option.value in text), None)
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-
-
-def _last_weekday(year: int, month: int, weekday: int) -> date:
-    last = date(year + month // 12, month % 12 + 1, 1) - ONE_DAY
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def _observed(day: date) -> date:
-    if day.weekday() == SAT:
-        return day - ONE_DAY
-    if day.weekday() == SUN:
-        return day + ONE_DAY
-    return day
-
-
-def us_federal_holidays(years: Iterable[int]) -> frozenset[date]:
-    """US federal holidays falling in ``years``: each actual date and its observed day.
-
-    New Year's Day, MLK Day (3rd Mon Jan), Washington's Birthday (3rd Mon Feb), Memorial Day
-    (last Mon May), Juneteenth (Jun 19, from 2021), Independence Day (Jul 4), Labor Day (1st
-    Mon Sep), Columbus Day (2nd Mon Oct), Veterans Day (Nov 11), Thanksgiving (4th Thu Nov),
-    Christmas (Dec 25). A fixed date on a Saturday is observed on Friday, on a Sunday on
-    Monday, so New Year's Day can be observed on Dec 31 of the year before.
-    """
-    wanted = frozenset(years)
-    found: set[date] = set()
-    for year in wanted | {year + 1 for year in wanted}:
-        fixed = [date(year, 1, 1), date(year, 7, 4), date(year, 11, 11), date(year, 12, 25)]
-        if year >= JUNETEENTH_FIRST_YEAR:
-            fixed.append(date(year, 6, 19))
-        found.update(fixed)
-        found.update(_observed(day) for day in fixed)
-        found.update(
-            (
-                _nth_weekday(year, 1, MON, 3),
-                _nth_weekday(year, 2, MON, 3),
-                _last_weekday(year, 5, MON),
-                _nth_weekday(year, 9, MON, 1),
-                _nth_weekday(year, 10, MON, 2),
-                _nth_weekday(year, 11, THU, 4),
-            )
-        )
-    return frozenset(day for day in found if day.year in wanted)
-
-
-def is_us_federal_holiday(day: date) -> bool:
-    """Whether ``day`` is a US federal holiday (actual or observed); any year."""
-    return day in us_federal_holidays((day.year,))
-
-
 def _aware(value: datetime, name: str) -> datetime:
     if value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime")
@@ -172,7 +115,7 @@ def _aware(value: datetime, name: str) -> datetime:
 class BusinessCalendar:
     """Business days (weekdays that are not holidays) in ``tz`` with a daily ``cutoff``.
 
-    ``holidays`` is a set of dates or a predicate (``is_us_federal_holiday``). Every
+    ``holidays`` is a set of dates or a predicate (``adapters.us_calendar``). Every
     datetime given must be aware; every datetime returned is UTC.
     """
 
@@ -265,13 +208,6 @@ class BusinessCalendar:
         if now > deadline:
             crossed.append(Threshold.BREACHED)
         return [threshold for threshold in crossed if threshold not in already_alerted]
-
-
-def us_business_calendar(
-    tz: str = DEFAULT_TIMEZONE, cutoff: time = DEFAULT_CUTOFF
-) -> BusinessCalendar:
-    """Weekends and US federal holidays skipped, any year."""
-    return BusinessCalendar(is_us_federal_holiday, tz, cutoff)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """``orderbridge run``: the web app, the reconciler workers and the pollers, by role.
 
 - ``all`` (the embedded default, SQLite): one process serves the web app and runs
-  ``settings.workers`` worker tasks, the pollers and the retention pass (``retention.py``).
-  A webhook that marks a link due wakes the workers at once (the ``WakeOnWrite`` wrapper around the app).
+  ``settings.workers`` worker tasks, the pollers, the retention pass (``retention.py``) and the
+  SLA alerter (``sla_alerts.py``). A webhook that marks a link due wakes the workers at once
+  (the ``WakeOnWrite`` wrapper around the app).
 - ``web``: only the web app (PostgreSQL scale-out: put several behind a load balancer).
-- ``worker``: only workers, pollers and the retention pass (PostgreSQL scale-out: as many processes on as many
+- ``worker``: only workers, pollers, the retention pass and the SLA alerter (PostgreSQL scale-out: as many processes on as many
   machines as you like; the claim's ``SKIP LOCKED`` keeps them off each other's orders, the
   poller lease keeps one poller per shop, and idle workers are woken by the ``NOTIFY`` that
   every mark-due sends on commit, ``adapters/db/wake.py``, with a safety poll every 30 s).
@@ -29,6 +30,7 @@ import uvicorn
 from orderbridge.bootstrap import Services
 from orderbridge.engine.poller import Poller
 from orderbridge.engine.retention import Retention
+from orderbridge.engine.sla_alerts import SlaAlerter
 from orderbridge.engine.worker import Reconciler, default_owner
 
 # A worker heartbeat (the poller's last pass) older than this makes /readyz say not ready.
@@ -162,6 +164,8 @@ async def run(
     reconciler = Reconciler(services, owner, batch=s.claim_batch)
     poller = Poller(services, owner, on_due=reconciler.notify)
     web: WebServer | None = None
+    # Built before anything starts: a bad alert channel setting fails the start, not later.
+    alerter = SlaAlerter(services, owner) if role in (Role.ALL, Role.WORKER) else None
     tasks: list[asyncio.Task[None]] = []
     info: dict[str, Any] = {"role": role.value, "owner": owner, **services.describe()}
     if role in (Role.ALL, Role.WEB):
@@ -174,10 +178,12 @@ async def run(
 
         web = WebServer(create_metrics_app(services), s.host, s.metrics_port, s.log_level)
         info["metrics"] = f"http://{s.host}:{await web.start()}/metrics"
-    if role in (Role.ALL, Role.WORKER):
+    if alerter is not None:
         tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
         tasks.append(asyncio.create_task(Retention(services, owner).run_forever(stop), name="retention"))
+        tasks.append(asyncio.create_task(alerter.run_forever(stop), name="sla alerter"))
+        info["sla_alert_channels"] = [c.name for c in alerter.channels]
         info["workers"] = s.workers
     if ready is not None:
         ready(info)

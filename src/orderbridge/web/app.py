@@ -34,7 +34,7 @@ from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
 from orderbridge.engine.uninstall import Verdict, confirm_uninstall
-from orderbridge.web import api, dashboard, intake, oauth, problems
+from orderbridge.web import api, dashboard, intake, oauth, problems, sla_api
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
 from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
@@ -159,6 +159,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
     apidocs.mount_assets(app)  # the pages' JS/CSS, from this process: they work offline
 
     app.include_router(api.router(services, auth))
+    app.include_router(sla_api.router(services, auth))
     dashboard.install(app, services)
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages

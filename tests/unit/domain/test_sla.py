@@ -1,4 +1,8 @@
-"""The US business-day SLA calendar: holidays, deadlines, time left, alert thresholds."""
+"""The US business-day SLA calendar: holidays, deadlines, time left, alert thresholds.
+
+The calendar under test is the one the composition root injects
+(``adapters.us_calendar``: US federal holidays of the ``holidays`` package).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orderbridge.adapters.us_calendar import us_business_calendar
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.domain.sla import (
     DEFAULT_CUTOFF,
@@ -21,9 +26,6 @@ from orderbridge.domain.sla import (
     Threshold,
     deadlines_for,
     delivery_option,
-    is_us_federal_holiday,
-    us_business_calendar,
-    us_federal_holidays,
 )
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -58,36 +60,28 @@ KNOWN = {
 }  # fmt: skip
 
 
+def holidays_of(year: int) -> set[date]:
+    """The weekdays and weekend days the injected calendar treats as holidays in ``year``."""
+    days = (date(year, 1, 1) + timedelta(days=i) for i in range(366))
+    return {d for d in days if d.year == year and d.weekday() < 5 and not CAL.is_business_day(d)}
+
+
 @pytest.mark.parametrize("year", sorted(KNOWN))
 def test_us_federal_holidays_known_years(year: int) -> None:
-    assert us_federal_holidays([year]) == {date(year, m, d) for m, d in KNOWN[year]}
+    """Weekday holidays (weekend ones cost no business day) with their observed days."""
+    expected = {date(year, m, d) for m, d in KNOWN[year]}
+    assert holidays_of(year) == {d for d in expected if d.weekday() < 5}
 
 
 def test_named_holidays_and_observed_days() -> None:
-    assert date(2026, 11, 26) in us_federal_holidays([2026])  # Thanksgiving, 4th Thursday
-    assert date(2027, 6, 18) in us_federal_holidays([2027])  # Juneteenth (Sat) observed Fri
-    assert date(2026, 7, 3) in us_federal_holidays([2026])  # July 4 (Sat) observed Fri
-    assert date(2027, 7, 5) in us_federal_holidays([2027])  # July 4 (Sun) observed Mon
+    assert not CAL.is_business_day(date(2026, 11, 26))  # Thanksgiving, 4th Thursday
+    assert not CAL.is_business_day(date(2027, 6, 18))  # Juneteenth (Sat) observed Fri
+    assert not CAL.is_business_day(date(2026, 7, 3))  # July 4 (Sat) observed Fri
+    assert not CAL.is_business_day(date(2027, 7, 5))  # July 4 (Sun) observed Mon
     # New Year's Day 2028 is a Saturday: observed on Friday 31 December 2027.
-    assert date(2027, 12, 31) in us_federal_holidays([2027])
-    assert date(2027, 12, 31) not in us_federal_holidays([2028])
-    assert date(2020, 6, 19) not in us_federal_holidays([2020])  # before Juneteenth existed
-    assert us_federal_holidays([]) == frozenset()
-    assert us_federal_holidays(range(2025, 2028)) == us_federal_holidays([2025]) | (
-        us_federal_holidays([2026]) | us_federal_holidays([2027])
-    )
-
-
-def test_matches_the_holidays_package() -> None:
-    """The adapter may cross-check with ``holidays``: they agree from 2021 to 2040."""
-    for year in range(2021, 2041):
-        assert us_federal_holidays([year]) == set(holidays.US(years=year)), year
-
-
-def test_is_us_federal_holiday_any_year() -> None:
-    assert is_us_federal_holiday(date(2026, 11, 26))
-    assert is_us_federal_holiday(date(2027, 12, 31))
-    assert not is_us_federal_holiday(date(2026, 11, 27))
+    assert not CAL.is_business_day(date(2027, 12, 31))
+    assert CAL.is_business_day(date(2020, 6, 19))  # a Friday before Juneteenth existed
+    assert CAL.is_business_day(date(2026, 11, 27))  # the day after Thanksgiving: not federal
 
 
 # --- adding business days --------------------------------------------------------------
@@ -135,6 +129,7 @@ def test_calendar_with_a_set_of_dates_other_zone_and_cutoff() -> None:
     assert cal.add_business_days(start, 1) == datetime(2025, 3, 5, 22, 0, tzinfo=UTC)
     assert cal.zone == ZoneInfo("America/New_York")
     assert us_business_calendar().cutoff == DEFAULT_CUTOFF
+    assert us_business_calendar().tz == "America/Los_Angeles"
 
 
 def test_bad_calendar_and_arguments() -> None:

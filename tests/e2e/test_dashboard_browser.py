@@ -97,6 +97,9 @@ async def test_an_operator_signs_in_finds_an_order_and_fixes_it(site: str, chrom
     await expect(page.get_by_role("status")).to_contain_text("dismiss on TRACKING_REJECTED")
     await expect(page.locator("ol.timeline")).to_contain_text("operator: dismiss on TRACKING_REJECTED (by olive)")
     await expect(page.get_by_role("button", name="dismiss")).to_have_count(0)
+    await page.get_by_role("link", name="SLA desk").click()
+    await expect(page.get_by_role("heading", name="SLA desk")).to_be_visible()
+    await expect(page.locator("table.sla")).to_contain_text("Nothing waits for a carrier scan.")
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{site}/dashboard/login")
@@ -117,3 +120,6 @@ async def test_a_viewer_reads_but_has_no_buttons(site: str, chromium: Browser) -
     await page.goto(f"{site}/dashboard/exceptions")
     await expect(page.locator("#code-TRACKING_REJECTED")).to_contain_text("TikTok refused the tracking number")
     await expect(page.get_by_role("button", name="dismiss")).to_have_count(0)
+    await page.get_by_role("link", name="SLA desk").click()
+    await expect(page.get_by_role("heading", name="SLA desk")).to_be_visible()
+    await expect(page.locator("table.sla")).to_contain_text("Nothing waits for a carrier scan.")

@@ -9,7 +9,7 @@ then redirected back (post/redirect/get) with a one-line notice.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
@@ -23,6 +23,7 @@ from orderbridge.adapters.db.board import exception_groups, order_detail, order_
 from orderbridge.adapters.db.operators import Role
 from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import IssueAction
+from orderbridge.engine.sla_desk import read_desk
 from orderbridge.web.dashboard.auth import COOKIE, HOME, LOGIN_PATH, SessionAuth, safe_next
 from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exception
 
@@ -43,6 +44,17 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
+def _left(value: timedelta | None) -> str:
+    """Business time left as ``1d 4h 05m`` (``-`` before a breach's overdue time)."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{sign}{days}d {hours}h {rest // 60:02d}m" if days else f"{sign}{hours}h {rest // 60:02d}m"
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str) if value is not None else "—"
 
@@ -50,6 +62,7 @@ def _pretty(value: Any) -> str:
 TEMPLATES: Final = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["pretty"] = _pretty
+TEMPLATES.env.filters["left"] = _left
 
 
 def page(request: Request, name: str, status: int = 200, headers: dict[str, str] | None = None,
@@ -148,6 +161,16 @@ def router(services: Services, auth: SessionAuth) -> APIRouter:
         found = await auth.require(request, Role.VIEWER)
         groups = await read(exception_groups)
         return page(request, "exceptions.html", session=found, groups=groups, buttons=BUTTONS, notice=notice)
+
+    @r.get("/sla", response_class=HTMLResponse)
+    async def sla(request: Request) -> Response:
+        """The SLA desk: orders to ship not yet scanned by the carrier, least time left first."""
+        found = await auth.require(request, Role.VIEWER)
+
+        def rows(conn: Any) -> Any:
+            return read_desk(conn, services.sla_calendar, services.clock.now())
+
+        return page(request, "sla.html", session=found, rows=await read(rows), notice=None)
 
     @r.post("/exceptions/{exception_id}/action")
     async def act(

@@ -31,6 +31,7 @@ from orderbridge.adapters.db import (
     connections,
     events,
     links,
+    run_sync,
     sku_links,
     transaction,
 )
@@ -49,11 +50,16 @@ from orderbridge.errors import ConfigurationError
 
 __all__ = [
     "SKU_EXCEPTION_CODES",
+    "CatalogueLine",
     "ImportReport",
     "LinkReport",
+    "VariantMissing",
+    "catalogue",
     "import_catalogues",
     "link_sku",
+    "link_sku_checked",
     "resolve_skus",
+    "variant_exists",
 ]
 
 # The exceptions a new SKU link can fix: their orders are made due when one is made.
@@ -340,3 +346,44 @@ def _mentions(data: Any, snapshot: Any, sku_ids: set[str], seller: str | None) -
     text = json.dumps(snapshot) if snapshot is not None else ""
     return any(f'"{s}"' in text for s in sku_ids)
 
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueLine:
+    """An imported TikTok SKU and how it resolves now."""
+
+    sku_id: str
+    seller_sku: str | None
+    title: str | None
+    resolution: SkuResolution
+
+
+def catalogue(conn: Connection, connection_id: int) -> list[CatalogueLine]:
+    """A connection's TikTok SKUs with their resolution (the API's and the dashboard's list)."""
+    rows = sku_links.list_tiktok_skus(conn, connection_id)
+    resolved = resolve_skus(conn, connection_id, [r.sku_id for r in rows], {r.sku_id: r.seller_sku or "" for r in rows})
+    return [CatalogueLine(r.sku_id, r.seller_sku, r.title, resolved[r.sku_id]) for r in rows]
+
+
+class VariantMissing(ConfigurationError):
+    """The variant named for a link does not exist in the store."""
+
+
+async def variant_exists(services: Services, row: ConnectionRow, variant_id: str) -> bool:
+    """Ask the connection's Shopify store whether the variant exists."""
+    numeric = variant_id.rsplit("/", 1)[1]
+    async for variant in services.shopify_client(row).iter_variants(query=f"id:{numeric}", page_size=1):
+        if variant.id == variant_id:
+            return True
+    return False
+
+
+async def link_sku_checked(
+    services: Services, row: ConnectionRow, tiktok_sku: str, variant_id: str, *, by: str
+) -> LinkReport:
+    """``link_sku`` once Shopify confirms the variant exists (a link to a variant that does not
+    exist would make every later order of the SKU refused). VariantMissing when it does not;
+    Shopify's own errors (``OrderBridgeError``) when it cannot be asked."""
+    if not await variant_exists(services, row, variant_id):
+        raise VariantMissing(f"variant {variant_id} does not exist in {row.shopify_domain}")
+    return await run_sync(services.db, lambda: link_sku(services, row.id, tiktok_sku, variant_id, by=by))

@@ -35,9 +35,8 @@ from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.db.operators import Principal, Role
 from orderbridge.adapters.db.tables import order_exceptions as exc_t
 from orderbridge.adapters.db.tables import order_links as links_t
-from orderbridge.adapters.db.tables import tiktok_skus
 from orderbridge.bootstrap import Services
-from orderbridge.engine.skus import link_sku, resolve_skus
+from orderbridge.engine.skus import VariantMissing, catalogue, link_sku_checked
 from orderbridge.errors import ConfigurationError, OrderBridgeError
 from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exception, apply_override
 from orderbridge.web.security import Authenticator
@@ -140,15 +139,6 @@ def _find_order(conn: Connection, services: Services, tiktok_order_id: str, conn
     link = links.get_link(conn, int(ids[0]))
     assert link is not None
     return link
-
-
-async def _variant_exists(services: Services, row: ConnectionRow, variant_id: str) -> bool:
-    """Ask the connection's Shopify store whether the variant exists."""
-    numeric = variant_id.rsplit("/", 1)[1]
-    async for variant in services.shopify_client(row).iter_variants(query=f"id:{numeric}", page_size=1):
-        if variant.id == variant_id:
-            return True
-    return False
 
 
 def router(services: Services, auth: Authenticator) -> APIRouter:
@@ -266,16 +256,12 @@ def router(services: Services, auth: Authenticator) -> APIRouter:
         """A connection's SKU links and every imported TikTok SKU with how it resolves now."""
         with transaction(services.db, write=False) as conn:
             row = _resolve_connection(conn, services, connection)
-            catalogue = conn.execute(select(tiktok_skus).where(tiktok_skus.c.connection_id == row.id)
-                                     .order_by(tiktok_skus.c.seller_sku, tiktok_skus.c.sku_id)).all()
-            resolved = resolve_skus(conn, row.id, [s.sku_id for s in catalogue],
-                                    {s.sku_id: s.seller_sku or "" for s in catalogue})
             return {
                 "links": [asdict(x) for x in sku_links.list_sku_links(conn, row.id)],
                 "tiktok_skus": [{"sku_id": s.sku_id, "seller_sku": s.seller_sku, "title": s.title,
-                                 "state": resolved[s.sku_id].state.value,
-                                 "variant_id": resolved[s.sku_id].variant_id,
-                                 "candidates": list(resolved[s.sku_id].candidates)} for s in catalogue],
+                                 "state": s.resolution.state.value, "variant_id": s.resolution.variant_id,
+                                 "candidates": list(s.resolution.candidates)}
+                                for s in catalogue(conn, row.id)],
             }
 
     @r.post("/sku-links")
@@ -289,18 +275,13 @@ def router(services: Services, auth: Authenticator) -> APIRouter:
 
         row = await run_sync(services.db, resolve)
         try:
-            exists = await _variant_exists(services, row, body.variant_id)
-        except ConfigurationError as err:
-            raise HTTPException(409, str(err)) from None
+            report = await link_sku_checked(services, row, body.tiktok_sku, body.variant_id, by=who.name)
+        except VariantMissing as err:
+            raise HTTPException(422, str(err)) from None
+        except ConfigurationError as err:  # an unknown TikTok SKU, a connection without a token
+            raise HTTPException(400, str(err)) from None
         except OrderBridgeError as err:
             raise HTTPException(502, f"could not ask Shopify whether the variant exists: {err}") from None
-        if not exists:
-            raise HTTPException(422, f"variant {body.variant_id} does not exist in {row.shopify_domain}")
-        try:
-            report = await run_sync(services.db, lambda: link_sku(services, row.id, body.tiktok_sku,
-                                                                  body.variant_id, by=who.name))
-        except ConfigurationError as err:
-            raise HTTPException(400, str(err)) from None
         return asdict(report)
 
     return r

@@ -138,3 +138,55 @@ async def test_the_api_links_a_sku_only_to_a_variant_shopify_confirms(sbx: Sandb
     with transaction(sbx.services.db, write=False) as conn:
         summaries = [e.summary for e in events.recent(conn, connection_id=cid)]
     assert f"SKU WHISK-HOLDER linked to {real} by olive" in summaries
+
+
+async def test_the_products_page_lists_unlinked_first_and_links_a_confirmed_variant(sbx: SandboxKit) -> None:
+    import re
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    from orderbridge.adapters.db.operators import add_user
+    from orderbridge.adapters.db.web_sessions import set_password_hash
+    from orderbridge.web import passwords
+
+    cid, seller = await _imported(sbx)
+    whisk = next(sku for sku, name in seller.items() if name == "WHISK-HOLDER")
+    now = sbx.services.clock.now()
+    with transaction(sbx.services.db) as conn:
+        real = conn.execute(select(shopify_variants.c.variant_id).order_by(shopify_variants.c.variant_id)).scalar()
+        for name, role in (("olive", Role.OPERATOR), ("vera", Role.VIEWER)):
+            user = add_user(conn, name, role, now=now)
+            set_password_hash(conn, user.id, passwords.hash_password("correct horse battery"), now=now)
+    base = "http://orderbridge.test"
+    transport = httpx.ASGITransport(app=create_app(sbx.services))
+
+    @asynccontextmanager
+    async def signed_in(name: str) -> AsyncIterator[httpx.AsyncClient]:
+        async with httpx.AsyncClient(transport=transport, base_url=base) as http:
+            await http.post("/dashboard/login", headers={"Origin": base},
+                            data={"name": name, "password": "correct horse battery"})
+            yield http
+
+    async with signed_in("vera") as viewer:
+        page = await viewer.get("/dashboard/products")
+        assert page.status_code == 200
+        assert "UNMAPPED" in page.text
+        assert "<form class=\"link\"" not in page.text  # a viewer links nothing
+    async with signed_in("olive") as http:
+        page = await http.get("/dashboard/products")
+        states = re.findall(r'<tr class="sku-(\w+)">', page.text)
+        assert states == sorted(states, key=lambda s: s == "mapped")  # the unlinked first
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        form = {"csrf": csrf, "connection": str(cid), "sku_id": whisk}
+        missing = await http.post("/dashboard/products/link", headers={"Origin": base},
+                                  data={**form, "variant_id": "gid://shopify/ProductVariant/987654321"})
+        assert missing.status_code == 303
+        shown = await http.get(missing.headers["location"])
+        assert "not linked: variant gid://shopify/ProductVariant/987654321 does not exist" in shown.text
+        forged = await http.post("/dashboard/products/link", headers={"Origin": base},
+                                 data={**form, "csrf": "forged", "variant_id": real})
+        assert forged.status_code == 403
+        made = await http.post("/dashboard/products/link", headers={"Origin": base}, data={**form, "variant_id": real})
+        assert f"SKU+{whisk}+linked" in made.headers["location"]
+    with transaction(sbx.services.db, write=False) as conn:
+        assert resolve_skus(conn, cid, [whisk], seller)[whisk].variant_id == real

@@ -21,6 +21,8 @@ __all__ = [
     "delete_sku_link",
     "get_sku_links",
     "list_sku_links",
+    "list_tiktok_skus",
+    "list_variants",
     "replace_shopify_variants",
     "replace_tiktok_skus",
     "tiktok_skus_by_seller_sku",
@@ -189,3 +191,17 @@ def tiktok_skus_by_seller_sku(
         .order_by(tiktok_skus.c.sku_id)
     )
     return [TikTokSkuRow(**row_dict(r)) for r in rows]
+
+
+def list_tiktok_skus(conn: Connection, connection_id: int) -> list[TikTokSkuRow]:
+    """A connection's imported TikTok SKUs, by seller SKU."""
+    rows = conn.execute(select(tiktok_skus).where(tiktok_skus.c.connection_id == connection_id)
+                        .order_by(tiktok_skus.c.seller_sku, tiktok_skus.c.sku_id))
+    return [TikTokSkuRow(**row_dict(r)) for r in rows]
+
+
+def list_variants(conn: Connection, connection_id: int, *, limit: int = 5000) -> list[ShopifyVariantRow]:
+    """A connection's imported Shopify variants, by SKU then title."""
+    rows = conn.execute(select(shopify_variants).where(shopify_variants.c.connection_id == connection_id)
+                        .order_by(shopify_variants.c.sku, shopify_variants.c.title).limit(limit))
+    return [ShopifyVariantRow(**row_dict(r)) for r in rows]

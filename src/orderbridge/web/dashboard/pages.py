@@ -18,12 +18,15 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from orderbridge.adapters.db import run_sync, transaction
+from orderbridge.adapters.db import connections, run_sync, sku_links, transaction
 from orderbridge.adapters.db.board import exception_groups, order_detail, order_page, overview
 from orderbridge.adapters.db.operators import Role
 from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import IssueAction
+from orderbridge.domain.observed import SkuState
+from orderbridge.engine.skus import catalogue, link_sku_checked
 from orderbridge.engine.sla_desk import read_desk
+from orderbridge.errors import OrderBridgeError
 from orderbridge.web.dashboard.auth import COOKIE, HOME, LOGIN_PATH, SessionAuth, safe_next
 from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exception
 
@@ -171,6 +174,53 @@ def router(services: Services, auth: SessionAuth) -> APIRouter:
             return read_desk(conn, services.sla_calendar, services.clock.now())
 
         return page(request, "sla.html", session=found, rows=await read(rows), notice=None)
+
+    @r.get("/products", response_class=HTMLResponse)
+    async def products(
+        request: Request, connection: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+        notice: Annotated[str | None, Query(max_length=300)] = None,
+    ) -> Response:
+        """TikTok SKUs and their Shopify variants, the unlinked first, with a link form."""
+        found = await auth.require(request, Role.VIEWER)
+
+        def load(conn: Any) -> Any:
+            shops = connections.list_connections(conn, services.cipher)
+            chosen = next((c for c in shops if c.id == connection), shops[0] if shops else None)
+            if chosen is None:
+                return shops, None, [], []
+            lines = sorted(catalogue(conn, chosen.id), key=lambda x: (x.resolution.state is SkuState.MAPPED,
+                                                                       x.seller_sku or "", x.sku_id))
+            return shops, chosen, lines, sku_links.list_variants(conn, chosen.id)
+
+        shops, chosen, lines, variants = await read(load)
+        return page(request, "products.html", session=found, shops=shops, chosen=chosen, lines=lines,
+                    variants=variants, notice=notice)
+
+    @r.post("/products/link")
+    async def link_product(
+        request: Request, connection: Annotated[int, Form(ge=1, le=2**63 - 1)],
+        sku_id: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+        variant_id: Annotated[str, Form(max_length=100, pattern=r"^gid://shopify/ProductVariant/[0-9]{1,19}$")],
+        csrf: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        """Link a TikTok SKU to a variant (checked with Shopify); its waiting orders resume."""
+        found = await auth.require(request, Role.OPERATOR)
+        auth.check_csrf(found, csrf)
+
+        def shop(conn: Any) -> Any:
+            return connections.get_connection(conn, services.cipher, connection)
+
+        row = await read(shop)
+        if row is None:
+            raise HTTPException(404, f"no connection {connection}")
+        try:
+            report = await link_sku_checked(services, row, sku_id, variant_id, by=found.principal.name)
+            notice = f"SKU {sku_id} linked to {variant_id}" + (
+                f"; orders resuming: {', '.join(report.orders_resumed)}" if report.orders_resumed else "")
+        except OrderBridgeError as err:  # a missing variant, an unknown SKU, Shopify unreachable
+            notice = f"not linked: {err}"
+        query = urlencode({"connection": connection, "notice": notice[:250]})
+        return RedirectResponse(f"{HOME}/products?{query}", status_code=303)
 
     @r.post("/exceptions/{exception_id}/action")
     async def act(

@@ -6,7 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from orderbridge.adapters.tiktok._core import ClientCore, check_page_size, paginate
 from orderbridge.adapters.tiktok.inputs import ProductFilter, SkuInventoryUpdate
-from orderbridge.adapters.tiktok.models import Product, ProductPage, WebhookSubscription
+from orderbridge.adapters.tiktok.models import (
+    Product,
+    ProductPage,
+    ProductStock,
+    WebhookSubscription,
+)
 from orderbridge.adapters.tiktok.webhooks import WebhookEventType
 
 __all__ = ["MAX_PRODUCT_PAGE_SIZE", "MAX_WEBHOOK_ADDRESS_LENGTH", "CatalogEndpoints"]
@@ -69,6 +74,29 @@ class CatalogEndpoints(ClientCore):
             path_params={"product_id": product_id},
             body={"skus": [s.to_json() for s in skus]},
         )
+
+    async def search_inventory(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+    ) -> list[ProductStock]:
+        """Inventory Search: available and committed units per SKU and warehouse."""
+        if not product_ids and not sku_ids:
+            raise ValueError("give product_ids or sku_ids")
+        body: dict[str, list[str]] = {}
+        if product_ids:
+            body["product_ids"] = list(product_ids)
+        if sku_ids:
+            body["sku_ids"] = list(sku_ids)
+        data = await self._call(
+            "products.inventory_search",
+            "POST",
+            "/product/202309/inventory/search",
+            idempotent=True,
+            body=body,
+        )
+        return [ProductStock.model_validate(p) for p in data.get("inventory") or []]
 
     # -- webhooks --------------------------------------------------------------------
 

@@ -35,11 +35,14 @@ __all__ = [
     "Product",
     "ProductPage",
     "ProductSku",
+    "ProductStock",
     "ShippedPackage",
     "ShippingProvider",
     "Shop",
     "SkuInventory",
+    "SkuStock",
     "TrackingEvent",
+    "WarehouseStock",
     "WebhookSubscription",
 ]
 
@@ -285,6 +288,33 @@ class Product(TikTokModel):
     title: Text = ""
     status: Text = ""
     skus: Annotated[list[ProductSku], BeforeValidator(none_as_list)] = Field(default_factory=list)
+
+
+class WarehouseStock(TikTokModel):
+    """Inventory Search: one warehouse's units of a SKU."""
+
+    warehouse_id: Text = ""
+    available_quantity: int = 0
+    committed_quantity: int = 0
+
+
+class SkuStock(TikTokModel):
+    """Inventory Search: a SKU's stock, per warehouse and in total."""
+
+    id: Text = ""
+    seller_sku: Text = ""
+    total_available_quantity: int = 0
+    total_committed_quantity: int = 0
+    warehouse_inventory: Annotated[list[WarehouseStock], BeforeValidator(none_as_list)] = Field(
+        default_factory=list
+    )
+
+
+class ProductStock(TikTokModel):
+    """Inventory Search: one product's SKUs."""
+
+    product_id: Text = ""
+    skus: Annotated[list[SkuStock], BeforeValidator(none_as_list)] = Field(default_factory=list)
 
 
 class ProductPage(TikTokModel):

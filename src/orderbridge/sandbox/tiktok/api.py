@@ -22,6 +22,7 @@ from orderbridge.sandbox.tiktok.constants import (
 )
 from orderbridge.sandbox.tiktok.errors import ApiError, bad_request, business_error
 from orderbridge.sandbox.tiktok.fulfillment import Fulfillment
+from orderbridge.sandbox.tiktok.inventory import inventory_search, update_inventory
 from orderbridge.sandbox.tiktok.orders import Engine
 from orderbridge.sandbox.tiktok.params import in_range, int_param, paginate, str_list
 from orderbridge.sandbox.tiktok.render import (
@@ -109,6 +110,7 @@ class Api:
             Route("POST", "/product/202309/products/search", s, self.search_products),
             Route("POST", "/product/202309/products/{product_id}/inventory/update", s,
                   self.update_inventory),
+            Route("POST", "/product/202309/inventory/search", s, self.inventory_search),
             Route("PUT", "/event/202309/webhooks", s, self.put_webhook),
             Route("GET", "/event/202309/webhooks", s, self.get_webhooks),
             Route("DELETE", "/event/202309/webhooks", s, self.delete_webhook),
@@ -333,27 +335,12 @@ class Api:
         product = ctx.shop.products.get(ctx.path_params["product_id"])
         if product is None:
             raise business_error(ErrorCode.PRODUCT_NOT_FOUND, "The product does not exist")
-        skus = ctx.json().get("skus")
-        if not isinstance(skus, list) or not skus:
-            raise bad_request("skus is required")
-        by_id = {s.id: s for s in product.skus}
-        updates: list[tuple[str, str, int]] = []
-        for entry in skus:
-            if not isinstance(entry, dict) or entry.get("id") not in by_id:
-                raise business_error(ErrorCode.SKU_NOT_FOUND, "A sku does not belong to the product")
-            inventory = entry.get("inventory")
-            if not isinstance(inventory, list):
-                raise bad_request("inventory must be a list of {warehouse_id, quantity}")
-            for inv in inventory:
-                qty = inv.get("quantity") if isinstance(inv, dict) else None
-                if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
-                    raise bad_request("quantity must be a non-negative integer")
-                warehouse = inv.get("warehouse_id") or ctx.shop.warehouse_id
-                updates.append((entry["id"], str(warehouse), qty))
-        for sku_id, warehouse, qty in updates:
-            by_id[sku_id].inventory[warehouse] = qty
+        update_inventory(ctx.shop, product, ctx.json())
         product.update_time = self.engine.now()
         return {}
+
+    async def inventory_search(self, ctx: Ctx) -> Any:
+        return inventory_search(self.world, ctx.shop, ctx.json())
 
     # --- webhooks -------------------------------------------------------------------------
     async def put_webhook(self, ctx: Ctx) -> Any:

@@ -87,6 +87,7 @@ class ErrorCode(IntEnum):
     ORDER_NOT_CANCELLABLE = 25001022  # sandbox choice: status does not allow cancelling
     PRODUCT_NOT_FOUND = 12019001  # sandbox choice: unknown product
     SKU_NOT_FOUND = 12019002  # sandbox choice: unknown sku in inventory update
+    WAREHOUSE_NOT_FOUND = 12019003  # sandbox choice: not a warehouse of the shop
 
 
 class OrderStatus(StrEnum):

@@ -224,7 +224,7 @@ def build_control(deps: ControlDeps) -> APIRouter:
 
     @r.post("/orders")
     async def place_order(body: OrderIn) -> dict[str, Any]:
-        """A buyer places an order; returns it unmasked."""
+        """A buyer places an order; returns it unmasked. 409 if a SKU lacks the stock (nothing reserved)."""
         s = shop_of(body.shop)
         specs = []
         for item in body.items:
@@ -245,7 +245,7 @@ def build_control(deps: ControlDeps) -> APIRouter:
             shipping_fee_platform_discount=body.shipping_fee_platform_discount,
             buyer_message=body.buyer_message, buyer_user_id=body.buyer_user_id,
         )
-        return raw(engine.place_order(s, req))
+        return raw(guarded(engine.place_order, s, req))
 
     @r.get("/orders")
     async def list_orders(shop: str = "") -> list[dict[str, Any]]:

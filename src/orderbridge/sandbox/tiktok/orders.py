@@ -115,7 +115,19 @@ class Engine:
 
     # --- creation ---------------------------------------------------------------------
     def place_order(self, shop: Shop, req: OrderRequest) -> Order:
-        """A buyer checks out: stock is reserved at once, even while unpaid."""
+        """A buyer checks out: stock is reserved at once, even while unpaid.
+
+        TikTok does not sell what the shop's warehouse does not have: an order for more
+        units than a SKU's available stock is refused (OrderRuleError), nothing reserved.
+        """
+        wanted: dict[str, int] = {}
+        for spec in req.items:
+            wanted[spec.sku.id] = wanted.get(spec.sku.id, 0) + spec.units
+        for spec in req.items:
+            have = spec.sku.inventory.get(shop.warehouse_id, 0)
+            if wanted[spec.sku.id] > have:
+                raise OrderRuleError(f"out of stock: sku {spec.sku.id} ({spec.sku.seller_sku}) has "
+                                     f"{have} available, {wanted[spec.sku.id]} ordered")
         now = self.now()
         address = req.address or self._rng.choice(DEFAULT_ADDRESSES)
         shipping_type = req.shipping_type or shop.default_shipping_type

@@ -158,6 +158,16 @@ class ControlClient:
     async def inventory(self, variant_id: str) -> Any:
         return await self.call("GET", f"/shopify/variants/{variant_id}/inventory")
 
+    async def set_shopify_available(self, variant_id: str, available: int) -> Any:
+        """Set a variant's available units at its shop's first location (inventory_levels/update)."""
+        return await self.call("PUT", f"/shopify/variants/{variant_id}/inventory", {"available": available})
+
+    async def merchant_sale(self, shop: str, sku: str, quantity: int = 1) -> dict[str, Any]:
+        """The Shopify store sells units itself (an order claiming stock); 409 beyond stock."""
+        result: dict[str, Any] = await self.call("POST", f"/shopify/shops/{shop}/sales",
+                                                 {"sku": sku, "quantity": quantity})
+        return result
+
     # webhooks
     # 3PL warehouses (sandbox "amazon_mcf" or "shipbob")
     async def warehouse(self, sandbox: str, order_id: str | int, action: str, body: Any = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from orderbridge.adapters.shopify import ops_catalog as ops
 from orderbridge.adapters.shopify.api_orders import search_term
 from orderbridge.adapters.shopify.models import Variant, WebhookSubscription
+from orderbridge.adapters.shopify.models_stock import InventoryItemLevels, LocationStock
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.transport import API_NAME, ShopifyTransport
 from orderbridge.errors import Rejected
@@ -16,6 +17,7 @@ __all__ = ["DEFAULT_PAGE_SIZE", "CatalogApi"]
 
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_SKU_SEARCH_FIRST = 10
+MAX_LEVELS = 50  # locations read per inventory item (a store has few)
 WEBHOOK_FORMAT_JSON = "JSON"
 
 
@@ -65,6 +67,19 @@ class CatalogApi(ShopifyTransport):
                 yield Variant.model_validate(node)
             if cursor is None:
                 return
+
+    async def inventory_item_levels(
+        self, inventory_item_id: str, *, priority: int = Priority.READ
+    ) -> InventoryItemLevels | None:
+        """An inventory item's available / committed / on-hand units per location (None if unknown)."""
+        result = await self.execute(ops.INVENTORY_ITEM_LEVELS, {"id": inventory_item_id, "first": MAX_LEVELS},
+                                    priority=priority)
+        item = result.payload if isinstance(result.payload, dict) else None
+        if not item:
+            return None
+        nodes, _ = _page(item.get("inventoryLevels"))
+        return InventoryItemLevels(id=str(item.get("id") or inventory_item_id), sku=item.get("sku"),
+                                   levels=[LocationStock.from_raw(n) for n in nodes])
 
     async def create_webhook_subscription(
         self,

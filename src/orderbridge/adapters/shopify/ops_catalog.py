@@ -10,7 +10,7 @@ from orderbridge.adapters.shopify.operation import (
     int_var,
 )
 
-__all__ = ["PRODUCT_VARIANTS", "WEBHOOK_SUBSCRIPTIONS", "WEBHOOK_SUBSCRIPTION_CREATE"]
+__all__ = ["INVENTORY_ITEM_LEVELS", "PRODUCT_VARIANTS", "WEBHOOK_SUBSCRIPTIONS", "WEBHOOK_SUBSCRIPTION_CREATE"]
 
 PRODUCT_VARIANTS = Operation(
     name="ProductVariants",
@@ -23,6 +23,24 @@ query ProductVariants($first: Int!, $after: String, $query: String) {
 }
 """,
     root_field="productVariants",
+    kind=OperationKind.QUERY,
+    retry_safe=True,
+    cost=lambda v: connection_cost(int_var(v, "first", 50), 3) + 1,
+)
+
+INVENTORY_ITEM_LEVELS = Operation(
+    name="InventoryItemLevels",
+    document="""
+query InventoryItemLevels($id: ID!, $first: Int!) {
+  inventoryItem(id: $id) {
+    id sku
+    inventoryLevels(first: $first) {
+      nodes { location { id name } quantities(names: ["available", "committed", "on_hand"]) { name quantity } }
+    }
+  }
+}
+""",
+    root_field="inventoryItem",
     kind=OperationKind.QUERY,
     retry_safe=True,
     cost=lambda v: connection_cost(int_var(v, "first", 50), 3) + 1,

@@ -21,6 +21,7 @@ from orderbridge.sandbox.shopify.app import GraphQLApp, build_app
 from orderbridge.sandbox.shopify.control import build_router
 from orderbridge.sandbox.shopify.control_facts import build_facts_router
 from orderbridge.sandbox.shopify.control_install import build_install_router
+from orderbridge.sandbox.shopify.control_stock import build_stock_router
 from orderbridge.sandbox.shopify.cost import Buckets
 from orderbridge.sandbox.shopify.executor import Executor
 from orderbridge.sandbox.shopify.oauth import OAuthServer
@@ -51,6 +52,7 @@ class ShopifySandbox:
         self.control: APIRouter = build_router(self)
         self.control.include_router(build_facts_router(self))
         self.control.include_router(build_install_router(self))
+        self.control.include_router(build_stock_router(self))
 
     def info(self, base_url: str) -> dict[str, Any]:
         """Everything a client needs to connect: URLs, version, secret, shops and tokens."""

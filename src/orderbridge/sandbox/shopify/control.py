@@ -410,12 +410,12 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
 
     @router.put("/variants/{variant_id:path}/inventory")
     def set_inventory(variant_id: str, body: InventoryBody) -> dict[str, Any]:
-        """Set the available quantity of a variant at its shop's first location."""
+        """Set the available quantity of a variant at its shop's first location (sends `inventory_levels/update` if it changed)."""
         v = world.variants.get(parse_gid(variant_id, "ProductVariant") or int(variant_id))
         if v is None:
             raise HTTPException(404, "no such variant")
         location = world.shops[world.variant_shop[v.id]].location_ids[0]
-        world.inventory[(v.inventory_item_id, location)] = body.available
+        world.set_available(v, location, body.available)
         return {"available": body.available}
 
     @router.get("/variants/{variant_id:path}/inventory")

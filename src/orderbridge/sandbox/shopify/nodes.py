@@ -132,10 +132,17 @@ def variant_node(ctx: Ctx, v: Variant) -> dict[str, Any]:
     }
 
 
+def _fulfilled(order: Order, line_id: int) -> int:
+    return sum(qty for f in order.fulfillments if f.status != "CANCELLED"
+               for _fo_line, lid, qty in f.lines if lid == line_id)
+
+
 def inventory_level_node(ctx: Ctx, v: Variant, loc: Location) -> dict[str, Any]:
     available = ctx.world.available(v, loc.id)
-    committed = sum(li.claimed for o in ctx.world.orders.values() if o.shop == ctx.shop.domain
-                    for li in o.line_items if li.variant_id == v.id)
+    # Orders claim stock at the shop's first location; fulfilled units leave "committed".
+    committed = 0 if loc.id != ctx.shop.location_ids[0] else sum(
+        max(li.claimed - _fulfilled(o, li.id), 0) for o in ctx.world.orders.values()
+        if o.shop == ctx.shop.domain for li in o.line_items if li.variant_id == v.id)
     values = {"available": available, "committed": committed, "on_hand": available + committed,
               "incoming": 0, "reserved": 0, "damaged": 0, "safety_stock": 0, "quality_control": 0}
 

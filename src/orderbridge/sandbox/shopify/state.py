@@ -8,6 +8,7 @@ Plain dataclasses, mutated by the resolvers and the control API. Ids are 13-digi
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -413,6 +414,8 @@ class World:
     variants: dict[int, Variant] = field(default_factory=dict)
     variant_shop: dict[int, str] = field(default_factory=dict)
     inventory: dict[tuple[int, int], int] = field(default_factory=dict)  # (item, location) -> available
+    # called with (inventory item id, location id) after every change of an available quantity
+    inventory_listeners: list[Callable[[int, int], None]] = field(default_factory=list)
     orders: dict[int, Order] = field(default_factory=dict)
     fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)
     jobs: dict[int, Job] = field(default_factory=dict)
@@ -460,8 +463,16 @@ class World:
         return self.inventory.get((variant.inventory_item_id, location_id), 0)
 
     def adjust(self, variant: Variant, location_id: int, delta: int) -> None:
+        self.set_available(variant, location_id, self.available(variant, location_id) + delta)
+
+    def set_available(self, variant: Variant, location_id: int, quantity: int) -> None:
+        """Write an available quantity; listeners hear of it (inventory_levels/update)."""
         key = (variant.inventory_item_id, location_id)
-        self.inventory[key] = self.inventory.get(key, 0) + delta
+        if self.inventory.get(key) == quantity:
+            return
+        self.inventory[key] = quantity
+        for listener in self.inventory_listeners:
+            listener(variant.inventory_item_id, location_id)
 
     # ------------------------------------------------------------------ catalog
     def add_variant(self, shop: Shop, sku: str, title: str, price: Decimal, available: int,

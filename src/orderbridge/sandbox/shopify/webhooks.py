@@ -121,6 +121,7 @@ class SandboxRuntime(Runtime):
                  seed: int) -> None:
         self.world, self.clock, self.scheduler, self.dispatcher = world, clock, scheduler, dispatcher
         self._rng = random.Random(f"shopify-webhooks:{seed}")
+        world.inventory_listeners.append(self.inventory_event)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -159,6 +160,18 @@ class SandboxRuntime(Runtime):
 
     def refund_event(self, order: Order, refund: Refund) -> None:
         self.emit(order.shop, "refunds/create", refund_json(order, refund))
+
+    def inventory_event(self, item_id: int, location_id: int) -> None:
+        """inventory_levels/update: the REST InventoryLevel after a change of ``available``."""
+        variant = self.world.variant_of_item(item_id)
+        if variant is None:
+            return
+        self.emit(self.world.variant_shop[variant.id], "inventory_levels/update", {
+            "inventory_item_id": item_id, "location_id": location_id,
+            "available": self.world.available(variant, location_id),
+            "updated_at": _ts(self.clock.now()),
+            "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
+        })
 
     def compliance(self, shop: str, app_id: int, topic: str, body: dict[str, Any]) -> bool:
         """Send a mandatory compliance webhook to the app's configured URL."""

@@ -80,6 +80,9 @@ async def test_bad_inventory_updates_are_rejected_whole(kit: Kit) -> None:
     with pytest.raises(Rejected) as unknown_product:
         await kit.tiktok.update_inventory("1729500000000000000", [SkuInventoryUpdate(skus["LIVE-RED"], 1)])
     assert str(unknown_product.value.code) == "12019001"
+    with pytest.raises(Rejected) as too_many:
+        await kit.tiktok.update_inventory(product_id, [SkuInventoryUpdate(skus["LIVE-RED"], 1_000_000)])
+    assert str(too_many.value.code) == "12019024"
     stock = await _stock(kit, product_id)
     assert [s.total_available_quantity for s in stock.values()] == [4, 4]  # nothing written
     with pytest.raises(ValueError, match="product_ids or sku_ids"):

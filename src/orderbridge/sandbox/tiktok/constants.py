@@ -52,6 +52,7 @@ MAX_COMBINED_ORDERS = 20  # doc: one tracking number covers at most 20 orders
 MAX_WEBHOOK_ADDRESS = 255
 MAX_IDEMPOTENCY_KEY = 255
 DEFAULT_STOCK = 500
+MAX_SKU_STOCK = 999_999  # Update Inventory refuses more (12019024)
 
 
 class ErrorCode(IntEnum):
@@ -88,6 +89,7 @@ class ErrorCode(IntEnum):
     PRODUCT_NOT_FOUND = 12019001  # sandbox choice: unknown product
     SKU_NOT_FOUND = 12019002  # sandbox choice: unknown sku in inventory update
     WAREHOUSE_NOT_FOUND = 12019003  # sandbox choice: not a warehouse of the shop
+    STOCK_OUT_OF_RANGE = 12019024  # "The SKU stock must be between [0,999999]"
 
 
 class OrderStatus(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderbridge.sandbox.tiktok.constants import ErrorCode
+from orderbridge.sandbox.tiktok.constants import MAX_SKU_STOCK, ErrorCode
 from orderbridge.sandbox.tiktok.errors import bad_request, business_error
 from orderbridge.sandbox.tiktok.params import str_list
 from orderbridge.sandbox.tiktok.state import Product, Shop, Sku, World
@@ -45,6 +45,9 @@ def update_inventory(shop: Shop, product: Product, body: dict[str, Any]) -> None
             qty = inv.get("quantity") if isinstance(inv, dict) else None
             if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
                 raise bad_request("quantity must be a non-negative integer")
+            if qty > MAX_SKU_STOCK:
+                raise business_error(ErrorCode.STOCK_OUT_OF_RANGE,
+                                     f"The SKU stock must be between [0,{MAX_SKU_STOCK}]")
             assert isinstance(inv, dict)
             warehouse = str(inv.get("warehouse_id") or shop.warehouse_id)
             if warehouse != shop.warehouse_id:

@@ -228,6 +228,35 @@ class EventType(IntEnum):
     RETURN_STATUS_CHANGE = 12  # return record changed
 
 
+class OptionalFields(StrEnum):
+    """Which optional webhook fields a shop's notifications leave out (a shop setting)."""
+
+    AS_DOCUMENTED = "as_documented"  # what TikTok's examples leave out (type 3: no notification id)
+    ALL_PRESENT = "all_present"  # every optional field, every time
+    RANDOM = "random"  # each optional field left out half the time (seeded)
+    ALL_OMITTED = "all_omitted"  # none of them, ever
+
+
+# Fields a notification may lack (doc examples). The envelope's notification id is absent
+# from the documented address-change example; the data fields listed are the ones the
+# examples show but a reader must not require.
+OPTIONAL_ENVELOPE_FIELDS = ("tts_notification_id",)
+OPTIONAL_DATA_FIELDS: dict[EventType, tuple[str, ...]] = {
+    EventType.ORDER_STATUS_CHANGE: ("is_on_hold_order", "update_time"),
+    EventType.RECIPIENT_ADDRESS_UPDATE: ("update_time",),
+    EventType.PACKAGE_UPDATE: ("role_type", "update_time"),
+    EventType.PRODUCT_STATUS_CHANGE: ("suspended_reason", "update_time"),
+    EventType.SELLER_DEAUTHORIZATION: ("message",),
+    EventType.UPCOMING_AUTHORIZATION_EXPIRATION: ("message",),
+    EventType.CANCELLATION_STATUS_CHANGE: ("cancellations_role", "create_time"),
+    EventType.RETURN_STATUS_CHANGE: ("return_role", "return_type", "create_time", "update_time"),
+}
+# What the documented examples leave out, per type (AS_DOCUMENTED).
+DOCUMENTED_OMISSIONS: dict[EventType, tuple[str, ...]] = {
+    EventType.RECIPIENT_ADDRESS_UPDATE: ("tts_notification_id",),
+}
+
+
 # Reason keys (doc: return-and-refund/cancel-reasons.json, US).
 SELLER_PAID_REASONS = frozenset({
     "seller_cancel_reason_out_of_stock",

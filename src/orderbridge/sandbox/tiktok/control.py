@@ -118,6 +118,7 @@ def build_control(deps: ControlDeps) -> APIRouter:
                 "region": shop.region, "warehouse_id": shop.warehouse_id,
                 "auto_approve": shop.auto_approve.value, "skip_on_hold": shop.skip_on_hold,
                 "default_shipping_type": shop.default_shipping_type.value,
+                "webhook_optional_fields": shop.webhook_optional_fields.value,
                 "delivery_options": {o.value: i for o, i in shop.delivery_options.items()},
                 "tiktok_delivery_option_id": shop.tiktok_delivery_option_id}
 
@@ -139,7 +140,8 @@ def build_control(deps: ControlDeps) -> APIRouter:
 
     @r.patch("/shops/{shop}/settings")
     async def shop_settings(shop: str, body: SettingsIn) -> dict[str, Any]:
-        """Auto-approval window (none/1h/3h/5h/until_rts), skip ON_HOLD, default shipping type."""
+        """Auto-approval window (none/1h/3h/5h/until_rts), skip ON_HOLD, default shipping type,
+        which optional webhook fields are left out (as_documented/all_present/random/all_omitted)."""
         s = shop_of(shop)
         if body.auto_approve is not None:
             s.auto_approve = body.auto_approve
@@ -147,6 +149,8 @@ def build_control(deps: ControlDeps) -> APIRouter:
             s.skip_on_hold = body.skip_on_hold
         if body.default_shipping_type is not None:
             s.default_shipping_type = body.default_shipping_type
+        if body.webhook_optional_fields is not None:
+            s.webhook_optional_fields = body.webhook_optional_fields
         return shop_json(s)
 
     @r.get("/shops/{shop}/products")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orderbridge.sandbox.tiktok.constants import (
     AutoApproveWindow,
     FulfillmentType,
+    OptionalFields,
     PaymentState,
     ReturnType,
     ShippingType,
@@ -112,6 +113,7 @@ class SettingsIn(BaseModel):
     auto_approve: AutoApproveWindow | None = None
     skip_on_hold: bool | None = None
     default_shipping_type: ShippingType | None = None
+    webhook_optional_fields: OptionalFields | None = None
 
 
 class SkuIn(BaseModel):

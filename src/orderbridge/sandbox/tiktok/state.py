@@ -18,6 +18,7 @@ from orderbridge.sandbox.tiktok.constants import (
     CancelType,
     DeliveryOption,
     FulfillmentType,
+    OptionalFields,
     OrderStatus,
     PackageStatus,
     PaymentState,
@@ -114,6 +115,7 @@ class Shop:
     auto_approve: AutoApproveWindow = AutoApproveWindow.NONE
     skip_on_hold: bool = False
     default_shipping_type: ShippingType = ShippingType.SELLER
+    webhook_optional_fields: OptionalFields = OptionalFields.AS_DOCUMENTED
     delivery_options: dict[DeliveryOption, str] = field(default_factory=dict)  # name -> id
     tiktok_delivery_option_id: str = ""
     webhooks: dict[int, WebhookSub] = field(default_factory=dict)  # event type -> subscription

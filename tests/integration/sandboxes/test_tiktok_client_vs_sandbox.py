@@ -33,7 +33,7 @@ async def test_an_order_is_found_paid_held_then_shippable(kit: Kit) -> None:
     usps = next(p for p in providers if p.name == "USPS")
     with pytest.raises(Rejected) as on_hold:
         await kit.tiktok.mark_package_shipped(order_id, "9400111899223197428490", usps.id)
-    assert str(on_hold.value.code) == "21011044"
+    assert str(on_hold.value.code) == "21011003"  # the code Mark Package As Shipped documents
 
     await kit.control.advance(HOUR + 1)
     order = await kit.tiktok.get_order(order_id)

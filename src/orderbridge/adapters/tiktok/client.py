@@ -200,7 +200,7 @@ class TikTokClient(CatalogEndpoints):
         """Ship (units of) an order with the seller's carrier; one call per parcel.
 
         Without ``order_line_item_ids`` the whole order ships. Not retried after an
-        unknown outcome (a repeat would answer 21008099 already shipped).
+        unknown outcome (a repeat would answer one of ``ALREADY_SHIPPED_CODES``).
         """
         body: dict[str, Any] = {
             "tracking_number": tracking_number,
@@ -227,7 +227,8 @@ class TikTokClient(CatalogEndpoints):
         *,
         package_id: str | None = None,
     ) -> None:
-        """Correct the tracking: once, within 72 h (21011049 / 21011051).
+        """Correct the tracking: once, within 72 h (``UPDATE_REFUSED_CODES``: 21011049 by
+        order; 21011050 window, 21011051 once, 21011052 limit by package).
 
         By package when ``package_id`` is given (the only way for an order with several
         packages), else for the order's one package.

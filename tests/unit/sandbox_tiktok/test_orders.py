@@ -243,3 +243,18 @@ async def test_cancellation_search_page_size_bounds(api: Client) -> None:
         resp = await api.call("POST", "/return_refund/202309/cancellations/search",
                               query={"page_size": size}, body={})
         assert resp.json()["code"] == 36009004
+
+
+async def test_external_order_references_round_trip(api: Client) -> None:
+    order = await api.order()
+    line = order["line_items"][0]["id"]
+    ref = {"id": order["id"], "external_order": {"id": "6001", "platform": "SHOPIFY",
+                                                 "line_items": [{"id": "7001", "origin_id": line}]}}
+    added = await api.ok("POST", "/order/202406/orders/external_orders", body={"orders": [ref]})
+    assert added == {"errors": []}
+    got = await api.ok("GET", f"/order/202406/orders/{order['id']}/external_orders", query={"platform": "SHOPIFY"})
+    assert got["external_orders"] == [ref["external_order"]]
+    bad = {"orders": [{"id": order["id"], "external_order": {"id": "6001", "platform": "SHOPIFY"}}]}
+    resp = await api.call("POST", "/order/202406/orders/external_orders", body=bad)
+    assert resp.json()["code"] == 36009004
+    assert "line_items" in resp.json()["message"]

@@ -163,7 +163,12 @@ class TikTokClient(CatalogEndpoints):
     async def add_external_order_references(
         self, references: Sequence[ExternalOrderReference]
     ) -> list[ExternalOrderResult]:
-        """Store the Shopify order id on TikTok orders (100 per call; idempotent set)."""
+        """Store the Shopify order id on TikTok orders (100 per call; idempotent set).
+
+        TikTok requires at least one line per reference (``ValueError`` before any call)."""
+        bare = [r.order_id for r in references if not r.line_items]
+        if bare:
+            raise ValueError(f"external order references need line_items: {', '.join(bare)}")
         results: list[ExternalOrderResult] = []
         for i in range(0, len(references), MAX_EXTERNAL_ORDERS_PER_CALL):
             batch = references[i : i + MAX_EXTERNAL_ORDERS_PER_CALL]

@@ -21,6 +21,7 @@ from orderbridge.sandbox.tiktok.constants import (
     EventType,
 )
 from orderbridge.sandbox.tiktok.errors import ApiError, bad_request, business_error
+from orderbridge.sandbox.tiktok.external import ExternalOrders
 from orderbridge.sandbox.tiktok.fulfillment import Fulfillment
 from orderbridge.sandbox.tiktok.orders import Engine
 from orderbridge.sandbox.tiktok.params import in_range, int_param, paginate, str_list
@@ -83,6 +84,7 @@ class Api:
         self.auth = auth
         self.fulfillment = fulfillment
         self.cancels = cancels
+        self.external = ExternalOrders(engine.world)
 
     def routes(self) -> list[Route]:
         s, n, t = AuthKind.SHOP, AuthKind.NO_SHOP, AuthKind.TOKEN
@@ -92,6 +94,8 @@ class Api:
             Route("GET", "/authorization/202309/shops", n, self.shops),
             Route("POST", "/order/202309/orders/search", s, self.search_orders),
             Route("GET", "/order/202309/orders", s, self.order_detail),
+            Route("POST", "/order/202406/orders/external_orders", s, self.external.add),
+            Route("GET", "/order/202406/orders/{order_id}/external_orders", s, self.external.get),
             Route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
                   s, self.providers),
             Route("POST", "/fulfillment/202309/orders/{order_id}/packages", s, self.ship),

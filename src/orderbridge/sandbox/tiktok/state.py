@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from orderbridge.sandbox.common.ids import IdGenerator
 from orderbridge.sandbox.tiktok.constants import (
@@ -254,6 +255,7 @@ class Order:
     replaced_order_id: str = ""
     is_buyer_request_cancel: bool = False
     has_updated_recipient_address: bool = False
+    external_orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # platform -> reference
     cancel_reason: str = ""
     cancellation_initiator: str = ""
     package_ids: list[str] = field(default_factory=list)

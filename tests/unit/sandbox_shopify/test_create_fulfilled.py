@@ -128,3 +128,13 @@ async def test_an_ordinary_create_is_unfulfilled(env: Env) -> None:
     got = await _detail(env, order["id"])
     assert got["displayFulfillmentStatus"] == "UNFULFILLED"
     assert got["fulfillments"] == []
+
+
+async def test_webhook_money_has_two_decimals_as_shopify_writes_it(env: Env) -> None:
+    """Webhook (REST-shaped) payloads write "36.00"; GraphQL's Decimal writes "36.0"."""
+    order = await env.create(order=_paid("36.00"))
+    assert (await _detail(env, order["id"]))["totalPriceSet"]["shopMoney"]["amount"] == "36.0"
+    stored = (await env.control.get(f"/shopify/orders/{order['id']}")).json()  # the webhook body
+    assert (stored["total_price"], stored["current_total_price"]) == ("36.00", "36.00")
+    money = [stored["total_tax"], stored["total_discounts"], *(line["price"] for line in stored["line_items"])]
+    assert all(len(m.rsplit(".", 1)[1]) == 2 for m in money), money

@@ -438,3 +438,26 @@ def test_returns() -> None:
     )
     assert refund_only.refunded
     assert not refund_only.received
+
+
+def test_a_masked_phone_alone_does_not_mask_the_address() -> None:
+    """An address counts as masked only by the parts it needs: one starred phone must not
+    keep the street address from Shopify (it is left off with a warning)."""
+    address = copy.deepcopy(DOC_ORDER["recipient_address"])
+    address.update(phone_number="(+1)408*****42")
+    order = to_domain_order(order_from(recipient_address=address))
+    assert order.recipient is not None
+    assert not order.recipient.masked
+    shipping, warnings = to_shipping_address(order.recipient)
+    assert shipping is not None
+    assert shipping.address1 == "1199 Coleman Ave"
+    assert shipping.phone is None
+    assert warnings == ["The recipient phone is masked by TikTok; it was left off."]
+
+
+def test_a_masked_postcode_masks_the_address() -> None:
+    address = copy.deepcopy(DOC_ORDER["recipient_address"])
+    address.update(postal_code="95***")
+    order = to_domain_order(order_from(status="CANCELLED", recipient_address=address))
+    assert order.recipient is not None
+    assert order.recipient.masked

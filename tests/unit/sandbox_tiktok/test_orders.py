@@ -39,8 +39,10 @@ async def test_timeline_on_hold_then_awaiting_shipment(api: Client, scheduler: S
     assert order["is_on_hold_order"] is True
     assert len(order["line_items"]) == 3
     assert sum(1 for li in order["line_items"] if li["seller_sku"] == "MW-SET-NAT") == 2
-    assert order["recipient_address"]["postal_code"] == ""
+    postcode = order["recipient_address"]["postal_code"]
+    assert len(postcode) == 5 and postcode.endswith("***")  # masked as TikTok masks it: "95***"
     assert "*" in order["recipient_address"]["name"]
+    assert [d["address_level"] for d in order["recipient_address"]["district_info"]] == ["L0", "L1", "L2"]
     api.clock.advance(timedelta(minutes=59))
     await scheduler.run_due()
     assert (await api.detail(created["id"]))["status"] == "ON_HOLD"
@@ -135,6 +137,8 @@ async def test_fbt_masked_and_sample_zero(api: Client, scheduler: Scheduler) -> 
     assert d["status"] == "AWAITING_SHIPMENT"
     assert d["shipping_type"] == "TIKTOK"
     assert "*" in d["recipient_address"]["name"]
+    # Since July 2025 FBT orders awaiting shipment carry the city level (L3).
+    assert [x["address_level"] for x in d["recipient_address"]["district_info"]] == ["L0", "L1", "L2", "L3"]
     sample = await api.order(sample=True)
     assert sample["is_sample_order"] is True
     assert sample["payment"]["total_amount"] == "0"
@@ -233,7 +237,7 @@ async def test_update_time_sort_and_masking_after_completion(api: Client, schedu
     assert (await api.detail(a["id"]))["recipient_address"]["postal_code"] == "95110"
     api.clock.advance(timedelta(days=30))
     api.token = (await api.control("POST", f"/shops/{api.shop['shop_id']}/tokens"))["access_token"]
-    assert (await api.detail(a["id"]))["recipient_address"]["postal_code"] == ""
+    assert (await api.detail(a["id"]))["recipient_address"]["postal_code"] == "95***"
     raw = await api.control("GET", f"/orders/{a['id']}")
     assert raw["recipient_address"]["postal_code"] == "95110"
 

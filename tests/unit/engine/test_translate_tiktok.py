@@ -297,7 +297,7 @@ def test_odd_inputs_become_defaults() -> None:
 def test_bundle_components_are_read_from_the_raw_line() -> None:
     data = copy.deepcopy(DOC_ORDER)
     data["line_items"][0]["combined_listing_skus"] = [
-        {"sku_id": "c1", "product_id": "p1", "seller_sku": "A", "sku_count": 2},
+        {"sku_id": " c1 ", "product_id": "p1", "seller_sku": " A\t", "sku_count": 2},
         {"sku_id": "c2", "sku_count": "nonsense"},
         "not an object",
         {"no_sku": True},
@@ -305,6 +305,7 @@ def test_bundle_components_are_read_from_the_raw_line() -> None:
     order = to_domain_order(Order.model_validate(data))
     bundle = order.line_items[0].combined_listing_skus
     assert [(c.sku_id, c.sku_count) for c in bundle] == [("c1", 2), ("c2", 1)]
+    assert bundle[0].seller_sku == "A"  # bundle SKU codes are trimmed like the line's own
 
 
 def test_masked_by_asterisks() -> None:

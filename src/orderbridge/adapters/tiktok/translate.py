@@ -114,7 +114,8 @@ def _tax(taxes: Iterable[ItemTax]) -> tuple[Decimal, Decimal | None]:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A raw JSON value as trimmed text ("" for null), as line-item codes are trimmed."""
+    return "" if value is None else str(value).strip()
 
 
 def _count(value: Any) -> int:

@@ -263,3 +263,14 @@ async def test_external_order_references_round_trip(api: Client) -> None:
     resp = await api.call("POST", "/order/202406/orders/external_orders", body=bad)
     assert resp.json()["code"] == 36009004
     assert "line_items" in resp.json()["message"]
+
+
+async def test_order_detail_202507_adds_the_payment_method_fields(api: Client) -> None:
+    """Get Order Detail 202507 = the 202309 shape plus payment_method_code, payment_card_type
+    and payment_auth_code (docs/api-versions.md)."""
+    order = await api.order()
+    old = await api.ok("GET", "/order/202309/orders", query={"ids": order["id"]})
+    new = await api.ok("GET", "/order/202507/orders", query={"ids": order["id"]})
+    [before], [after] = old["orders"], new["orders"]
+    assert set(after) - set(before) == {"payment_method_code", "payment_card_type", "payment_auth_code"}
+    assert {k: v for k, v in after.items() if k in before} == before

@@ -35,6 +35,7 @@ from orderbridge.adapters.tiktok.models import (
     Shop,
     TrackingEvent,
 )
+from orderbridge.adapters.tiktok.versions import ORDER_DETAIL_VERSION
 
 __all__ = [
     "MAX_CANCELLATION_PAGE_SIZE",
@@ -146,7 +147,7 @@ class TikTokClient(CatalogEndpoints):
             data = await self._call(
                 "orders.get",
                 "GET",
-                "/order/202309/orders",
+                f"/order/{ORDER_DETAIL_VERSION}/orders",
                 idempotent=True,
                 query={"ids": ",".join(batch)},
                 order_ref=batch[0] if len(batch) == 1 else None,

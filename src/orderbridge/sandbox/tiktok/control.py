@@ -48,7 +48,7 @@ from orderbridge.sandbox.tiktok.render import (
     return_json,
     ts,
 )
-from orderbridge.sandbox.tiktok.state import Address, Order, Shop, WebhookSub
+from orderbridge.sandbox.tiktok.state import Address, Charges, Order, Shop, WebhookSub
 
 __all__ = ["ControlDeps", "build_control"]
 
@@ -247,6 +247,8 @@ def build_control(deps: ControlDeps) -> APIRouter:
             shipping_fee=body.shipping_fee,
             shipping_fee_seller_discount=body.shipping_fee_seller_discount,
             shipping_fee_platform_discount=body.shipping_fee_platform_discount,
+            charges=Charges(body.shipping_fee_tax, body.handling_fee, body.item_insurance_fee,
+                            body.item_insurance_tax, body.retail_delivery_fee),
             buyer_message=body.buyer_message, buyer_user_id=body.buyer_user_id,
         )
         return raw(engine.place_order(s, req))

@@ -179,7 +179,8 @@ def order_json(order: Order, now: datetime, *, unmasked: bool = False) -> dict[s
             "shipping_fee": amount(p.shipping_fee), "product_tax": amount(p.product_tax),
             "shipping_fee_tax": amount(p.shipping_fee_tax), "tax": amount(p.tax),
             "retail_delivery_fee": amount(p.retail_delivery_fee),
-            "item_insurance_fee": "0", "item_insurance_tax": "0", "handling_fee": "0",
+            "item_insurance_fee": amount(p.item_insurance_fee),
+            "item_insurance_tax": amount(p.item_insurance_tax), "handling_fee": amount(p.handling_fee),
             "total_amount": amount(p.total_amount),
         },
         "recipient_address": address_json(

@@ -34,6 +34,7 @@ __all__ = [
     "App",
     "AuthCode",
     "Cancellation",
+    "Charges",
     "LineItem",
     "Order",
     "Package",
@@ -177,6 +178,22 @@ class Payment:
     tax: Decimal
     retail_delivery_fee: Decimal
     total_amount: Decimal
+    handling_fee: Decimal = Decimal("0.00")
+    item_insurance_fee: Decimal = Decimal("0.00")
+    item_insurance_tax: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Charges:
+    """The payment amounts a checkout may carry beyond items and shipping (control API):
+    tax on shipping, TikTok's handling fee, shipping insurance and its tax, and the retail
+    delivery fee (None: the state's rule)."""
+
+    shipping_fee_tax: Decimal = Decimal("0.00")
+    handling_fee: Decimal = Decimal("0.00")
+    item_insurance_fee: Decimal = Decimal("0.00")
+    item_insurance_tax: Decimal = Decimal("0.00")
+    retail_delivery_fee: Decimal | None = None
 
 
 @dataclass

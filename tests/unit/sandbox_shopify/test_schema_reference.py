@@ -67,6 +67,7 @@ def test_sandbox_type_matches_the_reference(schema: GraphQLSchema, name: str) ->
         for field, args in spec.get("args", {}).items():
             got = {a: _with_default(v) for a, v in found.fields[field].args.items()}
             assert got == args, f"{name}.{field} arguments"
+    assert not set(spec.get("absent", [])) & set(ours), f"{name} has fields Shopify's 2025-10 lacks"
     if spec["complete"]:
         assert ours == spec["fields"]
     else:

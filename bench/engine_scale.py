@@ -167,7 +167,8 @@ async def one_k(k: int, orders: int, work: Path) -> Run:
     info_file = work / "sandbox-info.json"
     try:
         sandbox = _start("sandbox", ["sandbox", "--info-file", str(info_file), "--rate", "1", "--seed", "3",
-                                     "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0"],
+                                     "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0",
+                                     "--amazon-mcf-port", "0", "--shipbob-port", "0"],
                          env, work)
         run.procs["sandbox"] = sandbox
         deadline = time.monotonic() + START_SECONDS

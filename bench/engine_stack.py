@@ -153,7 +153,8 @@ def _start_sandboxes(workdir: Path, rate: float) -> tuple[subprocess.Popen[bytes
     info_file = workdir / "sandbox-info.json"
     cmd = [sys.executable, "-c", "from orderbridge.cli import main; main()", "sandbox",
            "--info-file", str(info_file), "--rate", str(rate), "--seed", "3",
-           "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0"]
+           "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0",
+           "--amazon-mcf-port", "0", "--shipbob-port", "0"]
     with open(workdir / "sandbox.log", "wb") as log:  # the child keeps its own copy of the fd
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + STARTUP_SECONDS

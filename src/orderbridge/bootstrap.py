@@ -8,6 +8,7 @@ commands) receives a ``Services`` and never reads settings or builds clients its
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +19,13 @@ from orderbridge.adapters.calls import CallRecorder, NullRecorder
 from orderbridge.adapters.db import TokenCipher, make_engine, migrate
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
+from orderbridge.adapters.shopify.oauth import ShopifyOAuth
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
 from orderbridge.clock import Clock, RemoteClock, SystemClock
 from orderbridge.domain.policy import Policy
 from orderbridge.engine.metrics import Metrics, ObservingRecorder
 from orderbridge.engine.policy_config import policy_from_json
+from orderbridge.engine.shopify_tokens import ShopifyTokenSource
 from orderbridge.engine.tokens import DbTokenStore
 from orderbridge.errors import ConfigurationError
 from orderbridge.settings import Settings
@@ -44,6 +47,8 @@ class Services:
     # This process's Prometheus registry (``/metrics``); every client's calls are counted.
     metrics: Metrics = field(default_factory=Metrics)
     _cipher: TokenCipher | None = field(default=None, repr=False)
+    # One Shopify token refresh at a time per connection in this process (engine/shopify_tokens.py).
+    _refresh_locks: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.watch_state(self.db, self.clock.now, self.throttle)
@@ -99,10 +104,22 @@ class Services:
             runtime=Runtime.on(clock, self._observed(recorder, connection)),
         )
 
-    def shopify_client(self, connection: ConnectionRow, recorder: CallRecorder | None = None) -> ShopifyClient:
+    def shopify_client(self, connection: ConnectionRow, recorder: CallRecorder | None = None, *,
+                       timeout: float | None = None, retries: bool = True) -> ShopifyClient:
+        """The connection's Shopify client; an expiring token is refreshed before it expires.
+
+        ``timeout`` and ``retries=False``: one quick attempt (a check made while Shopify
+        waits for our answer to its webhook).
+        """
         if not connection.shopify_token:
             raise ConfigurationError(f"connection {connection.name!r} has no Shopify token: run `orderbridge connect shopify`")
+        source = ShopifyTokenSource(self, connection) if connection.shopify_refresh_token else None
+        limits: dict[str, Any] = {} if retries else {
+            "max_throttle_retries": 0, "max_server_retries": 0, "max_timeout_retries": 0}
         return ShopifyClient(
+            token_source=source.current if source is not None else None,
+            timeout=timeout,
+            **limits,
             shop_domain=connection.shopify_domain,
             access_token=connection.shopify_token,
             http=self.http,
@@ -112,6 +129,20 @@ class Services:
             registry=self.throttle,
             clock=self.clock,  # call records on the engine's clock, like every timeline entry
         )
+
+    def shopify_oauth(self) -> ShopifyOAuth:
+        """The Shopify app's token endpoint (install and refresh)."""
+        s = self.settings
+        if not s.shopify_client_id or not s.shopify_client_secret:
+            raise ConfigurationError(
+                "ORDERBRIDGE_SHOPIFY_CLIENT_ID and ORDERBRIDGE_SHOPIFY_CLIENT_SECRET are required for the "
+                "Shopify OAuth install and token refresh")
+        return ShopifyOAuth(self.http, client_id=s.shopify_client_id, client_secret=s.shopify_client_secret,
+                            admin_url_template=s.shopify_admin_url_template)
+
+    def shopify_refresh_lock(self, connection_id: int) -> asyncio.Lock:
+        """The lock that makes this process's refreshes of one connection's Shopify token take turns."""
+        return self._refresh_locks.setdefault(connection_id, asyncio.Lock())
 
     def _observed(self, recorder: CallRecorder | None, connection: ConnectionRow) -> CallRecorder:
         """``recorder``, with every call also counted in the metrics and failures logged."""

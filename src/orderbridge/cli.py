@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions
+from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_play
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -172,27 +172,33 @@ def db_upgrade(
 @app.command()
 def sandbox(
     info_file: Annotated[Path | None, typer.Option(help="write base URLs and credentials here as JSON")] = None,
-    host: str = "127.0.0.1",
-    control_port: int = 9000,
-    tiktok_port: int = 9001,
-    shopify_port: int = 9002,
+    host: Annotated[str, typer.Option(envvar="ORDERBRIDGE_SANDBOX_HOST")] = "127.0.0.1",
+    control_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_CONTROL_PORT", help="0: any free port")] = 9000,
+    tiktok_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_TIKTOK_PORT")] = 9001,
+    shopify_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_SHOPIFY_PORT")] = 9002,
+    amazon_mcf_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_AMAZON_MCF_PORT")] = 9003,
+    shipbob_port: Annotated[int, typer.Option(envvar="ORDERBRIDGE_SANDBOX_SHIPBOB_PORT")] = 9004,
     rate: Annotated[float, typer.Option(help="clock speed: 1 = real time, 60 = an hour a minute, 0 = frozen")] = 1.0,
     start: Annotated[str | None, typer.Option(help="clock start, ISO 8601 (default: now)")] = None,
     seed: Annotated[int, typer.Option(help="seed for ids and fault injection")] = 0,
 ) -> None:
-    """Serve the TikTok Shop and Shopify sandboxes and the control API until interrupted."""
+    """Serve the TikTok Shop, Shopify, Amazon MCF and ShipBob sandboxes and the control API until interrupted."""
     from orderbridge.sandbox.runner import SandboxWorld, serve
 
     start_at = datetime.fromisoformat(start) if start else None
 
     async def main() -> None:
         world = SandboxWorld(seed=seed, start=start_at, rate=rate)
-        ports = {"control": control_port, "tiktok": tiktok_port, "shopify": shopify_port}
+        ports = {"control": control_port, "tiktok": tiktok_port, "shopify": shopify_port,
+                 "amazon_mcf": amazon_mcf_port, "shipbob": shipbob_port}
         running, stop = await serve(world, ports, host)
         info = running.info()
         if info_file is not None:
             running.write_info(info_file)
-        console.print_json(json.dumps(info))
+            console.print(f"TikTok Shop {running.urls['tiktok']}, Shopify {running.urls['shopify']}; "
+                          f"base URLs and test credentials in {info_file}", highlight=False)
+        else:
+            console.print_json(json.dumps(info))
         console.print(
             f"[bold green]sandboxes running[/]: control {running.urls['control']} "
             f"(API docs at {running.urls['control']}/docs); press Ctrl-C to stop"
@@ -237,6 +243,8 @@ cli_engine.register(app)
 cli_auth.register(app)
 # exceptions act ID ACTION (cli_exceptions.py).
 cli_exceptions.register(app)
+# play order|advance|fulfil|show: acting on the running sandboxes (cli_play.py).
+cli_play.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Operators' commands of ``orderbridge``: ``user add|list``, ``token create|list|revoke``.
+"""Operators' commands of ``orderbridge``: ``user add|password|list``, ``token create|list|revoke``.
 
 They work on the database directly (whoever runs them already holds the database), so the
 first admin is made here: ``orderbridge user add alice`` makes the first user an admin and
@@ -31,9 +31,11 @@ from orderbridge.adapters.db.operators import (
     list_users,
     revoke_token,
 )
+from orderbridge.adapters.db.web_sessions import set_password_hash
 from orderbridge.cli_db import require_current_database
 from orderbridge.cli_json import JsonOpt, emit, row_dict
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
+from orderbridge.web import passwords
 
 __all__ = ["cli_actor", "issue_token", "register"]
 
@@ -111,6 +113,37 @@ def user_add(
     console.print(f"added [bold]{name}[/] ({chosen.value})")
     if secret:
         _show_token(secret, user, days)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = typer.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    why = passwords.problem(password)
+    if why:
+        raise typer.BadParameter(why, param_hint="password")
+    return password
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="the user")],
+    stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from the first "
+                                                                   "line of stdin (scripts)")] = False,
+    clear: Annotated[bool, typer.Option("--clear", help="remove the password (no dashboard sign-in)")] = False,
+) -> None:
+    """Set a user's dashboard password (argon2id); every session of theirs ends."""
+    digest = None if clear else passwords.hash_password(_read_password(stdin))
+    now = datetime.now(UTC)
+    with _db() as conn:
+        user = find_user(conn, name)
+        if user is None:
+            err_console.print(f"[bold red]error:[/] no user {name!r} (`orderbridge user add {name}`)")
+            raise typer.Exit(1)
+        set_password_hash(conn, user.id, digest, now=now)
+        _audit(conn, f"user password {name} ({'cleared' if clear else 'set'})", now)
+    console.print(f"password of [bold]{name}[/] {'cleared' if clear else 'set'}; their sessions ended")
 
 
 @user_app.command("list")

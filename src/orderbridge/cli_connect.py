@@ -115,16 +115,36 @@ def connect_tiktok(
 def connect_shopify_cmd(
     name: Annotated[str, typer.Option("--name", help="connection name")],
     domain: Annotated[str, typer.Option("--domain", help="the store's myshopify.com domain")],
-    token: Annotated[str, typer.Option("--token", help="the app's offline Admin API access token")],
+    token: Annotated[str | None, typer.Option(
+        "--token", help="an offline Admin API access token to store now (else: print the install link)")] = None,
     location: Annotated[str | None, typer.Option("--location", help="fulfilment location gid")] = None,
 ) -> None:
-    """Check the token's scopes and store the Shopify side of a connection."""
+    """Print the link that installs the app on the store (or, with --token, store that token)."""
+    from orderbridge.adapters.shopify.oauth import valid_shop_domain
     from orderbridge.engine.connect import connect_shopify
+    from orderbridge.engine.shopify_install import CALLBACK_PATH, expect_install, install_url
+
+    if valid_shop_domain(domain.strip()) is None:
+        err_console.print(f"[bold red]error:[/] --domain {domain[:100]!r} is not a store's myshopify.com domain "
+                          "(like example.myshopify.com)", highlight=False)
+        raise typer.Exit(2)
 
     async def work(services: Any) -> None:
-        row = await connect_shopify(services, name, domain, token, location)
-        console.print(f"connected Shopify store {row.shopify_domain} as {row.name!r} "
-                      f"(location {row.shopify_location_id}, status {row.status})", highlight=False)
+        if token is not None:
+            row = await connect_shopify(services, name, domain, token, location)
+            console.print(f"connected Shopify store {row.shopify_domain} as {row.name!r} "
+                          f"(location {row.shopify_location_id}, status {row.status})", highlight=False)
+            return
+        s = services.settings
+        if not s.shopify_client_id or not s.shopify_client_secret:
+            raise ConfigurationError("ORDERBRIDGE_SHOPIFY_CLIENT_ID and ORDERBRIDGE_SHOPIFY_CLIENT_SECRET are "
+                                     "required for the install link (or pass an access token with --token)")
+        row = expect_install(services, name, domain)
+        console.print(install_url(services, row.shopify_domain), soft_wrap=True, highlight=False)
+        console.print(f"Open the link as the store's owner or staff. Shopify redirects to "
+                      f"{s.base_url.rstrip('/')}{CALLBACK_PATH} (list it among the app's allowed redirection "
+                      "URLs): the web app must be running there to receive it. The connection "
+                      f"{row.name!r} then holds the store's token.", highlight=False)
 
     _run(work)
 
@@ -148,14 +168,20 @@ def connect_sandbox_cmd(
     name: Annotated[str, typer.Option("--name")] = "sandbox",
     shop_index: Annotated[int, typer.Option("--shop-index")] = 0,
     write_config: Annotated[Path | None, typer.Option(
-        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml)")] = None,
+        "--write-config", help="also write the sandbox settings as TOML here (e.g. orderbridge.toml); "
+        "its secrets go to <name>.secrets.toml beside it, mode 0600")] = None,
+    wait: Annotated[float, typer.Option(
+        "--wait", min=0, help="seconds to wait for the info file (the sandboxes starting)")] = 30.0,
 ) -> None:
-    """Connect a sandbox shop on both sides and register the webhooks."""
+    """Connect a sandbox shop on both sides, register the webhooks, import both catalogues,
+    and follow the sandbox's clock."""
     from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+    from orderbridge.engine.skus import import_catalogues
 
     try:
-        info = json.loads(info_file.read_text(encoding="utf-8"))
-        overrides = sandbox_settings(info)
+        info = json.loads(_wait_for(info_file, wait).read_text(encoding="utf-8"))
+        # The engine's clock is the sandbox's: advancing it (to skip a hold) moves the engine too.
+        overrides: dict[str, Any] = {**sandbox_settings(info), "clock_source": f"sandbox:{info['control_url']}"}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         err_console.print(f"[bold red]error:[/] cannot read sandbox info {info_file}: {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -164,6 +190,15 @@ def connect_sandbox_cmd(
         row = await connect_sandbox(services, info, name=name, shop_index=shop_index)
         console.print(f"connected {row.tiktok_shop_name} <-> {row.shopify_domain} as {row.name!r}; "
                       f"webhooks -> {services.settings.base_url.rstrip('/')}/webhooks/...", highlight=False)
+        report = await import_catalogues(services, row)
+        console.print(f"catalogues imported: {report.summary()}", highlight=False)
+        for sku, variants in report.ambiguous.items():
+            console.print(f"  AMBIGUOUS {sku}: {', '.join(variants)} (choose: orderbridge skus link {sku} <variant>)",
+                          highlight=False)
+        for sku in report.unmapped:
+            console.print(f"  UNMAPPED  {sku} (no Shopify variant has this SKU: orderbridge skus link {sku} <variant>)",
+                          highlight=False)
+        console.print(f"clock: the sandbox's ({info['control_url']}/clock)", highlight=False)
 
     # The file about to be written may be the ORDERBRIDGE_CONFIG that settings must find:
     # start it empty (a named config file that is missing is an error), remove it on failure.
@@ -171,19 +206,77 @@ def connect_sandbox_cmd(
     if placeholder is not None:
         placeholder.write_text("", encoding="utf-8")
     try:
+        if write_config is not None:
+            overrides.update(_new_secret_key_if_none())
         _run(work, settings_overrides=overrides)
     except BaseException:
         if placeholder is not None:
             placeholder.unlink(missing_ok=True)
         raise
     if write_config is not None:
-        lines = [f"{k} = {json.dumps(v)}" for k, v in sorted(overrides.items())]
-        write_config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        console.print(f"sandbox settings written to {write_config} (use ORDERBRIDGE_CONFIG={write_config})")
+        _write_sandbox_config(write_config, overrides)
     else:
         console.print("Later commands need these settings too (or use --write-config):", highlight=False)
         for key, value in sorted(overrides.items()):
             console.print(f"  ORDERBRIDGE_{key.upper()}={value}", highlight=False, soft_wrap=True)
+
+
+def _wait_for(path: Path, seconds: float) -> Path:
+    """``path`` once it exists (the sandboxes write it when they answer), or after ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    told = False
+    while not path.exists() and time.monotonic() < deadline:
+        if not told:
+            err_console.print(f"waiting for {path} (start the sandboxes: make sandbox) ...", highlight=False)
+            told = True
+        time.sleep(0.2)
+    return path
+
+
+def _new_secret_key_if_none() -> dict[str, str]:
+    """A fresh ``secret_key`` to write with the sandbox settings when none is configured."""
+    from cryptography.fernet import Fernet
+
+    from orderbridge.settings import load_settings
+
+    try:
+        configured = load_settings().secret_key
+    except ConfigurationError:
+        return {}  # the command reports the problem itself
+    return {} if configured else {"secret_key": Fernet.generate_key().decode()}
+
+
+def _write_sandbox_config(config: Path, values: dict[str, Any]) -> None:
+    """Merge ``values`` into the TOML file ``config`` (its other keys kept) and write every
+    secret (``SECRET_SETTINGS``, incl. any already in the file) to a 0600 secrets file beside
+    it (``<stem>.secrets.toml``, named by the config's ``secrets_file``): no command leaves a
+    secret in the config file, which people share, commit and paste."""
+    import tomllib
+
+    from orderbridge.private_files import write_private
+    from orderbridge.settings import SECRET_SETTINGS
+
+    def read(path: Path) -> dict[str, Any]:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        raw = tomllib.loads(text) if text.strip() else {}
+        table = raw.get("orderbridge", raw)
+        return dict(table) if isinstance(table, dict) else {}
+
+    def toml(table: dict[str, Any]) -> str:
+        return "".join(f"{k} = {json.dumps(v)}\n" for k, v in sorted(table.items()))
+
+    secrets_file = config.with_name(f"{config.stem}.secrets.toml")
+    merged = {**read(config), **values}
+    secrets = {**read(secrets_file), **{k: v for k, v in merged.items() if k in SECRET_SETTINGS}}
+    plain = {k: v for k, v in merged.items() if k not in SECRET_SETTINGS}
+    write_private(secrets_file, toml(secrets))
+    config.write_text(toml({**plain, "secrets_file": secrets_file.name}), encoding="utf-8")
+    console.print(f"sandbox settings written to {config} (use ORDERBRIDGE_CONFIG={config}), "
+                  f"its secrets to {secrets_file} (mode 0600)"
+                  + ("; a new secret_key for this development database" if "secret_key" in values else ""),
+                  highlight=False)
 
 
 def list_connections(as_json: JsonOpt = False) -> None:

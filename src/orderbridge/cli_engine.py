@@ -73,9 +73,11 @@ def run_command(
         chosen = Role(role)
     except ValueError:
         raise typer.BadParameter("role must be all, web or worker") from None
+    settings = load_settings()
     if chosen is not Role.WORKER:
-        settings = load_settings()
         check_port_free(settings.host, settings.port)
+    elif settings.metrics_port:  # a worker's /metrics port (ORDERBRIDGE_METRICS_PORT)
+        check_port_free(settings.host, settings.metrics_port)
 
     async def main(services: Any) -> None:
         stop = asyncio.Event()

@@ -106,7 +106,7 @@ def order_table(views: list[OrderView], title: str) -> Table:
 
 
 def invariant_table(report: InvariantReport) -> Table:
-    table = Table(title=f"Invariants of lifecycle.md at {report.checked_at:%Y-%m-%d %H:%M} UTC", title_justify="left")
+    table = Table(title=f"Invariants of docs/lifecycle.md at {report.checked_at:%Y-%m-%d %H:%M} UTC", title_justify="left")
     for column in ("#", "invariant", "orders checked", "result"):
         table.add_column(column, overflow="fold")
     for r in report.results:

@@ -14,14 +14,25 @@ from typing import Any
 
 import httpx
 
+from orderbridge.adapters.amazon_mcf import AmazonMcfClient
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
+from orderbridge.adapters.shipbob import ShipBobClient
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.tiktok import MemoryTokenStore, Runtime, TikTokClient, TokenSet
 from orderbridge.clock import Clock, from_unix
 from orderbridge.domain.carriers import Carrier
 from orderbridge.domain.tracking import validate_tracking
 
-__all__ = ["ControlClient", "SandboxError", "shopify_client", "tiktok_client", "tracking_number", "usps_number"]
+__all__ = [
+    "ControlClient",
+    "SandboxError",
+    "amazon_mcf_client",
+    "shipbob_client",
+    "shopify_client",
+    "tiktok_client",
+    "tracking_number",
+    "usps_number",
+]
 
 
 class SandboxError(RuntimeError):
@@ -148,6 +159,12 @@ class ControlClient:
         return await self.call("GET", f"/shopify/variants/{variant_id}/inventory")
 
     # webhooks
+    # 3PL warehouses (sandbox "amazon_mcf" or "shipbob")
+    async def warehouse(self, sandbox: str, order_id: str | int, action: str, body: Any = None) -> dict[str, Any]:
+        """accept, pick, ship, fail_stock, delay (both); status (Amazon); deliver, hold (ShipBob)."""
+        result: dict[str, Any] = await self.call("POST", f"/{sandbox}/orders/{order_id}/{action}", body)
+        return result
+
     async def deliveries(self, sandbox: str | None = None, topic: str | None = None) -> Any:
         return await self.call("GET", "/webhooks", sandbox=sandbox, topic=topic)
 
@@ -216,6 +233,23 @@ def shopify_client(
         timeout=timeout,
         clock=clock,
     )
+
+
+def amazon_mcf_client(info: dict[str, Any], http: httpx.AsyncClient,
+                      runtime: Runtime | None = None, **options: Any) -> AmazonMcfClient:
+    """An Amazon MCF client for the sandbox seller (LWA credentials from the info document)."""
+    mcf = info["amazon_mcf"]
+    return AmazonMcfClient(http, endpoint=mcf["endpoint"], lwa_token_url=mcf["lwa_token_url"],
+                           client_id=mcf["client_id"], client_secret=mcf["client_secret"],
+                           refresh_token=mcf["refresh_token"], runtime=runtime, **options)
+
+
+def shipbob_client(info: dict[str, Any], http: httpx.AsyncClient,
+                   runtime: Runtime | None = None, **options: Any) -> ShipBobClient:
+    """A ShipBob client for the sandbox account (its personal access token)."""
+    sb = info["shipbob"]
+    return ShipBobClient(http, api_base=sb["api_base"], token=sb["personal_access_token"],
+                         runtime=runtime, **options)
 
 
 def tracking_number(carrier: Carrier, serial: int) -> str:

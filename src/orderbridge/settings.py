@@ -1,7 +1,8 @@
 """The one settings object: environment variables (``ORDERBRIDGE_*``) over a TOML file.
 
-Precedence, highest first: explicit keyword arguments, environment variables, the TOML
-file named by ``ORDERBRIDGE_CONFIG`` (default ``orderbridge.toml`` in the working directory,
+Precedence, highest first: explicit keyword arguments, environment variables, the secrets
+file (``_secrets_path``: only ``SECRET_SETTINGS``, and only if no one else can read it), the
+TOML file named by ``ORDERBRIDGE_CONFIG`` (default ``orderbridge.toml`` in the working directory,
 if present; a named file must exist, and an empty value means none), then the defaults
 below. A key in the file that is not a setting is an error naming the valid keys. ``DATABASE_URL`` is also read without the prefix, as
 hosting platforms set it that way.
@@ -21,11 +22,17 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from orderbridge.errors import ConfigurationError
+from orderbridge.private_files import too_open
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings", "load_settings"]
+__all__ = ["DEFAULT_DATABASE_URL", "SECRET_SETTINGS", "Settings", "load_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///orderbridge.db"
 DEFAULT_CONFIG_FILE = "orderbridge.toml"
+DEFAULT_SECRETS_FILE = "orderbridge.secrets.toml"
+SECRETS_WHAT = "secrets file"
+# What a secrets file may hold (docs/security.md): the key, the app secrets, a database URL
+# with its password. Everything else belongs in the config file.
+SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret")
 # Links one worker claims and works as one pass (TikTok details are read 50 per call).
 DEFAULT_CLAIM_BATCH = 50
 DEFAULT_API_MAX_BODY_BYTES = 65_536
@@ -33,9 +40,43 @@ DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1_048_576
 # Deeper JSON is refused (vendor payloads nest well under 20 levels); bounds the parser's recursion.
 DEFAULT_MAX_JSON_DEPTH = 64
 DEFAULT_TOKEN_DAYS = 90
+DEFAULT_SHOPIFY_ADMIN_URL_TEMPLATE = "https://{shop}/admin"
+# What the engine uses: orders (create, edit, cancel, read beyond 60 days), fulfilment orders
+# (holds, merchant-managed and 3PL locations), fulfilments, customers on orderCreate,
+# products and inventory (SKU links), locations.
+DEFAULT_SHOPIFY_SCOPES = (
+    "read_orders,write_orders,read_all_orders,read_order_edits,write_order_edits,"
+    "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders,"
+    "read_third_party_fulfillment_orders,write_third_party_fulfillment_orders,"
+    "read_assigned_fulfillment_orders,write_assigned_fulfillment_orders,"
+    "read_fulfillments,write_fulfillments,read_customers,write_customers,"
+    "read_products,read_inventory,read_locations"
+)
 DEFAULT_AUTH_FAILURES_PER_MINUTE = 10
+# TikTok retries a webhook 4 times, the last ~15.5 h after the first attempt (2 min, 30 min,
+# 3 h, 12 h); 24 h lets every genuine retry through with margin. Older (or as far in the
+# future): a replay or a queue far behind, stored but only trusted after a fresh read.
+DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS = 86_400.0
+# Buyer data (order snapshots, raw webhook bodies) is kept this long after the order closes
+# (webhooks: after they were handled). Long enough for the merchant's disputes about a
+# recent order to be looked into here; the vendors keep the order itself.
+DEFAULT_RETENTION_DAYS = 30.0
 # Loopback names are always trusted by default: a DNS-rebinding page cannot send them as Host.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _read_table(path: Path, what: str) -> dict[str, Any]:
+    """The flat settings table of a TOML file (or its [orderbridge] table)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{what} {path}: not valid TOML ({exc})") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from exc
+    table = raw.get("orderbridge", raw)
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{what} {path}: [orderbridge] must be a table")
+    return table
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -47,27 +88,26 @@ class _TomlSource(PydanticBaseSettingsSource):
     typo (``wokers``) silently ignored is a setting silently not applied.
     """
 
-    def __init__(self, settings_cls: type[BaseSettings], path: Path | None, *, named: bool = False) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None, *, named: bool = False,
+                 what: str = "config file", valid: Any = None) -> None:
         super().__init__(settings_cls)
         self._data: dict[str, Any] = {}
+        self.path = path
         if path is None:
             return
         if not path.exists():
             if named:
+                variable = "ORDERBRIDGE_CONFIG" if what == "config file" else "ORDERBRIDGE_SECRETS_FILE"
                 raise ConfigurationError(
-                    f"config file {path} (ORDERBRIDGE_CONFIG) does not exist; "
-                    "set ORDERBRIDGE_CONFIG to an existing file, or to an empty value for none")
+                    f"{what} {path} ({variable}) does not exist; set {variable} to an existing file, "
+                    "or to an empty value for none")
             return
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"config file {path}: not valid TOML ({exc})") from exc
-        except OSError as exc:
-            raise ConfigurationError(f"config file {path}: cannot be read ({exc.strerror or exc})") from exc
-        table = raw.get("orderbridge", raw)
-        if not isinstance(table, dict):
-            raise ConfigurationError(f"config file {path}: [orderbridge] must be a table")
-        _check_keys(path, table, settings_cls.model_fields)
+        if what == SECRETS_WHAT and too_open(path):
+            raise ConfigurationError(
+                f"{what} {path} can be read by others (mode {path.stat().st_mode & 0o777:o}): "
+                f"run `chmod 600 {path}`")
+        table = _read_table(path, what)
+        _check_keys(path, table, valid if valid is not None else settings_cls.model_fields, what)
         self._data = table
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
@@ -77,7 +117,7 @@ class _TomlSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-def _check_keys(path: Path, table: dict[str, Any], valid: Any) -> None:
+def _check_keys(path: Path, table: dict[str, Any], valid: Any, what: str = "config file") -> None:
     """Refuse keys that are not settings, naming the file, a close match and every valid key."""
     unknown = [key for key in table if key not in valid]
     if not unknown:
@@ -87,7 +127,7 @@ def _check_keys(path: Path, table: dict[str, Any], valid: Any) -> None:
         close = difflib.get_close_matches(key, list(valid), n=1)
         parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     raise ConfigurationError(
-        f"config file {path}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
+        f"{what} {path}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
         f"valid keys: {', '.join(sorted(valid))}")
 
 
@@ -96,6 +136,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ORDERBRIDGE_", extra="ignore", frozen=True)
 
+    secrets_file: str | None = Field(
+        default=None,
+        description="TOML file (mode 0600) holding the secret settings (SECRET_SETTINGS); "
+        "relative to the config file; env ORDERBRIDGE_SECRETS_FILE; default orderbridge.secrets.toml if present",
+    )
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL: sqlite:///file.db (default) or postgresql+psycopg://…",
@@ -111,6 +156,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="worker-only processes (run --role worker) serve /metrics and /healthz on this "
+        "port (0: any free port); unset: none. Web processes serve them on `port`.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 
@@ -127,6 +177,17 @@ class Settings(BaseSettings):
         description="Admin GraphQL URL; {shop} and {version} are filled in (the sandbox's differs).",
     )
     shopify_client_secret: str | None = None
+    shopify_client_id: str | None = Field(
+        default=None, description="The app's client id (API key): the OAuth install (docs/security.md).")
+    shopify_admin_url_template: str = Field(
+        default=DEFAULT_SHOPIFY_ADMIN_URL_TEMPLATE,
+        description="A store's admin URL, where /oauth/authorize and /oauth/access_token live; "
+        "{shop} is filled in (the sandbox's differs).",
+    )
+    shopify_scopes: str = Field(
+        default=DEFAULT_SHOPIFY_SCOPES,
+        description="comma-separated access scopes the OAuth install asks for",
+    )
 
     # Engine
     workers: int = Field(default=4, ge=1, le=256)
@@ -135,6 +196,15 @@ class Settings(BaseSettings):
     poll_overlap_seconds: float = Field(default=120.0, ge=0)
     lease_seconds: float = Field(default=60.0, gt=0)
     webhook_max_body_bytes: int = Field(default=DEFAULT_WEBHOOK_MAX_BODY_BYTES, gt=0)
+    tiktok_webhook_max_age_seconds: float = Field(
+        default=DEFAULT_TIKTOK_WEBHOOK_MAX_AGE_SECONDS, gt=0,
+        description="a TikTok webhook whose timestamp is further from now is stored but not "
+        "trusted: only links we already hold are re-read, nothing else is acted on")
+
+    retention_days: float = Field(
+        default=DEFAULT_RETENTION_DAYS, gt=0, le=3650,
+        description="days after an order completes or is cancelled (a webhook: after it was "
+        "handled) before the engine deletes its snapshots and raw webhook bodies")
 
     # Web security (docs/security.md)
     api_max_body_bytes: int = Field(default=DEFAULT_API_MAX_BODY_BYTES, gt=0,
@@ -148,6 +218,10 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="", description="comma-separated origins allowed by CORS; empty: CORS off")
     auth_failures_per_minute: int = Field(default=DEFAULT_AUTH_FAILURES_PER_MINUTE, ge=1,
                                           description="failed token checks per client per minute before 429")
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30,
+                                 description="a dashboard session ends this long after sign-in")
+    session_idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60,
+                                        description="a dashboard session ends after this long unused")
     clock_source: str = Field(
         default="system",
         description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "
@@ -201,7 +275,9 @@ class Settings(BaseSettings):
             source = _TomlSource(settings_cls, Path(DEFAULT_CONFIG_FILE))
         else:  # set by the operator: must exist; empty means "no config file"
             source = _TomlSource(settings_cls, Path(named) if named.strip() else None, named=True)
-        return (init_settings, env_settings, source)
+        path, named_secrets = _secrets_path(source)
+        secrets = _TomlSource(settings_cls, path, named=named_secrets, what=SECRETS_WHAT, valid=SECRET_SETTINGS)
+        return (init_settings, env_settings, secrets, source)
 
     @property
     def trusted_hosts(self) -> tuple[str, ...]:
@@ -219,8 +295,26 @@ class Settings(BaseSettings):
         return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @property
+    def shopify_scope_list(self) -> tuple[str, ...]:
+        """The access scopes the OAuth install asks for."""
+        return tuple(dict.fromkeys(s.strip() for s in self.shopify_scopes.split(",") if s.strip()))
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _secrets_path(config: _TomlSource) -> tuple[Path | None, bool]:
+    """The secrets file to read and whether it was named (then it must exist):
+    ``ORDERBRIDGE_SECRETS_FILE`` (empty: none), else the config file's ``secrets_file``
+    (relative to the config file), else ``orderbridge.secrets.toml`` here if present."""
+    named = os.environ.get("ORDERBRIDGE_SECRETS_FILE")
+    if named is not None:
+        return (Path(named) if named.strip() else None), True
+    listed = config().get("secrets_file")
+    if isinstance(listed, str) and listed.strip() and config.path is not None:
+        return config.path.parent / listed, True
+    return Path(DEFAULT_SECRETS_FILE), False
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -37,7 +37,8 @@ def test_sandbox_serves_and_writes_its_info_file(tmp_path: Path) -> None:
     info_file = tmp_path / "info.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "orderbridge", "sandbox", "--info-file", str(info_file),
-         "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0"],
+         "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0",
+         "--amazon-mcf-port", "0", "--shipbob-port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -52,6 +53,15 @@ def test_sandbox_serves_and_writes_its_info_file(tmp_path: Path) -> None:
         spec = httpx.get(f"{info['control_url']}/openapi.json", timeout=5).json()
         assert "/tiktok/orders" in spec["paths"]
         assert "/shopify/orders/{order_id}/fulfill" in spec["paths"]
+        assert "/amazon_mcf/orders/{order_id}/ship" in spec["paths"]
+        assert "/shipbob/orders/{order_id}/ship" in spec["paths"]
+        lwa = httpx.post(info["amazon_mcf"]["lwa_token_url"], timeout=5, data={
+            "grant_type": "refresh_token", "refresh_token": info["amazon_mcf"]["refresh_token"],
+            "client_id": info["amazon_mcf"]["client_id"], "client_secret": info["amazon_mcf"]["client_secret"]})
+        assert lwa.json()["expires_in"] == 3600
+        channels = httpx.get(f"{info['shipbob']['api_base']}/channel", timeout=5, headers={
+            "authorization": f"Bearer {info['shipbob']['personal_access_token']}"})
+        assert channels.status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)  # also closes the pipes

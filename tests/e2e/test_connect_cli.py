@@ -3,8 +3,10 @@ sandboxes served over real sockets, a temporary SQLite database, ORDERBRIDGE_SEC
 
 import json
 import os
+import stat
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 
 from orderbridge.adapters.db import generate_key
 from orderbridge.sandbox.runner import SandboxWorld, running_sandboxes
+from orderbridge.settings import SECRET_SETTINGS
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,15 @@ def test_connect_sandbox_then_skus_and_policy(tmp_path: Path, sandbox_info: tupl
     done = _ob(env, "connect", "sandbox", "--info-file", str(info_file), "--write-config", str(config))
     assert done.returncode == 0, done.stderr
     assert "connected Matcha Shop" in done.stdout
-    assert "app_secret" in config.read_text()
+    secrets = tmp_path / "orderbridge.secrets.toml"
+    written = tomllib.loads(config.read_text())
+    assert not set(written) & set(SECRET_SETTINGS)  # no secret in the config file
+    assert info["tiktok"]["app_secret"] not in config.read_text()
+    assert written["secrets_file"] == "orderbridge.secrets.toml"
+    assert info["tiktok"]["app_secret"] in secrets.read_text()
+    assert info["shopify"]["client_secret"] in secrets.read_text()
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    assert stat.S_IMODE(info_file.stat().st_mode) == 0o600  # the sandbox info holds secrets too
 
     listed = _ob(env, "connections")
     assert listed.returncode == 0, listed.stderr
@@ -115,3 +126,28 @@ def test_configuration_errors_are_one_line_and_exit_2(tmp_path: Path,
     assert missing.returncode == 2
     assert "0 connections" in missing.stderr
     assert _ob(_env(tmp_path), "connect", "sandbox", "--info-file", str(tmp_path / "nope.json")).returncode == 2
+
+
+def test_connect_shopify_prints_the_install_link_and_validates_the_domain(
+        tmp_path: Path, sandbox_info: tuple[Path, dict[str, Any]]) -> None:
+    _info_file, info = sandbox_info
+    shop = info["shopify"]["shops"][0]["domain"]
+    env = _env(tmp_path, ORDERBRIDGE_BASE_URL="https://ob.example.com")
+    (tmp_path / "orderbridge.toml").write_text("", encoding="utf-8")
+    unconfigured = _ob(env, "connect", "shopify", "--name", "acme", "--domain", shop)
+    assert unconfigured.returncode == 2
+    assert "ORDERBRIDGE_SHOPIFY_CLIENT_ID" in unconfigured.stderr
+    env.update(ORDERBRIDGE_SHOPIFY_CLIENT_ID=info["shopify"]["api_key"],
+               ORDERBRIDGE_SHOPIFY_CLIENT_SECRET=info["shopify"]["client_secret"])
+    for bad in ("evil.example.com", "acme.myshopify.com.evil.com", "-acme.myshopify.com"):
+        refused = _ob(env, "connect", "shopify", "--name", "acme", "--domain", bad)
+        assert refused.returncode == 2, bad
+        assert "myshopify.com domain" in refused.stderr
+    store_name = shop.removesuffix(".myshopify.com")
+    printed = _ob(env, "connect", "shopify", "--name", "acme", "--domain", f"{store_name.upper()}.myshopify.com")
+    assert printed.returncode == 0, printed.stderr
+    assert f"https://ob.example.com/oauth/shopify/install?shop={shop}" in printed.stdout
+    assert "https://ob.example.com/oauth/shopify/callback" in printed.stdout
+    listed = _ob(env, "connections")
+    assert "acme" in listed.stdout
+    assert shop in listed.stdout

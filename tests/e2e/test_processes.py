@@ -248,7 +248,8 @@ def world(tmp_path: Path, migrated_db_url: str) -> Iterator[World]:
         try:
             sandbox = w.start("sandbox", "sandbox", "--info-file", str(info_file), "--rate", str(RATE),
                               "--seed", "5", "--control-port", "0", "--tiktok-port", "0",
-                              "--shopify-port", "0", ready=None)
+                              "--shopify-port", "0", "--amazon-mcf-port", "0", "--shipbob-port", "0",
+                              ready=None)
             wait(lambda: None if info_file.exists() and info_file.stat().st_size else _exited(sandbox),
                  START_TIMEOUT, "the sandbox starting", w.logs)
             w.info = json.loads(info_file.read_text())

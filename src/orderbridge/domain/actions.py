@@ -74,13 +74,19 @@ class ActionKind(StrEnum):
 
 
 class Priority(IntEnum):
-    """The Shopify budget order: lower first when the budget is short."""
+    """Who goes first when a store's Shopify budget is short: lower first.
 
-    CREATE_AND_HOLD = 0  # create + hold
-    CANCELLATION = 1  # cancellations
-    RELEASE = 2  # due releases
-    TRACKING = 3  # tracking-related writes
-    COSMETIC = 4  # tags, notes
+    One scale for everything: the order of a decision's actions, the priority each action's
+    Shopify calls are sent at, and the reads that feed a decision (the Shopify client's
+    throttle queues by it).
+    """
+
+    CREATE_AND_HOLD = 0  # creating an order and putting it on hold (overselling risk)
+    CANCELLATION = 1  # cancellations (stock must come back, TikTok deadlines run)
+    RELEASE = 2  # due releases: address, payment, hold release
+    READ = 3  # reads that feed a decision (order snapshots, searches)
+    TRACKING = 4  # fulfilments and tracking-related writes
+    COSMETIC = 5  # tags, notes and other updates nobody waits for
 
 
 class Target(StrEnum):
@@ -310,7 +316,7 @@ class SwapCustomLine:
     """
 
     kind: ClassVar[ActionKind] = ActionKind.SWAP_CUSTOM_LINE
-    priority: ClassVar[Priority] = Priority.CREATE_AND_HOLD
+    priority: ClassVar[Priority] = Priority.RELEASE  # it gates the release, as the address and payment do
     target: ClassVar[Target] = Target.SHOPIFY
     shopify_order_id: str
     custom_line_item_id: str

@@ -40,6 +40,7 @@ from orderbridge.domain.decide_release import (
 )
 from orderbridge.domain.decide_tracking import tracking
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
+from orderbridge.domain.existing import order_tag
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, SkuState
 from orderbridge.domain.order import (
@@ -174,7 +175,7 @@ def _search(ctx: Ctx) -> bool:
         return True
     if last is None or ctx.now >= last + policy.search_interval:
         ctx.act(
-            SearchExistingShopifyOrder(source_identifier=ctx.order.id, tag=f"tiktok-{ctx.order.id}")
+            SearchExistingShopifyOrder(source_identifier=ctx.order.id, tag=order_tag(ctx.order.id))
         )
         ctx.due(ctx.now + policy.search_interval)
     else:
@@ -282,7 +283,7 @@ def _create_action(ctx: Ctx, address: ShippingAddress | bool | None) -> CreateSh
                 unit_price=group.unit_price,
             )
         )
-    tags = [*DEFAULT_TAGS, f"tiktok-{order.id}"]
+    tags = [*DEFAULT_TAGS, order_tag(order.id)]
     if order.is_sample_order:
         tags.append("tiktok-sample")
     if kind is OrderKind.FBT:

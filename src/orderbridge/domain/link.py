@@ -8,17 +8,22 @@ each action's outcome with ``apply_outcome`` (in ``outcome.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "CANCEL_JOB_WAIT",
     "LinkMemory",
     "LinkState",
     "PushedPackage",
     "Rejection",
     "UnitAllocation",
 ]
+
+
+# How long an orderCancel job we started counts as running when no read shows it finished.
+CANCEL_JOB_WAIT = timedelta(minutes=10)
 
 
 class LinkState(StrEnum):
@@ -96,6 +101,7 @@ class LinkMemory:
     payment_recorded: bool = False
     address_fingerprint: str = ""
     cancel_sent_at: datetime | None = None
+    cancel_job_id: str = ""  # the orderCancel job Shopify started (for the timeline)
     fs_cancel_requested_at: datetime | None = None
     threepl_cancel_requested: bool = False
     allocation: tuple[UnitAllocation, ...] = ()
@@ -126,6 +132,19 @@ class LinkMemory:
     def dismiss(self, code: str) -> LinkMemory:
         """A person acknowledged the issue ``code``: stop raising it on this order."""
         return replace(self, dismissed=_add(self.dismissed, code))
+
+    def cancel_job_pending(self, now: datetime) -> bool:
+        """Whether the ``orderCancel`` job we started may still be running at ``now``.
+
+        Shopify cancels asynchronously and an order read cannot show a running job, so for
+        ``CANCEL_JOB_WAIT`` after the cancel is sent the job counts as running (no second
+        cancel); the read's ``cancelled_at`` ends the wait earlier (done is done).
+        """
+        return (
+            self.state is LinkState.CANCELLING
+            and self.cancel_sent_at is not None
+            and now < self.cancel_sent_at + CANCEL_JOB_WAIT
+        )
 
     def approve_cancellation(self, cancel_id: str) -> LinkMemory:
         """A person approves a buyer's request: the desk stops the goods, then approves."""

@@ -110,7 +110,8 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
             ),
         )
     if isinstance(action, CancelShopifyOrder):
-        return replace(m, state=LinkState.CANCELLING, cancel_sent_at=at)
+        job_id = outcome.ids.get("job_id") or m.cancel_job_id
+        return replace(m, state=LinkState.CANCELLING, cancel_sent_at=at, cancel_job_id=job_id)
     if isinstance(action, RequestFulfillmentServiceCancel):
         return replace(m, fs_cancel_requested_at=m.fs_cancel_requested_at or at)
     if isinstance(action, CancelThreePLOrder):

@@ -2,9 +2,9 @@
 
 A business day is a weekday that is not a holiday. The holiday calendar is injected (a set
 of dates or a predicate) so the domain stays standard-library only; ``us_federal_holidays``
-computes the US federal calendar here, and the adapter layer may cross-check it with the
-``holidays`` package. Days are counted in the calendar's time zone (Pacific by default)
-with an 11:59 pm cut-off, as TikTok Shop US does.
+computes the US federal calendar here (the ``holidays`` package, once declared for a
+cross-check that was never written, is no longer a dependency). Days are counted in the
+calendar's time zone (Pacific by default) with an 11:59 pm cut-off, as TikTok Shop US does.
 
 The anchor rule (``BusinessCalendar.add_business_days``): an order placed on a business day
 at or before the cut-off counts from that day; one placed after the cut-off, or on a

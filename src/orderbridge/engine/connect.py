@@ -32,6 +32,7 @@ from orderbridge.adapters.db.connections import ConnectionFields, ConnectionRow
 from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
+from orderbridge.adapters.shopify.oauth import OAuthGrant, valid_shop_domain
 from orderbridge.adapters.tiktok import (
     MemoryTokenStore,
     Runtime,
@@ -44,6 +45,7 @@ from orderbridge.adapters.tiktok import (
 from orderbridge.bootstrap import Services
 from orderbridge.clock import from_unix, to_unix
 from orderbridge.engine.policy_store import set_policy, show_policy
+from orderbridge.engine.shopify_tokens import save_grant_fields
 from orderbridge.errors import ConfigurationError, RemoteError
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "missing_scopes",
     "register_webhooks",
     "sandbox_settings",
+    "save_connection",
     "set_policy",
     "show_policy",
 ]
@@ -143,7 +146,7 @@ def _complete(row: ConnectionRow) -> bool:
                 and not row.tiktok_shop_id.startswith(PENDING_SHOP_PREFIX))
 
 
-def _save(services: Services, name: str, *, tiktok_shop_id: str | None = None,
+def save_connection(services: Services, name: str, *, tiktok_shop_id: str | None = None,
           shopify_domain: str | None = None, fields: ConnectionFields, summary: str) -> ConnectionRow:
     """Create or update the connection ``name`` with ``fields``; set its status."""
     now = services.clock.now()
@@ -242,7 +245,7 @@ async def connect_tiktok_with_tokens(
     shop = _pick_shop(await client.get_authorized_shops(), shop_id)
     await _check_seller_shipping(_tiktok_client(services, tokens, shop), shop)
     key, _secret = _app_credentials(services)
-    return _save(
+    return save_connection(
         services, name, tiktok_shop_id=shop.id,
         fields={
             "tiktok_shop_cipher": shop.cipher, "tiktok_shop_name": shop.name, "tiktok_app_key": key,
@@ -278,14 +281,21 @@ def _shopify_client(services: Services, domain: str, token: str) -> ShopifyClien
 
 
 async def connect_shopify(
-    services: Services, name: str, domain: str, token: str, location_id: str | None = None
+    services: Services, name: str, domain: str, token: str, location_id: str | None = None,
+    *, grant: OAuthGrant | None = None,
 ) -> ConnectionRow:
     """Check the token's scopes and store the store for connection ``name``.
 
-    Refuses (``MissingScopes``) when a required scope group is missing; picks the first
-    active location when ``location_id`` is not given.
+    Refuses a domain that is not ``*.myshopify.com``, and (``MissingScopes``) a token
+    lacking a required scope group; picks the first active location when ``location_id``
+    is not given. ``grant``: the OAuth install's token, stored with its expiry and refresh
+    token (a pasted ``token`` has neither).
     """
-    domain = domain.strip().lower()
+    checked = valid_shop_domain(domain.strip())
+    if checked is None:
+        raise ConfigurationError(f"{domain[:100]!r} is not a store's myshopify.com domain "
+                                 "(like example.myshopify.com)")
+    domain = checked
     client = _shopify_client(services, domain, token)
     info = await client.shop_info()
     missing = missing_scopes(info.access_scopes)
@@ -300,9 +310,9 @@ async def connect_shopify(
     elif location_id not in {loc.id for loc in locations}:
         known = ", ".join(f"{loc.id} ({loc.name})" for loc in locations)
         raise ConfigurationError(f"location {location_id} is not in {domain}: {known}")
-    return _save(
+    return save_connection(
         services, name, shopify_domain=domain,
-        fields={"shopify_token": token, "shopify_scopes": list(info.access_scopes),
+        fields={**save_grant_fields(grant or OAuthGrant(token, ())), "shopify_scopes": list(info.access_scopes),
                 "shopify_location_id": location_id},
         summary=f"Shopify store {domain} connected (location {location_id})",
     )
@@ -354,6 +364,7 @@ def _check_sandbox_settings(services: Services, info: Mapping[str, Any]) -> None
         "tiktok_app_key": tt["app_key"], "tiktok_app_secret": tt["app_secret"],
         "shopify_endpoint_template": sh["graphql_url_template"],
         "shopify_api_version": sh["api_version"], "shopify_client_secret": sh["client_secret"],
+        "shopify_client_id": sh["api_key"], "shopify_admin_url_template": sh["admin_url_template"],
     }
     wrong = [k for k, v in expected.items() if getattr(s, k) != v]
     if wrong:
@@ -372,6 +383,7 @@ def sandbox_settings(info: Mapping[str, Any]) -> dict[str, str]:
         "tiktok_service_id": tt["service_id"],
         "shopify_endpoint_template": sh["graphql_url_template"],
         "shopify_api_version": sh["api_version"], "shopify_client_secret": sh["client_secret"],
+        "shopify_client_id": sh["api_key"], "shopify_admin_url_template": sh["admin_url_template"],
     }
 
 

@@ -13,10 +13,11 @@ answer is a SUCCESS without a second mutation. Then it calls the client and maps
   ``UNKNOWN`` (the next decision reconciles against remote state);
 - ``AuthError`` is raised: the worker marks the whole connection AUTH_EXPIRED.
 
-The worker keeps one ``Executor`` per process (or per connection) because of two caches:
+The worker keeps one ``Executor`` per process (or per connection) because of its cache
 ``providers_cache`` (TikTok delivery option id -> providers, which the worker passes as
-``Observed.providers``) and ``cancel_jobs`` (Shopify order id -> ``orderCancel`` job id,
-read by ``cancel_job_pending`` to fill ``ShopifyOrderView.cancel_job_pending``).
+``Observed.providers``). Whether an ``orderCancel`` job may still run is read from the
+link's durable memory (``LinkMemory.cancel_job_pending``), never from process memory, so a
+restart cannot send a second cancel.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ from orderbridge.domain.policy import Policy
 from orderbridge.engine import executor_edits as ed
 from orderbridge.engine import executor_tiktok as tt
 from orderbridge.engine.executor_tiktok import Providers, Refused, succeed
+from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
 from orderbridge.errors import (
     AuthError,
-    NotFound,
     PermanentError,
     RemoteError,
     RetryableError,
@@ -92,7 +93,6 @@ class Executor:
 
     def __init__(self) -> None:
         self.providers_cache: dict[str, Providers] = {}
-        self.cancel_jobs: dict[str, str] = {}
         self._handlers: dict[a.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
         k = a.ActionKind
         self._handlers = {
@@ -121,23 +121,6 @@ class Executor:
     def providers(self) -> Mapping[str, Providers]:
         """A read-only view of ``providers_cache`` for ``Observed.providers``."""
         return MappingProxyType(self.providers_cache)
-
-    async def cancel_job_pending(self, shopify: ShopifyClient, order_id: str) -> bool:
-        """Whether an ``orderCancel`` job this executor started for ``order_id`` still runs.
-
-        For ``ShopifyOrderView.cancel_job_pending``. A finished or unknown job is forgotten.
-        """
-        job_id = self.cancel_jobs.get(order_id)
-        if job_id is None:
-            return False
-        try:
-            job = await shopify.get_job(job_id)
-        except NotFound:
-            job = None
-        if job is None or job.done:
-            self.cancel_jobs.pop(order_id, None)
-            return False
-        return True
 
     async def execute(self, action: a.Action, ctx: ExecutionContext) -> Outcome:
         """Run ``action``; never raises except ``AuthError`` (see the module docstring)."""
@@ -181,7 +164,7 @@ class Executor:
             build_order_create_variables(spec)  # the builder's own checks, before any call
         except ValueError as exc:
             raise Refused(f"cannot build the Shopify order: {exc}") from exc
-        created = await ctx.shopify.create_order(spec, order_ref=action.tiktok_order_id)
+        created = await ctx.shopify.create_order(spec, order_ref=action.tiktok_order_id, priority=action.priority)
         if ctx.on_created is not None and created.raw:
             ctx.on_created(created.raw)
         total = created.total_price_set.shop_money.amount if created.total_price_set else None
@@ -189,18 +172,15 @@ class Executor:
         return succeed(ctx, note, shopify_order_id=created.id, shopify_order_name=created.name)
 
     async def _search(self, action: a.SearchExistingShopifyOrder, ctx: ExecutionContext) -> Outcome:
-        by_source = await ctx.shopify.find_orders_by_source_identifier(action.source_identifier)
-        by_tag = await ctx.shopify.find_orders_by_tag(action.tag)
-        found = {o.id: o for o in (*by_source, *by_tag)}
+        found = await find_ours(ctx.shopify, action.source_identifier, action.tag)
         if not found:
             return succeed(ctx, "nothing found by source identifier or tag")
-        oldest = sorted(found.values(), key=lambda o: (o.created_at is None, o.created_at, o.id))
         message = "found" if len(found) == 1 else f"found {len(found)} orders (duplicates!)"
         return succeed(
             ctx,
             message,
-            shopify_order_id=oldest[0].id,
-            shopify_order_ids=",".join(o.id for o in oldest),
+            shopify_order_id=found[0].id,
+            shopify_order_ids=",".join(o.id for o in found),
         )
 
     # --- Shopify: hold, address, payment, release ---
@@ -221,6 +201,7 @@ class Executor:
                     handle=action.handle,
                     reason=action.reason.value,
                     reason_notes=action.notes or None,
+                    priority=action.priority,
                 )
             except UserErrors as exc:
                 if not exc.already_done:
@@ -238,7 +219,8 @@ class Executor:
         if ctx.memory.address_fingerprint == action.fingerprint:
             return succeed(ctx, "address already written")
         await ctx.shopify.update_order(
-            action.shopify_order_id, shipping_address=address_spec(action.address)
+            action.shopify_order_id, shipping_address=address_spec(action.address),
+            priority=action.priority,
         )
         return succeed(ctx, "address written", shopify_order_id=action.shopify_order_id)
 
@@ -251,7 +233,7 @@ class Executor:
         # Without an amount Shopify pays the outstanding balance (a partial amount needs
         # Shopify Plus); the action asked for the outstanding amount anyway.
         result = await ctx.shopify.create_manual_payment(
-            action.shopify_order_id, payment_method_name=action.method
+            action.shopify_order_id, payment_method_name=action.method, priority=action.priority
         )
         note = f"recorded {view.total_outstanding} as {action.method}"
         if view.total_outstanding != action.amount:
@@ -267,7 +249,9 @@ class Executor:
             still = tuple(h for h in action.hold_ids if h in present)
         if not still:
             return succeed(ctx, "our hold is already gone")
-        result = await ctx.shopify.release_fulfillment_holds(action.fulfillment_order_id, still)
+        result = await ctx.shopify.release_fulfillment_holds(
+            action.fulfillment_order_id, still, priority=action.priority
+        )
         return succeed(ctx, "released", fulfillment_order_status=result.status or "")
 
     # --- Shopify: cancellations and edits ---
@@ -276,11 +260,8 @@ class Executor:
         view = ctx.view if ctx.view is not None and ctx.view.id == action.shopify_order_id else None
         if view is not None and view.cancelled_at is not None:
             return succeed(ctx, "already cancelled")
-        job_id = self.cancel_jobs.get(action.shopify_order_id, "")
-        if (view is not None and view.cancel_job_pending) or (
-            job_id and await self.cancel_job_pending(ctx.shopify, action.shopify_order_id)
-        ):
-            return succeed(ctx, "the cancel job is still running", job_id=job_id)
+        if (view is not None and view.cancel_job_pending) or ctx.memory.cancel_job_pending(ctx.now()):
+            return succeed(ctx, "the cancel job is still running", job_id=ctx.memory.cancel_job_id)
         try:
             result = await ctx.shopify.cancel_order(
                 action.shopify_order_id,
@@ -289,14 +270,13 @@ class Executor:
                 notify_customer=action.notify_customer,
                 staff_note=action.staff_note or None,
                 refund_to_original_payment=action.refund,
+                priority=action.priority,
             )
         except UserErrors as exc:
             if any(p in str(exc).lower() for p in _CANCEL_DONE_PHRASES):
                 return succeed(ctx, f"already cancelled: {exc}")
             raise
         job = result.job
-        if job is not None and not job.done:
-            self.cancel_jobs[action.shopify_order_id] = job.id
         return succeed(
             ctx,
             "cancel job started",
@@ -321,6 +301,7 @@ class Executor:
             action.quantity,
             restock=action.restock,
             staff_note=note,
+            priority=action.priority,
         )
         return succeed(ctx, f"removed {action.quantity} unit(s)")
 
@@ -330,7 +311,7 @@ class Executor:
         # Memory misses a refund whose answer was lost, and the @idempotent key is only sent
         # from API 2026-01: look for our refund (by its note) before creating one.
         note = f"TikTok refund {action.return_id}"
-        state = await ctx.shopify.refund_state(action.shopify_order_id)
+        state = await ctx.shopify.refund_state(action.shopify_order_id, priority=action.priority)
         done = next((r for r in state.refunds if (r.note or "") == note), None)
         if done is not None:
             return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
@@ -362,6 +343,7 @@ class Executor:
             shipping_amount=action.shipping if action.shipping > 0 else None,
             note=note,
             transactions=transactions,
+            priority=action.priority,
         )
         message = f"refunded {money(amount) if transactions else '0.00'}"
         if action.amount > 0 and (not transactions or amount < action.amount):

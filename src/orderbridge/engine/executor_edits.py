@@ -68,6 +68,7 @@ async def swap_line(action: a.SwapCustomLine, ctx: ExecutionContext) -> Outcome:
         discount_description=f"Price paid on TikTok for SKU {action.tiktok_sku_id}",
         channel_tax=action.channel_tax,
         channel_tax_title=channel_tax_title(action.tiktok_sku_id),
+        priority=action.priority,
     )
     if result.kept is SwapKept.CHEAPER:
         return succeed(
@@ -125,6 +126,6 @@ async def fs_cancel(action: a.RequestFulfillmentServiceCancel, ctx: ExecutionCon
                 request_status=request,
             )
     result = await ctx.shopify.submit_cancellation_request(
-        action.fulfillment_order_id, message=action.message or None
+        action.fulfillment_order_id, message=action.message or None, priority=action.priority
     )
     return succeed(ctx, "requested", request_status=result.request_status or "")

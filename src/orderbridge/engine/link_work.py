@@ -46,6 +46,7 @@ from orderbridge.engine import timeline
 from orderbridge.engine.executor import ExecutionContext, Executor
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
+from orderbridge.engine.retention import snapshots_expired
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
 from orderbridge.logs import get_logger
@@ -288,6 +289,10 @@ class LinkWork:
         }
         if truth.shopify_raw is not None:  # a failed read keeps the last snapshot
             first["shopify_snapshot"] = truth.shopify_raw
+        retention = timedelta(days=self.services.settings.retention_days)
+        if snapshots_expired(order.status.value, order.update_time, now, retention):
+            # Closed past retention but still watched (returns): its buyer data is not kept.
+            first.update(tiktok_snapshot=None, shopify_snapshot=None)
         if truth.shopify is not None and truth.shopify.name:
             first["shopify_order_name"] = truth.shopify.name
         actions = decision.actions

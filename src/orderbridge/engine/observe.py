@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from orderbridge.adapters.shopify import ShopifyClient
@@ -45,7 +45,6 @@ from orderbridge.domain.order import TikTokOrder
 from orderbridge.errors import AuthError, NotFound, RetryableError
 
 __all__ = [
-    "CANCEL_JOB_WAIT",
     "BatchFailed",
     "BatchTruth",
     "LinkTruth",
@@ -65,8 +64,6 @@ SIZE_SLACK: Final = 1
 FULFILLMENTS_SLACK: Final = 2
 # Fulfilment orders asked for at least (an order is often split over two locations).
 MIN_FULFILLMENT_ORDERS: Final = 2
-# An orderCancel job is taken as still running for this long after it was sent.
-CANCEL_JOB_WAIT: Final = timedelta(minutes=10)
 
 
 class BatchFailed(Exception):
@@ -273,9 +270,9 @@ def read_priority(memory: LinkMemory) -> int:
     """
     state = memory.state
     if state is LinkState.CREATED_HELD:
-        return Priority.RELEASE if memory.held_fulfillment_order_ids else Priority.CREATE_HOLD
+        return Priority.RELEASE if memory.held_fulfillment_order_ids else Priority.CREATE_AND_HOLD
     if state is LinkState.CANCELLING:
-        return Priority.CANCEL
+        return Priority.CANCELLATION
     return Priority.READ
 
 
@@ -283,17 +280,8 @@ def urgency(memory: LinkMemory) -> int:
     """How soon a link's turn should come in a pass: the priority of its first call
     (a link with no Shopify order yet is about to create one)."""
     if memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING):
-        return Priority.CREATE_HOLD
+        return Priority.CREATE_AND_HOLD
     return read_priority(memory)
-
-
-def cancel_job_pending(memory: LinkMemory, now: datetime) -> bool:
-    """Whether an orderCancel we sent may still be running (the snapshot cannot tell)."""
-    return (
-        memory.state is LinkState.CANCELLING
-        and memory.cancel_sent_at is not None
-        and now < memory.cancel_sent_at + CANCEL_JOB_WAIT
-    )
 
 
 async def read_shopify(
@@ -340,7 +328,7 @@ async def read_shopify(
         truth.shopify = to_order_view(
             read,
             our_app_holds_handle=hold_handle,
-            cancel_job_pending=cancel_job_pending(memory, now),
+            cancel_job_pending=memory.cancel_job_pending(now),
         )
         truth.shopify_raw = read.raw or None
     except Exception as exc:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection, or_, update
+from sqlalchemy import Connection
 
 from orderbridge.adapters.db import (
     ConnectionStatus,
@@ -38,17 +38,17 @@ from orderbridge.adapters.db import (
     links,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
-from orderbridge.adapters.db.tables import order_links
 from orderbridge.adapters.shopify import ShopifyClient
-from orderbridge.adapters.shopify.models import OrderSummary
 from orderbridge.adapters.tiktok import CancellationFilter, OrderFilter, ReturnFilter
 from orderbridge.bootstrap import Services
+from orderbridge.domain.existing import adoption_state
 from orderbridge.domain.link import LinkMemory, LinkState
+from orderbridge.domain.order import parse_status
+from orderbridge.engine.existing import find_existing
 from orderbridge.engine.poll_health import Parked, describe_failure, retry_delay
 from orderbridge.errors import AuthError
 
 __all__ = [
-    "BACKFILL_TAGS",
     "BackfillReport",
     "PollReport",
     "Poller",
@@ -66,8 +66,6 @@ STREAM_RETURNS: Final = "returns"
 FIRST_POLL_LOOKBACK: Final = timedelta(hours=1)
 # Links are made due in groups of this many ids (one transaction each).
 DUE_CHUNK: Final = 100
-# Tags other connectors put on TikTok orders (SKU IQ).
-BACKFILL_TAGS: Final = ("skuiq", "tiktokpos")
 # A backfilled link is kept from the workers this long while Shopify is searched.
 BACKFILL_SEARCH_HOLD: Final = timedelta(minutes=10)
 # How often the poller supervisor re-reads the list of connections.
@@ -294,44 +292,6 @@ class BackfillReport:
     linked_existing: int = 0
 
 
-async def find_existing(shopify: ShopifyClient, tiktok_order_id: str) -> OrderSummary | None:
-    """A Shopify order another connector (or we, earlier) made for this TikTok order."""
-    for found in (
-        await shopify.find_orders_by_source_identifier(tiktok_order_id),
-        await shopify.find_orders_by_tag(f"tiktok-{tiktok_order_id}"),
-    ):
-        if found:
-            return found[0]
-    for tag in BACKFILL_TAGS:
-        for summary in await shopify.search_orders(f"tag:{tag} {tiktok_order_id}"):
-            if tiktok_order_id in (summary.source_identifier or "") or any(
-                tiktok_order_id in t for t in summary.tags
-            ) or tiktok_order_id in summary.name:
-                return summary
-    return None
-
-
-def _adopt(
-    conn: Connection, link_id: int, shopify_order_id: str, name: str, state: LinkState, now: datetime
-) -> bool:
-    """Point an untouched, unleased link at an existing Shopify order."""
-    memory = LinkMemory(state=state, shopify_order_id=shopify_order_id,
-                        released_at=now if state is LinkState.RELEASED else None)
-    t = order_links
-    result = conn.execute(
-        update(t)
-        .where(
-            t.c.id == link_id,
-            t.c.shopify_order_id.is_(None),
-            t.c.state == links.INITIAL_STATE,
-            or_(t.c.lease_owner.is_(None), t.c.lease_expires_at <= now),
-        )
-        .values(shopify_order_id=shopify_order_id, shopify_order_name=name, state=state.value,
-                memory=memory.to_json(), version=t.c.version + 1, next_due_at=now, updated_at=now)
-    )
-    return result.rowcount == 1
-
-
 def _connection_warning(
     conn: Connection, *, connection_id: int, at: datetime, text: str, data: dict[str, Any],
     kind: EventKind = EventKind.WARNING,
@@ -360,8 +320,11 @@ async def _backfill_one(
     def finish(conn: Connection) -> bool:
         adopted = False
         if existing is not None:
-            state = LinkState.CREATED_HELD if status in _BEFORE_SHIPPING else LinkState.RELEASED
-            adopted = _adopt(conn, row.id, existing.id, existing.name, state, later)
+            state = adoption_state(parse_status(status))
+            memory = LinkMemory(state=state, shopify_order_id=existing.id,
+                                released_at=later if state is LinkState.RELEASED else None)
+            adopted = links.adopt_existing(conn, row.id, existing.id, existing.name, memory.to_json(),
+                                           state=state.value, now=later)
             if adopted:
                 events.append(
                     conn, row.id, EventKind.EVENT,
@@ -373,9 +336,6 @@ async def _backfill_one(
         return adopted
 
     return created, await _db(services, finish)
-
-
-_BEFORE_SHIPPING: Final = frozenset({"UNPAID", "ON_HOLD"})
 
 
 async def backfill(

@@ -1,10 +1,10 @@
 """``orderbridge run``: the web app, the reconciler workers and the pollers, by role.
 
 - ``all`` (the embedded default, SQLite): one process serves the web app and runs
-  ``settings.workers`` worker tasks and the pollers. A webhook that marks a link due wakes
-  the workers at once (the ``WakeOnWrite`` wrapper around the app).
+  ``settings.workers`` worker tasks, the pollers and the retention pass (``retention.py``).
+  A webhook that marks a link due wakes the workers at once (the ``WakeOnWrite`` wrapper around the app).
 - ``web``: only the web app (PostgreSQL scale-out: put several behind a load balancer).
-- ``worker``: only workers and pollers (PostgreSQL scale-out: as many processes on as many
+- ``worker``: only workers, pollers and the retention pass (PostgreSQL scale-out: as many processes on as many
   machines as you like; the claim's ``SKIP LOCKED`` keeps them off each other's orders, the
   poller lease keeps one poller per shop, and idle workers are woken by the ``NOTIFY`` that
   every mark-due sends on commit, ``adapters/db/wake.py``, with a safety poll every 30 s).
@@ -28,6 +28,7 @@ import uvicorn
 
 from orderbridge.bootstrap import Services
 from orderbridge.engine.poller import Poller
+from orderbridge.engine.retention import Retention
 from orderbridge.engine.worker import Reconciler, default_owner
 
 # A worker heartbeat (the poller's last pass) older than this makes /readyz say not ready.
@@ -168,9 +169,15 @@ async def run(
         alive = partial(_workers_alive, poller, tasks) if role is Role.ALL else None
         web = WebServer(build_web_app(services, wake, alive), s.host, s.port, s.log_level)
         info["web"] = f"http://{s.host}:{await web.start()}"
+    if role is Role.WORKER and s.metrics_port is not None:  # Prometheus scrapes workers too
+        from orderbridge.web.metrics_app import create_metrics_app
+
+        web = WebServer(create_metrics_app(services), s.host, s.metrics_port, s.log_level)
+        info["metrics"] = f"http://{s.host}:{await web.start()}/metrics"
     if role in (Role.ALL, Role.WORKER):
         tasks.append(asyncio.create_task(reconciler.run_forever(stop), name="reconciler"))
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
+        tasks.append(asyncio.create_task(Retention(services, owner).run_forever(stop), name="retention"))
         info["workers"] = s.workers
     if ready is not None:
         ready(info)

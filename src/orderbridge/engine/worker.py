@@ -402,7 +402,7 @@ class Reconciler:
 
         # The most urgent links take the first turns (creates and holds before reads for
         # tracking): each link reads its Shopify order on its turn, at its own priority.
-        live.sort(key=lambda row: -urgency(memories[row.id]))
+        live.sort(key=lambda row: urgency(memories[row.id]))
         await asyncio.gather(*(one(row) for row in live))
         if calls.get(None):
             unattributed = calls[None]

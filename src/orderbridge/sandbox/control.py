@@ -6,8 +6,9 @@ Mounted routes (all JSON; OpenAPI at ``/openapi.json``, browsable at ``/docs``):
 - ``/faults``: endpoint and webhook-stream fault rules, seed;
 - ``/webhooks``: every outgoing delivery of every sandbox, redeliver one;
 - ``/info``: base URLs and test credentials (what ``--info-file`` writes);
-- ``/tiktok/...`` and ``/shopify/...``: each sandbox's own actions (buyers, merchant) and
-  state reads, contributed by the sandbox packages.
+- ``/tiktok/...``, ``/shopify/...``, ``/amazon_mcf/...``, ``/shipbob/...``: each sandbox's
+  own actions (buyers, merchant, 3PL warehouses) and state reads, contributed by the
+  sandbox packages.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from fastapi import APIRouter, FastAPI, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from orderbridge import apidocs
 from orderbridge.clock import ScaledClock
 from orderbridge.sandbox.common.faults import EndpointRule, FaultPlan, StreamRule
 from orderbridge.sandbox.common.scheduler import Scheduler
@@ -30,6 +32,8 @@ __all__ = ["SandboxPart", "build_control_app"]
 # Control API bodies refuse fields they do not know (422): a misspelt field silently
 # ignored once gave a 1-unit order instead of the intended quantity.
 STRICT_INPUT = ConfigDict(extra="forbid")
+
+SandboxName = Literal["tiktok", "shopify", "amazon_mcf", "shipbob"]
 
 
 class SandboxPart(Protocol):
@@ -63,7 +67,7 @@ class Advance(BaseModel):
 
 class EndpointRuleIn(BaseModel):
     model_config = STRICT_INPUT
-    sandbox: Literal["tiktok", "shopify"]
+    sandbox: SandboxName
     match: str = Field(default="*", description="shell pattern on the endpoint key")
     latency_ms: tuple[float, float] = (0.0, 0.0)
     error_rate: float = Field(default=0.0, ge=0, le=1)
@@ -75,7 +79,7 @@ class EndpointRuleIn(BaseModel):
 
 class StreamRuleIn(BaseModel):
     model_config = STRICT_INPUT
-    sandbox: Literal["tiktok", "shopify"]
+    sandbox: SandboxName
     match: str = Field(default="*", description="shell pattern on the webhook topic")
     drop_rate: float = Field(default=0.0, ge=0, le=1)
     duplicate_rate: float = Field(default=0.0, ge=0, le=1)
@@ -107,8 +111,18 @@ def build_control_app(
     app = FastAPI(
         title="OrderBridge sandbox control API",
         version="1",
-        description="Plays buyers, TikTok, the merchant and carriers; controls the clock and faults.",
+        description="Plays buyers, TikTok, the merchant, 3PL warehouses and carriers; controls the clock and faults.",
+        docs_url=None, redoc_url=None,  # served below from local assets (work offline)
     )
+    apidocs.mount_assets(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return apidocs.swagger_page("/openapi.json", "Sandbox control API")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return apidocs.redoc_page("/openapi.json", "Sandbox control API")
 
     def clock_state() -> ClockState:
         return ClockState(
@@ -184,7 +198,7 @@ def build_control_app(
         return {"removed": True}
 
     @app.delete("/faults", tags=["faults"])
-    def clear_faults(sandbox: Literal["tiktok", "shopify"] | None = None) -> dict[str, bool]:
+    def clear_faults(sandbox: SandboxName | None = None) -> dict[str, bool]:
         """Remove every rule (of one sandbox, or all)."""
         faults.clear(sandbox)
         return {"cleared": True}
@@ -199,7 +213,7 @@ def build_control_app(
 
     @app.get("/webhooks", tags=["webhooks"])
     def list_deliveries(
-        sandbox: Literal["tiktok", "shopify"] | None = None,
+        sandbox: SandboxName | None = None,
         topic: str | None = None,
         status: str | None = None,
         limit: int = 200,

@@ -18,7 +18,7 @@ def control_openapi() -> dict[str, Any]:
     world = SandboxWorld()
     app = build_control_app(
         clock=world.clock, scheduler=world.scheduler, faults=world.faults,
-        parts=[world.tiktok, world.shopify], info=dict,
+        parts=world.parts, info=dict,
     )
     spec: dict[str, Any] = app.openapi()
     world.scheduler.close()

@@ -26,7 +26,6 @@ from orderbridge.adapters.db import (
     connections,
     events,
     links,
-    order_exceptions,
     run_sync,
     sku_links,
     transaction,
@@ -34,14 +33,13 @@ from orderbridge.adapters.db import (
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.db.operators import Principal, Role
-from orderbridge.adapters.db.order_exceptions import ExceptionRow
 from orderbridge.adapters.db.tables import order_exceptions as exc_t
 from orderbridge.adapters.db.tables import order_links as links_t
 from orderbridge.adapters.db.tables import tiktok_skus
 from orderbridge.bootstrap import Services
 from orderbridge.engine.skus import link_sku, resolve_skus
 from orderbridge.errors import ConfigurationError, OrderBridgeError
-from orderbridge.web.overrides import LinkBusy, OverrideRefused, apply_override, memory_change
+from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exception, apply_override
 from orderbridge.web.security import Authenticator
 
 __all__ = ["ActionBody", "SkuLinkBody", "router"]
@@ -144,13 +142,6 @@ def _find_order(conn: Connection, services: Services, tiktok_order_id: str, conn
     return link
 
 
-def _exception(conn: Connection, exception_id: int) -> ExceptionRow:
-    row = conn.execute(select(exc_t).where(exc_t.c.id == exception_id)).first()
-    if row is None:
-        raise HTTPException(404, f"no exception {exception_id}")
-    return ExceptionRow(**dict(row._mapping))
-
-
 async def _variant_exists(services: Services, row: ConnectionRow, variant_id: str) -> bool:
     """Ask the connection's Shopify store whether the variant exists."""
     numeric = variant_id.rsplit("/", 1)[1]
@@ -247,20 +238,15 @@ def router(services: Services, auth: Authenticator) -> APIRouter:
     def _act(exception_id: int, action: str, reason: str | None, who: Principal) -> dict[str, Any]:
         now = services.clock.now()
         with transaction(services.db) as conn:
-            exc = _exception(conn, exception_id)
-            link = links.get_link(conn, exc.link_id)
-            assert link is not None
             try:
-                change = memory_change(action, exc.code, exc.data, reason)
-                apply_override(conn, link, action=action, code=exc.code, change=change, now=now, by=who.name)
+                exc, link = act_on_exception(conn, exception_id, action, reason, now=now, by=who.name)
+            except LookupError as err:
+                raise HTTPException(404, str(err)) from None
             except OverrideRefused as err:
                 raise HTTPException(400, str(err)) from None
             except LinkBusy as err:
                 raise HTTPException(409, str(err)) from None
-            if action == "dismiss":
-                order_exceptions.dismiss(conn, exception_id, now=now)
-            return {"exception": asdict(_exception(conn, exception_id)), "order": link.tiktok_order_id,
-                    "action": action, "due_at": now}
+            return {"exception": asdict(exc), "order": link.tiktok_order_id, "action": action, "due_at": now}
 
     @r.post("/exceptions/{exception_id}/dismiss")
     def dismiss_exception(exception_id: ExceptionId, who: Principal = operator) -> dict[str, Any]:

@@ -8,8 +8,10 @@
 - ``GET /healthz`` (the process answers), ``GET /readyz`` (ready to work: ``readiness.py``).
 - ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs`` and ``/openapi.json``),
   private: an operator's API token with the role each route needs.
-- ``GET /oauth/tiktok/callback``: the TikTok authorize redirect (``oauth.py``).
+- ``GET /oauth/tiktok/callback``: the TikTok authorize redirect; ``GET /oauth/shopify/install``
+  and ``GET /oauth/shopify/callback``: the Shopify app install (``oauth.py``).
 - ``GET /metrics``: Prometheus metrics (``engine/metrics.py``; private surface only).
+- ``/dashboard/...``: the operators' pages (``dashboard/``), behind a signed-in session.
 
 ``security.SecurityMiddleware wraps it all (trusted hosts, body bounds, origin checks,
 security headers, the audit log); errors are problem details (``problems.py``).
@@ -21,10 +23,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from orderbridge import __version__
+from orderbridge import __version__, apidocs
 from orderbridge.adapters.db import run_sync
 from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.shopify import parse_webhook_headers
@@ -32,9 +33,11 @@ from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
-from orderbridge.web import api, intake, oauth, problems
+from orderbridge.engine.uninstall import Verdict, confirm_uninstall
+from orderbridge.web import api, dashboard, intake, oauth, problems
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
+from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
 
 __all__ = ["create_app", "read_limited_body"]
 
@@ -76,9 +79,9 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
     settings = services.settings
     auth = Authenticator(services)
     viewer = Depends(auth.require(Role.VIEWER))
-    problems.install(app)
+    problems.install(app, pages=(dashboard.HOME, dashboard.error_page))
 
-    @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response)
+    @app.post("/webhooks/tiktok", tags=["webhooks"], response_class=Response, openapi_extra=TIKTOK_WEBHOOK)
     async def tiktok_webhook(request: Request) -> Response:
         """TikTok Shop webhook: 200 with an empty body once stored (duplicates too), 401 on a
         bad signature (nothing stored), 400 for a signed body we cannot read (stored)."""
@@ -93,10 +96,11 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
             return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
         return Response(status_code=200)
 
-    @app.post("/webhooks/shopify", tags=["webhooks"], response_class=Response)
+    @app.post("/webhooks/shopify", tags=["webhooks"], response_class=Response, openapi_extra=SHOPIFY_WEBHOOK)
     async def shopify_webhook(request: Request) -> Response:
         """Shopify webhook (incl. compliance topics): 200 once stored, 401 on a bad HMAC
-        (nothing stored), 400 for a signed delivery we cannot read (stored)."""
+        (nothing stored), 400 for a signed delivery we cannot read (stored). ``app/uninstalled``
+        is confirmed with Shopify first; 503 when Shopify could not say (it delivers again)."""
         secret = settings.shopify_client_secret
         if not secret:
             return PlainTextResponse("Shopify client secret not configured", status_code=503)
@@ -107,6 +111,11 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
         result = await run_sync(services.db, intake.shopify_delivery, services, h, body, _headers(request))
         if result.error:
             return PlainTextResponse(f"stored, but unreadable: {result.error}", status_code=400)
+        if result.confirm_uninstall:
+            verdicts = await confirm_uninstall(services, result.confirm_uninstall, h.shop_domain or "",
+                                               result.inbox_key)
+            if Verdict.UNDECIDED in verdicts:  # Shopify delivers it again: asked again then
+                return PlainTextResponse("stored; Shopify could not confirm the uninstall now", status_code=503)
         return Response(status_code=200)
 
     @app.get("/healthz", tags=["health"])
@@ -141,9 +150,16 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
 
     @app.get("/docs", include_in_schema=False, dependencies=[viewer])
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="OrderBridge API")
+        return apidocs.swagger_page("/openapi.json", "OrderBridge API")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[viewer])
+    async def redoc() -> HTMLResponse:
+        return apidocs.redoc_page("/openapi.json", "OrderBridge API")
+
+    apidocs.mount_assets(app)  # the pages' JS/CSS, from this process: they work offline
 
     app.include_router(api.router(services, auth))
+    dashboard.install(app, services)
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origin_list),

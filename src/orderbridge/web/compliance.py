@@ -5,16 +5,16 @@ recipient's name, phone and address, inside each link's TikTok and Shopify snaps
 inside the raw webhook bodies in the inbox (Shopify's orders/* bodies carry the address).
 Tokens and ids are not personal data.
 
-- ``customers/data_request``: recorded on the connection's timeline with the TikTok
-  orders we hold for the orders named (the merchant answers the buyer; Shopify itself
-  holds the same data).
+- ``customers/data_request``: recorded on the connection's timeline with the customer's id
+  (not their email or phone) and the TikTok orders we hold for the orders named (the
+  merchant answers the buyer; Shopify itself holds the same data).
 - ``customers/redact``: the snapshots of the links of ``orders_to_redact`` are cleared
   (the worker fetches the truth again while an order is still active).
-- ``shop/redact`` (48 h after uninstall): every link's snapshots are cleared and the raw
-  bodies of the connection's inbox entries are replaced by a redaction marker.
+- ``shop/redact`` (48 h after uninstall): nothing of the shop's buyers is left
+  (``_redact_shop``; on SQLite the file is vacuumed and its log emptied after).
 
 Inbox bodies of single orders (``customers/redact``) are not searched: they go with the
-inbox retention (``inbox.purge_processed``).
+inbox retention (``engine/retention.py``).
 """
 
 from __future__ import annotations
@@ -24,15 +24,17 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select, update
 
-from orderbridge.adapters.db import EventKind, events
+from orderbridge.adapters.db import EventKind, InboxSource, events
+from orderbridge.adapters.db.scrub import secure_delete
+from orderbridge.adapters.db.tables import events as events_table
 from orderbridge.adapters.db.tables import inbox as inbox_table
-from orderbridge.adapters.db.tables import order_links
+from orderbridge.adapters.db.tables import order_exceptions, order_links
 
 __all__ = ["REDACTED_BODY", "handle"]
 
 REDACTED_BODY: Final = b'{"redacted":true}'
 _ORDER_GID: Final = "gid://shopify/Order/"
-_COMPLIANCE_TOPICS: Final = ("customers/data_request", "customers/redact", "shop/redact")
+_DOMAIN_HEADER: Final = "x-shopify-shop-domain"
 
 
 def _order_refs(values: Any) -> list[str]:
@@ -44,6 +46,12 @@ def _order_refs(values: Any) -> list[str]:
         numeric = text.removeprefix(_ORDER_GID)
         refs.extend([numeric, _ORDER_GID + numeric])
     return refs
+
+
+def _customer_id(payload: dict[str, Any]) -> Any:
+    """Only the customer's id is kept: the request's email and phone are the buyer's data."""
+    customer = payload.get("customer")
+    return customer.get("id") if isinstance(customer, dict) else None
 
 
 def _links(conn: Connection, cids: list[int], refs: list[str]) -> list[tuple[int, str]]:
@@ -70,7 +78,7 @@ def handle(conn: Connection, topic: str, payload: dict[str, Any], cids: list[int
             events.append(conn, None, EventKind.WARNING,
                           f"Customer data request from {domain}: we hold relay email, name, phone and "
                           f"address in the snapshots of {len(held)} order(s)",
-                          {"customer": payload.get("customer"), "tiktok_orders": [t for _, t in held]},
+                          {"customer_id": _customer_id(payload), "tiktok_orders": [t for _, t in held]},
                           at=now, connection_id=cid)
     elif topic == "customers/redact":
         held = _links(conn, cids, _order_refs(payload.get("orders_to_redact")))
@@ -82,14 +90,32 @@ def handle(conn: Connection, topic: str, payload: dict[str, Any], cids: list[int
                           f"customers/redact: snapshots of {len(held)} order(s) cleared",
                           {"tiktok_orders": [t for _, t in held]}, at=now, connection_id=cid)
     elif topic == "shop/redact" and cids:
-        ids = [int(i) for i in conn.execute(
-            select(order_links.c.id).where(order_links.c.connection_id.in_(cids))).scalars()]
-        _clear_snapshots(conn, ids, now)
-        conn.execute(update(inbox_table).where(
-            inbox_table.c.connection_id.in_(cids),
-            inbox_table.c.topic.is_(None) | inbox_table.c.topic.not_in(_COMPLIANCE_TOPICS),
-        ).values(body=REDACTED_BODY, headers=None))
-        for cid in cids:
-            events.append(conn, None, EventKind.EVENT,
-                          f"shop/redact: snapshots of {len(ids)} order(s) and the inbox bodies cleared",
-                          at=now, connection_id=cid)
+        _redact_shop(conn, cids, domain, now)
+
+
+def _redact_shop(conn: Connection, cids: list[int], domain: str, now: datetime) -> None:
+    """Leave no copy of the shop's buyers' data: snapshots, raw bodies and headers (the
+    ``customers/*`` ones too, which name buyers; unmatched deliveries of this shop as well),
+    the data of timeline entries and exceptions (postal codes, states, API answers). Bytes
+    freed are zeroed (SQLite); the caller then vacuums and empties the log (``scrub``)."""
+    secure_delete(conn)
+    # Subqueries, not id lists: a shop's orders may outnumber a statement's parameters.
+    ids = select(order_links.c.id).where(order_links.c.connection_id.in_(cids)).scalar_subquery()
+    count = conn.execute(update(order_links).where(order_links.c.connection_id.in_(cids))
+                         .values(tiktok_snapshot=None, shopify_snapshot=None, updated_at=now)).rowcount
+    ib = inbox_table
+    unmatched = [int(r.id) for r in conn.execute(
+        select(ib.c.id, ib.c.headers).where(ib.c.connection_id.is_(None), ib.c.source == InboxSource.SHOPIFY))
+        if isinstance(r.headers, dict) and str(r.headers.get(_DOMAIN_HEADER, "")).lower() == domain.lower()]
+    conn.execute(update(ib).where(
+        ib.c.connection_id.in_(cids) | ib.c.id.in_(unmatched),
+        ib.c.topic.is_(None) | (ib.c.topic != "shop/redact"),
+    ).values(body=REDACTED_BODY, headers=None))
+    ev = events_table
+    conn.execute(update(ev).where(ev.c.connection_id.in_(cids) | ev.c.link_id.in_(ids), ev.c.data.is_not(None))
+                 .values(data=None))
+    conn.execute(update(order_exceptions).where(order_exceptions.c.link_id.in_(ids)).values(data=None))
+    for cid in cids:
+        events.append(conn, None, EventKind.EVENT,
+                      f"shop/redact: the buyer data of {count} order(s) deleted (snapshots, webhook "
+                      "bodies, timeline and exception details)", at=now, connection_id=cid)

@@ -5,7 +5,9 @@ verified delivery is written to the inbox keyed by (source, event id) — a rede
 recognised by the unique key and changes nothing — and, in the same transaction, the
 links of the orders it names are made due now (created if new). The worker then fetches
 the truth. These functions are synchronous (the web layer runs them in a thread) and call
-no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s.
+no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s. The one
+exception is Shopify's ``app/uninstalled``: stored here, then confirmed by the web layer
+with one quick call to Shopify before anything is disconnected (``engine/uninstall.py``).
 
 Nothing here is per process: a redelivery to another web process is still one inbox row
 (the unique key; its INSERT waits for the first one's commit), a new link is created once
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +37,7 @@ from orderbridge.adapters.db import (
     links,
     transaction,
 )
+from orderbridge.adapters.db.scrub import flush_deleted
 from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.db.tables import inbox as inbox_table
 from orderbridge.adapters.db.tables import order_links
@@ -51,6 +55,8 @@ from orderbridge.web.limits import json_too_deep
 from orderbridge.web.webhook_checks import shopify_problem
 
 __all__ = ["Intake", "shopify_delivery", "tiktok_delivery"]
+
+log = logging.getLogger(__name__)
 
 # TikTok event types whose ``data.order_id`` names the order to look at again.
 ORDER_EVENTS: Final = frozenset({
@@ -81,6 +87,10 @@ class Intake:
     new: bool  # False: a duplicate, ignored
     error: str | None = None  # a signed delivery we could not read: answered 400, kept
     links_due: tuple[int, ...] = ()
+    # app/uninstalled (new or redelivered): connections to confirm with Shopify before
+    # disconnecting them (engine/uninstall.py), and the delivery's inbox key.
+    confirm_uninstall: tuple[int, ...] = ()
+    inbox_key: str = ""
 
 
 def _malformed_key(body: bytes) -> str:
@@ -113,15 +123,19 @@ def _store_malformed(services: Services, source: str, body: bytes, headers: dict
 
 
 def _due(conn: Connection, connection_id: int, order_ids: Sequence[str], now: datetime,
-         summary: str, data: dict[str, Any]) -> list[int]:
-    """Make the links of these TikTok orders due now (created if new); timeline entries.
+         summary: str, data: dict[str, Any], *, create: bool = True) -> list[int]:
+    """Make the links of these TikTok orders due now (created if new, unless ``create`` is
+    False: then only the links we hold); timeline entries.
 
     Any number of web processes run this at once: the orders are taken in sorted order, so
     two deliveries naming the same orders lock their links in the same order (no deadlock).
     """
     ids: list[int] = []
     for order_id in sorted(set(order_ids)):
-        link, _created = links.get_or_create_link(conn, connection_id, order_id, now)
+        link = (links.get_or_create_link(conn, connection_id, order_id, now)[0] if create
+                else links.find_link(conn, connection_id, order_id))
+        if link is None:
+            continue
         ids.append(link.id)
         events.append(conn, link.id, EventKind.EVENT, summary, data, at=now, connection_id=connection_id)
     links.mark_due(conn, now, ids=ids)
@@ -148,8 +162,43 @@ def _tiktok_orders(event: WebhookEvent) -> list[str] | None:
     return []
 
 
+def _stale(event: WebhookEvent, now: datetime, max_age_seconds: float) -> str | None:
+    """Why a verified event's timestamp is too far from now to trust, or None.
+
+    TikTok signs the body only with the app secret, with no expiry: a genuine body captured
+    once can be replayed for ever. Its ``timestamp`` is inside the signature, so an old one
+    cannot be made new.
+    """
+    age = (now - event.timestamp).total_seconds()
+    if abs(age) <= max_age_seconds:
+        return None
+    when = "old" if age > 0 else "in the future"
+    return (f"sent {event.timestamp.isoformat(timespec='seconds')}, {abs(age) / 3600:.1f} h {when} "
+            f"(limit {max_age_seconds / 3600:g} h): not trusted")
+
+
+def _stale_delivery(conn: Connection, cid: int, event: WebhookEvent, topic: str, order_ids: list[str],
+                    now: datetime, stale: str) -> list[int]:
+    """A stale event is acted on only through a fresh read: the links we already hold of the
+    orders it names are made due (the worker reads TikTok's truth); it creates no link (the
+    poller finds genuinely new orders) and changes no connection (a stale deauthorisation
+    leaves the connection alone: if the seller really left, the next poll fails and parks it)."""
+    log.warning("TikTok webhook %s (%s) for shop %s %s; orders %s re-read, nothing else done",
+                event.tts_notification_id, topic, event.shop_id, stale, ",".join(order_ids) or "-")
+    summary = f"TikTok webhook {topic}, {stale}: re-reading the order"
+    due = _due(conn, cid, order_ids, now, summary, dict(event.data), create=False)
+    if not order_ids:
+        events.append(conn, None, EventKind.WARNING, f"TikTok webhook {topic} not acted on: {stale}",
+                      dict(event.data), at=now, connection_id=cid)
+    return due
+
+
 def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) -> Intake:
-    """Store a verified TikTok webhook and mark the orders it names due."""
+    """Store a verified TikTok webhook and mark the orders it names due.
+
+    A shop id with no connection, or a timestamp older than ``tiktok_webhook_max_age_seconds``
+    (``_stale``), is stored with the reason and answered 200 (a 4xx would only make TikTok
+    retry), with one log line; neither is acted on beyond a fresh read of links we hold."""
     depth = services.settings.max_json_depth
     if json_too_deep(body, depth):  # json.loads would recurse into a RecursionError (a 500)
         return _store_malformed(services, InboxSource.TIKTOK, body, headers, None, f"JSON nested deeper than {depth}")
@@ -172,9 +221,16 @@ def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) ->
             _finish(conn, InboxSource.TIKTOK, key, now, error)
             return Intake(new=True, error=error)
         if cid is None:
-            _finish(conn, InboxSource.TIKTOK, key, now, f"no connection for TikTok shop {event.shop_id}")
+            reason = f"no connection for TikTok shop {event.shop_id}: not acted on"
+            log.warning("TikTok webhook %s (%s, orders %s): %s", key, topic, ",".join(order_ids) or "-", reason)
+            _finish(conn, InboxSource.TIKTOK, key, now, reason)
             return Intake(new=True)
+        stale = _stale(event, now, services.settings.tiktok_webhook_max_age_seconds)
         due: list[int] = []
+        if stale is not None:
+            due = _stale_delivery(conn, cid, event, topic, order_ids, now, stale)
+            _finish(conn, InboxSource.TIKTOK, key, now, stale)
+            return Intake(new=True, links_due=tuple(due))
         if order_ids:
             due = _due(conn, cid, order_ids, now, f"TikTok webhook {topic}", dict(event.data))
         elif kind is WebhookEventType.SELLER_DEAUTHORIZATION:
@@ -270,6 +326,14 @@ def _released_by_us(memory: Any, fo_id: str) -> bool:
     return isinstance(released, list) and fo_id in released
 
 
+def _not_disconnected(conn: Connection, cids: list[int]) -> list[int]:
+    t = connections_table
+    if not cids:
+        return []
+    return [int(i) for i in conn.execute(select(t.c.id).where(
+        t.c.id.in_(cids), t.c.status != ConnectionStatus.DISCONNECTED.value).order_by(t.c.id)).scalars()]
+
+
 def _installed(conn: Connection, cids: list[int]) -> bool:
     """True when one of these connections is not disconnected (the app is still installed)."""
     t = connections_table
@@ -302,8 +366,16 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         cids = [int(i) for i in conn.execute(
             select(connections_table.c.id).where(connections_table.c.shopify_domain == h.shop_domain)
             .order_by(connections_table.c.id)).scalars()]
-        if not inbox.store(conn, InboxSource.SHOPIFY, key, received_at=now, body=body, topic=topic,
-                           headers=headers, connection_id=cids[0] if cids else None):
+        fresh = inbox.store(conn, InboxSource.SHOPIFY, key, received_at=now, body=body, topic=topic,
+                            headers=headers, connection_id=cids[0] if cids else None)
+        if topic == "app/uninstalled":
+            # Only a hint: Shopify is asked before anything is disconnected. A redelivery
+            # (Shopify retries after our 503 when it could not be asked) is asked again.
+            if fresh:
+                _finish(conn, InboxSource.SHOPIFY, key, now, None if cids else
+                        f"no connection for Shopify store {h.shop_domain}")
+            return Intake(new=fresh, confirm_uninstall=tuple(_not_disconnected(conn, cids)), inbox_key=key)
+        if not fresh:
             return Intake(new=False)
         due: list[int] = []
         error: str | None = None if cids else f"no connection for Shopify store {h.shop_domain}"
@@ -313,17 +385,11 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
             for link_id in due:
                 events.append(conn, link_id, EventKind.EVENT, f"Shopify webhook {topic}",
                               {"event_id": h.event_id, "triggered_at": str(h.triggered_at)}, at=now)
-        elif topic == "app/uninstalled" and cids:
-            conn.execute(update(connections_table).where(connections_table.c.id.in_(cids))
-                         .values(status=ConnectionStatus.DISCONNECTED.value, updated_at=now))
-            for cid in cids:
-                events.append(conn, None, EventKind.WARNING,
-                              f"The app was uninstalled from {h.shop_domain}: the connection is "
-                              "disconnected (its token is revoked); reinstall and run "
-                              "`orderbridge connect shopify`", at=now, connection_id=cid)
         elif topic == "shop/redact" and _installed(conn, cids):
             error = f"shop/redact for {h.shop_domain}, where the app is still installed: not acted on"
         elif topic in COMPLIANCE_TOPICS:
             compliance.handle(conn, topic, payload, cids, h.shop_domain, now)
         _finish(conn, InboxSource.SHOPIFY, key, now, error)
+    if topic == "shop/redact" and cids and error is None:  # no copy left in SQLite's files either
+        flush_deleted(services.db, vacuum=True)
     return Intake(new=True, links_due=tuple(due))

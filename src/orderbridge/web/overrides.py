@@ -20,13 +20,21 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, or_, update
 
-from orderbridge.adapters.db import EventKind, events, links
+from orderbridge.adapters.db import EventKind, events, links, order_exceptions
 from orderbridge.adapters.db.links import LinkRow
+from orderbridge.adapters.db.order_exceptions import ExceptionRow
 from orderbridge.adapters.db.tables import order_links
 from orderbridge.domain.exceptions import IssueAction
 from orderbridge.domain.link import LinkMemory
 
-__all__ = ["DEFAULT_TIKTOK_CANCEL_REASON", "LinkBusy", "OverrideRefused", "apply_override", "memory_change"]
+__all__ = [
+    "DEFAULT_TIKTOK_CANCEL_REASON",
+    "LinkBusy",
+    "OverrideRefused",
+    "act_on_exception",
+    "apply_override",
+    "memory_change",
+]
 
 DEFAULT_TIKTOK_CANCEL_REASON: Final = "The seller cancelled the order in Shopify"
 _ATTEMPTS: Final = 3
@@ -107,3 +115,22 @@ def apply_override(
             return fresh
         current = links.get_link(conn, link.id)
     raise LinkBusy(f"order {link.tiktok_order_id} keeps changing; try again in a moment")
+
+
+def act_on_exception(
+    conn: Connection, exception_id: int, action: str, reason: str | None, *, now: datetime, by: str,
+) -> tuple[ExceptionRow, LinkRow]:
+    """Take an exception's action for an operator (the API's and the dashboard's buttons):
+    written into the order's memory, on its timeline, the order due now; ``dismiss`` also
+    closes the exception. LookupError for an unknown exception; OverrideRefused, LinkBusy."""
+    found = order_exceptions.get_exception(conn, exception_id)
+    link = links.get_link(conn, found.link_id) if found is not None else None
+    if found is None or link is None:
+        raise LookupError(f"no exception {exception_id}")
+    change = memory_change(action, found.code, found.data, reason)
+    fresh = apply_override(conn, link, action=action, code=found.code, change=change, now=now, by=by)
+    if action == IssueAction.DISMISS:
+        order_exceptions.dismiss(conn, exception_id, now=now)
+    after = order_exceptions.get_exception(conn, exception_id)
+    assert after is not None
+    return after, fresh

@@ -10,12 +10,13 @@ that clients reading ``detail`` keep working.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderbridge.errors import ConfigurationError
@@ -50,20 +51,29 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return found
 
 
-def install(app: FastAPI) -> None:
-    """Answer every error of ``app`` as problem details."""
+HtmlErrors = Callable[[Request, int, str, dict[str, str]], Response]
 
-    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+
+def install(app: FastAPI, *, pages: tuple[str, HtmlErrors] | None = None) -> None:
+    """Answer every error of ``app`` as problem details; ``pages`` = (path prefix, renderer):
+    HTTP and validation errors under that prefix are pages for people instead."""
+
+    def answer(request: Request, status: int, detail: str, headers: dict[str, str], **extra: Any) -> Response:
+        if pages is not None and request.url.path.startswith(pages[0]):
+            return pages[1](request, status, detail, headers)
+        return problem(status, detail, headers=headers, **extra)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
-        return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+        return answer(request, exc.status_code, detail, dict(exc.headers or {}))
 
-    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = _field_errors(exc)
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(first["loc"][-2:])
-        return problem(422, f"{where}: {first['msg']}"[:_ECHO_CHARS * 4], errors=errors)
+        return answer(request, 422, f"{where}: {first['msg']}"[:_ECHO_CHARS * 4], {}, errors=errors)
 
     async def misconfigured(request: Request, exc: Exception) -> JSONResponse:
         # e.g. no ORDERBRIDGE_SECRET_KEY: the operator's to fix, and the message says how

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderbridge.adapters.db import run_sync, transaction
@@ -59,11 +60,23 @@ TOKEN_TOUCH_INTERVAL: Final = timedelta(minutes=1)
 _BASE_HEADERS: Final = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
 )
 _CSP_JSON: Final = b"default-src 'none'; frame-ancestors 'none'"
 _CSP_PAGES: Final = b"frame-ancestors 'none'"  # /docs loads Swagger UI's script and styles
+# The dashboard: its own stylesheet and forms, no script, no frames.
+_CSP_DASHBOARD: Final = (b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                         b"frame-ancestors 'none'; base-uri 'none'")
 log = logging.getLogger(__name__)
+
+
+def _policies(path: str) -> list[tuple[bytes, bytes]]:
+    """Content-Security-Policy and Referrer-Policy for ``path``. The dashboard's pages say
+    ``same-origin``: with ``no-referrer`` a browser sends ``Origin: null`` on their own form
+    posts, which the origin check (rightly) refuses."""
+    if path == "/dashboard" or path.startswith("/dashboard/"):
+        return [(b"content-security-policy", _CSP_DASHBOARD), (b"referrer-policy", b"same-origin")]
+    csp = _CSP_PAGES if path == "/docs" else _CSP_JSON
+    return [(b"content-security-policy", csp), (b"referrer-policy", b"no-referrer")]
 
 
 def is_public(path: str) -> bool:
@@ -163,8 +176,12 @@ def _authenticate(services: Services, token: str, now: datetime) -> Principal | 
         principal = authenticate(conn, token, now=now)
     if principal is not None and principal.token_id is not None and (
             principal.last_used_at is None or now - principal.last_used_at >= TOKEN_TOUCH_INTERVAL):
-        with transaction(services.db) as conn:
-            touch_token(conn, principal.token_id, now=now)
+        try:
+            with transaction(services.db) as conn:
+                touch_token(conn, principal.token_id, now=now)
+        except SQLAlchemyError as exc:  # bookkeeping: a read-only database still serves reads
+            log.warning("could not record the use of token %s (database read-only?): %s",
+                        principal.token_id, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
     return principal
 
 
@@ -234,7 +251,7 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = int(message["status"])
                 extra = list(_BASE_HEADERS)
-                extra.append((b"content-security-policy", _CSP_PAGES if path == "/docs" else _CSP_JSON))
+                extra += _policies(path)
                 if private:
                     extra.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}

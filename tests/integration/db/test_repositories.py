@@ -53,7 +53,9 @@ def test_inbox_store_dedupe_and_processing(migrated_engine: Engine) -> None:
         assert inbox.mark_processed(conn, [second.id], T0, error="unknown shop") == 1
         assert inbox.mark_processed(conn, [], T0) == 0
         assert inbox.unprocessed(conn, 10) == []
-        assert inbox.purge_processed(conn, T0 + timedelta(days=1)) == 2
+        assert inbox.purge_before(conn, T0, limit=5) == 0  # handled at T0: not before T0
+        assert inbox.purge_before(conn, T0 + timedelta(days=1), limit=1) == 1  # a batch at a time
+        assert inbox.purge_before(conn, T0 + timedelta(days=1)) == 1
 
 
 def test_jobs_lifecycle(migrated_engine: Engine) -> None:

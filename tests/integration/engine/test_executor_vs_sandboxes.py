@@ -303,13 +303,13 @@ async def test_remove_units_then_cancel_with_its_job(kit: Kit) -> None:
     assert second.ids["job_id"] == first.ids["job_id"]  # the running job, not a new one
     assert not extra
     assert story.memory.state is LinkState.CANCELLING
-    assert await story.executor.cancel_job_pending(kit.shopify, story.view.id)
+    assert story.memory.cancel_job_id == first.ids["job_id"]  # durable: a restart knows it
+    assert story.memory.cancel_job_pending(kit.world.clock.now())
 
     await kit.control.advance(5)  # the job finishes
     await story.refresh()
     assert story.view is not None
     assert story.view.cancelled_at is not None
-    assert not await story.executor.cancel_job_pending(kit.shopify, story.view.id)
     before = await story.mutations()
     third = await story.run(cancel)
     assert third.status is OutcomeStatus.SUCCESS

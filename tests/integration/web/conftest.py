@@ -4,11 +4,13 @@
   clock, fixed TikTok app credentials and Shopify client secret (webhook tests).
 - ``client``: the app served in-process (``httpx.ASGITransport``), with no credentials.
 - ``api``: the same app with an operator's API token (``token_for`` makes others).
+- ``live`` / ``serve_app(services)``: the app over real HTTP (uvicorn on a free port).
 - ``sandbox_services``: ``Services`` whose settings point at the served sandboxes and whose
   clock is the sandbox's (TikTok signatures are time-bound), for connect/SKU tests.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +23,7 @@ from orderbridge.adapters.db.operators import Role, add_user, create_token, find
 from orderbridge.bootstrap import Services
 from orderbridge.clock import ManualClock
 from orderbridge.engine.connect import sandbox_settings
+from orderbridge.engine.runner import WebServer
 from orderbridge.sandbox.runner import RunningSandboxes
 from orderbridge.settings import Settings
 from orderbridge.web.app import create_app
@@ -75,6 +78,27 @@ async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(services))
     headers = bearer(token_for(services, Role.OPERATOR, name="olive", days=3650))
     async with httpx.AsyncClient(transport=transport, base_url="http://orderbridge.test", headers=headers) as http:
+        yield http
+
+
+@asynccontextmanager
+async def serve_app(services: Services, workers: Callable[[], str | None] | None = None,
+                 headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over real HTTP: uvicorn on a free port, and a client for it."""
+    web = WebServer(create_app(services, workers=workers), "127.0.0.1", 0)
+    port = await web.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10,
+                                     headers=headers) as http:
+            yield http
+    finally:
+        await web.stop()
+
+
+@pytest.fixture
+async def live(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """``services``' app over real HTTP, with no credentials."""
+    async with serve_app(services) as http:
         yield http
 
 

@@ -8,25 +8,21 @@ answer is ``{"ready": bool}`` and nothing else; the reasons are on ``/api/readin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import psycopg
 from sqlalchemy import make_url
 
-from orderbridge.adapters.db import connections, generate_key, migrate, run_sync, transaction
+from orderbridge.adapters.db import connections, generate_key, migrate, transaction
 from orderbridge.adapters.db.operators import Role
 from orderbridge.bootstrap import Services
 from orderbridge.clock import ManualClock
 from orderbridge.engine.poller import Poller
-from orderbridge.engine.runner import WORKER_HEARTBEAT_STALE_SECONDS, WebServer, _workers_alive
+from orderbridge.engine.runner import WORKER_HEARTBEAT_STALE_SECONDS, _workers_alive
 from orderbridge.settings import Settings
-from orderbridge.web.app import create_app
-from orderbridge.web.readiness import check_readiness
 
-from .conftest import NOW, bearer, token_for
+from .conftest import NOW, bearer, serve_app, token_for
 
 
 def _services(url: str, key: str) -> Services:
@@ -43,18 +39,6 @@ def _connect_shop(services: Services) -> None:
         )
 
 
-@asynccontextmanager
-async def served(services: Services, workers: Callable[[], str | None] | None = None
-                 ) -> AsyncIterator[httpx.AsyncClient]:
-    web = WebServer(create_app(services, workers=workers), "127.0.0.1", 0)
-    port = await web.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            yield http
-    finally:
-        await web.stop()
-
-
 async def _ready(http: httpx.AsyncClient) -> tuple[int, Any]:
     response = await http.get("/readyz")
     return response.status_code, response.json()
@@ -64,7 +48,7 @@ async def test_healthy_is_ready(migrated_db_url: str) -> None:
     services = _services(migrated_db_url, generate_key())
     try:
         _connect_shop(services)
-        async with served(services, workers=lambda: None) as http:
+        async with serve_app(services, workers=lambda: None) as http:
             assert await _ready(http) == (200, {"ready": True})
     finally:
         await services.aclose()
@@ -77,7 +61,7 @@ async def test_a_wrong_secret_key_is_not_ready_and_says_why_only_in_private(migr
     services = _services(migrated_db_url, generate_key())  # the key was changed
     try:
         token = token_for(services, Role.VIEWER)
-        async with served(services) as http:
+        async with serve_app(services) as http:
             assert await _ready(http) == (503, {"ready": False})  # no details in public
             private = await http.get("/api/readiness", headers=bearer(token))
             assert private.status_code == 503
@@ -100,15 +84,20 @@ def _read_only_url(url: str) -> str:
     return url
 
 
-async def test_a_read_only_database_is_not_ready(migrated_db_url: str) -> None:
+async def test_a_read_only_database_is_not_ready_and_says_why_in_private(migrated_db_url: str) -> None:
+    writable = _services(migrated_db_url, generate_key())
+    token = token_for(writable, Role.VIEWER)  # never used yet: its first use wants a write
+    await writable.aclose()
     services = _services(_read_only_url(migrated_db_url), generate_key())
     try:
-        async with served(services, workers=lambda: None) as http:
+        async with serve_app(services, workers=lambda: None) as http:
             assert await _ready(http) == (503, {"ready": False})
-        # The reason (not over HTTP: checking an API token writes its last use, refused here).
-        problems = await run_sync(services.db, check_readiness, services, None)
-        assert set(problems) == {"database_writable"}
-        assert "read" in problems["database_writable"].lower()
+            private = await http.get("/api/readiness", headers=bearer(token))
+        assert private.status_code == 503  # not a 500: the token's last use is not recorded
+        body = private.json()
+        assert body["ready"] is False
+        assert set(body["problems"]) == {"database_writable"}
+        assert "read" in body["problems"]["database_writable"].lower()
     finally:
         await services.aclose()
 
@@ -117,7 +106,7 @@ async def test_migrations_behind_is_not_ready(migrated_db_url: str) -> None:
     migrate.downgrade(migrated_db_url, "-1")
     services = _services(migrated_db_url, generate_key())
     try:
-        async with served(services) as http:
+        async with serve_app(services) as http:
             assert await _ready(http) == (503, {"ready": False})
     finally:
         await services.aclose()
@@ -126,7 +115,7 @@ async def test_migrations_behind_is_not_ready(migrated_db_url: str) -> None:
 async def test_stale_workers_are_not_ready(migrated_db_url: str) -> None:
     services = _services(migrated_db_url, generate_key())
     try:
-        async with served(services, workers=lambda: "no poller pass for 300 s") as http:
+        async with serve_app(services, workers=lambda: "no poller pass for 300 s") as http:
             assert await _ready(http) == (503, {"ready": False})
     finally:
         await services.aclose()

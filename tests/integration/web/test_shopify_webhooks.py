@@ -173,24 +173,30 @@ async def test_signed_but_unreadable_is_stored_and_400(services: Services, clien
     assert row.error
 
 
-async def test_app_uninstalled_disconnects(services: Services, client: httpx.AsyncClient) -> None:
+async def test_app_uninstalled_without_a_token_to_confirm_with_is_not_acted_on(
+        services: Services, client: httpx.AsyncClient) -> None:
+    """Disconnecting waits for Shopify to refuse our token (test_shopify_install.py); with no
+    token stored there is nothing to ask with, so nothing changes."""
     cid, _ = setup_link(services)
     assert (await deliver(client, "app/uninstalled", {"id": 1, "myshopify_domain": DOMAIN})).status_code == 200
     with transaction(services.db, write=False) as conn:
         row = connections.get_connection(conn, services.cipher, cid)
         assert row is not None
-        assert row.status == ConnectionStatus.DISCONNECTED
-        assert any("uninstalled" in e.summary for e in events.recent(conn, connection_id=cid))
+        assert row.status == ConnectionStatus.ACTIVE
+        assert any("not acted on" in e.summary for e in events.recent(conn, connection_id=cid))
+    [stored] = inbox_rows(services)
+    assert "no Shopify token" in stored.error
 
 
 async def test_compliance_topics(services: Services, client: httpx.AsyncClient) -> None:
     cid, link_id = setup_link(services)
-    request = {"shop_domain": DOMAIN, "customer": {"id": 1}, "orders_requested": [1001]}
+    request = {"shop_domain": DOMAIN, "customer": {"id": 1, "email": "buyer@example.com"}, "orders_requested": [1001]}
     assert (await deliver(client, "customers/data_request", request, event_id="c1")).status_code == 200
     with transaction(services.db, write=False) as conn:
         [entry] = [e for e in events.recent(conn, connection_id=cid) if "data request" in e.summary]
         assert entry.data is not None
         assert entry.data["tiktok_orders"] == ["576001"]
+        assert entry.data["customer_id"] == 1  # the id only: no email or phone kept
     redact = {"shop_domain": DOMAIN, "customer": {"id": 1}, "orders_to_redact": [1001]}
     assert (await deliver(client, "customers/redact", redact, event_id="c2")).status_code == 200
     with transaction(services.db, write=False) as conn:
@@ -204,7 +210,8 @@ async def test_compliance_topics(services: Services, client: httpx.AsyncClient) 
     assert (await deliver(client, "shop/redact", shop_redact, event_id="c3")).status_code == 200
     assert {r.topic: bytes(r.body) for r in inbox_rows(services)}["orders/updated"] != REDACTED_BODY
     assert "still installed" in next(r.error for r in inbox_rows(services) if r.topic == "shop/redact")
-    await deliver(client, "app/uninstalled", {"id": 9, "myshopify_domain": DOMAIN}, event_id="u1")
+    with transaction(services.db) as conn:  # as a confirmed app/uninstalled leaves it
+        connections.update_connection(conn, services.cipher, cid, now=NOW, status=ConnectionStatus.DISCONNECTED)
     assert (await deliver(client, "shop/redact", shop_redact, event_id="c4")).status_code == 200
     bodies = {r.topic: bytes(r.body) for r in inbox_rows(services)}
     assert bodies["orders/updated"] == REDACTED_BODY

@@ -16,13 +16,15 @@ from tests.integration.web.conftest import APP_KEY, APP_SECRET, MAX_BODY, NOW
 SHOP_ID = "7495000000000000001"
 
 
-def sign(body: bytes) -> str:
-    return hmac.new(APP_SECRET.encode(), APP_KEY.encode() + body, hashlib.sha256).hexdigest()
+def sign(body: bytes, key: str = APP_KEY, secret: str = APP_SECRET) -> str:
+    return hmac.new(secret.encode(), key.encode() + body, hashlib.sha256).hexdigest()
 
 
-def envelope(kind: int, data: dict[str, Any], notification: str = "n-1", shop: str = SHOP_ID) -> bytes:
+def envelope(kind: int, data: dict[str, Any], notification: str = "n-1", shop: str = SHOP_ID,
+             sent: int | None = None) -> bytes:
+    """A TikTok webhook body, sent now (``NOW``) unless ``sent`` (Unix seconds) says otherwise."""
     return json.dumps({"type": kind, "tts_notification_id": notification, "shop_id": shop,
-                       "timestamp": 1763316000, "data": data}).encode()
+                       "timestamp": int(NOW.timestamp()) if sent is None else sent, "data": data}).encode()
 
 
 def make_connection(services: Services, shop_id: str = SHOP_ID) -> int:

@@ -86,10 +86,10 @@ async def test_a_retryable_failure_of_any_read_puts_the_batch_back() -> None:
 
 
 def test_a_read_carries_the_priority_of_the_action_it_serves() -> None:
-    assert read_priority(LinkMemory(state=LinkState.CREATED_HELD)) == Priority.CREATE_HOLD
+    assert read_priority(LinkMemory(state=LinkState.CREATED_HELD)) == Priority.CREATE_AND_HOLD
     held = LinkMemory(state=LinkState.CREATED_HELD, held_fulfillment_order_ids=("fo1",))
     assert read_priority(held) == Priority.RELEASE
-    assert read_priority(LinkMemory(state=LinkState.CANCELLING)) == Priority.CANCEL
+    assert read_priority(LinkMemory(state=LinkState.CANCELLING)) == Priority.CANCELLATION
     assert read_priority(LinkMemory(state=LinkState.RELEASED)) == Priority.READ
 
 
@@ -189,7 +189,7 @@ async def test_after_a_create_only_the_fulfilment_orders_are_read_and_merged() -
     await read_shopify(cast(ShopifyClient, shop), truth, "gid://shopify/Order/1", memory,
                        from_create, hold_handle="orderbridge", now=NOW)
     assert [c[0] for c in shop.calls] == ["fulfillment_orders"]
-    assert shop.calls[0][1]["priority"] == Priority.CREATE_HOLD
+    assert shop.calls[0][1]["priority"] == Priority.CREATE_AND_HOLD
     assert truth.shopify is not None
     assert [fo.id for fo in truth.shopify.fulfillment_orders] == ["FO9"]
     assert [line.id for line in truth.shopify.line_items] == ["L1"]
@@ -214,6 +214,6 @@ def test_creates_and_holds_take_the_first_turns_of_a_pass() -> None:
     new = LinkMemory()
     hold = LinkMemory(state=LinkState.CREATED_HELD, shopify_order_id="s")
     tracking = LinkMemory(state=LinkState.RELEASED, shopify_order_id="s")
-    ordered = sorted([tracking, hold, new], key=lambda m: -urgency(m))
+    ordered = sorted([tracking, hold, new], key=urgency)
     assert ordered[:2] == [new, hold] or ordered[:2] == [hold, new]
     assert ordered[-1] is tracking

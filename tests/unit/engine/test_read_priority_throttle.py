@@ -27,19 +27,19 @@ async def test_reads_for_holds_are_not_starved_by_creates() -> None:
         served.append(name)
 
     hold_read = read_priority(LinkMemory(state=LinkState.CREATED_HELD))
-    tasks = [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_HOLD)) for i in range(3)]
+    tasks = [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_AND_HOLD)) for i in range(3)]
     await asyncio.sleep(0)
     tasks.append(asyncio.create_task(call("read", 10.0, hold_read)))
     await asyncio.sleep(0)
-    tasks += [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_HOLD)) for i in range(3, 10)]
+    tasks += [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_AND_HOLD)) for i in range(3, 10)]
     await asyncio.gather(*tasks)
     assert served.index("read") == 3  # in arrival order, not after every later create
     # At plain READ priority the same read would wait for all ten creates.
     served.clear()
-    tasks = [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_HOLD)) for i in range(3)]
+    tasks = [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_AND_HOLD)) for i in range(3)]
     await asyncio.sleep(0)
     tasks.append(asyncio.create_task(call("read", 10.0, Priority.READ)))
     await asyncio.sleep(0)
-    tasks += [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_HOLD)) for i in range(3, 10)]
+    tasks += [asyncio.create_task(call(f"create{i}", 10.0, Priority.CREATE_AND_HOLD)) for i in range(3, 10)]
     await asyncio.gather(*tasks)
     assert served.index("read") > 3

@@ -80,8 +80,8 @@ async def test_higher_priority_goes_first() -> None:
         asyncio.gather(
             take("tags", Priority.COSMETIC),
             take("tracking", Priority.TRACKING),
-            take("create", Priority.CREATE_HOLD),
-            take("cancel", Priority.CANCEL),
+            take("create", Priority.CREATE_AND_HOLD),
+            take("cancel", Priority.CANCELLATION),
             take("release", Priority.RELEASE),
         )
     )
@@ -104,7 +104,7 @@ async def test_a_late_important_request_overtakes_a_waiting_one() -> None:
         order.append(name)
 
     # "tags" needs 2 s of budget; "create" shows up after 1 s and must still go first.
-    await time.run(asyncio.gather(take("tags", Priority.COSMETIC, 0), take("create", Priority.CREATE_HOLD, 1.0)))
+    await time.run(asyncio.gather(take("tags", Priority.COSMETIC, 0), take("create", Priority.CREATE_AND_HOLD, 1.0)))
     assert order == ["create", "tags"]
 
 
@@ -126,7 +126,7 @@ async def test_cancelled_waiter_leaves_the_queue() -> None:
     time = FakeTime()
     throttle = ThrottleRegistry(monotonic=time.monotonic, sleep=time.sleep).for_shop("s")
     throttle.observe(maximum=10, currently_available=0, restore_rate=1)
-    task = asyncio.create_task(throttle.acquire(5, Priority.CANCEL))
+    task = asyncio.create_task(throttle.acquire(5, Priority.CANCELLATION))
     await asyncio.sleep(0)
     assert throttle.waiting == 1
     task.cancel()
@@ -161,7 +161,7 @@ async def test_a_waiter_is_served_when_a_refund_covers_it_not_after_its_whole_wa
     served_at: list[float] = []
 
     async def create() -> None:
-        await throttle.acquire(10 * 20, Priority.CREATE_HOLD)  # needs 200, 50 left: 1.5 s
+        await throttle.acquire(10 * 20, Priority.CREATE_AND_HOLD)  # needs 200, 50 left: 1.5 s
         served_at.append(time.now)
 
     async def answer_after(seconds: float) -> None:

@@ -39,6 +39,7 @@ _SECRETS: Final = {
     "tiktok_access_token": "tiktok_access_token_enc",
     "tiktok_refresh_token": "tiktok_refresh_token_enc",
     "shopify_token": "shopify_token_enc",
+    "shopify_refresh_token": "shopify_refresh_token_enc",
 }
 
 
@@ -57,6 +58,8 @@ class ConnectionRow:
     shopify_domain: str
     shopify_scopes: tuple[str, ...]
     shopify_location_id: str | None
+    shopify_token_expires_at: datetime | None
+    shopify_refresh_token_expires_at: datetime | None
     policy: dict[str, Any]
     status: str
     created_at: datetime
@@ -64,6 +67,7 @@ class ConnectionRow:
     tiktok_access_token: str | None = field(default=None, repr=False)
     tiktok_refresh_token: str | None = field(default=None, repr=False)
     shopify_token: str | None = field(default=None, repr=False)
+    shopify_refresh_token: str | None = field(default=None, repr=False)
 
 
 class ConnectionDetails(TypedDict, total=False):
@@ -79,6 +83,9 @@ class ConnectionDetails(TypedDict, total=False):
     shopify_token: str | None
     shopify_scopes: Sequence[str] | None
     shopify_location_id: str | None
+    shopify_token_expires_at: datetime | None
+    shopify_refresh_token: str | None
+    shopify_refresh_token_expires_at: datetime | None
 
 
 class ConnectionFields(ConnectionDetails, total=False):

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from orderbridge.adapters.db._sql import insert_for_dialect, row_dict
 from orderbridge.adapters.db.tables import inbox as t
 
-__all__ = ["InboxRow", "mark_processed", "pending_count", "purge_processed", "store", "unprocessed"]
+__all__ = ["InboxRow", "mark_processed", "pending_count", "purge_before", "store", "unprocessed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +98,12 @@ def pending_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).where(t.c.processed_at.is_(None))).scalar_one())
 
 
-def purge_processed(conn: Connection, before: datetime) -> int:
-    """Delete entries processed before ``before`` (retention)."""
-    return conn.execute(
-        delete(t).where(t.c.processed_at.is_not(None), t.c.processed_at < before)
-    ).rowcount
+def purge_before(conn: Connection, before: datetime, *, limit: int | None = None) -> int:
+    """Delete entries handled before ``before`` (retention; an entry never handled, such as
+    an OAuth state's single-use record, counts from its arrival): at most ``limit`` of them,
+    the oldest first, so that one transaction stays short."""
+    when = func.coalesce(t.c.processed_at, t.c.received_at)
+    if limit is None:
+        return conn.execute(delete(t).where(when < before)).rowcount
+    ids = [int(i) for i in conn.execute(select(t.c.id).where(when < before).order_by(when).limit(limit)).scalars()]
+    return conn.execute(delete(t).where(t.c.id.in_(ids))).rowcount if ids else 0

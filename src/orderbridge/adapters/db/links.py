@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypedDict, Unpack
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select, update
 
 from orderbridge.adapters.db import _link_statements as stmts
 from orderbridge.adapters.db._sql import insert_for, row_dict
@@ -39,6 +39,7 @@ __all__ = [
     "INITIAL_STATE",
     "LinkChanges",
     "LinkRow",
+    "adopt_existing",
     "claim_due_links",
     "count_by_state",
     "ensure_due",
@@ -351,6 +352,22 @@ def release_lease(
     params = {**stmts.held_params(link.id, owner, link.version), "v_next_due_at": next_due_at}
     stmt = stmts.RELEASE_UNTIL_HINT if next_due_at is None else stmts.RELEASE
     return conn.execute(stmt, params).rowcount == 1
+
+
+def adopt_existing(
+    conn: Connection, link_id: int, shopify_order_id: str, name: str, memory: dict[str, Any],
+    *, state: str, now: datetime,
+) -> bool:
+    """Point an untouched, unleased link at a Shopify order that already exists (backfill);
+    False when a worker got to the link first (it then finds the order by itself)."""
+    result = conn.execute(
+        update(t)
+        .where(t.c.id == link_id, t.c.shopify_order_id.is_(None), t.c.state == INITIAL_STATE,
+               or_(t.c.lease_owner.is_(None), t.c.lease_expires_at <= now))
+        .values(shopify_order_id=shopify_order_id, shopify_order_name=name, state=state,
+                memory=memory, version=t.c.version + 1, next_due_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
 
 
 def next_due_time(conn: Connection, *, connection_id: int | None = None) -> datetime | None:

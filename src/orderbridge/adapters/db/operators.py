@@ -2,7 +2,7 @@
 
 A token is ``obt_`` + 32 random bytes (url-safe base64), shown once when created; only its
 SHA-256 is stored. A token is a high-entropy secret, so a fast hash is enough (passwords
-would need a slow one; there are none yet). Checking a token is one indexed lookup by
+need a slow one: ``web_sessions.py``). Checking a token is one indexed lookup by
 hash: a token that is unknown, revoked, expired or whose user is disabled gives None.
 """
 
@@ -64,6 +64,8 @@ class Role(StrEnum):
 
 
 _RANKS: Final = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+# A user as listed: never the password hash (web_sessions.py reads it for sign-in only).
+_USER_COLUMNS: Final = (users.c.id, users.c.name, users.c.role, users.c.created_at, users.c.disabled_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +137,13 @@ def add_user(conn: Connection, name: str, role: Role, *, now: datetime) -> UserR
 
 def find_user(conn: Connection, name: str) -> UserRow | None:
     """The user named ``name``, or None."""
-    row = conn.execute(select(users).where(users.c.name == name)).first()
+    row = conn.execute(select(*_USER_COLUMNS).where(users.c.name == name)).first()
     return UserRow(**row_dict(row)) if row is not None else None
 
 
 def list_users(conn: Connection) -> list[UserRow]:
     """Every user, oldest first."""
-    return [UserRow(**row_dict(r)) for r in conn.execute(select(users).order_by(users.c.id))]
+    return [UserRow(**row_dict(r)) for r in conn.execute(select(*_USER_COLUMNS).order_by(users.c.id))]
 
 
 def create_token(conn: Connection, user: UserRow, name: str, *, now: datetime,

@@ -22,6 +22,7 @@ from orderbridge.adapters.db.types import ExceptionStatus
 __all__ = [
     "ExceptionRow",
     "dismiss",
+    "get_exception",
     "open_exceptions",
     "raise_exception",
     "resolve",
@@ -151,6 +152,12 @@ _RESOLVE_ALL = (
     .returning(t.c.code)
 )
 _RESOLVE_ALL_EXCEPT = _RESOLVE_ALL.where(t.c.code.not_in(bindparam("b_keep", expanding=True)))
+
+
+def get_exception(conn: Connection, exception_id: int) -> ExceptionRow | None:
+    """One exception (any status), or None."""
+    row = conn.execute(select(t).where(t.c.id == exception_id)).first()
+    return _row(row) if row is not None else None
 
 
 def dismiss(conn: Connection, exception_id: int, *, now: datetime) -> bool:

@@ -87,6 +87,10 @@ connections = Table(
     Column("shopify_token_enc", Text),
     Column("shopify_scopes", Text),
     Column("shopify_location_id", String(_REMOTE_ID)),
+    # Expiring offline tokens (OAuth install): when the access token ends, and its refresh token.
+    Column("shopify_token_expires_at", UTCDateTime),
+    Column("shopify_refresh_token_enc", Text),
+    Column("shopify_refresh_token_expires_at", UTCDateTime),
     Column("policy", JSONType, nullable=False),
     Column("status", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -121,6 +125,8 @@ order_links = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("connection_id", "tiktok_order_id"),
+    # The dashboard's order list pages by (first_seen_at, id), newest first.
+    Index("ix_order_links_first_seen_at_id", "first_seen_at", "id"),
 )
 
 order_exceptions = Table(
@@ -267,8 +273,8 @@ alerts = Table(
     PrimaryKeyConstraint("link_id", "threshold"),
 )
 
-# Operators of the private surface (docs/security.md). No passwords yet: the API takes
-# per-user tokens; the dashboard's sign-in (sessions) comes with the dashboard.
+# Operators of the private surface (docs/security.md): the API takes per-user tokens, the
+# dashboard a password (argon2id hash; None: the user cannot sign in to the dashboard).
 users = Table(
     "users",
     metadata,
@@ -277,6 +283,23 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime),
+    Column("password_hash", String(255)),
+)
+
+# Dashboard sessions: only the SHA-256 of the cookie's value is stored; the CSRF token is
+# per session (every form carries it).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    _id(),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("client", String(_REMOTE_ID)),
 )
 
 # API tokens: only the SHA-256 of the token is stored (the token itself is shown once).

@@ -70,7 +70,7 @@ class EditsApi(ShopifyTransport):
         order_id: str,
         *,
         line_items_first: int = ops.DEFAULT_EDIT_LINE_ITEMS_FIRST,
-        priority: int = Priority.CANCEL,
+        priority: int = Priority.CANCELLATION,
     ) -> CalculatedOrder:
         """``orderEditBegin``: the calculated order to stage changes on."""
         result = await self.execute(
@@ -90,7 +90,7 @@ class EditsApi(ShopifyTransport):
 
     async def order_edit_set_quantity(
         self, calculated_order_id: str, line_item_id: str, quantity: int, *, restock: bool = True,
-        priority: int = Priority.CANCEL,
+        priority: int = Priority.CANCELLATION,
     ) -> CalculatedLineItem:
         """``orderEditSetQuantity`` (0 removes the line) on a staged edit."""
         return (await self._set_quantity(calculated_order_id, line_item_id, quantity, restock, priority))[0]
@@ -153,7 +153,7 @@ class EditsApi(ShopifyTransport):
 
     async def commit_order_edit(
         self, calculated_order_id: str, *, notify_customer: bool = False, staff_note: str | None = None,
-        priority: int = Priority.CANCEL, order_ref: str | None = None,
+        priority: int = Priority.CANCELLATION, order_ref: str | None = None,
     ) -> EditCommitResult:
         """``orderEditCommit``: apply the staged changes (not retried after an unknown outcome)."""
         variables: dict[str, Any] = {"id": calculated_order_id, "notifyCustomer": notify_customer}
@@ -165,7 +165,7 @@ class EditsApi(ShopifyTransport):
 
     async def remove_units(
         self, order_id: str, line_item_id: str, quantity: int, *, restock: bool = True,
-        staff_note: str | None = None, priority: int = Priority.CANCEL,
+        staff_note: str | None = None, priority: int = Priority.CANCELLATION,
     ) -> EditCommitResult:
         """Remove ``quantity`` units of an order line (partial cancellation), restocking them."""
         if quantity < 1:

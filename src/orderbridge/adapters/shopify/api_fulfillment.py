@@ -70,7 +70,7 @@ class FulfillmentApi(ShopifyTransport):
         reason_notes: str | None = None,
         notify_merchant: bool = False,
         external_id: str | None = None,
-        priority: int = Priority.CREATE_HOLD,
+        priority: int = Priority.CREATE_AND_HOLD,
     ) -> HoldResult:
         """``fulfillmentOrderHold`` with our ``handle``.
 
@@ -112,7 +112,7 @@ class FulfillmentApi(ShopifyTransport):
         return FulfillmentOrderRef.from_raw(payload_object(result.payload, "fulfillmentOrder", op))
 
     async def submit_cancellation_request(
-        self, fulfillment_order_id: str, *, message: str | None = None, priority: int = Priority.CANCEL
+        self, fulfillment_order_id: str, *, message: str | None = None, priority: int = Priority.CANCELLATION
     ) -> FulfillmentOrderRef:
         """Ask the fulfilment service (a 3PL app) holding a fulfilment order to cancel it."""
         variables: dict[str, Any] = {"id": fulfillment_order_id}

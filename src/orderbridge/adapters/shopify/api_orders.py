@@ -89,7 +89,7 @@ class OrdersApi(ShopifyTransport):
         return [Location.model_validate(n) for n in _nodes(result.payload)]
 
     async def create_order(
-        self, spec: OrderSpec, *, priority: int = Priority.CREATE_HOLD, order_ref: str | None = None
+        self, spec: OrderSpec, *, priority: int = Priority.CREATE_AND_HOLD, order_ref: str | None = None
     ) -> CreatedOrder:
         """``orderCreate``. Never retried after an unknown outcome: ``RemoteTimeout`` then."""
         variables = build_order_create_variables(spec)
@@ -238,7 +238,7 @@ class OrdersApi(ShopifyTransport):
         notify_customer: bool = False,
         staff_note: str | None = None,
         refund_to_original_payment: bool = False,
-        priority: int = Priority.CANCEL,
+        priority: int = Priority.CANCELLATION,
     ) -> CancelResult:
         """``orderCancel``: returns the job doing it (poll ``get_job`` until ``done``)."""
         variables: dict[str, Any] = {
@@ -254,7 +254,7 @@ class OrdersApi(ShopifyTransport):
         payload = result.payload if isinstance(result.payload, dict) else {}
         return CancelResult.from_raw(payload)
 
-    async def get_job(self, job_id: str, *, priority: int = Priority.CANCEL) -> Job:
+    async def get_job(self, job_id: str, *, priority: int = Priority.CANCELLATION) -> Job:
         """An asynchronous job (``NotFound`` when Shopify does not know it)."""
         result = await self.execute(ops.JOB, {"id": job_id}, priority=priority)
         if not isinstance(result.payload, dict):

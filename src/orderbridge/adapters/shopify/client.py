@@ -38,5 +38,6 @@ class ShopifyClient(OrdersApi, FulfillmentApi, EditsApi, CatalogApi):
     throttling and back-off), ``clock`` (stamps call records: pass the engine's clock so
     they sort among its timeline entries; the wall clock by default), ``rng`` (jitter),
     ``timeout``, ``max_throttle_retries``, ``max_server_retries``,
-    ``max_timeout_retries``, ``extra_headers``.
+    ``max_timeout_retries``, ``extra_headers``, ``token_source`` (an async callable giving the
+    current access token before every attempt: expiring tokens, refreshed by the engine).
     """

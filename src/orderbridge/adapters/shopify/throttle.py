@@ -12,9 +12,9 @@ it, so the estimate lives in a ``ThrottleRegistry`` keyed by shop domain. The co
 root creates one registry and hands it to every client; tests inject their own with a fake
 clock and sleep.
 
-When several requests wait on one store, the one with the highest ``Priority`` goes first
-(first come, first served within a priority): creating and holding orders beats
-cancellations, which beat releases, tracking and cosmetic updates. A waiting high-priority
+When several requests wait on one store, the one first on the domain's ``Priority`` scale
+(lower first; first come, first served within a priority) goes first: creating and holding
+orders beats cancellations, which beat releases, reads, tracking and cosmetic updates. A waiting high-priority
 request also blocks cheaper low-priority ones behind it, on purpose: letting them slip
 through would spend the budget the important request is waiting for.
 """
@@ -25,7 +25,8 @@ import asyncio
 import heapq
 import time
 from collections.abc import Awaitable, Callable
-from enum import IntEnum
+
+from orderbridge.domain.actions import Priority
 
 __all__ = [
     "DEFAULT_BUCKET_MAXIMUM",
@@ -49,17 +50,6 @@ DEFAULT_RESTORE_RATE = 50.0
 # A restore rate of zero would make every wait infinite; never assume less than this.
 MINIMUM_RESTORE_RATE = 1.0
 POINTS_TOLERANCE = 1e-6  # a shortfall below this counts as none
-
-
-class Priority(IntEnum):
-    """Who spends a store's API budget first when it is short (higher goes first)."""
-
-    COSMETIC = 10  # tags, notes and other updates nobody waits for
-    TRACKING = 20  # fulfilments and tracking-related writes
-    READ = 25  # reads that feed a decision (order snapshots, searches)
-    RELEASE = 30  # due releases: address, payment, hold release
-    CANCEL = 40  # cancellations (stock must come back, TikTok deadlines run)
-    CREATE_HOLD = 50  # creating an order and putting it on hold (overselling risk)
 
 
 class CostBucket:
@@ -129,7 +119,7 @@ class StoreThrottle:
         self.bucket = bucket
         self._monotonic = monotonic
         self._sleep = sleep
-        self._waiters: list[list[int]] = []  # heap of [-priority, arrival]; identity matters
+        self._waiters: list[list[int]] = []  # heap of [priority, arrival]; identity matters
         self._arrivals = 0
         self._changed = asyncio.Event()
         self._blocked_until = 0.0
@@ -147,7 +137,7 @@ class StoreThrottle:
     async def acquire(self, cost: float, priority: int) -> None:
         """Wait until this request may be sent, then reserve ``cost`` points for it."""
         self._arrivals += 1
-        entry = [-int(priority), self._arrivals]
+        entry = [int(priority), self._arrivals]
         heapq.heappush(self._waiters, entry)
         self._notify()
         try:

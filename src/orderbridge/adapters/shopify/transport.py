@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
@@ -131,6 +131,7 @@ class ShopifyTransport:
         max_server_retries: int = DEFAULT_MAX_SERVER_RETRIES,
         max_timeout_retries: int = DEFAULT_MAX_TIMEOUT_RETRIES,
         extra_headers: Mapping[str, str] | None = None,
+        token_source: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         if not shop_domain.strip():
             raise ConfigurationError("Shopify shop domain is empty")
@@ -140,6 +141,8 @@ class ShopifyTransport:
         self.api_version = api_version
         self.endpoint_template = endpoint_template
         self._token = access_token
+        # Expiring tokens: asked before every attempt for the current (refreshed) token.
+        self._token_source = token_source
         self._http = http
         self._recorder: CallRecorder = recorder or NullRecorder()
         self._registry = registry or ThrottleRegistry()
@@ -193,8 +196,11 @@ class ShopifyTransport:
             state.started_at = self._clock.now()
             state.started = self._registry.monotonic()
             state.waited = max(0.0, state.started - before)
+            headers = self._headers
+            if self._token_source is not None:
+                headers = {**headers, ACCESS_TOKEN_HEADER: await self._token_source()}
             try:
-                response = await self._http.post(self._url, json=body, headers=self._headers, timeout=self._timeout)
+                response = await self._http.post(self._url, json=body, headers=headers, timeout=self._timeout)
             except httpx.HTTPError as exc:
                 await self._after_transport_error(state, exc)
                 continue

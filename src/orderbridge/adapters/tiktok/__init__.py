@@ -3,6 +3,7 @@
 Written from ``docs/api/tiktok-shop.md`` only; it shares no code with the TikTok sandbox.
 """
 
+from orderbridge.adapters.limiter import RateLimiter
 from orderbridge.adapters.tiktok._core import DEFAULT_API_BASE, takes_shop_cipher
 from orderbridge.adapters.tiktok._http import RetryPolicy, Runtime
 from orderbridge.adapters.tiktok.after_sale import (
@@ -48,7 +49,6 @@ from orderbridge.adapters.tiktok.inputs import (
     SkuQuantity,
     SortOrder,
 )
-from orderbridge.adapters.tiktok.limiter import RateLimiter
 from orderbridge.adapters.tiktok.models import (
     Order,
     OrderPage,

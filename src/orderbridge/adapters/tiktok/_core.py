@@ -13,6 +13,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from orderbridge.adapters.limiter import RateLimiter
 from orderbridge.adapters.tiktok._http import Executor, Prepared, RetryPolicy, Runtime
 from orderbridge.adapters.tiktok.auth import (
     DEFAULT_AUTH_BASE,
@@ -22,7 +23,6 @@ from orderbridge.adapters.tiktok.auth import (
     TokenStore,
 )
 from orderbridge.adapters.tiktok.codes import API_NAME, InvalidResponse
-from orderbridge.adapters.tiktok.limiter import RateLimiter
 from orderbridge.adapters.tiktok.signing import sign_request
 from orderbridge.errors import ConfigurationError
 

@@ -17,17 +17,23 @@ Retry policy (why it depends on the call):
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
+from orderbridge.adapters.calls import ApiCall
+from orderbridge.adapters.limiter import RateLimiter
+from orderbridge.adapters.retry import (
+    DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRY_AFTER_SECONDS,
+    RetryPolicy,
+    Runtime,
+    parse_retry_after,
+)
 from orderbridge.adapters.tiktok.codes import (
     API_NAME,
     InvalidResponse,
@@ -35,8 +41,7 @@ from orderbridge.adapters.tiktok.codes import (
     TokenExpired,
     error_for,
 )
-from orderbridge.adapters.tiktok.limiter import RateLimiter
-from orderbridge.clock import Clock, from_unix
+from orderbridge.clock import from_unix
 from orderbridge.errors import (
     RateLimited,
     RemoteError,
@@ -59,11 +64,6 @@ __all__ = [
     "Runtime",
 ]
 
-DEFAULT_MAX_ATTEMPTS = 4
-DEFAULT_BACKOFF_BASE_SECONDS = 0.5
-DEFAULT_BACKOFF_CAP_SECONDS = 10.0
-DEFAULT_MAX_RETRY_AFTER_SECONDS = 30.0
-
 log = get_logger(__name__)
 
 # Query parameters never written to call records.
@@ -71,42 +71,6 @@ SECRET_PARAMS = frozenset({"sign", "access_token", "app_secret", "refresh_token"
 
 # Failures where the request certainly never reached TikTok.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
-    """Everything time- and chance-dependent, injectable for tests."""
-
-    # Unix seconds: TikTok's request timestamp and the instant of each call record (so the
-    # engine passes its own clock: timelines then sort API calls among its other entries).
-    clock: Callable[[], float] = time.time
-    monotonic: Callable[[], float] = time.monotonic  # durations and rate limiting
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    random: Callable[[], float] = random.random  # in [0, 1): full jitter
-    recorder: CallRecorder = field(default_factory=NullRecorder)
-
-    @classmethod
-    def on(cls, clock: Clock, recorder: CallRecorder | None = None) -> Runtime:
-        """A runtime reading ``clock`` (sub-second: call records keep their order)."""
-        return cls(clock=lambda: clock.now().timestamp(), recorder=recorder or NullRecorder())
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential back-off with full jitter: sleep ``U(0, min(cap, base * 2**n))``."""
-
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    base_delay: float = DEFAULT_BACKOFF_BASE_SECONDS
-    max_delay: float = DEFAULT_BACKOFF_CAP_SECONDS
-    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_SECONDS
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-
-    def backoff(self, retry_number: int, draw: float) -> float:
-        """Delay before retry ``retry_number`` (1-based), given a uniform ``draw``."""
-        return draw * min(self.max_delay, self.base_delay * 2.0 ** (retry_number - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,19 +89,6 @@ class Envelope:
     request_id: str | None
     message: str
     status: int
-
-
-def _parse_retry_after(value: str | None, now: float) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -185,7 +136,7 @@ def interpret(response: httpx.Response, operation: str, now: float) -> Envelope 
             request_id=request_id,
             status=status,
         )
-    retry_after = _parse_retry_after(response.headers.get("retry-after"), now)
+    retry_after = parse_retry_after(response.headers.get("retry-after"), now)
     return error_for(
         operation=operation,
         code=code if code else None,

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
-__all__ = ["ServedApp", "ServerGroup", "ServerThread"]
+__all__ = ["QuietDisconnect", "ServedApp", "ServerGroup", "ServerThread"]
+
+log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 20.0
 
@@ -34,6 +38,21 @@ class ServedApp:
         return f"http://{self.host}:{self.port}"
 
 
+class QuietDisconnect:
+    """ASGI wrapper: a client that goes away while its request is read (an engine stopping
+    mid-call) is one debug line, not an "Exception in ASGI application" traceback."""
+
+    def __init__(self, app: Any, name: str) -> None:
+        self.app, self.name = app, name
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            log.debug("%s sandbox: the client went away during %s %s", self.name, scope.get("method"),
+                      scope.get("path"))
+
+
 class ServerGroup:
     """Several uvicorn servers in the current event loop."""
 
@@ -46,7 +65,7 @@ class ServerGroup:
     async def start(self) -> None:
         for served in self.apps:
             config = uvicorn.Config(
-                served.app,
+                QuietDisconnect(served.app, served.name),
                 host=served.host,
                 port=served.port,
                 log_level=self._log_level,

@@ -19,6 +19,7 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -81,6 +82,8 @@ class Delivery:
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: list[Attempt] = field(default_factory=list)
     duplicate_of: int | None = None
+    # Headers signed again for each attempt (Standard Webhooks sign the attempt's time).
+    resign: Callable[[datetime], dict[str, str]] | None = field(default=None, repr=False)
 
     def to_json(self, with_body: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -145,10 +148,13 @@ class WebhookDispatcher:
             await self._http.aclose()
             self._http = None
 
-    def enqueue(self, url: str, topic: str, body: bytes, headers: dict[str, str]) -> Delivery:
-        """Queue a delivery (faults decide whether and when it is sent)."""
+    def enqueue(self, url: str, topic: str, body: bytes, headers: dict[str, str],
+                resign: Callable[[datetime], dict[str, str]] | None = None) -> Delivery:
+        """Queue a delivery (faults decide whether and when it is sent). ``resign(now)``,
+        when given, returns headers replaced on every attempt (a signature over its time)."""
         decision = self.faults.decide_stream(self.stream, topic)
-        delivery = Delivery(next(self._ids), self.stream, topic, url, body, dict(headers), self.clock.now())
+        delivery = Delivery(next(self._ids), self.stream, topic, url, body, dict(headers), self.clock.now(),
+                            resign=resign)
         self.deliveries.append(delivery)
         if decision.drop:
             delivery.status = DeliveryStatus.DROPPED
@@ -158,7 +164,7 @@ class WebhookDispatcher:
         if decision.duplicate:
             twin = Delivery(
                 next(self._ids), self.stream, topic, url, body, dict(headers), self.clock.now(),
-                duplicate_of=delivery.id,
+                duplicate_of=delivery.id, resign=resign,
             )
             self.deliveries.append(twin)
             # A duplicate is a retry the sender made although the first arrived (its answer
@@ -185,6 +191,8 @@ class WebhookDispatcher:
         else:
             async with self._sender_slot():
                 began = time.perf_counter()
+                if delivery.resign is not None:
+                    delivery.headers.update(delivery.resign(started))
                 try:
                     response = await self._client().post(
                         delivery.url, content=delivery.body, headers=delivery.headers,
@@ -213,4 +221,4 @@ class WebhookDispatcher:
         old = self.find(delivery_id)
         if old is None:
             return None
-        return self.enqueue(old.url, old.topic, old.body, old.headers)
+        return self.enqueue(old.url, old.topic, old.body, old.headers, old.resign)

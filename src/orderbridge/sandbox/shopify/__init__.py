@@ -3,7 +3,8 @@
 Faithful to the wire format and to the awkward behaviour that breaks integrations:
 fulfilment orders appear a moment after the order, a token without fulfilment-order
 scopes sees none, the search index lags writes and sees 60 days, cancellation is an
-asynchronous job, calculated-cost throttling, signed webhooks with retries.
+asynchronous job, calculated-cost throttling, signed webhooks with retries; the OAuth
+install (authorization code grant, expiring offline tokens and their refresh).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from orderbridge.sandbox.common.webhooks import WebhookDispatcher
 from orderbridge.sandbox.shopify.app import GraphQLApp, build_app
 from orderbridge.sandbox.shopify.control import build_router
 from orderbridge.sandbox.shopify.control_facts import build_facts_router
+from orderbridge.sandbox.shopify.control_install import build_install_router
 from orderbridge.sandbox.shopify.cost import Buckets
 from orderbridge.sandbox.shopify.executor import Executor
+from orderbridge.sandbox.shopify.oauth import OAuthServer
 from orderbridge.sandbox.shopify.state import API_VERSION, FULFILLMENT_ORDER_SCOPES, World, gid
 from orderbridge.sandbox.shopify.webhooks import RETRY_SCHEDULE, SandboxRuntime
 from orderbridge.sandbox.shopify.world import build_default_world
@@ -43,9 +46,11 @@ class ShopifySandbox:
         self.buckets = Buckets()
         self.executor = Executor(self.buckets)
         self.handler = GraphQLApp(self.world, clock, self.runtime, self.executor, faults, seed)
-        self.app = build_app(self.handler)
+        self.oauth = OAuthServer(self.world, clock)
+        self.app = build_app(self.handler, self.oauth)
         self.control: APIRouter = build_router(self)
         self.control.include_router(build_facts_router(self))
+        self.control.include_router(build_install_router(self))
 
     def info(self, base_url: str) -> dict[str, Any]:
         """Everything a client needs to connect: URLs, version, secret, shops and tokens."""
@@ -64,9 +69,12 @@ class ShopifySandbox:
                 "other_app_access_token": others[0].token if others else None,
                 "location_ids": [gid("Location", i) for i in shop.location_ids],
                 "graphql_url": f"{base_url.rstrip('/')}/{shop.domain}/admin/api/{API_VERSION}/graphql.json",
+                "admin_url": f"{base_url.rstrip('/')}/{shop.domain}/admin",
             })
         return {
             "graphql_url_template": f"{base_url.rstrip('/')}/{{shop}}/admin/api/{{version}}/graphql.json",
+            # OAuth: {admin}/oauth/authorize and {admin}/oauth/access_token; the client id is api_key.
+            "admin_url_template": f"{base_url.rstrip('/')}/{{shop}}/admin",
             "api_version": API_VERSION, "app_handle": app.handle, "api_key": app.api_key,
             "client_secret": app.client_secret, "shops": shops,
         }

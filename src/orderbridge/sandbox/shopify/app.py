@@ -1,4 +1,5 @@
-"""The HTTP face of the sandbox: POST /admin/api/{version}/graphql.json, as Shopify serves it.
+"""The HTTP face of the sandbox: POST /admin/api/{version}/graphql.json, as Shopify serves it,
+and the OAuth endpoints under /admin/oauth/ (``oauth.py``).
 
 The shop comes from the path prefix (``/{shop}/admin/api/...``, for local use), the
 ``X-Shopify-Shop-Domain`` header, or the Host header ``<shop>.myshopify.com``.
@@ -22,6 +23,7 @@ from orderbridge.clock import Clock
 from orderbridge.sandbox.common.faults import FaultAction, FaultPlan, apply_faults
 from orderbridge.sandbox.shopify.context import Ctx, Runtime
 from orderbridge.sandbox.shopify.executor import Executor, first_root_field, parse_document
+from orderbridge.sandbox.shopify.oauth import OAuthServer
 from orderbridge.sandbox.shopify.state import API_VERSION, World
 
 __all__ = ["build_app"]
@@ -77,7 +79,8 @@ class GraphQLApp:
         if shop is None:
             return JSONResponse({"errors": "Not Found"}, status_code=404, headers=headers)
         token = self.world.tokens.get(request.headers.get("x-shopify-access-token", ""))
-        if token is None or token.shop != shop.domain:
+        if token is None or token.shop != shop.domain or (
+                token.expires_at is not None and token.expires_at <= self.clock.now()):
             return JSONResponse({"errors": INVALID_TOKEN}, status_code=401, headers=headers)
         raw = await request.body()
         query, variables, operation_name, problem = _read_body(raw, request.headers.get("content-type", ""))
@@ -131,9 +134,13 @@ def _read_body(raw: bytes, content_type: str) -> tuple[str | None, dict[str, Any
     return payload["query"], variables, name if isinstance(name, str) else None, None
 
 
-def build_app(handler: GraphQLApp) -> Starlette:
-    """The ASGI app serving both URL forms."""
+def build_app(handler: GraphQLApp, oauth: OAuthServer) -> Starlette:
+    """The ASGI app serving both URL forms (GraphQL and OAuth)."""
     return Starlette(routes=[
         Route("/admin/api/{version}/graphql.json", handler.handle, methods=["POST"]),
         Route("/{shop_domain}/admin/api/{version}/graphql.json", handler.handle, methods=["POST"]),
+        Route("/admin/oauth/authorize", oauth.authorize, methods=["GET"]),
+        Route("/{shop_domain}/admin/oauth/authorize", oauth.authorize, methods=["GET"]),
+        Route("/admin/oauth/access_token", oauth.access_token, methods=["POST"]),
+        Route("/{shop_domain}/admin/oauth/access_token", oauth.access_token, methods=["POST"]),
     ])

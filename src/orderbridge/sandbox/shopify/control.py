@@ -467,19 +467,6 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
             body |= {"customer": {"id": 1, "email": "buyer@example.com", "phone": None}, orders_key: []}
         return {"sent": sandbox.runtime.compliance(target.domain, app.id, topic, body)}
 
-    @router.post("/shops/{shop}/uninstall")
-    def uninstall(shop: str, app_handle: str = "orderbridge") -> dict[str, Any]:
-        """Uninstall the app: app/uninstalled webhook, its tokens revoked at once."""
-        target = shop_of(shop)
-        app = next((a for a in world.apps.values() if a.handle == app_handle), None)
-        if app is None:
-            raise HTTPException(404, "no such app")
-        sandbox.runtime.emit(target.domain, "app/uninstalled", {"id": target.id, "name": target.name,
-                                                                 "myshopify_domain": target.domain})
-        for token in [t for t in world.tokens.values() if t.shop == target.domain and t.app_id == app.id]:
-            del world.tokens[token.token]
-        return {"ok": True}
-
     @router.get("/mutation-counts")
     def mutation_counts(shop: str | None = None) -> dict[str, Any]:
         """Mutations executed, by root field, per shop and per order (for benchmarks)."""

@@ -110,6 +110,7 @@ class Token:
     app_id: int
     shop: str
     scopes: frozenset[str]
+    expires_at: datetime | None = None  # an expiring offline token (OAuth with expiring=1)
 
 
 @dataclass

@@ -212,7 +212,7 @@ def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) ->
     now = services.clock.now()
     with transaction(services.db) as conn:
         cid = conn.execute(_SHOP_CONNECTION, {"b_shop": event.shop_id}).scalar()
-        key = event.tts_notification_id
+        key = event.dedupe_key
         if not inbox.store(conn, InboxSource.TIKTOK, key, received_at=now, body=body, topic=topic,
                            headers=headers, connection_id=cid):
             return Intake(new=False)

@@ -44,6 +44,12 @@ from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
 from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.engine.freshness import (
+    decidable_on_snapshot,
+    fresh_marker,
+    snapshot_stands,
+    stored_view,
+)
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.timeline import EngineCode
@@ -258,19 +264,30 @@ class LinkWork:
             return
         order = truth.order
         shopify_id = memory.shopify_order_id or row.shopify_order_id
-        if shopify_id:
+        hold_handle = runtime.policy.hold_handle
+        # A released order with no Shopify news since its last read decides on the stored
+        # snapshot (``freshness``); a decision that wants to act reads the order first.
+        stood = bool(shopify_id) and row.shopify_snapshot is not None and snapshot_stands(
+            row, memory, self._now()) and stored_view(truth, row.shopify_snapshot, memory,
+                                                      hold_handle=hold_handle, now=self._now())
+        if shopify_id and not stood:
             await read_shopify(runtime.shopify, truth, shopify_id, memory, row.shopify_snapshot,
-                               hold_handle=runtime.policy.hold_handle, now=self._now())
+                               hold_handle=hold_handle, now=self._now())
         now = self._now()
-        observed = Observed(
-            tiktok=order,
-            cancellations=truth.cancellations,
-            returns=truth.returns,
-            shopify=truth.shopify,
-            skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
-            providers=self._providers(runtime),
-        )
-        decision = decide(memory, observed, runtime.policy, now)
+        decision = decide(memory, self._observed(runtime, truth, skus), runtime.policy, now)
+        if stood and not decidable_on_snapshot(decision.actions):
+            assert shopify_id is not None
+            stood = False
+            await read_shopify(runtime.shopify, truth, shopify_id, memory, row.shopify_snapshot,
+                               hold_handle=hold_handle, now=self._now())
+            now = self._now()
+            decision = decide(memory, self._observed(runtime, truth, skus), runtime.policy, now)
+        read = bool(shopify_id) and not stood and truth.shopify_raw is not None and truth.warning is None
+        marker: dict[str, Any] = {}
+        if not stood:  # a read (or none possible): what it covers; kept when the snapshot stood
+            marker = fresh_marker(job.row, read=read, actions=decision.actions,
+                                  decided_due=decision.next_due_at)
+        fresh_until = row.shopify_fresh_until if stood else None
         cid = runtime.connection.id
         previous = row.state
 
@@ -285,6 +302,7 @@ class LinkWork:
             **_memory_changes(memory),
             "tiktok_status": order.raw_status or order.status.value,
             "tiktok_snapshot": raw,
+            **marker,  # cleared before any Shopify write is sent
         }
         if truth.shopify_raw is not None:  # a failed read keeps the last snapshot
             first["shopify_snapshot"] = truth.shopify_raw
@@ -295,7 +313,7 @@ class LinkWork:
             # Nothing to do: the decision, the next due time and the lease's release are one
             # transaction (with the link's API calls).
             finish = self._finish(runtime, row, actions, decision.next_due_at, None, truth.warning)
-            await self._last_save(current, row, buffer, record, {**first, **finish})
+            await self._last_save(current, row, buffer, record, {**first, **_until(finish, fresh_until)})
             return
         row = await self.save(current, row, after=record, **first)
         for index, action in enumerate(actions):
@@ -314,7 +332,7 @@ class LinkWork:
             # The last action (or the first that did not succeed) is saved together with the
             # next due time, the lease's release and the link's API calls: one transaction.
             finish = self._finish(runtime, row, actions, decision.next_due_at, failed, truth.warning)
-            await self._last_save(current, row, buffer, recorder, {**changes, **finish})
+            await self._last_save(current, row, buffer, recorder, {**changes, **_until(finish, fresh_until)})
             return
 
     async def _last_save(
@@ -360,6 +378,19 @@ class LinkWork:
             log.exception("action %s failed unexpectedly", action.kind.value)
             return Outcome(status=OutcomeStatus.UNKNOWN, at=self._now(),
                            message=f"unexpected {type(exc).__name__}: {exc}")
+
+    def _observed(self, runtime: ConnectionRuntime, truth: LinkTruth,
+                  skus: Mapping[str, SkuResolution]) -> Observed:
+        order = truth.order
+        assert order is not None
+        return Observed(
+            tiktok=order,
+            cancellations=truth.cancellations,
+            returns=truth.returns,
+            shopify=truth.shopify,
+            skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
+            providers=self._providers(runtime),
+        )
 
     def _providers(self, runtime: ConnectionRuntime) -> ShippingProviders:
         cache = getattr(runtime.executor, "providers", None)
@@ -408,6 +439,15 @@ class LinkWork:
             attempts = row.attempts + 1
         return {"next_due_at": due, "attempts": attempts,
                 "last_error": None if error is None else error[:2000]}
+
+
+def _until(finish: dict[str, Any], fresh_until: datetime | None) -> dict[str, Any]:
+    """``finish`` with its due time no later than ``fresh_until``: a pass that decided on the
+    stored snapshot never pushes back the read the snapshot's own decision asked for."""
+    due = finish.get("next_due_at")
+    if fresh_until is None or (due is not None and due <= fresh_until):
+        return finish
+    return {**finish, "next_due_at": fresh_until}
 
 
 def _action_recorder(

@@ -309,6 +309,8 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         error: str | None = None if cids else f"no connection for Shopify store {h.shop_domain}"
         if topic.startswith(ORDER_TOPIC_PREFIXES) and cids:
             due = _links_for(conn, cids, topic, payload)
+            # Counted: the next pass reads the Shopify order unless its read began after this.
+            links.count_shopify_hints(conn, due)
             links.mark_due(conn, now, ids=due)
             for link_id in due:
                 events.append(conn, link_id, EventKind.EVENT, f"Shopify webhook {topic}",

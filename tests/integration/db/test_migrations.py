@@ -82,7 +82,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
     assert any((migrate.MIGRATIONS_DIR / "versions").glob("0001_*.py"))
-    assert migrate.head() == "0002"
+    assert migrate.head() == "0003"
 
 
 def test_concurrent_upgrades_serialise(db_url: str) -> None:
@@ -126,8 +126,8 @@ def test_make_revision_writes_nothing_when_models_match(
     copy = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, copy)
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
-    migrate.make_revision(migrated_db_url, "nothing", rev_id="0003")
-    [generated] = (copy / "versions").glob("0003_*.py")
+    migrate.make_revision(migrated_db_url, "nothing", rev_id="0004")
+    [generated] = (copy / "versions").glob("0004_*.py")
     text = generated.read_text()
     assert "op." not in text.split("def upgrade")[1]  # no schema change to migrate
-    assert "down_revision: str | None = '0002'" in text
+    assert "down_revision: str | None = '0003'" in text

@@ -41,6 +41,7 @@ __all__ = [
     "LinkRow",
     "claim_due_links",
     "count_by_state",
+    "count_shopify_hints",
     "ensure_due",
     "find_link",
     "find_links_by_shopify_order",
@@ -86,6 +87,9 @@ class LinkRow:
     first_seen_at: datetime
     created_at: datetime
     updated_at: datetime
+    shopify_hints: int = 0  # Shopify webhooks that named the order (``count_shopify_hints``)
+    shopify_seen_hints: int | None = None  # of those, how many the stored snapshot covers
+    shopify_fresh_until: datetime | None = None  # the snapshot stands in for a read until then
 
 
 class LinkChanges(TypedDict, total=False):
@@ -102,6 +106,8 @@ class LinkChanges(TypedDict, total=False):
     attempts: int
     last_error: str | None
     priority: int
+    shopify_seen_hints: int | None
+    shopify_fresh_until: datetime | None
 
 
 _CHANGEABLE: Final = frozenset(LinkChanges.__annotations__)
@@ -155,6 +161,7 @@ def _new_values(
         "version": 1,
         "attempts": 0,
         "priority": priority,
+        "shopify_hints": 0,
         "first_seen_at": now,
         "created_at": now,
         "updated_at": now,
@@ -259,6 +266,17 @@ def mark_due(
     if moved:
         announce_due(conn)
     return moved
+
+
+def count_shopify_hints(conn: Connection, ids: Sequence[int]) -> None:
+    """Count one more Shopify hint on these links (call with ``mark_due``, same transaction).
+
+    A pass remembers the count its Shopify read covers (it read after claiming, and the
+    claim returned the count): a hint counted later, even during the pass, makes the next
+    pass read again. Never touches the version or the lease.
+    """
+    for chunk in _chunks(list(ids)):
+        conn.execute(stmts.COUNT_SHOPIFY_HINT, {"b_values": chunk})
 
 
 def claim_due_links(

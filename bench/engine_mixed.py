@@ -43,6 +43,7 @@ POOL_RATE = 5.0  # orders/s while the pool is placed (not measured)
 SETTLE_SECONDS = 240.0  # the pool mirrored, then released; the window's last tracking pushed
 TRACKING_SERIAL = 22319750000  # USPS serials of the merchant's tracking numbers
 ALONE_SERIAL = 22319740000  # ... and of the batch fulfilled alone, before the window
+QUIET_SECONDS = 3.0  # no Shopify request for this long: the engine has caught up
 ECHO_SECONDS = 10.0  # after the batch's last tracking arrived: the echoes' passes are done
 
 
@@ -62,7 +63,9 @@ async def mixed_load(quick: bool) -> Result:
         await st.advance(REMORSE_PASSED)
         if not await _until(lambda: len(st.tap.released) >= len(placed_pool), SETTLE_SECONDS):
             raise RuntimeError(f"the pool was not released: {len(st.tap.released)}/{len(placed_pool)}")
+        await _until_quiet(st)  # the releases' own reads and echoes are done
         per_fulfilment = await _points_per_fulfilment(st, first)
+        await _until_quiet(st)
         before = await instants(st.control, st.shop_id, st.domain)
         pool_gids = [before.shopify_ids[o] for o in pool]
         # Start on a full bucket, as after any quiet spell, so runs compare.
@@ -119,6 +122,20 @@ async def _points_per_fulfilment(st: Stack, orders: list[str]) -> str:
     return (f"{points / len(orders):.1f} ({len(orders)} orders; by operation: "
             + ", ".join(f"{op} {r['requests']} requests {r['actual_points']} points" for op, r in
                         sorted(spent.items(), key=lambda x: -x[1]["actual_points"])) + ")")
+
+
+async def _until_quiet(st: Stack) -> None:
+    """Until the engine has sent Shopify nothing for QUIET_SECONDS (or SETTLE_SECONDS passed):
+    what came before (the pool's releases, ~60 points each) is not charged to what follows."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    last, quiet_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        sent = sum(r["requests"] for r in (await costs(st.control, st.domain)).values())
+        if sent != last:
+            last, quiet_since = sent, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_SECONDS:
+            return
+        await asyncio.sleep(0.5)
 
 
 async def _until_shipped(st: Stack, pool: list[str]) -> Instants:

@@ -44,12 +44,7 @@ from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
 from orderbridge.engine.executor import ExecutionContext, Executor
-from orderbridge.engine.freshness import (
-    decidable_on_snapshot,
-    fresh_marker,
-    snapshot_stands,
-    stored_view,
-)
+from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.timeline import EngineCode
@@ -264,30 +259,21 @@ class LinkWork:
             return
         order = truth.order
         shopify_id = memory.shopify_order_id or row.shopify_order_id
-        hold_handle = runtime.policy.hold_handle
         # A released order with no Shopify news since its last read decides on the stored
         # snapshot (``freshness``); a decision that wants to act reads the order first.
-        stood = bool(shopify_id) and row.shopify_snapshot is not None and snapshot_stands(
-            row, memory, self._now()) and stored_view(truth, row.shopify_snapshot, memory,
-                                                      hold_handle=hold_handle, now=self._now())
-        if shopify_id and not stood:
-            await read_shopify(runtime.shopify, truth, shopify_id, memory, row.shopify_snapshot,
-                               hold_handle=hold_handle, now=self._now())
-        now = self._now()
-        decision = decide(memory, self._observed(runtime, truth, skus), runtime.policy, now)
-        if stood and not decidable_on_snapshot(decision.actions):
+
+        async def read(after_own_holds: bool) -> None:
             assert shopify_id is not None
-            stood = False
             await read_shopify(runtime.shopify, truth, shopify_id, memory, row.shopify_snapshot,
-                               hold_handle=hold_handle, now=self._now())
-            now = self._now()
-            decision = decide(memory, self._observed(runtime, truth, skus), runtime.policy, now)
-        read = bool(shopify_id) and not stood and truth.shopify_raw is not None and truth.warning is None
-        marker: dict[str, Any] = {}
-        if not stood:  # a read (or none possible): what it covers; kept when the snapshot stood
-            marker = fresh_marker(job.row, read=read, actions=decision.actions,
-                                  decided_due=decision.next_due_at)
-        fresh_until = row.shopify_fresh_until if stood else None
+                               hold_handle=runtime.policy.hold_handle, now=self._now(),
+                               after_own_holds=after_own_holds)
+
+        decided = await decide_on_shopify(
+            row, memory, truth, shopify_id, hold_handle=runtime.policy.hold_handle, clock=self._now,
+            read=read, decide_now=lambda at: decide(memory, self._observed(runtime, truth, skus),
+                                                    runtime.policy, at),
+            stands_for=runtime.policy.open_recheck)
+        decision, now, marker, fresh_until = decided.decision, decided.now, decided.marker, decided.fresh_until
         cid = runtime.connection.id
         previous = row.state
 
@@ -313,7 +299,7 @@ class LinkWork:
             # Nothing to do: the decision, the next due time and the lease's release are one
             # transaction (with the link's API calls).
             finish = self._finish(runtime, row, actions, decision.next_due_at, None, truth.warning)
-            await self._last_save(current, row, buffer, record, {**first, **_until(finish, fresh_until)})
+            await self._last_save(current, row, buffer, record, {**first, **no_later_than(finish, fresh_until)})
             return
         row = await self.save(current, row, after=record, **first)
         for index, action in enumerate(actions):
@@ -332,7 +318,7 @@ class LinkWork:
             # The last action (or the first that did not succeed) is saved together with the
             # next due time, the lease's release and the link's API calls: one transaction.
             finish = self._finish(runtime, row, actions, decision.next_due_at, failed, truth.warning)
-            await self._last_save(current, row, buffer, recorder, {**changes, **_until(finish, fresh_until)})
+            await self._last_save(current, row, buffer, recorder, {**changes, **no_later_than(finish, fresh_until)})
             return
 
     async def _last_save(
@@ -439,15 +425,6 @@ class LinkWork:
             attempts = row.attempts + 1
         return {"next_due_at": due, "attempts": attempts,
                 "last_error": None if error is None else error[:2000]}
-
-
-def _until(finish: dict[str, Any], fresh_until: datetime | None) -> dict[str, Any]:
-    """``finish`` with its due time no later than ``fresh_until``: a pass that decided on the
-    stored snapshot never pushes back the read the snapshot's own decision asked for."""
-    due = finish.get("next_due_at")
-    if fresh_until is None or (due is not None and due <= fresh_until):
-        return finish
-    return {**finish, "next_due_at": fresh_until}
 
 
 def _action_recorder(

@@ -4,8 +4,11 @@ Webhooks are hints (docs/architecture.md): nothing here acts on a payload's cont
 verified delivery is written to the inbox keyed by (source, event id) — a redelivery is
 recognised by the unique key and changes nothing — and, in the same transaction, the
 links of the orders it names are made due now (created if new). The worker then fetches
-the truth. These functions are synchronous (the web layer runs them in a thread) and call
-no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s.
+the truth. A Shopify delivery is also counted on the links it names
+(``links.count_shopify_hints``): a pass made due by TikTok alone may then decide on the
+Shopify snapshot it last read (``engine/freshness.py``). These functions are synchronous
+(the web layer runs them in a thread) and call no remote API, so the answer goes out well
+within TikTok's 3 s and Shopify's 5 s.
 
 Nothing here is per process: a redelivery to another web process is still one inbox row
 (the unique key; its INSERT waits for the first one's commit), a new link is created once

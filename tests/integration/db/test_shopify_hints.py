@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from orderbridge.adapters.db import links, transaction
-from orderbridge.domain.actions import AddTags, PushTracking
+from orderbridge.domain.actions import AddTags, HoldReason, PlaceHold, PushTracking
 from orderbridge.domain.link import LinkMemory, LinkState
-from orderbridge.engine.freshness import fresh_marker, snapshot_stands
+from orderbridge.engine.freshness import after_own_holds, fresh_marker, snapshot_stands
 
 from .conftest import T0
 
@@ -40,7 +40,7 @@ def _claim(engine: Engine, owner: str, at: datetime) -> list[links.LinkRow]:
 
 def _finish_pass(engine: Engine, claimed: links.LinkRow, owner: str, at: datetime) -> links.LinkRow:
     """A pass that read the order and had nothing to do: release with the marker."""
-    marker = fresh_marker(claimed, read=True, actions=(), decided_due=at + RECHECK)
+    marker = fresh_marker(claimed, read=True, actions=(), fresh_until=at + RECHECK)
     with transaction(engine) as conn:
         return links.save_link(conn, claimed, owner, now=at, release=True, memory=RELEASED.to_json(),
                                state=RELEASED.state.value, shopify_snapshot=SNAPSHOT,
@@ -83,7 +83,11 @@ def test_a_hint_before_the_claim_is_covered_by_the_pass(migrated_engine: Engine,
     [tiktok_pass] = _claim(migrated_engine, "w2", T0 + timedelta(seconds=5))
     assert snapshot_stands(tiktok_pass, RELEASED, T0 + timedelta(seconds=5))
     assert not snapshot_stands(tiktok_pass, RELEASED, T0 + timedelta(seconds=1) + RECHECK)
+    # Under our hold only once the hold is on record (before, Shopify builds the fulfilment
+    # orders without telling anyone).
     assert not snapshot_stands(tiktok_pass, LinkMemory(state=LinkState.CREATED_HELD), T0 + timedelta(seconds=5))
+    held = LinkMemory(state=LinkState.CREATED_HELD, held_fulfillment_order_ids=("fo1",))
+    assert snapshot_stands(tiktok_pass, held, T0 + timedelta(seconds=5))
 
 
 def test_a_shopify_write_clears_the_marker(migrated_engine: Engine, shop: int) -> None:
@@ -94,9 +98,23 @@ def test_a_shopify_write_clears_the_marker(migrated_engine: Engine, shop: int) -
                         provider_id="p", line_ids=("l1",), source_fulfillment_id="f1")
     tags = AddTags(shopify_order_id="gid://shopify/Order/1", tags=("TikTok",))
     due = T0 + RECHECK
-    assert fresh_marker(claimed, read=True, actions=(push,), decided_due=due) == {
+    assert fresh_marker(claimed, read=True, actions=(push,), fresh_until=due) == {
         "shopify_seen_hints": 0, "shopify_fresh_until": due}
     stale = {"shopify_seen_hints": None, "shopify_fresh_until": None}
-    assert fresh_marker(claimed, read=True, actions=(push, tags), decided_due=due) == stale
-    assert fresh_marker(claimed, read=False, actions=(), decided_due=due) == stale
-    assert fresh_marker(claimed, read=True, actions=(), decided_due=None) == stale
+    assert fresh_marker(claimed, read=True, actions=(push, tags), fresh_until=due) == stale
+    assert fresh_marker(claimed, read=False, actions=(), fresh_until=due) == stale
+    # Holds only: the hints are covered, the snapshot does not stand, a lean read will do.
+    hold = PlaceHold(fulfillment_order_ids=("fo1",), handle="orderbridge", reason=HoldReason.OTHER,
+                     notes="remorse window")
+    holds_only = fresh_marker(claimed, read=True, actions=(hold,), fresh_until=due)
+    assert holds_only == {"shopify_seen_hints": 0, "shopify_fresh_until": None}
+    with transaction(migrated_engine) as conn:
+        saved = links.save_link(conn, claimed, "w1", now=T0, release=True, **holds_only)
+    held = LinkMemory(state=LinkState.CREATED_HELD, held_fulfillment_order_ids=("fo1",))
+    assert after_own_holds(saved)
+    assert not snapshot_stands(saved, held, T0)
+    _hint(migrated_engine, link_id, T0)
+    with transaction(migrated_engine) as conn:
+        hinted = links.get_link(conn, link_id)
+    assert hinted is not None
+    assert not after_own_holds(hinted)  # the merchant may have changed more: read it whole

@@ -156,3 +156,32 @@ async def test_news_after_the_echoes_is_acted_on_exactly_once(stack_factory: Sta
         assert after.index("OrderCancel") > after.index("Order"), after  # read before the write
         shop_order = await s.control.shopify_order(link.shopify_order_id)
         assert shop_order["cancelled_at"], s.story(cancelled)
+
+
+async def test_a_held_order_is_not_read_whole_at_every_look(stack_factory: StackFactory) -> None:
+    """Under our hold, only our hold changed the Shopify order since it was last read whole:
+    the next look (the periodic re-check) reads just its fulfilment orders, and TikTok's
+    news after it (a status webhook) is decided on that, without reading Shopify at all."""
+    async with stack_factory(seed=SEED) as s:
+        order_id = await s.place()
+        await s.advance(60)
+        await s.advance(60)  # fulfilment orders appear, holds go on
+        calls = _shopify_calls(s, order_id)
+        assert calls[-1] == "FulfillmentOrderHold", s.story(order_id)
+        held_at = len(calls)
+        for _ in range(3):
+            await s.advance(5 * 60)
+        assert _shopify_calls(s, order_id)[held_at:] == ["OrderFulfillmentOrders"], s.story(order_id)
+        tiktok_looks = _tiktok_calls(s, order_id)["orders.get"]
+        await s.control.tiktok_action(order_id, "webhook")  # TikTok's news: the order is looked at
+        await s.settle()
+
+        async def looked() -> str | None:
+            return None if _tiktok_calls(s, order_id)["orders.get"] > tiktok_looks else s.story(order_id)
+
+        await wait_until(looked, 20, "the pass the webhook asks for")
+        await s.settle()
+        assert _shopify_calls(s, order_id)[held_at:] == ["OrderFulfillmentOrders"], s.story(order_id)
+        link = s.link(order_id)
+        assert link is not None
+        assert link.state == "created_held", s.story(order_id)

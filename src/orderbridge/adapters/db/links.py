@@ -11,6 +11,9 @@ The protocol, in short:
   claimed: optimistic, it raises ``LeaseLost`` when another worker took the link meanwhile.
   A ``mark_due`` that arrived while the link was leased is kept: ``save_link`` and
   ``release_lease`` never move ``next_due_at`` past such a hint.
+- A Shopify webhook is also counted (``count_shopify_hints``, no version bump): a pass saves
+  the count its claim returned, so a hint counted during the pass makes the next one read
+  the Shopify order again (``engine/freshness.py``).
 - Creating a due link and ``mark_due`` announce it (``wake.announce_due``: a PostgreSQL
   ``NOTIFY`` delivered on commit), so idle workers in other processes look at once.
 

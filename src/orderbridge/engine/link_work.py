@@ -106,10 +106,12 @@ class ConnectionRuntime:
 
 @dataclass
 class Pass:
-    """The links one worker task holds during one pass (released if it is interrupted)."""
+    """The links one worker task holds during one pass (released if it is interrupted);
+    ``done()`` tells the claimer a link's turn is over (its slot is free)."""
 
     owner: str
     held: dict[int, LinkRow] = field(default_factory=dict)
+    done: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)

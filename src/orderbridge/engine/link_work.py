@@ -38,7 +38,7 @@ from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.bootstrap import Services
 from orderbridge.domain.actions import Action, CreateShopifyOrder, PlaceHold
 from orderbridge.domain.decide import decide
-from orderbridge.domain.link import LinkMemory
+from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, ShippingProviders, SkuResolution
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
@@ -439,7 +439,9 @@ def _action_recorder(
 
 
 def _memory_changes(memory: LinkMemory) -> dict[str, Any]:
-    changes: dict[str, Any] = {"memory": memory.to_json(), "state": memory.state.value}
+    creating = memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING)
+    changes: dict[str, Any] = {"memory": memory.to_json(), "state": memory.state.value,
+                               "priority": links.CREATE_PRIORITY if creating else links.DEFAULT_PRIORITY}
     if memory.shopify_order_id:
         changes["shopify_order_id"] = memory.shopify_order_id
     return changes

@@ -153,7 +153,6 @@ class Reconciler:
         self._links = LinkWork(services, self.rng)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._gate: asyncio.Semaphore | None = None
 
     # --- waking ---
 
@@ -204,8 +203,6 @@ class Reconciler:
         elif listening is not None:
             listening.set()
         lanes = workers or self.services.settings.workers
-        # Links in flight share one gate: LINK_CONCURRENCY per lane, however many passes.
-        self._gate = asyncio.Semaphore(LINK_CONCURRENCY * lanes)
         loop: ClaimLoop[_Claimed] = ClaimLoop(
             owner=self.owner, lanes=lanes, batch=self.batch,
             claim=self._claim, work=self._work, idle_seconds=self._idle_seconds,
@@ -397,7 +394,7 @@ class Reconciler:
             return
         calls = _by_link(batch_buffer.take(), live, memories)
         skus = await self._skus(connection_id, [t for t in truth.links.values() if t.order])
-        gate = self._gate or asyncio.Semaphore(LINK_CONCURRENCY)
+        gate = asyncio.Semaphore(LINK_CONCURRENCY)
 
         async def one(row: LinkRow) -> None:
             async with gate:

@@ -124,7 +124,8 @@ def _due(conn: Connection, connection_id: int, order_ids: Sequence[str], now: da
     """
     ids: list[int] = []
     for order_id in sorted(set(order_ids)):
-        link, _created = links.get_or_create_link(conn, connection_id, order_id, now)
+        link, _created = links.get_or_create_link(conn, connection_id, order_id, now,
+                                                  priority=links.CREATE_PRIORITY)
         ids.append(link.id)
         events.append(conn, link.id, EventKind.EVENT, summary, data, at=now, connection_id=connection_id)
     links.mark_due(conn, now, ids=ids)

@@ -118,3 +118,22 @@ def test_a_shopify_write_clears_the_marker(migrated_engine: Engine, shop: int) -
         hinted = links.get_link(conn, link_id)
     assert hinted is not None
     assert not after_own_holds(hinted)  # the merchant may have changed more: read it whole
+
+
+def test_a_new_order_is_claimed_before_a_burst_of_re_checks(migrated_engine: Engine, shop: int) -> None:
+    """A poll or a shared timer can make hundreds of links due at once; an order that a
+    webhook just named, still to be created in Shopify, is claimed first."""
+    from orderbridge.web.intake import _due
+
+    with transaction(migrated_engine) as conn:
+        for n in range(3):
+            links.get_or_create_link(conn, shop, f"old-{n}", T0, due_at=T0 - timedelta(minutes=1))
+        _due(conn, shop, ["576000000000000099"], T0, "TikTok webhook ORDER_STATUS_CHANGE", {})
+    [first] = _claim_limit(migrated_engine, "w1", T0, 1)
+    assert first.tiktok_order_id == "576000000000000099"
+    assert first.priority == links.CREATE_PRIORITY < links.DEFAULT_PRIORITY
+
+
+def _claim_limit(engine: Engine, owner: str, at: datetime, limit: int) -> list[links.LinkRow]:
+    with transaction(engine) as conn:
+        return links.claim_due_links(conn, owner, at, limit=limit, lease_seconds=LEASE)

@@ -38,6 +38,7 @@ from orderbridge.adapters.db.tables import order_links as t
 from orderbridge.adapters.db.wake import announce_due
 
 __all__ = [
+    "CREATE_PRIORITY",
     "DEFAULT_PRIORITY",
     "INITIAL_STATE",
     "LinkChanges",
@@ -60,6 +61,9 @@ __all__ = [
 
 # Lower runs first; the domain may use values on either side of this.
 DEFAULT_PRIORITY: Final = 100
+# A link whose Shopify order is still to be created is claimed before the others due: a
+# burst of re-checks (a poll, a timer shared by many orders) never delays a new order.
+CREATE_PRIORITY: Final = 50
 # The state of a link nobody has decided anything about yet.
 INITIAL_STATE: Final = "new"
 # IN lists are sent in chunks of this size (well under SQLite's variable limit).

@@ -3,24 +3,25 @@
 A released order the merchant fulfils causes a train of webhooks: Shopify's
 ``fulfillments/create`` and ``orders/updated``, then, once the engine pushed the tracking,
 TikTok's status change and package update; the engine also decides again at once after the
-push. Each used to make a pass with a full read of the Shopify order (~170 points per
+push. Each used to make a pass with a full read of the Shopify order (~120 points per
 fulfilled order, more than the Standard plan restores under a real mix). Only Shopify can
 tell the engine news about the Shopify order, so:
 
 - the web intake counts every Shopify webhook that names the order (``shopify_hints``; it
-  never touches the lease or the version);
+  never touches the lease or the version; a person's retry or override counts too);
 - a pass that read the order (after its claim, which returned the count) and wrote nothing
   to Shopify saves the count its read covers (``shopify_seen_hints``) and until when the
-  snapshot may stand in for a read: the decision's own timer (``shopify_fresh_until``);
-- the next pass of a released order decides on the stored snapshot when no Shopify hint
-  was counted since and that timer has not come: a TikTok-only change (or the re-decision
-  after a TikTok-only action) costs no Shopify read. If that decision wants to act on
-  anything but fetching TikTok's provider list, the pass reads the order first and decides
-  again, so no write, and no push of tracking, rests on a snapshot read in an earlier pass.
+  snapshot may stand in for a read (``shopify_fresh_until``: the periodic re-check);
+- the next pass of a released order, or of a held one whose hold is on record, decides on
+  the stored snapshot when no Shopify hint was counted since and that time has not come: a
+  TikTok-only change, a poll or a timer costs no Shopify read. If that decision wants to
+  act on anything but fetching TikTok's provider list, the pass reads the order first and
+  decides again, so no write, and no push of tracking, rests on an earlier pass's read;
+- after the engine's own holds (and no hint), the next read asks for the fulfilment orders
+  only (``observe.lean_hold_read``); after any other Shopify (or 3PL) write, the whole order.
 
 A Shopify webhook that arrives during a pass is counted after the claim: the next pass
-reads. A lost Shopify webhook is noticed at the decision's timer (the periodic re-check),
-as before. Any Shopify write (or 3PL action) by the engine clears the marker.
+reads. A lost Shopify webhook is noticed at the periodic re-check, as before.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ __all__ = [
 ]
 
 # States in which a pass may decide on the stored snapshot: after the release the merchant
-# ships, and the engine's part is TikTok's (tracking) unless a cancellation comes.
+# ships, and the engine's part is TikTok's (tracking) unless a cancellation comes. A held
+# order also may, once its hold is on record (before, Shopify builds the fulfilment orders
+# without a webhook: ``snapshot_stands``).
 STANDING_STATES: Final = frozenset({LinkState.RELEASED})
 # Actions a decision on the stored snapshot may run without reading the order first.
 ON_SNAPSHOT: Final = (FetchShippingProviders,)

@@ -137,3 +137,19 @@ def test_a_new_order_is_claimed_before_a_burst_of_re_checks(migrated_engine: Eng
 def _claim_limit(engine: Engine, owner: str, at: datetime, limit: int) -> list[links.LinkRow]:
     with transaction(engine) as conn:
         return links.claim_due_links(conn, owner, at, limit=limit, lease_seconds=LEASE)
+
+
+def test_a_shopify_hint_is_claimed_before_re_checks_due_earlier(migrated_engine: Engine, shop: int) -> None:
+    """The merchant's fulfilment (a Shopify webhook) is not queued behind a sweep of
+    re-checks; a link still to be created stays first."""
+    with transaction(migrated_engine) as conn:
+        for n in range(3):
+            links.get_or_create_link(conn, shop, f"old-{n}", T0, due_at=T0 - timedelta(minutes=1))
+        fulfilled, _ = links.get_or_create_link(conn, shop, "fulfilled", T0, due_at=T0 + timedelta(hours=1))
+        new, _ = links.get_or_create_link(conn, shop, "new", T0, priority=links.CREATE_PRIORITY)
+    _hint(migrated_engine, fulfilled.id, T0)
+    _hint(migrated_engine, new.id, T0)
+    claimed = _claim_limit(migrated_engine, "w1", T0, 2)
+    assert [row.tiktok_order_id for row in claimed] == ["new", "fulfilled"]
+    assert [row.priority for row in claimed] == [links.CREATE_PRIORITY, links.SHOPIFY_HINT_PRIORITY]
+    assert claimed[1].shopify_hints == 1

@@ -41,6 +41,7 @@ __all__ = [
     "CREATE_PRIORITY",
     "DEFAULT_PRIORITY",
     "INITIAL_STATE",
+    "SHOPIFY_HINT_PRIORITY",
     "LinkChanges",
     "LinkRow",
     "claim_due_links",
@@ -64,6 +65,9 @@ DEFAULT_PRIORITY: Final = 100
 # A link whose Shopify order is still to be created is claimed before the others due: a
 # burst of re-checks (a poll, a timer shared by many orders) never delays a new order.
 CREATE_PRIORITY: Final = 50
+# A link a Shopify webhook named (news: the merchant fulfilled, say) comes next, before the
+# re-checks due with it; its next save sets the priority back.
+SHOPIFY_HINT_PRIORITY: Final = 75
 # The state of a link nobody has decided anything about yet.
 INITIAL_STATE: Final = "new"
 # IN lists are sent in chunks of this size (well under SQLite's variable limit).
@@ -280,10 +284,12 @@ def count_shopify_hints(conn: Connection, ids: Sequence[int]) -> None:
 
     A pass remembers the count its Shopify read covers (it read after claiming, and the
     claim returned the count): a hint counted later, even during the pass, makes the next
-    pass read again. Never touches the version or the lease.
+    pass read again. The link is claimed before the other links due
+    (``SHOPIFY_HINT_PRIORITY``, unless it is more urgent already). Never touches the version
+    or the lease.
     """
     for chunk in _chunks(list(ids)):
-        conn.execute(stmts.COUNT_SHOPIFY_HINT, {"b_values": chunk})
+        conn.execute(stmts.COUNT_SHOPIFY_HINT, {"b_values": chunk, "b_priority": SHOPIFY_HINT_PRIORITY})
 
 
 def claim_due_links(

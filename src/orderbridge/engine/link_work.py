@@ -261,7 +261,7 @@ class LinkWork:
             return
         order = truth.order
         shopify_id = memory.shopify_order_id or row.shopify_order_id
-        # A released order with no Shopify news since its last read decides on the stored
+        # An order with no Shopify news since its last read may decide on the stored
         # snapshot (``freshness``); a decision that wants to act reads the order first.
 
         async def read(after_own_holds: bool) -> None:

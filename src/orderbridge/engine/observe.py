@@ -242,23 +242,29 @@ def _defaults(sizes: Mapping[str, int]) -> bool:
     }
 
 
-def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None) -> bool:
-    """Whether the only thing to learn is which fulfilment orders to hold.
+def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None, *,
+                   after_own_holds: bool = False) -> bool:
+    """Whether the only thing to learn is the fulfilment orders (and their holds).
 
     Right after a create the engine knows the order as ``orderCreate`` returned it (lines,
     totals) but not its fulfilment orders, which Shopify builds a moment later. Reading
     just those (a few points) instead of the whole order is what the hold needs. Only while
     nothing else can have changed on our side: no hold placed yet, nothing released, and no
     custom line (a SKU swap edits the lines, which the stored snapshot would not show).
+    ``after_own_holds``: the stored snapshot was read whole, no Shopify webhook came since,
+    and the engine's only writes since were its holds (``freshness``): the fulfilment
+    orders are again all that can have changed.
     """
     if snapshot is None or memory.state is not LinkState.CREATED_HELD:
         return False
-    if memory.held_fulfillment_order_ids or memory.released_at or memory.hold_released_by_hand:
+    if memory.released_at or memory.hold_released_by_hand:
         return False
-    if _nodes(snapshot.get("fulfillmentOrders")):
-        return False
+    if after_own_holds:
+        fresh = bool(memory.held_fulfillment_order_ids)
+    else:
+        fresh = not memory.held_fulfillment_order_ids and not _nodes(snapshot.get("fulfillmentOrders"))
     lines = _nodes(snapshot.get("lineItems"))
-    return bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
+    return fresh and bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
 
 
 def read_priority(memory: LinkMemory) -> int:
@@ -293,6 +299,7 @@ async def read_shopify(
     *,
     hold_handle: str,
     now: datetime,
+    after_own_holds: bool = False,
 ) -> None:
     """Read the Shopify order of one link into ``truth`` (its view and raw snapshot).
 
@@ -303,7 +310,7 @@ async def read_shopify(
     priority = read_priority(memory)
     lines = len(truth.order.line_items) if truth.order is not None else 0
     try:
-        if snapshot is not None and lean_hold_read(memory, snapshot):
+        if snapshot is not None and lean_hold_read(memory, snapshot, after_own_holds=after_own_holds):
             found = await shopify.get_fulfillment_orders(
                 order_id, priority=priority, fulfillment_orders_first=MIN_FULFILLMENT_ORDERS)
             merged = {**snapshot, "fulfillmentOrders": found.raw.get("fulfillmentOrders")}

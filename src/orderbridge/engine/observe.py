@@ -41,7 +41,7 @@ from orderbridge.adapters.tiktok.translate import (
 )
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Cancellation, ReturnRecord, ShopifyOrderView
-from orderbridge.domain.order import TikTokOrder
+from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.errors import AuthError, NotFound, RetryableError
 
 __all__ = [
@@ -267,16 +267,26 @@ def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None, *,
     return fresh and bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
 
 
-def read_priority(memory: LinkMemory) -> int:
+def read_priority(memory: LinkMemory, tiktok_status: TikTokStatus | None = None) -> int:
     """The budget priority of a Shopify order read: that of the action the read serves.
 
-    A read at plain ``READ`` would starve behind a stream of creates (``CREATE_HOLD``) while
-    the order it is for waits, unheld, for its hold; so the read for a hold goes at the
-    hold's priority, the read before a release at the release's, and so on.
+    A read at plain ``READ`` would starve behind a stream of creates (``CREATE_AND_HOLD``)
+    while the order it is for waits, unheld, for its hold; so the read for a hold goes at the
+    hold's priority, the read before a release at the release's, and so on. A held order
+    TikTok has not cleared to ship (``tiktok_status`` UNPAID or ON_HOLD, read in the same
+    pass) has no release to serve: its look goes at ``READ``, behind the reads for tracking
+    that a merchant's bulk fulfilment is waiting on (a poller sweep makes hundreds of held
+    orders due at once).
     """
     state = memory.state
     if state is LinkState.CREATED_HELD:
-        return Priority.RELEASE if memory.held_fulfillment_order_ids else Priority.CREATE_AND_HOLD
+        if not memory.held_fulfillment_order_ids:
+            return Priority.CREATE_AND_HOLD
+        if tiktok_status in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):
+            return Priority.READ
+        if tiktok_status is TikTokStatus.CANCELLED:
+            return Priority.CANCELLATION
+        return Priority.RELEASE
     if state is LinkState.CANCELLING:
         return Priority.CANCELLATION
     return Priority.READ
@@ -307,7 +317,7 @@ async def read_shopify(
     priority of the action it serves. A deleted order becomes the gone view; a read that
     fails leaves the view missing (``decide()`` then waits) with a warning.
     """
-    priority = read_priority(memory)
+    priority = read_priority(memory, truth.order.status if truth.order is not None else None)
     lines = len(truth.order.line_items) if truth.order is not None else 0
     try:
         if snapshot is not None and lean_hold_read(memory, snapshot, after_own_holds=after_own_holds):

@@ -198,8 +198,9 @@ def to_shipping_address(recipient: Recipient | None) -> tuple[ShippingAddress | 
     ``address1`` = line 1 (street), ``address2`` = line 2 (unit) plus any line 3/4 that does
     not repeat the city, state or county; city = district L3, state = L1 as its USPS code.
     ``None`` (with the reason) when there is no recipient, it is masked, it is not domestic
-    or a required part (name, street, city, state, ZIP) is missing or invalid. A bad phone
-    is dropped with a warning, never a reason to refuse the address.
+    or a required part (name, street, city, state, ZIP) is missing or invalid. A bad or
+    masked phone, or a masked unit line, is dropped with a warning, never a reason to refuse
+    the address: only the parts the address needs block it when TikTok masks them.
     """
     if recipient is None:
         return None, ["TikTok has not given the recipient address yet."]
@@ -232,10 +233,15 @@ def to_shipping_address(recipient: Recipient | None) -> tuple[ShippingAddress | 
     repeats = {_squash(t).upper() for t in (r.city, r.state, r.county) if t.strip()}
     # Lines 3 and 4 are rare in the US and often repeat the city or state: keep the rest.
     extras = [t for t in (r.address_line3, r.address_line4) if _squash(t).upper() not in repeats]
-    address2 = ", ".join(_squash(t) for t in (r.address_line2, *extras) if t.strip())
+    units = [t for t in (r.address_line2, *extras) if t.strip()]
+    address2 = ", ".join(_squash(t) for t in units if not is_masked(t))
     warnings: list[str] = []
+    if any(is_masked(t) for t in units):
+        warnings.append("A unit line of the recipient address is masked by TikTok; it was left off.")
     phone = normalise_phone_us(r.phone)
-    if phone is None and r.phone.strip():
+    if is_masked(r.phone):
+        warnings.append("The recipient phone is masked by TikTok; it was left off.")
+    elif phone is None and r.phone.strip():
         warnings.append("The recipient phone is not a valid US number; it was left off.")
     address = ShippingAddress(
         first_name=first,

@@ -32,14 +32,7 @@ from orderbridge.adapters.db.connections import ConnectionFields, ConnectionRow
 from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
-from orderbridge.adapters.shopify.models import Location
 from orderbridge.adapters.shopify.oauth import OAuthGrant, valid_shop_domain
-from orderbridge.adapters.shopify.operation import (
-    Operation,
-    OperationKind,
-    connection_cost,
-    int_var,
-)
 from orderbridge.adapters.tiktok import (
     MemoryTokenStore,
     Runtime,
@@ -287,23 +280,6 @@ def _shopify_client(services: Services, domain: str, token: str) -> ShopifyClien
                          registry=services.throttle, clock=services.clock)
 
 
-# Only the fields connect needs: the client's LOCATIONS also asks fulfillsOnlineOrders,
-# which the sandbox's schema lacks (reported); id/name/isActive are in both.
-_LOCATIONS: Final = Operation(
-    name="ConnectLocations",
-    document="query ConnectLocations($first: Int!) { locations(first: $first) { nodes { id name isActive } } }",
-    root_field="locations", kind=OperationKind.QUERY, retry_safe=True,
-    cost=lambda v: connection_cost(int_var(v, "first", 50), 1),
-)
-LOCATIONS_FIRST: Final = 50
-
-
-async def _locations(client: ShopifyClient) -> list[Location]:
-    result = await client.execute(_LOCATIONS, {"first": LOCATIONS_FIRST})
-    nodes = result.payload.get("nodes") if isinstance(result.payload, dict) else None
-    return [Location.model_validate(n) for n in nodes or [] if isinstance(n, dict)]
-
-
 async def connect_shopify(
     services: Services, name: str, domain: str, token: str, location_id: str | None = None,
     *, grant: OAuthGrant | None = None,
@@ -325,7 +301,7 @@ async def connect_shopify(
     missing = missing_scopes(info.access_scopes)
     if missing:
         raise MissingScopes(missing)
-    locations = await _locations(client)
+    locations = await client.locations()
     if location_id is None:
         active = [loc for loc in locations if loc.is_active is not False]
         if not active:

@@ -12,7 +12,11 @@ from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
 from orderbridge.adapters.tiktok import CancellationFilter
-from orderbridge.adapters.tiktok.codes import TikTokCode
+from orderbridge.adapters.tiktok.codes import (
+    ALREADY_SHIPPED_CODES,
+    UPDATE_REFUSED_CODES,
+    TikTokCode,
+)
 from orderbridge.adapters.tiktok.translate import to_domain_cancellation, to_domain_order
 from orderbridge.domain import actions as a
 from orderbridge.domain.observed import CancellationStatus
@@ -78,6 +82,11 @@ async def fetch_providers(
     )
 
 
+def _code_in(exc: Rejected, codes: frozenset[TikTokCode]) -> bool:
+    """Whether TikTok's refusal carries one of ``codes`` (kept as sent: int or text)."""
+    return str(exc.code) in {str(int(c)) for c in codes}
+
+
 async def push_tracking(action: a.PushTracking, ctx: ExecutionContext) -> Outcome:
     """Mark one package shipped with exactly ``action.line_ids``; TikTok's warning is the
     outcome's message. Units already carrying the number are a success (a lost answer)."""
@@ -92,7 +101,7 @@ async def push_tracking(action: a.PushTracking, ctx: ExecutionContext) -> Outcom
             list(action.line_ids),
         )
     except Rejected as exc:
-        if str(exc.code) != str(int(TikTokCode.ALREADY_SHIPPED)):
+        if not _code_in(exc, ALREADY_SHIPPED_CODES):
             raise
         # "Already shipped": ours if those units carry this number now (an answer was lost
         # after the order was fetched); someone else's number stays a rejection.
@@ -121,7 +130,7 @@ async def update_tracking(action: a.UpdateTracking, ctx: ExecutionContext) -> Ou
             package_id=action.package_id or None,
         )
     except Rejected as exc:
-        if str(exc.code) != str(int(TikTokCode.ALREADY_UPDATED)) or not lines:
+        if not _code_in(exc, UPDATE_REFUSED_CODES) or not lines:
             raise
         fresh = await ctx.tiktok.get_order(action.tiktok_order_id)
         if fresh is not None and shipped_with(to_domain_order(fresh), lines, action.tracking_number):

@@ -38,12 +38,13 @@ from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.bootstrap import Services
 from orderbridge.domain.actions import Action, CreateShopifyOrder, PlaceHold
 from orderbridge.domain.decide import decide
-from orderbridge.domain.link import LinkMemory
+from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, ShippingProviders, SkuResolution
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
 from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.retention import snapshots_expired
@@ -106,10 +107,12 @@ class ConnectionRuntime:
 
 @dataclass
 class Pass:
-    """The links one worker task holds during one pass (released if it is interrupted)."""
+    """The links one worker task holds during one pass (released if it is interrupted);
+    ``done()`` tells the claimer a link's turn is over (its slot is free)."""
 
     owner: str
     held: dict[int, LinkRow] = field(default_factory=dict)
+    done: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -259,19 +262,21 @@ class LinkWork:
             return
         order = truth.order
         shopify_id = memory.shopify_order_id or row.shopify_order_id
-        if shopify_id:
+        # An order with no Shopify news since its last read may decide on the stored
+        # snapshot (``freshness``); a decision that wants to act reads the order first.
+
+        async def read(after_own_holds: bool) -> None:
+            assert shopify_id is not None
             await read_shopify(runtime.shopify, truth, shopify_id, memory, row.shopify_snapshot,
-                               hold_handle=runtime.policy.hold_handle, now=self._now())
-        now = self._now()
-        observed = Observed(
-            tiktok=order,
-            cancellations=truth.cancellations,
-            returns=truth.returns,
-            shopify=truth.shopify,
-            skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
-            providers=self._providers(runtime),
-        )
-        decision = decide(memory, observed, runtime.policy, now)
+                               hold_handle=runtime.policy.hold_handle, now=self._now(),
+                               after_own_holds=after_own_holds)
+
+        decided = await decide_on_shopify(
+            row, memory, truth, shopify_id, hold_handle=runtime.policy.hold_handle, clock=self._now,
+            read=read, decide_now=lambda at: decide(memory, self._observed(runtime, truth, skus),
+                                                    runtime.policy, at),
+            stands_for=runtime.policy.open_recheck)
+        decision, now, marker, fresh_until = decided.decision, decided.now, decided.marker, decided.fresh_until
         cid = runtime.connection.id
         previous = row.state
 
@@ -286,6 +291,7 @@ class LinkWork:
             **_memory_changes(memory),
             "tiktok_status": order.raw_status or order.status.value,
             "tiktok_snapshot": raw,
+            **marker,  # cleared before any Shopify write is sent
         }
         if truth.shopify_raw is not None:  # a failed read keeps the last snapshot
             first["shopify_snapshot"] = truth.shopify_raw
@@ -300,7 +306,7 @@ class LinkWork:
             # Nothing to do: the decision, the next due time and the lease's release are one
             # transaction (with the link's API calls).
             finish = self._finish(runtime, row, actions, decision.next_due_at, None, truth.warning)
-            await self._last_save(current, row, buffer, record, {**first, **finish})
+            await self._last_save(current, row, buffer, record, {**first, **no_later_than(finish, fresh_until)})
             return
         row = await self.save(current, row, after=record, **first)
         for index, action in enumerate(actions):
@@ -319,7 +325,7 @@ class LinkWork:
             # The last action (or the first that did not succeed) is saved together with the
             # next due time, the lease's release and the link's API calls: one transaction.
             finish = self._finish(runtime, row, actions, decision.next_due_at, failed, truth.warning)
-            await self._last_save(current, row, buffer, recorder, {**changes, **finish})
+            await self._last_save(current, row, buffer, recorder, {**changes, **no_later_than(finish, fresh_until)})
             return
 
     async def _last_save(
@@ -365,6 +371,19 @@ class LinkWork:
             log.exception("action %s failed unexpectedly", action.kind.value)
             return Outcome(status=OutcomeStatus.UNKNOWN, at=self._now(),
                            message=f"unexpected {type(exc).__name__}: {exc}")
+
+    def _observed(self, runtime: ConnectionRuntime, truth: LinkTruth,
+                  skus: Mapping[str, SkuResolution]) -> Observed:
+        order = truth.order
+        assert order is not None
+        return Observed(
+            tiktok=order,
+            cancellations=truth.cancellations,
+            returns=truth.returns,
+            shopify=truth.shopify,
+            skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
+            providers=self._providers(runtime),
+        )
 
     def _providers(self, runtime: ConnectionRuntime) -> ShippingProviders:
         cache = getattr(runtime.executor, "providers", None)
@@ -425,7 +444,9 @@ def _action_recorder(
 
 
 def _memory_changes(memory: LinkMemory) -> dict[str, Any]:
-    changes: dict[str, Any] = {"memory": memory.to_json(), "state": memory.state.value}
+    creating = memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING)
+    changes: dict[str, Any] = {"memory": memory.to_json(), "state": memory.state.value,
+                               "priority": links.CREATE_PRIORITY if creating else links.DEFAULT_PRIORITY}
     if memory.shopify_order_id:
         changes["shopify_order_id"] = memory.shopify_order_id
     return changes

@@ -41,7 +41,7 @@ from orderbridge.adapters.tiktok.translate import (
 )
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Cancellation, ReturnRecord, ShopifyOrderView
-from orderbridge.domain.order import TikTokOrder
+from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.errors import AuthError, NotFound, RetryableError
 
 __all__ = [
@@ -242,35 +242,51 @@ def _defaults(sizes: Mapping[str, int]) -> bool:
     }
 
 
-def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None) -> bool:
-    """Whether the only thing to learn is which fulfilment orders to hold.
+def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None, *,
+                   after_own_holds: bool = False) -> bool:
+    """Whether the only thing to learn is the fulfilment orders (and their holds).
 
     Right after a create the engine knows the order as ``orderCreate`` returned it (lines,
     totals) but not its fulfilment orders, which Shopify builds a moment later. Reading
     just those (a few points) instead of the whole order is what the hold needs. Only while
     nothing else can have changed on our side: no hold placed yet, nothing released, and no
     custom line (a SKU swap edits the lines, which the stored snapshot would not show).
+    ``after_own_holds``: the stored snapshot was read whole, no Shopify webhook came since,
+    and the engine's only writes since were its holds (``freshness``): the fulfilment
+    orders are again all that can have changed.
     """
     if snapshot is None or memory.state is not LinkState.CREATED_HELD:
         return False
-    if memory.held_fulfillment_order_ids or memory.released_at or memory.hold_released_by_hand:
+    if memory.released_at or memory.hold_released_by_hand:
         return False
-    if _nodes(snapshot.get("fulfillmentOrders")):
-        return False
+    if after_own_holds:
+        fresh = bool(memory.held_fulfillment_order_ids)
+    else:
+        fresh = not memory.held_fulfillment_order_ids and not _nodes(snapshot.get("fulfillmentOrders"))
     lines = _nodes(snapshot.get("lineItems"))
-    return bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
+    return fresh and bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
 
 
-def read_priority(memory: LinkMemory) -> int:
+def read_priority(memory: LinkMemory, tiktok_status: TikTokStatus | None = None) -> int:
     """The budget priority of a Shopify order read: that of the action the read serves.
 
-    A read at plain ``READ`` would starve behind a stream of creates (``CREATE_HOLD``) while
-    the order it is for waits, unheld, for its hold; so the read for a hold goes at the
-    hold's priority, the read before a release at the release's, and so on.
+    A read at plain ``READ`` would starve behind a stream of creates (``CREATE_AND_HOLD``)
+    while the order it is for waits, unheld, for its hold; so the read for a hold goes at the
+    hold's priority, the read before a release at the release's, and so on. A held order
+    TikTok has not cleared to ship (``tiktok_status`` UNPAID or ON_HOLD, read in the same
+    pass) has no release to serve: its look goes at ``READ``, behind the reads for tracking
+    that a merchant's bulk fulfilment is waiting on (a poller sweep makes hundreds of held
+    orders due at once).
     """
     state = memory.state
     if state is LinkState.CREATED_HELD:
-        return Priority.RELEASE if memory.held_fulfillment_order_ids else Priority.CREATE_AND_HOLD
+        if not memory.held_fulfillment_order_ids:
+            return Priority.CREATE_AND_HOLD
+        if tiktok_status in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):
+            return Priority.READ
+        if tiktok_status is TikTokStatus.CANCELLED:
+            return Priority.CANCELLATION
+        return Priority.RELEASE
     if state is LinkState.CANCELLING:
         return Priority.CANCELLATION
     return Priority.READ
@@ -293,6 +309,7 @@ async def read_shopify(
     *,
     hold_handle: str,
     now: datetime,
+    after_own_holds: bool = False,
 ) -> None:
     """Read the Shopify order of one link into ``truth`` (its view and raw snapshot).
 
@@ -300,10 +317,10 @@ async def read_shopify(
     priority of the action it serves. A deleted order becomes the gone view; a read that
     fails leaves the view missing (``decide()`` then waits) with a warning.
     """
-    priority = read_priority(memory)
+    priority = read_priority(memory, truth.order.status if truth.order is not None else None)
     lines = len(truth.order.line_items) if truth.order is not None else 0
     try:
-        if snapshot is not None and lean_hold_read(memory, snapshot):
+        if snapshot is not None and lean_hold_read(memory, snapshot, after_own_holds=after_own_holds):
             found = await shopify.get_fulfillment_orders(
                 order_id, priority=priority, fulfillment_orders_first=MIN_FULFILLMENT_ORDERS)
             merged = {**snapshot, "fulfillmentOrders": found.raw.get("fulfillmentOrders")}

@@ -114,7 +114,8 @@ async def _stream(
         nonlocal created
         ids, pending[:] = list(pending), []
         now = services.clock.now()
-        made = await _db(services, lambda c: links.ensure_due(c, cid, ids, now, now))
+        made = await _db(services, lambda c: links.ensure_due(
+            c, cid, ids, now, now, priority=links.CREATE_PRIORITY))
         created += len(made)
 
     async for order_id, updated in items(since):

@@ -202,8 +202,9 @@ class Reconciler:
             )
         elif listening is not None:
             listening.set()
+        lanes = workers or self.services.settings.workers
         loop: ClaimLoop[_Claimed] = ClaimLoop(
-            owner=self.owner, lanes=workers or self.services.settings.workers, batch=self.batch,
+            owner=self.owner, lanes=lanes, batch=self.batch,
             claim=self._claim, work=self._work, idle_seconds=self._idle_seconds,
             wake=self._wake, pacing=self.pacing, error_pause=ERROR_PAUSE_SECONDS,
         )
@@ -225,19 +226,19 @@ class Reconciler:
 
     async def run_once(self) -> int:
         """Claim and process one batch of due links; returns how many were claimed."""
-        claimed = await self._claim(self.owner)
+        claimed = await self._claim(self.owner, self.batch)
         if claimed:
             await self._work(self.owner, claimed)
         return len(claimed)
 
-    async def _claim(self, owner: str) -> _Claimed:
-        """Lease up to ``batch`` due links to ``owner``, with their connections."""
+    async def _claim(self, owner: str, limit: int) -> _Claimed:
+        """Lease up to ``limit`` due links to ``owner``, with their connections."""
         now = self._now()
         lease = self.services.settings.lease_seconds
         cipher = self.services.cipher
 
         def work(conn: Connection) -> _Claimed:
-            rows = links.claim_due_links(conn, owner, now, limit=self.batch, lease_seconds=lease)
+            rows = links.claim_due_links(conn, owner, now, limit=limit, lease_seconds=lease)
             # Their connections are read in the same transaction (one database round trip
             # fewer on the way to the first API call); a connection that cannot be read is
             # its own links' problem, never the others'.
@@ -251,11 +252,12 @@ class Reconciler:
 
         return await self._db(work)
 
-    async def _work(self, owner: str, batch: _Claimed) -> None:
-        """Work one claimed batch, per connection; whatever is still held at the end (an
-        interrupted pass) is released, due again at once."""
+    async def _work(self, owner: str, batch: _Claimed, done: Callable[[], None] = lambda: None) -> None:
+        """Work one claimed batch, per connection; ``done()`` after each link's turn (its
+        slot is free); whatever is still held at the end (an interrupted pass) is released,
+        due again at once."""
         claimed, loaded = batch.rows, batch.loaded
-        current = Pass(owner, {row.id: row for row in claimed})
+        current = Pass(owner, {row.id: row for row in claimed}, done)
         groups: dict[int, list[LinkRow]] = {}
         for row in claimed:
             groups.setdefault(row.connection_id, []).append(row)
@@ -398,7 +400,10 @@ class Reconciler:
             async with gate:
                 job = LinkJob(row, memories[row.id], truth.links[row.tiktok_order_id], skus,
                               calls.get(row.id, []))
-                await self._links.link(current, runtime, job)
+                try:
+                    await self._links.link(current, runtime, job)
+                finally:
+                    current.done()
 
         # The most urgent links take the first turns (creates and holds before reads for
         # tracking): each link reads its Shopify order on its turn, at its own priority.

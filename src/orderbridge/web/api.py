@@ -218,6 +218,7 @@ def router(services: Services, auth: Authenticator) -> APIRouter:
                 apply_override(conn, link, action="retry", code="", change=lambda m: m.retry(), now=now,
                                by=who.name)
             except LinkBusy:
+                links.count_shopify_hints(conn, [link.id])  # a person's retry looks afresh
                 links.mark_due(conn, now, ids=[link.id])
                 events.append(conn, link.id, EventKind.EVENT, f"operator: retry (order due now; by {who.name})",
                               {"by": who.name}, at=now, connection_id=link.connection_id)

@@ -4,10 +4,13 @@ Webhooks are hints (docs/architecture.md): nothing here acts on a payload's cont
 verified delivery is written to the inbox keyed by (source, event id) — a redelivery is
 recognised by the unique key and changes nothing — and, in the same transaction, the
 links of the orders it names are made due now (created if new). The worker then fetches
-the truth. These functions are synchronous (the web layer runs them in a thread) and call
-no remote API, so the answer goes out well within TikTok's 3 s and Shopify's 5 s. The one
-exception is Shopify's ``app/uninstalled``: stored here, then confirmed by the web layer
-with one quick call to Shopify before anything is disconnected (``engine/uninstall.py``).
+the truth. A Shopify delivery is also counted on the links it names
+(``links.count_shopify_hints``): a pass made due by TikTok alone may then decide on the
+Shopify snapshot it last read (``engine/freshness.py``). These functions are synchronous
+(the web layer runs them in a thread) and call no remote API, so the answer goes out well
+within TikTok's 3 s and Shopify's 5 s. The one exception is Shopify's ``app/uninstalled``:
+stored here, then confirmed by the web layer with one quick call to Shopify before anything
+is disconnected (``engine/uninstall.py``).
 
 Nothing here is per process: a redelivery to another web process is still one inbox row
 (the unique key; its INSERT waits for the first one's commit), a new link is created once
@@ -132,8 +135,8 @@ def _due(conn: Connection, connection_id: int, order_ids: Sequence[str], now: da
     """
     ids: list[int] = []
     for order_id in sorted(set(order_ids)):
-        link = (links.get_or_create_link(conn, connection_id, order_id, now)[0] if create
-                else links.find_link(conn, connection_id, order_id))
+        link = (links.get_or_create_link(conn, connection_id, order_id, now, priority=links.CREATE_PRIORITY)[0]
+                if create else links.find_link(conn, connection_id, order_id))
         if link is None:
             continue
         ids.append(link.id)
@@ -212,7 +215,7 @@ def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) ->
     now = services.clock.now()
     with transaction(services.db) as conn:
         cid = conn.execute(_SHOP_CONNECTION, {"b_shop": event.shop_id}).scalar()
-        key = event.tts_notification_id
+        key = event.dedupe_key
         if not inbox.store(conn, InboxSource.TIKTOK, key, received_at=now, body=body, topic=topic,
                            headers=headers, connection_id=cid):
             return Intake(new=False)
@@ -381,6 +384,8 @@ def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers
         error: str | None = None if cids else f"no connection for Shopify store {h.shop_domain}"
         if topic.startswith(ORDER_TOPIC_PREFIXES) and cids:
             due = _links_for(conn, cids, topic, payload)
+            # Counted: the next pass reads the Shopify order unless its read began after this.
+            links.count_shopify_hints(conn, due)
             links.mark_due(conn, now, ids=due)
             for link_id in due:
                 events.append(conn, link_id, EventKind.EVENT, f"Shopify webhook {topic}",

@@ -105,6 +105,7 @@ def apply_override(
             ).values(memory=memory, version=t.c.version + 1, updated_at=now)
         ).rowcount
         if moved:
+            links.count_shopify_hints(conn, [current.id])  # a person's action: look afresh
             links.mark_due(conn, now, ids=[current.id])
             events.append(conn, current.id, EventKind.EVENT,
                           f"operator: {action} on {code}" + (f" (by {by})" if by else ""),

@@ -319,6 +319,24 @@ async def test_tracking_corrected_once_on_the_package(kit: Kit) -> None:
     assert again.message == "TikTok already has this tracking"
 
 
+async def test_a_lost_push_answer_is_read_back_from_every_already_shipped_code(kit: Kit) -> None:
+    """The push went through but its answer was lost: this decision still sees the units
+    unshipped. TikTok refuses the repeat with 21011006 ("These orders are already shipped",
+    one of the four already-shipped codes Mark Package As Shipped documents); a fresh read
+    shows our number on those units: a success, and no second package."""
+    story = Story(kit)
+    push = await shipped(kit, story)
+    assert story.order is not None
+    stale = replace(story.ctx(), order=replace(story.order, line_items=tuple(
+        replace(li, tracking_number="", package_id="") for li in story.order.line_items)))
+    again = await story.executor.execute(push, stale)
+    assert again.status is OutcomeStatus.SUCCESS, again.message
+    assert again.message == "already on TikTok"
+    refused = [c for c in kit.recorder.calls if c.operation == "fulfillment.mark_shipped" and not c.ok]
+    assert refused[-1].code == "21011006"
+    assert len(await kit.control.tiktok_packages(story.order.id)) == 1
+
+
 async def test_seller_cancel_on_tiktok_once_with_the_reason(kit: Kit) -> None:
     story = Story(kit)
     await created(story, items=[{"seller_sku": "MW-SET-NAT", "units": 1}])

@@ -379,7 +379,7 @@ async def test_refusals_are_rejected_with_the_vendors_words(kit: Kit) -> None:
     )
     outcome = await story.run(early)
     assert outcome.status is OutcomeStatus.REJECTED
-    assert "21011044" in outcome.message  # ON_HOLD: TikTok refuses tracking
+    assert "21011003" in outcome.message  # ON_HOLD: TikTok refuses tracking
     assert story.memory.rejection(early.key) is not None
 
     threepl = await story.run(CancelThreePLOrder(threepl_order_id="MCF-1"))

@@ -6,6 +6,7 @@ and shows its timeline.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -78,8 +79,10 @@ async def check_invariants(
 
 def delivery_key(stack: Stack, delivery: Any) -> tuple[str, str]:
     """The inbox key (source, event id) the engine stores a delivery under."""
-    if delivery.stream == "tiktok":
-        return ("tiktok", str(json.loads(delivery.body)["tts_notification_id"]))
+    if delivery.stream == "tiktok":  # the notification id, or the body's digest without one
+        notification = json.loads(delivery.body).get("tts_notification_id")
+        return ("tiktok", str(notification) if notification else
+                "sha256:" + hashlib.sha256(delivery.body).hexdigest())
     headers = {k.lower(): v for k, v in delivery.headers.items()}
     return ("shopify", f"{headers['x-shopify-topic']}:{headers['x-shopify-event-id']}")
 

@@ -57,9 +57,12 @@ class Harness:
         return str(placed["id"])
 
     def mark_due(self, *tiktok_ids: str) -> None:
-        """What a webhook or a poll does: the hint, never the content."""
+        """What a webhook or a poll does: the hint, never the content. Counted as a Shopify
+        hint too (it may stand for one), so the pass reads the Shopify order afresh."""
         with transaction(self.services.db) as conn:
             links.ensure_due(conn, self.connection.id, list(tiktok_ids), self.now(), self.now())
+            found = [links.find_link(conn, self.connection.id, oid) for oid in tiktok_ids]
+            links.count_shopify_hints(conn, [link.id for link in found if link is not None])
 
     async def settle(self, reconciler: Reconciler | None = None) -> int:
         """Run passes until nothing is due now; returns the links processed."""

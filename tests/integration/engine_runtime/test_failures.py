@@ -64,7 +64,7 @@ async def test_5xx_and_429_from_both_apis_are_retried_with_backoff(harness: Harn
     h = harness
     await h.control.add_fault("shopify", "orderCreate", error_rate=1.0, limit=2)
     await h.control.add_fault("shopify", "*", throttle_rate=0.3, limit=10)
-    await h.control.add_fault("tiktok", "GET /order/202309/orders", error_rate=1.0, limit=4)
+    await h.control.add_fault("tiktok", "GET /order/202507/orders", error_rate=1.0, limit=4)
     await h.control.add_fault("tiktok", "*", throttle_rate=0.3, limit=10)
     ids = [await h.place(items=ITEMS) for _ in range(3)]
     h.mark_due(*ids)

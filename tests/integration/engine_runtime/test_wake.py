@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import psycopg
 import pytest
@@ -41,7 +41,7 @@ class RecordingReconciler(Reconciler):
         self.got = asyncio.Event()
         self.idle = asyncio.Event()
 
-    async def _work(self, owner: str, batch: worker._Claimed) -> None:
+    async def _work(self, owner: str, batch: worker._Claimed, done: Callable[[], None] = lambda: None) -> None:
         self.claimed.extend(row.tiktok_order_id for row in batch.rows)
         self.got.set()
 

@@ -4,7 +4,12 @@ import json
 
 import pytest
 
-from orderbridge.adapters.tiktok import OrderFilter, verify_webhook
+from orderbridge.adapters.tiktok import (
+    ExternalLineItem,
+    ExternalOrderReference,
+    OrderFilter,
+    verify_webhook,
+)
 from orderbridge.errors import Rejected
 
 from .conftest import Kit
@@ -33,7 +38,7 @@ async def test_an_order_is_found_paid_held_then_shippable(kit: Kit) -> None:
     usps = next(p for p in providers if p.name == "USPS")
     with pytest.raises(Rejected) as on_hold:
         await kit.tiktok.mark_package_shipped(order_id, "9400111899223197428490", usps.id)
-    assert str(on_hold.value.code) == "21011044"
+    assert str(on_hold.value.code) == "21011003"  # the code Mark Package As Shipped documents
 
     await kit.control.advance(HOUR + 1)
     order = await kit.tiktok.get_order(order_id)
@@ -80,3 +85,19 @@ async def test_webhooks_from_the_sandbox_verify_with_the_client(kit: Kit) -> Non
     tt = kit.info["tiktok"]
     assert verify_webhook(tt["app_key"], tt["app_secret"], full["body"].encode(), headers["authorization"])
     assert not verify_webhook(tt["app_key"], "wrong-secret", full["body"].encode(), headers["authorization"])
+
+
+async def test_external_order_references_are_stored_and_unknown_orders_listed(kit: Kit) -> None:
+    """Add External Order References (Order API 202406,
+    https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28): the sandbox serves the
+    endpoint the client implements; refused orders come back in ``errors``."""
+    placed = await kit.control.place_order(items=[{"seller_sku": "MW-SET-NAT", "units": 1}])
+    [line] = placed["line_items"]
+    refs = [
+        ExternalOrderReference(placed["id"], "6001", line_items=[ExternalLineItem("7001", line["id"])]),
+        ExternalOrderReference("576999999999999999", "6002", line_items=[ExternalLineItem("7002", "1")]),
+    ]
+    [result] = await kit.tiktok.add_external_order_references(refs)
+    assert [(e["code"], e["detail"]["order_id"]) for e in result.errors] == [("36020001", "576999999999999999")]
+    with pytest.raises(ValueError, match="line_items"):
+        await kit.tiktok.add_external_order_references([ExternalOrderReference(placed["id"], "6001")])

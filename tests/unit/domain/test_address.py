@@ -270,3 +270,13 @@ _STATE_NAMES = [
     "Tennessee", "Texas", "Utah", "Vermont", "Virginia", "Washington", "West Virginia",
     "Wisconsin", "Wyoming", "District of Columbia",
 ]  # fmt: skip
+
+
+def test_a_masked_phone_or_unit_line_is_dropped_not_a_block() -> None:
+    """Only the parts an address needs block it when masked: a starred phone or unit line is
+    left off with a warning and the street address is still written."""
+    address, warnings = to_shipping_address(replace(JORDAN, phone="(+1)408*****42", address_line2="A** 12"))
+    assert address is not None
+    assert (address.address1, address.address2, address.phone) == ("1199 Coleman Ave", "", None)
+    assert warnings == ["A unit line of the recipient address is masked by TikTok; it was left off.",
+                        "The recipient phone is masked by TikTok; it was left off."]

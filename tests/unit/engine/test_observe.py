@@ -13,6 +13,7 @@ import pytest
 from orderbridge.adapters.shopify import Priority, ShopifyClient, ops_orders
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.domain.link import LinkMemory, LinkState
+from orderbridge.domain.order import TikTokStatus
 from orderbridge.engine.observe import (
     BatchFailed,
     LinkTruth,
@@ -91,6 +92,16 @@ def test_a_read_carries_the_priority_of_the_action_it_serves() -> None:
     assert read_priority(held) == Priority.RELEASE
     assert read_priority(LinkMemory(state=LinkState.CANCELLING)) == Priority.CANCELLATION
     assert read_priority(LinkMemory(state=LinkState.RELEASED)) == Priority.READ
+
+
+def test_a_held_orders_look_serves_a_release_only_once_tiktok_clears_it() -> None:
+    held = LinkMemory(state=LinkState.CREATED_HELD, held_fulfillment_order_ids=("fo1",))
+    for waiting in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):  # no release to serve yet
+        assert read_priority(held, waiting) == Priority.READ
+    assert read_priority(held, TikTokStatus.AWAITING_SHIPMENT) == Priority.RELEASE
+    assert read_priority(held, TikTokStatus.CANCELLED) == Priority.CANCELLATION
+    unheld = LinkMemory(state=LinkState.CREATED_HELD)  # the hold itself never waits behind reads
+    assert read_priority(unheld, TikTokStatus.ON_HOLD) == Priority.CREATE_AND_HOLD
 
 
 def _cost(sizes: dict[str, int]) -> int:

@@ -297,7 +297,7 @@ def test_odd_inputs_become_defaults() -> None:
 def test_bundle_components_are_read_from_the_raw_line() -> None:
     data = copy.deepcopy(DOC_ORDER)
     data["line_items"][0]["combined_listing_skus"] = [
-        {"sku_id": "c1", "product_id": "p1", "seller_sku": "A", "sku_count": 2},
+        {"sku_id": " c1 ", "product_id": "p1", "seller_sku": " A\t", "sku_count": 2},
         {"sku_id": "c2", "sku_count": "nonsense"},
         "not an object",
         {"no_sku": True},
@@ -305,6 +305,7 @@ def test_bundle_components_are_read_from_the_raw_line() -> None:
     order = to_domain_order(Order.model_validate(data))
     bundle = order.line_items[0].combined_listing_skus
     assert [(c.sku_id, c.sku_count) for c in bundle] == [("c1", 2), ("c2", 1)]
+    assert bundle[0].seller_sku == "A"  # bundle SKU codes are trimmed like the line's own
 
 
 def test_masked_by_asterisks() -> None:
@@ -438,3 +439,26 @@ def test_returns() -> None:
     )
     assert refund_only.refunded
     assert not refund_only.received
+
+
+def test_a_masked_phone_alone_does_not_mask_the_address() -> None:
+    """An address counts as masked only by the parts it needs: one starred phone must not
+    keep the street address from Shopify (it is left off with a warning)."""
+    address = copy.deepcopy(DOC_ORDER["recipient_address"])
+    address.update(phone_number="(+1)408*****42")
+    order = to_domain_order(order_from(recipient_address=address))
+    assert order.recipient is not None
+    assert not order.recipient.masked
+    shipping, warnings = to_shipping_address(order.recipient)
+    assert shipping is not None
+    assert shipping.address1 == "1199 Coleman Ave"
+    assert shipping.phone is None
+    assert warnings == ["The recipient phone is masked by TikTok; it was left off."]
+
+
+def test_a_masked_postcode_masks_the_address() -> None:
+    address = copy.deepcopy(DOC_ORDER["recipient_address"])
+    address.update(postal_code="95***")
+    order = to_domain_order(order_from(status="CANCELLED", recipient_address=address))
+    assert order.recipient is not None
+    assert order.recipient.masked

@@ -256,3 +256,28 @@ async def test_webhook_dispatcher_bounds_deliveries_in_flight(monkeypatch: pytes
     assert all(d.status is DeliveryStatus.DELIVERED for d in sent)
     assert peak == 3
     await dispatcher.aclose()
+
+
+async def test_a_duplicate_arrives_on_the_retry_schedule_not_at_once() -> None:
+    """TikTok and Shopify resend minutes apart: a duplicated delivery's twin comes after the
+    schedule's first gap (2 min here), never a millisecond after the first."""
+    clock = ManualClock(T0)
+    scheduler = Scheduler(clock)
+    arrivals: list[float] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        arrivals.append((clock.now() - T0).total_seconds())
+        return httpx.Response(200)
+
+    plan = FaultPlan()
+    plan.add_stream_rule(StreamRule(sandbox="tiktok", match="*", duplicate_rate=1, limit=1))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(receiver))
+    dispatcher = WebhookDispatcher("tiktok", clock, scheduler, plan, [timedelta(minutes=2)], http=http)
+    dispatcher.enqueue("http://e/", "ORDER_STATUS_CHANGE", b"1", {})
+    clock.advance(1)
+    await scheduler.run_due()
+    assert arrivals == [1.0]
+    clock.advance(119)
+    await scheduler.run_due()
+    assert arrivals == [1.0, 120.0]
+    await dispatcher.aclose()

@@ -84,13 +84,30 @@ async def test_status_alone_fulfils_from_the_first_location_and_decrement_claims
     assert await _available(env, "BOWL-WHT") == before - 2
 
 
-async def test_fulfillment_input_alone_implies_fulfilled_and_takes_several_numbers(env: Env) -> None:
+async def test_fulfillment_input_alone_implies_fulfilled(env: Env) -> None:
     order = await env.create(order={"fulfillment": {
-        "locationId": _location(env), "trackingNumbers": ["A1", "B2"], "trackingCompany": "USPS"}})
+        "locationId": _location(env), "trackingNumber": "A1", "trackingCompany": "USPS",
+        "shipmentStatus": "IN_TRANSIT"}})
     got = await _detail(env, order["id"])
     assert got["displayFulfillmentStatus"] == "FULFILLED"
-    assert got["fulfillments"][0]["trackingInfo"] == [
-        {"company": "USPS", "number": "A1"}, {"company": "USPS", "number": "B2"}]
+    assert got["fulfillments"][0]["trackingInfo"] == [{"company": "USPS", "number": "A1"}]
+
+
+async def test_fields_shopify_lacks_or_types_it_refuses_are_variable_errors(env: Env) -> None:
+    # Shopify 2025-10: OrderCreateFulfillmentInput has no trackingNumbers; shipmentStatus is
+    # the FulfillmentEventStatus enum; OrderCreateTaxLineInput.rate is required; countryCode
+    # is the CountryCode enum.
+    bad = [
+        {"fulfillment": {"locationId": _location(env), "trackingNumbers": ["A1", "B2"]}},
+        {"fulfillment": {"locationId": _location(env), "shipmentStatus": "shipped"}},
+        {"taxLines": [{"title": "Sales tax", "priceSet": {"shopMoney": {"amount": "1.00", "currencyCode": "USD"}}}]},
+        {"shippingAddress": {"address1": "1 Main St", "countryCode": "USA"}},
+    ]
+    for order in bad:
+        body = await _create_raw(env, order)
+        assert "data" not in body or body["data"] is None, order
+        assert body["errors"], order
+        assert body["errors"][0]["extensions"]["code"] == "variableMismatch", body
 
 
 async def test_bad_location_or_unmodelled_status_is_a_user_error_and_nothing_is_made(env: Env) -> None:
@@ -111,3 +128,13 @@ async def test_an_ordinary_create_is_unfulfilled(env: Env) -> None:
     got = await _detail(env, order["id"])
     assert got["displayFulfillmentStatus"] == "UNFULFILLED"
     assert got["fulfillments"] == []
+
+
+async def test_webhook_money_has_two_decimals_as_shopify_writes_it(env: Env) -> None:
+    """Webhook (REST-shaped) payloads write "36.00"; GraphQL's Decimal writes "36.0"."""
+    order = await env.create(order=_paid("36.00"))
+    assert (await _detail(env, order["id"]))["totalPriceSet"]["shopMoney"]["amount"] == "36.0"
+    stored = (await env.control.get(f"/shopify/orders/{order['id']}")).json()  # the webhook body
+    assert (stored["total_price"], stored["current_total_price"]) == ("36.00", "36.00")
+    money = [stored["total_tax"], stored["total_discounts"], *(line["price"] for line in stored["line_items"])]
+    assert all(len(m.rsplit(".", 1)[1]) == 2 for m in money), money

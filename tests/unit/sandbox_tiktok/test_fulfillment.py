@@ -43,14 +43,17 @@ async def test_providers(api: Client) -> None:
 async def test_ship_rules(api: Client, scheduler: Scheduler) -> None:
     held = await api.order()
     body = {"tracking_number": USPS_TRACKING, "shipping_provider_id": USPS}
-    assert (await api.call("POST", _ship_path(held["id"]), body=body)).json()["code"] == 21011044
+    # Mark Package As Shipped documents no on-hold code: 21011003 (fulfil action not allowed).
+    assert (await api.call("POST", _ship_path(held["id"]), body=body)).json()["code"] == 21011003
     unpaid = await api.order(payment="pending")
-    assert (await api.call("POST", _ship_path(unpaid["id"]), body=body)).json()["code"] != 0
+    assert (await api.call("POST", _ship_path(unpaid["id"]), body=body)).json()["code"] == 21011003
     tiktok = await _ready(api, scheduler, shipping_type="TIKTOK")
     assert (await api.call("POST", _ship_path(tiktok["id"]), body=body)).json()["code"] == 21008025
     bad = {"tracking_number": "12345", "shipping_provider_id": UPS}
     # _ready advanced the clock an hour: held is released now
     assert (await api.call("POST", _ship_path(held["id"]), body=bad)).json()["code"] == 21004015
+    missing = {**body, "order_line_item_ids": ["nope"]}
+    assert (await api.call("POST", _ship_path(held["id"]), body=missing)).json()["code"] == 21001001
     result = await api.ok("POST", _ship_path(held["id"]), body=body)
     assert result["order_id"] == held["id"]
     assert result["package_id"]
@@ -63,7 +66,7 @@ async def test_ship_rules(api: Client, scheduler: Scheduler) -> None:
     assert order["tracking_number"] == USPS_TRACKING
     again = await api.call("POST", _ship_path(held["id"]), body={"tracking_number": UPS_TRACKING,
                                                                   "shipping_provider_id": UPS})
-    assert again.json()["code"] == 21008099
+    assert again.json()["code"] == 21011006  # "These orders are already shipped."
 
 
 async def test_split_then_full(api: Client, scheduler: Scheduler) -> None:
@@ -104,7 +107,8 @@ async def test_update_shipping_info_once_within_72h(api: Client, scheduler: Sche
     new = {"tracking_number": UPS_TRACKING, "shipping_provider_id": UPS}
     await api.ok("POST", path, body=new)
     assert (await api.detail(a["id"]))["line_items"][0]["tracking_number"] == UPS_TRACKING
-    assert (await api.call("POST", path, body=new)).json()["code"] == 21011051
+    # The order endpoint documents one refusal code, 21011049, for the spent correction too.
+    assert (await api.call("POST", path, body=new)).json()["code"] == 21011049
     api.clock.advance(timedelta(hours=72, seconds=1))
     late = f"/fulfillment/202309/orders/{b['id']}/shipping_info/update"
     assert (await api.call("POST", late, body={"tracking_number": "1Z999AA10123456785",
@@ -122,3 +126,24 @@ async def test_carrier_moves(api: Client, scheduler: Scheduler) -> None:
     assert (await api.control("POST", f"/orders/{order['id']}/completed"))["status"] == "COMPLETED"
     resp = await api.http.post("http://tiktok.test/_control/tiktok/orders/" + order["id"] + "/collected")
     assert resp.status_code == 409
+
+
+async def test_update_package_shipping_info_codes(api: Client, scheduler: Scheduler) -> None:
+    """The package endpoint tells the spent correction (21011051) from the window (21011050)
+    and a bad number (21011022), as its reference does."""
+    a = await _ready(api, scheduler)
+    b = await _ready(api, scheduler)
+    first = await api.ok("POST", _ship_path(a["id"]), body={"tracking_number": USPS_TRACKING,
+                                                             "shipping_provider_id": USPS})
+    second = await api.ok("POST", _ship_path(b["id"]), body={"tracking_number": "9400111899223197428491",
+                                                              "shipping_provider_id": USPS})
+    path = f"/fulfillment/202309/packages/{first['package_id']}/shipping_info/update"
+    bad = {"tracking_number": "12345", "shipping_provider_id": UPS}
+    assert (await api.call("POST", path, body=bad)).json()["code"] == 21011022
+    new = {"tracking_number": UPS_TRACKING, "shipping_provider_id": UPS}
+    await api.ok("POST", path, body=new)
+    assert (await api.call("POST", path, body=new)).json()["code"] == 21011051
+    api.clock.advance(timedelta(hours=72, seconds=1))
+    late = f"/fulfillment/202309/packages/{second['package_id']}/shipping_info/update"
+    assert (await api.call("POST", late, body={"tracking_number": "1Z999AA10123456785",
+                                               "shipping_provider_id": UPS})).json()["code"] == 21011050

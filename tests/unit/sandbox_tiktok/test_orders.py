@@ -39,8 +39,11 @@ async def test_timeline_on_hold_then_awaiting_shipment(api: Client, scheduler: S
     assert order["is_on_hold_order"] is True
     assert len(order["line_items"]) == 3
     assert sum(1 for li in order["line_items"] if li["seller_sku"] == "MW-SET-NAT") == 2
-    assert order["recipient_address"]["postal_code"] == ""
+    postcode = order["recipient_address"]["postal_code"]
+    assert len(postcode) == 5  # masked as TikTok masks it: "95***"
+    assert postcode.endswith("***")
     assert "*" in order["recipient_address"]["name"]
+    assert [d["address_level"] for d in order["recipient_address"]["district_info"]] == ["L0", "L1", "L2"]
     api.clock.advance(timedelta(minutes=59))
     await scheduler.run_due()
     assert (await api.detail(created["id"]))["status"] == "ON_HOLD"
@@ -135,6 +138,8 @@ async def test_fbt_masked_and_sample_zero(api: Client, scheduler: Scheduler) -> 
     assert d["status"] == "AWAITING_SHIPMENT"
     assert d["shipping_type"] == "TIKTOK"
     assert "*" in d["recipient_address"]["name"]
+    # Since July 2025 FBT orders awaiting shipment carry the city level (L3).
+    assert [x["address_level"] for x in d["recipient_address"]["district_info"]] == ["L0", "L1", "L2", "L3"]
     sample = await api.order(sample=True)
     assert sample["is_sample_order"] is True
     assert sample["payment"]["total_amount"] == "0"
@@ -233,7 +238,7 @@ async def test_update_time_sort_and_masking_after_completion(api: Client, schedu
     assert (await api.detail(a["id"]))["recipient_address"]["postal_code"] == "95110"
     api.clock.advance(timedelta(days=30))
     api.token = (await api.control("POST", f"/shops/{api.shop['shop_id']}/tokens"))["access_token"]
-    assert (await api.detail(a["id"]))["recipient_address"]["postal_code"] == ""
+    assert (await api.detail(a["id"]))["recipient_address"]["postal_code"] == "95***"
     raw = await api.control("GET", f"/orders/{a['id']}")
     assert raw["recipient_address"]["postal_code"] == "95110"
 
@@ -243,3 +248,29 @@ async def test_cancellation_search_page_size_bounds(api: Client) -> None:
         resp = await api.call("POST", "/return_refund/202309/cancellations/search",
                               query={"page_size": size}, body={})
         assert resp.json()["code"] == 36009004
+
+
+async def test_external_order_references_round_trip(api: Client) -> None:
+    order = await api.order()
+    line = order["line_items"][0]["id"]
+    ref = {"id": order["id"], "external_order": {"id": "6001", "platform": "SHOPIFY",
+                                                 "line_items": [{"id": "7001", "origin_id": line}]}}
+    added = await api.ok("POST", "/order/202406/orders/external_orders", body={"orders": [ref]})
+    assert added == {"errors": []}
+    got = await api.ok("GET", f"/order/202406/orders/{order['id']}/external_orders", query={"platform": "SHOPIFY"})
+    assert got["external_orders"] == [ref["external_order"]]
+    bad = {"orders": [{"id": order["id"], "external_order": {"id": "6001", "platform": "SHOPIFY"}}]}
+    resp = await api.call("POST", "/order/202406/orders/external_orders", body=bad)
+    assert resp.json()["code"] == 36009004
+    assert "line_items" in resp.json()["message"]
+
+
+async def test_order_detail_202507_adds_the_payment_method_fields(api: Client) -> None:
+    """Get Order Detail 202507 = the 202309 shape plus payment_method_code, payment_card_type
+    and payment_auth_code (docs/api-versions.md)."""
+    order = await api.order()
+    old = await api.ok("GET", "/order/202309/orders", query={"ids": order["id"]})
+    new = await api.ok("GET", "/order/202507/orders", query={"ids": order["id"]})
+    [before], [after] = old["orders"], new["orders"]
+    assert set(after) - set(before) == {"payment_method_code", "payment_card_type", "payment_auth_code"}
+    assert {k: v for k, v in after.items() if k in before} == before

@@ -90,3 +90,57 @@ async def test_address_change_webhook(api: Client, scheduler: Scheduler, receive
     env = json.loads(received[-1].content)
     assert env["type"] == 3
     assert env["data"]["order_id"] == order["id"]
+
+
+ADDRESS = {"name": "Jordan Lee", "phone_number": "(+1)4085550142", "address_line1": "1 Main St",
+           "postal_code": "95110", "state": "California", "city": "San Jose"}
+
+
+async def _settings(api: Client, mode: str) -> None:
+    shop = await api.control("PATCH", f"/shops/{api.shop['shop_id']}/settings", {"webhook_optional_fields": mode})
+    assert shop["webhook_optional_fields"] == mode
+
+
+async def test_address_change_webhook_has_no_notification_id_as_documented(
+        api: Client, scheduler: Scheduler, received: list[httpx.Request]) -> None:
+    await _subscribe(api)
+    await _subscribe(api, "RECIPIENT_ADDRESS_UPDATE")
+    order = await api.order()
+    await api.control("POST", f"/orders/{order['id']}/address", ADDRESS)
+    await scheduler.run_due()
+    bodies = [json.loads(r.content) for r in received]
+    [address] = [b for b in bodies if b["type"] == 3]
+    assert "tts_notification_id" not in address  # TikTok's example of type 3 has none
+    assert address["data"]["order_id"] == order["id"]
+    assert all("tts_notification_id" in b for b in bodies if b["type"] == 1)
+
+
+async def test_optional_fields_all_present_and_all_omitted(
+        api: Client, scheduler: Scheduler, received: list[httpx.Request]) -> None:
+    await _subscribe(api)
+    await _subscribe(api, "RECIPIENT_ADDRESS_UPDATE")
+    await _settings(api, "all_present")
+    order = await api.order()
+    await api.control("POST", f"/orders/{order['id']}/address", ADDRESS)
+    await scheduler.run_due()
+    assert all("tts_notification_id" in json.loads(r.content) for r in received)
+    received.clear()
+    await _settings(api, "all_omitted")
+    await api.control("POST", f"/orders/{order['id']}/address", ADDRESS)
+    await scheduler.run_due()
+    [body] = [json.loads(r.content) for r in received]
+    assert "tts_notification_id" not in body
+    assert body["data"] == {"order_id": order["id"]}
+
+
+async def test_random_omission_varies_and_keeps_required_fields(
+        api: Client, scheduler: Scheduler, received: list[httpx.Request]) -> None:
+    await _subscribe(api)
+    await _settings(api, "random")
+    for _ in range(12):
+        await api.order(payment="pending")
+    await scheduler.run_due()
+    bodies = [json.loads(r.content) for r in received]
+    shapes = {(("tts_notification_id" in b), tuple(sorted(b["data"]))) for b in bodies}
+    assert len(shapes) > 1
+    assert all({"order_id", "order_status"} <= set(b["data"]) for b in bodies)

@@ -38,7 +38,14 @@ from tests.unit.tiktok.fakes import Harness, fail, ok
         (21008099, Rejected),
         (21008025, Rejected),
         (21011049, Rejected),
+        (21011050, Rejected),
         (21011051, Rejected),
+        (21011052, Rejected),
+        (21011006, Rejected),
+        (21011020, Rejected),
+        (21042056, Rejected),
+        (21011003, Rejected),
+        (21001001, Rejected),
         (25001021, Rejected),
         (21011007, Rejected),
         (99999999, Rejected),
@@ -69,6 +76,8 @@ async def test_permanent_codes(
         (httpx.Response(429, text="slow down"), RateLimited),
         (fail(36009003, "internal"), UpstreamUnavailable),
         (fail(36009007, "timeout"), UpstreamUnavailable),
+        (fail(11001031, "System process error, please try again later."), UpstreamUnavailable),
+        (fail(21001008, "System process error, please try again later."), UpstreamUnavailable),
         (httpx.Response(503, text="<html>busy</html>"), UpstreamUnavailable),
         (httpx.Response(502, json={"code": 36009003, "message": "x"}), UpstreamUnavailable),
         (httpx.Response(200, text="not json"), UpstreamUnavailable),
@@ -233,3 +242,35 @@ async def test_a_stale_timestamp_that_persists_says_check_the_clock(make: Callab
     with pytest.raises(StaleTimestamp, match="clock"):
         await h.client.mark_package_shipped("576", "T1", "P1")
     assert len(h.recorder.calls) == 4
+
+
+def test_every_documented_fulfilment_code_is_named_and_grouped() -> None:
+    """Each code Mark Package As Shipped and Update (Package) Shipping Info document
+    (https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81,
+    .../650ab7c40fcef602bf346f3a, .../650aa666c16ffe02b8f1203c) is a TikTokCode, and the
+    ones the engine acts on are in their group."""
+    from orderbridge.adapters.tiktok import ALREADY_SHIPPED_CODES, UPDATE_REFUSED_CODES, TikTokCode
+    from orderbridge.adapters.tiktok.codes import NOT_SHIPPABLE_NOW_CODES, UPSTREAM_CODES
+
+    documented = {
+        36009003, 11001027, 11001031, 11005004, 11005010, 11006005, 11006026, 11021009, 11028006,
+        11050001, 21001001, 21001008, 21001011, 21001029, 21001043, 21001055, 21004012, 21004015,
+        21004016, 21004019, 21004020, 21008025, 21008042, 21008044, 21008099, 21008106, 21008300,
+        21011003, 21011004, 21011006, 21011007, 21011012, 21011013, 21011020, 21011022, 21011025,
+        21011026, 21011029, 21011030, 21011033, 21011036, 21011046, 21011048, 21011050, 21011051,
+        21021010, 21022025, 21022026, 21022028, 21022029, 21022030, 21032001, 21034006, 21034012,
+        21042056, 21042057,  # Mark Package As Shipped (56)
+        10007002, 21011028, 21011041, 21011042, 21011043, 21011049, 21011052, 25001010,  # updates
+    }
+    assert documented <= {int(c) for c in TikTokCode}
+    assert {21008099, 21011006, 21011020, 21042056} == {int(c) for c in ALREADY_SHIPPED_CODES}
+    assert {21011049, 21011050, 21011051, 21011052} == {int(c) for c in UPDATE_REFUSED_CODES}
+    assert {21011003, 21042057} <= {int(c) for c in NOT_SHIPPABLE_NOW_CODES}
+    assert {11001031, 21001008, 21008300, 21022029, 21022030} <= {int(c) for c in UPSTREAM_CODES}
+
+
+async def test_invalid_version_is_not_a_credential_error(make: Callable[..., Harness]) -> None:
+    h = make(fail(36009004, "Invalid version 202101"))
+    with pytest.raises(Rejected) as caught:
+        await h.client.mark_package_shipped("576", "T1", "P1")
+    assert type(caught.value) is Rejected

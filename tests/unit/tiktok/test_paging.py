@@ -98,7 +98,7 @@ async def test_get_orders_batches_by_50_with_bounded_concurrency(
     assert [o.id for o in orders] == [str(i) for i in range(170)]
     sizes = [len(r.url.params["ids"].split(",")) for r in h.fake.requests]
     assert sorted(sizes) == [20, 50, 50, 50]
-    assert all(r.url.path == "/order/202309/orders" for r in h.fake.requests)
+    assert all(r.url.path == "/order/202507/orders" for r in h.fake.requests)
     assert peak[0] == 2
 
 

@@ -12,7 +12,7 @@ import functools
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import BindParameter, and_, bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select, update
 
 from orderbridge.adapters.db._sql import (
     claim_statement,
@@ -25,6 +25,7 @@ from orderbridge.adapters.db._sql import (
 from orderbridge.adapters.db.tables import order_links as t
 
 __all__ = [
+    "COUNT_SHOPIFY_HINT",
     "NEXT_DUE",
     "RELEASE",
     "RELEASE_UNTIL_HINT",
@@ -120,3 +121,10 @@ RELEASE_UNTIL_HINT: Final = (
     update(t).where(_HELD).values(next_due_at=keep_hint(t, None), lease_owner=None, lease_expires_at=None)
 )
 NEXT_DUE: Final = select(func.min(claimable_at(t))).where(t.c.next_due_at.is_not(None))
+COUNT_SHOPIFY_HINT: Final = (
+    update(t)
+    .where(t.c.id.in_(bindparam("b_values", expanding=True)))
+    .values(shopify_hints=t.c.shopify_hints + 1,
+            priority=case((t.c.priority > bindparam("b_priority"), bindparam("b_priority")),
+                          else_=t.c.priority))
+)

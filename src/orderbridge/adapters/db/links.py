@@ -11,6 +11,9 @@ The protocol, in short:
   claimed: optimistic, it raises ``LeaseLost`` when another worker took the link meanwhile.
   A ``mark_due`` that arrived while the link was leased is kept: ``save_link`` and
   ``release_lease`` never move ``next_due_at`` past such a hint.
+- A Shopify webhook is also counted (``count_shopify_hints``, no version bump): a pass saves
+  the count its claim returned, so a hint counted during the pass makes the next one read
+  the Shopify order again (``engine/freshness.py``).
 - Creating a due link and ``mark_due`` announce it (``wake.announce_due``: a PostgreSQL
   ``NOTIFY`` delivered on commit), so idle workers in other processes look at once.
 
@@ -35,13 +38,16 @@ from orderbridge.adapters.db.tables import order_links as t
 from orderbridge.adapters.db.wake import announce_due
 
 __all__ = [
+    "CREATE_PRIORITY",
     "DEFAULT_PRIORITY",
     "INITIAL_STATE",
+    "SHOPIFY_HINT_PRIORITY",
     "LinkChanges",
     "LinkRow",
     "adopt_existing",
     "claim_due_links",
     "count_by_state",
+    "count_shopify_hints",
     "ensure_due",
     "find_link",
     "find_links_by_shopify_order",
@@ -57,6 +63,12 @@ __all__ = [
 
 # Lower runs first; the domain may use values on either side of this.
 DEFAULT_PRIORITY: Final = 100
+# A link whose Shopify order is still to be created is claimed before the others due: a
+# burst of re-checks (a poll, a timer shared by many orders) never delays a new order.
+CREATE_PRIORITY: Final = 50
+# A link a Shopify webhook named (news: the merchant fulfilled, say) comes next, before the
+# re-checks due with it; its next save sets the priority back.
+SHOPIFY_HINT_PRIORITY: Final = 75
 # The state of a link nobody has decided anything about yet.
 INITIAL_STATE: Final = "new"
 # IN lists are sent in chunks of this size (well under SQLite's variable limit).
@@ -87,6 +99,9 @@ class LinkRow:
     first_seen_at: datetime
     created_at: datetime
     updated_at: datetime
+    shopify_hints: int = 0  # Shopify webhooks that named the order (``count_shopify_hints``)
+    shopify_seen_hints: int | None = None  # of those, how many the stored snapshot covers
+    shopify_fresh_until: datetime | None = None  # the snapshot stands in for a read until then
 
 
 class LinkChanges(TypedDict, total=False):
@@ -103,6 +118,8 @@ class LinkChanges(TypedDict, total=False):
     attempts: int
     last_error: str | None
     priority: int
+    shopify_seen_hints: int | None
+    shopify_fresh_until: datetime | None
 
 
 _CHANGEABLE: Final = frozenset(LinkChanges.__annotations__)
@@ -156,6 +173,7 @@ def _new_values(
         "version": 1,
         "attempts": 0,
         "priority": priority,
+        "shopify_hints": 0,
         "first_seen_at": now,
         "created_at": now,
         "updated_at": now,
@@ -260,6 +278,19 @@ def mark_due(
     if moved:
         announce_due(conn)
     return moved
+
+
+def count_shopify_hints(conn: Connection, ids: Sequence[int]) -> None:
+    """Count one more Shopify hint on these links (call with ``mark_due``, same transaction).
+
+    A pass remembers the count its Shopify read covers (it read after claiming, and the
+    claim returned the count): a hint counted later, even during the pass, makes the next
+    pass read again. The link is claimed before the other links due
+    (``SHOPIFY_HINT_PRIORITY``, unless it is more urgent already). Never touches the version
+    or the lease.
+    """
+    for chunk in _chunks(list(ids)):
+        conn.execute(stmts.COUNT_SHOPIFY_HINT, {"b_values": chunk, "b_priority": SHOPIFY_HINT_PRIORITY})
 
 
 def claim_due_links(

@@ -124,6 +124,13 @@ order_links = Table(
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Shopify webhooks that named the order, counted by the intake (never touches the
+    # version); the count the stored Shopify snapshot covers (its read began after them),
+    # and until when that snapshot may stand in for a read when only TikTok has news
+    # (NULL: read on the next pass). engine/observe.py ``snapshot_stands``.
+    Column("shopify_hints", Integer, nullable=False, server_default="0"),
+    Column("shopify_seen_hints", Integer),
+    Column("shopify_fresh_until", UTCDateTime),
     UniqueConstraint("connection_id", "tiktok_order_id"),
     # The dashboard's order list pages by (first_seen_at, id), newest first.
     Index("ix_order_links_first_seen_at_id", "first_seen_at", "id"),

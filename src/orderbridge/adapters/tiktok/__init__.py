@@ -30,6 +30,9 @@ from orderbridge.adapters.tiktok.auth import (
 )
 from orderbridge.adapters.tiktok.client import TikTokClient
 from orderbridge.adapters.tiktok.codes import (
+    ALREADY_SHIPPED_CODES,
+    NOT_SHIPPABLE_NOW_CODES,
+    UPDATE_REFUSED_CODES,
     InvalidResponse,
     StaleTimestamp,
     TikTokCode,
@@ -71,10 +74,13 @@ from orderbridge.adapters.tiktok.webhooks import (
 )
 
 __all__ = [
+    "ALREADY_SHIPPED_CODES",
     "DEFAULT_API_BASE",
     "DEFAULT_AUTHORIZE_BASE",
     "DEFAULT_AUTH_BASE",
     "DEFAULT_REFRESH_MARGIN",
+    "NOT_SHIPPABLE_NOW_CODES",
+    "UPDATE_REFUSED_CODES",
     "CancelStatus",
     "CancelType",
     "Cancellation",

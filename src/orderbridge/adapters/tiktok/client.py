@@ -35,6 +35,7 @@ from orderbridge.adapters.tiktok.models import (
     Shop,
     TrackingEvent,
 )
+from orderbridge.adapters.tiktok.versions import ORDER_DETAIL_VERSION
 
 __all__ = [
     "MAX_CANCELLATION_PAGE_SIZE",
@@ -146,7 +147,7 @@ class TikTokClient(CatalogEndpoints):
             data = await self._call(
                 "orders.get",
                 "GET",
-                "/order/202309/orders",
+                f"/order/{ORDER_DETAIL_VERSION}/orders",
                 idempotent=True,
                 query={"ids": ",".join(batch)},
                 order_ref=batch[0] if len(batch) == 1 else None,
@@ -163,7 +164,12 @@ class TikTokClient(CatalogEndpoints):
     async def add_external_order_references(
         self, references: Sequence[ExternalOrderReference]
     ) -> list[ExternalOrderResult]:
-        """Store the Shopify order id on TikTok orders (100 per call; idempotent set)."""
+        """Store the Shopify order id on TikTok orders (100 per call; idempotent set).
+
+        TikTok requires at least one line per reference (``ValueError`` before any call)."""
+        bare = [r.order_id for r in references if not r.line_items]
+        if bare:
+            raise ValueError(f"external order references need line_items: {', '.join(bare)}")
         results: list[ExternalOrderResult] = []
         for i in range(0, len(references), MAX_EXTERNAL_ORDERS_PER_CALL):
             batch = references[i : i + MAX_EXTERNAL_ORDERS_PER_CALL]
@@ -200,7 +206,7 @@ class TikTokClient(CatalogEndpoints):
         """Ship (units of) an order with the seller's carrier; one call per parcel.
 
         Without ``order_line_item_ids`` the whole order ships. Not retried after an
-        unknown outcome (a repeat would answer 21008099 already shipped).
+        unknown outcome (a repeat would answer one of ``ALREADY_SHIPPED_CODES``).
         """
         body: dict[str, Any] = {
             "tracking_number": tracking_number,
@@ -227,7 +233,8 @@ class TikTokClient(CatalogEndpoints):
         *,
         package_id: str | None = None,
     ) -> None:
-        """Correct the tracking: once, within 72 h (21011049 / 21011051).
+        """Correct the tracking: once, within 72 h (``UPDATE_REFUSED_CODES``: 21011049 by
+        order; 21011050 window, 21011051 once, 21011052 limit by package).
 
         By package when ``package_id`` is given (the only way for an order with several
         packages), else for the order's one package.

@@ -216,7 +216,8 @@ class SkuInventoryUpdate:
 
 @dataclass(frozen=True, slots=True)
 class ExternalLineItem:
-    """TikTok line item ``id`` ↔ the external (Shopify) line ``origin_id``."""
+    """One line: ``id`` is the line's id in the external system (Shopify), ``origin_id``
+    the TikTok line item id (as Add External Order References defines them)."""
 
     id: str
     origin_id: str

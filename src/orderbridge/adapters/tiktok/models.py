@@ -331,7 +331,8 @@ class WebhookSubscription(TikTokModel):
 
 
 class ExternalOrderResult(TikTokModel):
-    """Add External Order References' answer (shape unconfirmed; per-order errors kept)."""
+    """Add External Order References' answer: the orders it refused, each
+    ``{code, message, detail: {order_id, external_order: {id, platform}}}`` (others stored)."""
 
     errors: Annotated[list[dict[str, Any]], BeforeValidator(none_as_list)] = Field(
         default_factory=list

@@ -114,7 +114,8 @@ def _tax(taxes: Iterable[ItemTax]) -> tuple[Decimal, Decimal | None]:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A raw JSON value as trimmed text ("" for null), as line-item codes are trimmed."""
+    return "" if value is None else str(value).strip()
 
 
 def _count(value: Any) -> int:
@@ -173,7 +174,9 @@ def _line_item(item: VendorLineItem) -> LineItem:
 
 
 def to_domain_recipient(address: Address | None, status: TikTokStatus) -> Recipient | None:
-    """The recipient; ``masked`` when TikTok starred it, or withheld parts while unpaid/on hold.
+    """The recipient; ``masked`` when TikTok starred a part a shipping address needs (name,
+    street, postcode, state, city) or withheld them while unpaid/on hold. A starred phone or
+    unit line alone does not mask it (the domain drops those parts with a warning).
 
     City is district L3, county L2, state L1 (as TikTok names it; the domain turns it into
     a USPS code). ``None`` when TikTok sent no address at all.
@@ -184,14 +187,10 @@ def to_domain_recipient(address: Address | None, status: TikTokStatus) -> Recipi
         address.name,
         address.first_name,
         address.last_name,
-        address.phone_number,
         address.address_line1,
-        address.address_line2,
-        address.address_line3,
-        address.address_line4,
         address.postal_code,
-        address.full_address,
-        *(d.address_name for d in address.district_info),
+        address.district("L1"),
+        address.district("L3"),
     )
     starred = any(is_masked(text) for text in identifying)
     withheld = status in _ADDRESS_WITHHELD and not (

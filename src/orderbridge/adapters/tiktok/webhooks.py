@@ -4,7 +4,10 @@ Signature: the ``Authorization`` header is
 ``lowercase hex HMAC-SHA256(key=app_secret, msg=app_key + raw_body)``, with no ``Bearer``
 prefix. Hash the raw bytes as received (never a re-serialised body) and compare in
 constant time. Answer 200 (or 401 on a bad signature) with an empty body within 3 s;
-TikTok retries 4 times, so deduplicate on ``tts_notification_id``.
+TikTok retries 4 times, so deduplicate on ``tts_notification_id``, or, where a payload has
+none (TikTok's own example of the address-change webhook, type 3, carries none), on a
+digest of the body: a redelivery is the same bytes. Every field inside ``data`` is
+optional to this parser; the accessors answer None for a missing or ill-typed one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from orderbridge.clock import from_unix
 
 __all__ = [
+    "DIGEST_KEY_PREFIX",
     "MalformedWebhook",
     "WebhookEvent",
     "WebhookEventType",
@@ -40,6 +44,18 @@ class WebhookEventType(IntEnum):
     UPCOMING_AUTHORIZATION_EXPIRATION = 7  # data: message, expiration_time (daily, 30 d ahead)
     CANCELLATION_STATUS_CHANGE = 11  # data: order_id, cancel_id, cancel_status, ...
     RETURN_STATUS_CHANGE = 12  # data: order_id, return_id, return_status, return_type, ...
+    NEW_CONVERSATION = 13  # customer service: an agent joined or left a conversation
+    NEW_MESSAGE = 14  # customer service: a new message in a conversation
+    PRODUCT_INFORMATION_CHANGE = 15  # a product's title, description, images went live
+    PRODUCT_CREATION = 16  # a product was created
+    PRODUCT_CATEGORY_CHANGE = 18  # a product's category changed
+    NEW_MESSAGE_LISTENER = 33  # a creator sent the seller a message
+    INVOICE_STATUS_CHANGE = 36  # an uploaded invoice changed status
+    PRODUCT_AUDIT_STATUS_CHANGE = 37  # a product's audit status changed
+
+
+# Prefix of a de-duplication key made from the body (no tts_notification_id).
+DIGEST_KEY_PREFIX = "sha256:"
 
 
 class MalformedWebhook(ValueError):
@@ -74,14 +90,24 @@ def _str_field(value: Any) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class WebhookEvent:
-    """One notification. Unknown ``type`` codes are kept (``event_type`` is then None)."""
+    """One notification. Unknown ``type`` codes are kept (``event_type`` is then None).
+
+    ``tts_notification_id`` is None when the payload has none; ``dedupe_key`` is then the
+    SHA-256 of the raw body.
+    """
 
     type: int
-    tts_notification_id: str
+    tts_notification_id: str | None
     shop_id: str
     timestamp: datetime
+    body_digest: str
     data: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def dedupe_key(self) -> str:
+        """What identifies this notification across TikTok's redeliveries."""
+        return self.tts_notification_id or DIGEST_KEY_PREFIX + self.body_digest
 
     @property
     def event_type(self) -> WebhookEventType | None:
@@ -144,9 +170,7 @@ def parse_webhook(raw_body: bytes) -> WebhookEvent:
     kind = payload.get("type")
     if not isinstance(kind, int) or isinstance(kind, bool):
         raise MalformedWebhook(f"webhook 'type' must be an integer, got {kind!r}")
-    notification_id = _str_field(payload.get("tts_notification_id"))
-    if not notification_id:
-        raise MalformedWebhook("webhook has no 'tts_notification_id'")
+    notification_id = _str_field(payload.get("tts_notification_id")) or None
     shop_id = _str_field(payload.get("shop_id"))
     if shop_id is None:
         raise MalformedWebhook("webhook has no 'shop_id'")
@@ -167,6 +191,7 @@ def parse_webhook(raw_body: bytes) -> WebhookEvent:
         tts_notification_id=notification_id,
         shop_id=shop_id,
         timestamp=when,
+        body_digest=hashlib.sha256(raw_body).hexdigest(),
         data=data,
         raw=payload,
     )

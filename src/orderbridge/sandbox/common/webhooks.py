@@ -41,6 +41,10 @@ MAX_CONCURRENT_DELIVERIES = 20
 DEFAULT_HISTORY = 5000
 
 
+# Without a retry schedule a duplicate follows right after the delivery.
+DUPLICATE_GAP_WITHOUT_SCHEDULE = timedelta(milliseconds=1)
+
+
 class DeliveryStatus(StrEnum):
     """Where a delivery stands."""
 
@@ -163,7 +167,10 @@ class WebhookDispatcher:
                 duplicate_of=delivery.id, resign=resign,
             )
             self.deliveries.append(twin)
-            self._schedule(twin, delay + timedelta(milliseconds=1), force_fail=False)
+            # A duplicate is a retry the sender made although the first arrived (its answer
+            # was lost): it comes on the sender's schedule, the first gap after the delivery.
+            gap = self.retry_schedule[0] if self.retry_schedule else DUPLICATE_GAP_WITHOUT_SCHEDULE
+            self._schedule(twin, delay + gap, force_fail=False)
         return delivery
 
     def _schedule(self, delivery: Delivery, delay: timedelta, force_fail: bool) -> None:

@@ -63,9 +63,7 @@ def read_fulfilment(ctx: Ctx, data: dict[str, Any]) -> FulfilledAtCreate | None:
         if wanted not in ctx.shop.location_ids:
             raise CreateFulfilmentError(["order", "fulfillment", "locationId"], "Location does not exist.")
         location = wanted
-    numbers = list(given.get("trackingNumbers") or [])
-    if given.get("trackingNumber") and given["trackingNumber"] not in numbers:
-        numbers.insert(0, given["trackingNumber"])
+    numbers = [given["trackingNumber"]] if given.get("trackingNumber") else []
     company = given.get("trackingCompany")
     tracking = [Tracking(company, n, None) for n in numbers]
     if not tracking and company:

@@ -272,7 +272,8 @@ def refund_node(ctx: Ctx, order: Order, refund: Any) -> dict[str, Any]:
             "note": refund.note, "order": lambda _i: order_node(ctx, order),
             "totalRefundedSet": money_bag(refund.total, cur),
             "refundLineItems": lambda _i, **a: connection(refund.lines, a, line, lambda r: r[0]),
-            "transactions": lambda _i, first=None: [transaction_node(t, cur) for t in txs][:first]}
+            "transactions": lambda _i, **a: connection(txs, a, lambda t: transaction_node(t, cur),
+                                                       lambda t: t.id)}
 
 
 def address_node(address: dict[str, Any] | None, number: int) -> dict[str, Any] | None:
@@ -353,9 +354,11 @@ def order_node(ctx: Ctx, order: Order) -> dict[str, Any]:
         "fulfillments": lambda _i, first=None, query=None: [
             fulfillment_node(ctx, order, f) for f in order.fulfillments][:first],
         "refunds": lambda _i, first=None: [refund_node(ctx, order, r) for r in order.refunds][:first],
-        "transactions": lambda _i, first=None, capturable=None, manualPaymentGateway=None: [
+        # manuallyResolvable: a manual-gateway payment still pending (the merchant settles it).
+        "transactions": lambda _i, first=None, capturable=None, manuallyResolvable=None: [
             transaction_node(tx, cur) for tx in order.transactions
-            if manualPaymentGateway is None or tx.manual == manualPaymentGateway][:first],
+            if manuallyResolvable is None
+            or (tx.manual and tx.status == "PENDING") == manuallyResolvable][:first],
         "metafield": metafield, "metafields": metafields,
     }
 

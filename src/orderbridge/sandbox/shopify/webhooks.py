@@ -15,17 +15,25 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from orderbridge.clock import Clock
 from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.common.webhooks import WebhookDispatcher
 from orderbridge.sandbox.shopify.context import Runtime
-from orderbridge.sandbox.shopify.state import API_VERSION, Fulfillment, Order, Refund, World, gid
+from orderbridge.sandbox.shopify.state import (
+    API_VERSION,
+    Fulfillment,
+    Order,
+    Refund,
+    World,
+    cents,
+    gid,
+)
 from orderbridge.sandbox.shopify.world import (
     financial_status,
     fulfillment_status,
-    money_str,
     totals,
 )
 
@@ -34,6 +42,12 @@ __all__ = ["RETRY_SCHEDULE", "SandboxRuntime", "fulfillment_json", "order_json",
 # 8 retries over about 4 hours, exponential: 1, 2, 4, ... 128 minutes (4.25 h in all).
 RETRY_SCHEDULE = [timedelta(minutes=2**i) for i in range(8)]
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+
+
+def webhook_money(value: Decimal) -> str:
+    """Money as webhook payloads (the REST shape) write it: always two decimals, "36.00"
+    (GraphQL's Decimal writes "36.0")."""
+    return f"{cents(value):.2f}"
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -66,7 +80,7 @@ def fulfillment_json(world: World, order: Order, f: Fulfillment) -> dict[str, An
 
 
 def _tax_json(tax: Any) -> dict[str, Any]:
-    return {"title": tax.title, "price": money_str(tax.price),
+    return {"title": tax.title, "price": webhook_money(tax.price),
             "rate": float(tax.rate) if tax.rate is not None else None, "channel_liable": tax.channel_liable}
 
 
@@ -84,18 +98,18 @@ def order_json(world: World, order: Order) -> dict[str, Any]:
         "cancel_reason": order.cancel_reason.lower() if order.cancel_reason else None,
         "closed_at": _ts(order.closed_at), "financial_status": financial_status(order).lower(),
         "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(status),
-        "currency": order.currency, "test": order.test, "total_price": money_str(t["total"]),
-        "subtotal_price": money_str(t["subtotal"]), "total_tax": money_str(t["tax"]),
-        "total_discounts": money_str(t["discount"]), "total_outstanding": money_str(now["outstanding"]),
-        "current_total_price": money_str(now["total"]), "buyer_accepts_marketing": order.buyer_accepts_marketing,
+        "currency": order.currency, "test": order.test, "total_price": webhook_money(t["total"]),
+        "subtotal_price": webhook_money(t["subtotal"]), "total_tax": webhook_money(t["tax"]),
+        "total_discounts": webhook_money(t["discount"]), "total_outstanding": webhook_money(now["outstanding"]),
+        "current_total_price": webhook_money(now["total"]), "buyer_accepts_marketing": order.buyer_accepts_marketing,
         "note_attributes": [{"name": k, "value": v} for k, v in order.custom_attributes],
         "line_items": [{"id": li.id, "admin_graphql_api_id": gid("LineItem", li.id), "variant_id": li.variant_id,
                         "sku": li.sku, "title": li.title, "name": li.title, "quantity": li.quantity,
-                        "current_quantity": li.current_quantity, "price": money_str(li.price),
+                        "current_quantity": li.current_quantity, "price": webhook_money(li.price),
                         "requires_shipping": li.requires_shipping, "taxable": li.taxable,
-                        "total_discount": money_str(li.discount + li.unit_discount * li.quantity),
+                        "total_discount": webhook_money(li.discount + li.unit_discount * li.quantity),
                         "tax_lines": [_tax_json(x) for x in li.tax_lines]} for li in order.line_items],
-        "shipping_lines": [{"id": s.id, "title": s.title, "code": s.code, "price": money_str(s.price),
+        "shipping_lines": [{"id": s.id, "title": s.title, "code": s.code, "price": webhook_money(s.price),
                             "tax_lines": [_tax_json(x) for x in s.tax_lines]} for s in order.shipping_lines],
         "tax_lines": [_tax_json(x) for x in order.tax_lines],
         "fulfillments": [fulfillment_json(world, order, f) for f in order.fulfillments],
@@ -108,8 +122,8 @@ def refund_json(order: Order, refund: Refund) -> dict[str, Any]:
     return {"id": refund.id, "admin_graphql_api_id": gid("Refund", refund.id), "order_id": order.id,
             "created_at": _ts(refund.created_at), "note": refund.note,
             "refund_line_items": [{"id": rid, "line_item_id": lid, "quantity": q, "restock_type": rt.lower(),
-                                   "subtotal": money_str(sub)} for rid, lid, q, rt, sub in refund.lines],
-            "transactions": [{"id": t.id, "kind": t.kind.lower(), "amount": money_str(t.amount),
+                                   "subtotal": webhook_money(sub)} for rid, lid, q, rt, sub in refund.lines],
+            "transactions": [{"id": t.id, "kind": t.kind.lower(), "amount": webhook_money(t.amount),
                               "gateway": t.gateway, "status": t.status.lower()}
                              for t in order.transactions if t.id in refund.transaction_ids]}
 

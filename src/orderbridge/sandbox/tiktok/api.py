@@ -21,6 +21,7 @@ from orderbridge.sandbox.tiktok.constants import (
     EventType,
 )
 from orderbridge.sandbox.tiktok.errors import ApiError, bad_request, business_error
+from orderbridge.sandbox.tiktok.external import ExternalOrders
 from orderbridge.sandbox.tiktok.fulfillment import Fulfillment
 from orderbridge.sandbox.tiktok.inventory import inventory_search, update_inventory
 from orderbridge.sandbox.tiktok.orders import Engine
@@ -84,6 +85,7 @@ class Api:
         self.auth = auth
         self.fulfillment = fulfillment
         self.cancels = cancels
+        self.external = ExternalOrders(engine.world)
 
     def routes(self) -> list[Route]:
         s, n, t = AuthKind.SHOP, AuthKind.NO_SHOP, AuthKind.TOKEN
@@ -93,6 +95,9 @@ class Api:
             Route("GET", "/authorization/202309/shops", n, self.shops),
             Route("POST", "/order/202309/orders/search", s, self.search_orders),
             Route("GET", "/order/202309/orders", s, self.order_detail),
+            Route("GET", "/order/202507/orders", s, self.order_detail_202507),
+            Route("POST", "/order/202406/orders/external_orders", s, self.external.add),
+            Route("GET", "/order/202406/orders/{order_id}/external_orders", s, self.external.get),
             Route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
                   s, self.providers),
             Route("POST", "/fulfillment/202309/orders/{order_id}/packages", s, self.ship),
@@ -191,6 +196,15 @@ class Api:
                 raise business_error(ErrorCode.ORDER_NOT_OURS, f"order {oid} does not belong to the shop")
             orders.append(order_json(order, self.engine.now()))
         return {"orders": orders}
+
+    async def order_detail_202507(self, ctx: Ctx) -> Any:
+        """Get Order Detail 202507: the 202309 shape plus the payment method's code, card
+        type and authorisation code (sandbox values: the method name's code, no card data)."""
+        data = await self.order_detail(ctx)
+        for order in data["orders"]:
+            order |= {"payment_method_code": order.get("payment_method_name", ""),
+                      "payment_card_type": "", "payment_auth_code": ""}
+        return data
 
     # --- fulfillment ------------------------------------------------------------------------
     async def providers(self, ctx: Ctx) -> Any:

@@ -1,7 +1,7 @@
 """The ASGI app: one port serving the API host, the auth host and the authorize page.
 
 Every API request goes through: faults (``apply_faults``) -> route match (36009009 /
-36009010 / 36009014) -> rate limit (50/s per app, shop and path template, real time;
+36009010 / 36009004 "Invalid version") -> rate limit (50/s per app, shop and path template, real time;
 429 36009002) -> authentication -> handler. Any unexpected exception becomes 36009003 with
 HTTP 500 and the sandbox keeps serving; no traceback leaves the process.
 """
@@ -111,7 +111,7 @@ def build_app(api: Api, world: World, clock: Clock, faults: FaultPlan,
         if versioned and versioned.group(2) != "202309":
             probe = VERSION_SEGMENT.sub(lambda m: f"/{m.group(1)}/202309/", path, count=1)
             if any(regex.match(probe) for _, regex in routes):
-                raise ApiError(ErrorCode.BAD_VERSION, f"Invalid version {versioned.group(2)}", 404)
+                raise ApiError(ErrorCode.INVALID_REQUEST, f"Invalid version {versioned.group(2)}", 404)
         raise ApiError(ErrorCode.BAD_PATH, f"Invalid path: {path}", 404)
 
     async def serve(request: Request) -> Response:

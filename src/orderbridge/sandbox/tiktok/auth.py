@@ -3,7 +3,7 @@
 Checks run in this order and answer with the documented codes: app_key missing/unknown
 36009004; timestamp missing or outside [now - 5 min, now + 30 s] of the sandbox clock
 36009004; sign missing 36009004 (the doc lists "missing signature" under the catch-all),
-wrong 106001; access token missing 36009004, unknown or revoked 101000, expired 105002;
+wrong 106001; access token missing, unknown or revoked 36009004, expired 105002;
 shop_cipher missing 106013, sent to /authorization/* 36009004 "Unexpected identifier",
 unknown or not authorized for the token 101000.
 """
@@ -97,7 +97,8 @@ class Auth:
             raise auth_error(ErrorCode.INVALID_REQUEST, "x-tts-access-token is required")
         token = self.world.tokens.get(access)
         if token is None or token.revoked or token.app_key != app.app_key:
-            raise auth_error(ErrorCode.TOKEN_OR_SHOP_MISMATCH, "Invalid access_token")
+            # The gateway's catch-all (common errors): a token it does not know.
+            raise auth_error(ErrorCode.INVALID_REQUEST, "Invalid access_token")
         if self.clock.now() >= token.access_expires:
             raise auth_error(ErrorCode.TOKEN_EXPIRED, "Access token is expired, please refresh it")
         caller.token = token

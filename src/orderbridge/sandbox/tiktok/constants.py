@@ -70,17 +70,19 @@ class ErrorCode(IntEnum):
     TIMEOUT = 36009007  # gateway timeout
     BAD_PATH = 36009009  # unknown path
     BAD_METHOD = 36009010  # wrong HTTP method
-    BAD_VERSION = 36009014  # unknown API version
-    TRACKING_PROVIDER_MISMATCH = 21004015  # tracking number does not fit the provider
+    TRACKING_PROVIDER_MISMATCH = 21004015  # Mark Package As Shipped: tracking number does not fit the provider
     PLATFORM_FULFILLED = 21008025  # TikTok ships this order
-    ALREADY_SHIPPED = 21008099  # the line items are already shipped
+    ALREADY_SHIPPED = 21008099  # Mark Package As Shipped: the line items (package) already shipped
+    ORDER_ALREADY_SHIPPED = 21011006  # Mark Package As Shipped: "These orders are already shipped"
+    FULFILL_ACTION_NOT_ALLOWED = 21011003  # Mark Package As Shipped: status allows no shipping (ON_HOLD, UNPAID, CANCELLED)
+    SHIP_INVALID_PARAMETERS = 21001001  # Mark Package As Shipped: invalid parameters
+    INVALID_TRACKING_OR_PROVIDER = 21011022  # Update (Package) Shipping Info: bad tracking number or provider
+    UPDATE_PLATFORM_RULE = 21011049  # Update Shipping Info (order): the platform's rules refuse the update
+    UPDATE_WINDOW_PASSED = 21011050  # Update Package Shipping Info: more than 72 h since shipment
+    UPDATE_ONLY_ONCE = 21011051  # Update Package Shipping Info: the one update was used
     ORDER_NOT_OURS = 21008111  # the order does not belong to the shop
     TIKTOK_DELIVERY_OPTION = 21008117  # delivery option is TikTok-fulfilled
-    ORDER_STATUS_NOT_SHIPPABLE = 21011001  # sandbox choice: UNPAID / CANCELLED / delivered
-    DUPLICATE_TRACKING = 21011025  # tracking number reused (same order or bad combine)
-    ORDER_ON_HOLD = 21011044  # ON_HOLD orders cannot be shipped
-    TRACKING_UPDATE_WINDOW_PASSED = 21011049  # more than 72 h since shipment
-    TRACKING_ALREADY_UPDATED = 21011051  # the one correction was used
+    DUPLICATE_TRACKING = 21011025  # Mark Package As Shipped: tracking number reused
     CANCEL_NOT_FOUND = 25001001  # sandbox choice: unknown cancel id
     CANCEL_NOT_PENDING = 25001002  # sandbox choice: cancellation is not pending
     REJECT_RETIRED_US = 25001040  # sandbox choice: Reject API retired for US sellers
@@ -229,6 +231,35 @@ class EventType(IntEnum):
     UPCOMING_AUTHORIZATION_EXPIRATION = 7  # authorization expires soon
     CANCELLATION_STATUS_CHANGE = 11  # cancellation record changed
     RETURN_STATUS_CHANGE = 12  # return record changed
+
+
+class OptionalFields(StrEnum):
+    """Which optional webhook fields a shop's notifications leave out (a shop setting)."""
+
+    AS_DOCUMENTED = "as_documented"  # what TikTok's examples leave out (type 3: no notification id)
+    ALL_PRESENT = "all_present"  # every optional field, every time
+    RANDOM = "random"  # each optional field left out half the time (seeded)
+    ALL_OMITTED = "all_omitted"  # none of them, ever
+
+
+# Fields a notification may lack (doc examples). The envelope's notification id is absent
+# from the documented address-change example; the data fields listed are the ones the
+# examples show but a reader must not require.
+OPTIONAL_ENVELOPE_FIELDS = ("tts_notification_id",)
+OPTIONAL_DATA_FIELDS: dict[EventType, tuple[str, ...]] = {
+    EventType.ORDER_STATUS_CHANGE: ("is_on_hold_order", "update_time"),
+    EventType.RECIPIENT_ADDRESS_UPDATE: ("update_time",),
+    EventType.PACKAGE_UPDATE: ("role_type", "update_time"),
+    EventType.PRODUCT_STATUS_CHANGE: ("suspended_reason", "update_time"),
+    EventType.SELLER_DEAUTHORIZATION: ("message",),
+    EventType.UPCOMING_AUTHORIZATION_EXPIRATION: ("message",),
+    EventType.CANCELLATION_STATUS_CHANGE: ("cancellations_role", "create_time"),
+    EventType.RETURN_STATUS_CHANGE: ("return_role", "return_type", "create_time", "update_time"),
+}
+# What the documented examples leave out, per type (AS_DOCUMENTED).
+DOCUMENTED_OMISSIONS: dict[EventType, tuple[str, ...]] = {
+    EventType.RECIPIENT_ADDRESS_UPDATE: ("tts_notification_id",),
+}
 
 
 # Reason keys (doc: return-and-refund/cancel-reasons.json, US).

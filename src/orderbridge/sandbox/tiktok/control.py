@@ -48,7 +48,7 @@ from orderbridge.sandbox.tiktok.render import (
     return_json,
     ts,
 )
-from orderbridge.sandbox.tiktok.state import Address, Order, Shop, WebhookSub
+from orderbridge.sandbox.tiktok.state import Address, Charges, Order, Shop, WebhookSub
 
 __all__ = ["ControlDeps", "build_control"]
 
@@ -118,6 +118,7 @@ def build_control(deps: ControlDeps) -> APIRouter:
                 "region": shop.region, "warehouse_id": shop.warehouse_id,
                 "auto_approve": shop.auto_approve.value, "skip_on_hold": shop.skip_on_hold,
                 "default_shipping_type": shop.default_shipping_type.value,
+                "webhook_optional_fields": shop.webhook_optional_fields.value,
                 "delivery_options": {o.value: i for o, i in shop.delivery_options.items()},
                 "tiktok_delivery_option_id": shop.tiktok_delivery_option_id}
 
@@ -139,7 +140,8 @@ def build_control(deps: ControlDeps) -> APIRouter:
 
     @r.patch("/shops/{shop}/settings")
     async def shop_settings(shop: str, body: SettingsIn) -> dict[str, Any]:
-        """Auto-approval window (none/1h/3h/5h/until_rts), skip ON_HOLD, default shipping type."""
+        """Auto-approval window (none/1h/3h/5h/until_rts), skip ON_HOLD, default shipping type,
+        which optional webhook fields are left out (as_documented/all_present/random/all_omitted)."""
         s = shop_of(shop)
         if body.auto_approve is not None:
             s.auto_approve = body.auto_approve
@@ -147,6 +149,8 @@ def build_control(deps: ControlDeps) -> APIRouter:
             s.skip_on_hold = body.skip_on_hold
         if body.default_shipping_type is not None:
             s.default_shipping_type = body.default_shipping_type
+        if body.webhook_optional_fields is not None:
+            s.webhook_optional_fields = body.webhook_optional_fields
         return shop_json(s)
 
     @r.get("/shops/{shop}/products")
@@ -243,6 +247,8 @@ def build_control(deps: ControlDeps) -> APIRouter:
             shipping_fee=body.shipping_fee,
             shipping_fee_seller_discount=body.shipping_fee_seller_discount,
             shipping_fee_platform_discount=body.shipping_fee_platform_discount,
+            charges=Charges(body.shipping_fee_tax, body.handling_fee, body.item_insurance_fee,
+                            body.item_insurance_tax, body.retail_delivery_fee),
             buyer_message=body.buyer_message, buyer_user_id=body.buyer_user_id,
         )
         return raw(guarded(engine.place_order, s, req))

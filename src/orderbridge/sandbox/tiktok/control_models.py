@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orderbridge.sandbox.tiktok.constants import (
     AutoApproveWindow,
     FulfillmentType,
+    OptionalFields,
     PaymentState,
     ReturnType,
     ShippingType,
@@ -83,6 +84,11 @@ class OrderIn(BaseModel):
     shipping_fee: Decimal = Field(Decimal("5.99"), ge=0)
     shipping_fee_seller_discount: Decimal = Field(Decimal("0"), ge=0)
     shipping_fee_platform_discount: Decimal = Field(Decimal("0"), ge=0)
+    shipping_fee_tax: Decimal = Field(Decimal("0"), ge=0, description="tax on shipping")
+    handling_fee: Decimal = Field(Decimal("0"), ge=0, description="TikTok's handling fee")
+    item_insurance_fee: Decimal = Field(Decimal("0"), ge=0, description="shipping insurance")
+    item_insurance_tax: Decimal = Field(Decimal("0"), ge=0, description="tax on the insurance")
+    retail_delivery_fee: Decimal | None = Field(None, ge=0, description="default: the state's rule (CO, MN)")
     buyer_message: str = ""
     buyer_user_id: str = ""
 
@@ -112,6 +118,7 @@ class SettingsIn(BaseModel):
     auto_approve: AutoApproveWindow | None = None
     skip_on_hold: bool | None = None
     default_shipping_type: ShippingType | None = None
+    webhook_optional_fields: OptionalFields | None = None
 
 
 class SkuIn(BaseModel):

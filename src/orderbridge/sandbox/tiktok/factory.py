@@ -28,6 +28,7 @@ from orderbridge.sandbox.tiktok.constants import (
 from orderbridge.sandbox.tiktok.state import (
     Address,
     App,
+    Charges,
     LineItem,
     Payment,
     Product,
@@ -162,8 +163,13 @@ def compute_payment(
     original_shipping_fee: Decimal,
     shipping_seller_discount: Decimal,
     shipping_platform_discount: Decimal,
+    charges: Charges | None = None,
 ) -> Payment:
-    """The order payment block, satisfying the documented formulas."""
+    """The order payment block, satisfying the documented formulas; ``charges`` adds tax on
+    shipping, handling, insurance (+ its tax) and may set the retail delivery fee. The total
+    is ``sub_total + shipping_fee + tax + retail_delivery_fee + handling_fee +
+    item_insurance_fee + item_insurance_tax``; ``tax`` is product tax + shipping tax."""
+    extra = charges or Charges()
     original = sum((li.original_price for li in lines), Decimal("0.00"))
     seller = sum((li.seller_discount for li in lines), Decimal("0.00"))
     platform = sum((li.platform_discount for li in lines), Decimal("0.00"))
@@ -173,10 +179,12 @@ def compute_payment(
     ship_platform = min(money(shipping_platform_discount), ship_orig - ship_seller)
     shipping_fee = ship_orig - ship_seller - ship_platform
     product_tax = sum((li.tax_amount for li in lines), Decimal("0.00"))
-    shipping_tax = Decimal("0.00")
+    shipping_tax = money(extra.shipping_fee_tax)
     tax = product_tax + shipping_tax
     rdf = Decimal("0.00")
-    if address.region_code == "US" and sub_total > 0:
+    if extra.retail_delivery_fee is not None:
+        rdf = money(extra.retail_delivery_fee)
+    elif address.region_code == "US" and sub_total > 0:
         if address.state_code == "CO":
             rdf = COLORADO_RDF
         elif address.state_code == "MN" and sub_total >= MINNESOTA_RDF_THRESHOLD:
@@ -187,7 +195,11 @@ def compute_payment(
         shipping_fee_seller_discount=ship_seller, shipping_fee_platform_discount=ship_platform,
         shipping_fee_cofunded_discount=Decimal("0.00"), shipping_fee=shipping_fee,
         product_tax=product_tax, shipping_fee_tax=shipping_tax, tax=tax,
-        retail_delivery_fee=rdf, total_amount=sub_total + shipping_fee + tax + rdf,
+        retail_delivery_fee=rdf,
+        total_amount=sub_total + shipping_fee + tax + rdf + money(extra.handling_fee)
+        + money(extra.item_insurance_fee) + money(extra.item_insurance_tax),
+        handling_fee=money(extra.handling_fee), item_insurance_fee=money(extra.item_insurance_fee),
+        item_insurance_tax=money(extra.item_insurance_tax),
     )
 
 

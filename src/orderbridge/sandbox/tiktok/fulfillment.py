@@ -56,20 +56,22 @@ class Fulfillment:
         if order.shipping_type is ShippingType.TIKTOK:
             raise business_error(ErrorCode.PLATFORM_FULFILLED,
                                  "The order is fulfilled by TikTok Shop; seller shipping is not allowed")
+        # Codes: each one Mark Package As Shipped documents (ON_HOLD has none of its own there).
         if order.status is OrderStatus.ON_HOLD:
-            raise business_error(ErrorCode.ORDER_ON_HOLD,
-                                 "The order is on hold; it cannot be shipped until the hold ends")
+            raise business_error(ErrorCode.FULFILL_ACTION_NOT_ALLOWED,
+                                 "fulfill_unit action not allowed: the order is on hold until the hold ends")
         if order.status not in SHIPPABLE:
             if order.status in (OrderStatus.UNPAID, OrderStatus.CANCELLED):
-                raise business_error(ErrorCode.ORDER_STATUS_NOT_SHIPPABLE,
-                                     f"The order status {order.status.value} does not allow shipping")
-            raise business_error(ErrorCode.ALREADY_SHIPPED, "The order has already been shipped")
+                raise business_error(ErrorCode.FULFILL_ACTION_NOT_ALLOWED,
+                                     f"fulfill_unit action not allowed: the order is {order.status.value}")
+            raise business_error(ErrorCode.ORDER_ALREADY_SHIPPED, "These orders are already shipped.")
         tracking = tracking_number.strip()
         if not tracking:
-            raise bad_request("tracking_number is required")
+            raise bad_request("tracking_number is required", ErrorCode.SHIP_INVALID_PARAMETERS)
         carrier = carrier_by_id(provider_id)
         if carrier is None:
-            raise bad_request(f"shipping_provider_id {provider_id!r} is not available for this order")
+            raise bad_request(f"shipping_provider_id {provider_id!r} is not available for this order",
+                              ErrorCode.SHIP_INVALID_PARAMETERS)
         if not tracking_fits(carrier, tracking):
             raise business_error(ErrorCode.TRACKING_PROVIDER_MISMATCH,
                                  f"The tracking number does not match the format of {carrier.name}")
@@ -77,14 +79,15 @@ class Fulfillment:
         if line_ids:
             missing = [lid for lid in line_ids if lid not in live]
             if missing:
-                raise bad_request(f"order_line_item_ids not found or cancelled: {','.join(missing)}")
+                raise bad_request(f"order_line_item_ids not found or cancelled: {','.join(missing)}",
+                                  ErrorCode.SHIP_INVALID_PARAMETERS)
             if any(live[lid].shipped for lid in line_ids):
                 raise business_error(ErrorCode.ALREADY_SHIPPED, "Some line items are already shipped")
             ids = list(dict.fromkeys(line_ids))
         else:
             ids = [lid for lid, li in live.items() if not li.shipped]
             if not ids:
-                raise business_error(ErrorCode.ALREADY_SHIPPED, "All line items are already shipped")
+                raise business_error(ErrorCode.ORDER_ALREADY_SHIPPED, "These orders are already shipped.")
         package = self._package_for(order, tracking, carrier.id, carrier.name)
         package.lines.setdefault(order.id, []).extend(ids)
         now = self.engine.now()
@@ -141,6 +144,7 @@ class Fulfillment:
     def update_shipping_info(self, order: Order, package_id: str | None, tracking_number: str,
                              provider_id: str) -> dict[str, Any]:
         """Correct the tracking of a package: once, within 72 h of shipment."""
+        package_id_given = package_id
         if package_id is None:
             if len(order.package_ids) != 1:
                 raise bad_request("the order has no package or several: use the package endpoint")
@@ -148,22 +152,27 @@ class Fulfillment:
         package = self.world.packages.get(package_id)
         if package is None or order.id not in package.lines:
             raise bad_request(f"package {package_id} not found for order {order.id}")
+        # Codes as each endpoint documents them: the package endpoint tells the window
+        # (21011050) from the one update (21011051); the order endpoint has only 21011049.
+        by_order = package_id_given is None
         if package.tracking_updated:
-            raise business_error(ErrorCode.TRACKING_ALREADY_UPDATED,
-                                 "The shipping information can only be updated once")
+            raise business_error(ErrorCode.UPDATE_PLATFORM_RULE if by_order else ErrorCode.UPDATE_ONLY_ONCE,
+                                 "Due to platform rule limitations, you are unable to update the tracking number."
+                                 if by_order else "The tracking number can only be updated once.")
         if self.engine.now() > package.shipped_at + TRACKING_UPDATE_WINDOW:
-            raise business_error(ErrorCode.TRACKING_UPDATE_WINDOW_PASSED,
-                                 "The shipping information can only be updated within 72 hours of shipment")
+            raise business_error(ErrorCode.UPDATE_PLATFORM_RULE if by_order else ErrorCode.UPDATE_WINDOW_PASSED,
+                                 "Due to platform rule limitations, you are unable to update the tracking number."
+                                 if by_order else
+                                 "The tracking number can only be updated within a certain number of hours.")
         carrier = carrier_by_id(provider_id)
-        if carrier is None:
-            raise bad_request(f"shipping_provider_id {provider_id!r} is not available")
         tracking = tracking_number.strip()
-        if not tracking_fits(carrier, tracking):
-            raise business_error(ErrorCode.TRACKING_PROVIDER_MISMATCH,
-                                 f"The tracking number does not match the format of {carrier.name}")
+        if carrier is None or not tracking_fits(carrier, tracking):
+            raise business_error(ErrorCode.INVALID_TRACKING_OR_PROVIDER,
+                                 "Invalid tracking number or provider ID. Please double check and try again.")
         other = self.world.tracking_index.get(tracking.upper())
         if other is not None and other != package.id:
-            raise business_error(ErrorCode.DUPLICATE_TRACKING, "The tracking number is already used")
+            raise business_error(ErrorCode.INVALID_TRACKING_OR_PROVIDER,
+                                 "Invalid tracking number or provider ID: the number is used by another package.")
         self.world.tracking_index.pop(package.tracking_number.upper(), None)
         self.world.tracking_index[tracking.upper()] = package.id
         package.tracking_number = tracking

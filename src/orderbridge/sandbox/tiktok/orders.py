@@ -43,7 +43,7 @@ from orderbridge.sandbox.tiktok.factory import (
     compute_payment,
     tax_rate_for,
 )
-from orderbridge.sandbox.tiktok.state import Address, Order, Shop, World
+from orderbridge.sandbox.tiktok.state import Address, Charges, Order, Shop, World
 from orderbridge.sandbox.tiktok.webhooks import EventEmitter
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class OrderRequest:
     buyer_message: str = ""
     buyer_user_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    charges: Charges = field(default_factory=Charges)
 
 
 class Engine:
@@ -141,6 +142,7 @@ class Engine:
             lines, address,
             Decimal("0") if free_shipping else req.shipping_fee,
             req.shipping_fee_seller_discount, req.shipping_fee_platform_discount,
+            Charges() if free_shipping else req.charges,
         )
         option_id = (
             shop.tiktok_delivery_option_id if shipping_type is ShippingType.TIKTOK

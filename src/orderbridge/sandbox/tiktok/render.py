@@ -1,7 +1,9 @@
 """Wire JSON of orders, cancellations, returns and products (string amounts, Unix seconds).
 
 US masking: the recipient is masked in UNPAID, ON_HOLD and CANCELLED, from 30 days after
-COMPLETED, and always for FBT orders (name, phone and lines starred; no zip, no L3/L4).
+COMPLETED, and always for FBT orders: name, phone and line 1 starred, line 2 empty, the
+postcode cut to its first two digits and stars (``32***``), no L3/L4 district, except that
+an FBT order awaiting shipment keeps its city (L3) since TikTok's July 2025 change.
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ def _star(text: str, keep: int = 1) -> str:
     return " ".join(word[:keep] + "*" * max(len(word) - keep, 1) for word in text.split()) if text else ""
 
 
-def address_json(address: Address, masked: bool) -> dict[str, Any]:
+def _masked_postcode(postal: str) -> str:
+    return postal[:2] + "***" if postal else ""
+
+
+def address_json(address: Address, masked: bool, *, keep_city: bool = False) -> dict[str, Any]:
     first, _, last = address.name.partition(" ")
     districts = [
         ("L0", "Country", address.country),
@@ -80,11 +86,11 @@ def address_json(address: Address, masked: bool) -> dict[str, Any]:
             "phone_number": phone[:5] + "*" * max(len(phone) - 7, 0) + phone[-2:] if phone else "",
             "address_line1": _star(address.address_line1, 0), "address_line2": "",
             "address_line3": "", "address_line4": "", "address_detail": "",
-            "postal_code": "", "region_code": address.region_code,
+            "postal_code": _masked_postcode(address.postal_code), "region_code": address.region_code,
             "full_address": f"{address.county}, {address.state}".strip(", "),
             "district_info": [
                 {"address_level": lvl, "address_level_name": nm, "address_name": val}
-                for lvl, nm, val in districts[:3]
+                for lvl, nm, val in districts[:4 if keep_city else 3]
             ],
             "delivery_preferences": {"drop_off_location": ""},
         }
@@ -173,10 +179,14 @@ def order_json(order: Order, now: datetime, *, unmasked: bool = False) -> dict[s
             "shipping_fee": amount(p.shipping_fee), "product_tax": amount(p.product_tax),
             "shipping_fee_tax": amount(p.shipping_fee_tax), "tax": amount(p.tax),
             "retail_delivery_fee": amount(p.retail_delivery_fee),
-            "item_insurance_fee": "0", "item_insurance_tax": "0", "handling_fee": "0",
+            "item_insurance_fee": amount(p.item_insurance_fee),
+            "item_insurance_tax": amount(p.item_insurance_tax), "handling_fee": amount(p.handling_fee),
             "total_amount": amount(p.total_amount),
         },
-        "recipient_address": address_json(order.address, masked),
+        "recipient_address": address_json(
+            order.address, masked,
+            keep_city=order.fulfillment_type is FulfillmentType.TIKTOK
+            and order.status is OrderStatus.AWAITING_SHIPMENT),
         "line_items": lines,
     }
     return data

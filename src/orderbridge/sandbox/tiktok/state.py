@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from orderbridge.sandbox.common.ids import IdGenerator
 from orderbridge.sandbox.tiktok.constants import (
@@ -18,6 +19,7 @@ from orderbridge.sandbox.tiktok.constants import (
     CancelType,
     DeliveryOption,
     FulfillmentType,
+    OptionalFields,
     OrderStatus,
     PackageStatus,
     PaymentState,
@@ -32,6 +34,7 @@ __all__ = [
     "App",
     "AuthCode",
     "Cancellation",
+    "Charges",
     "LineItem",
     "Order",
     "Package",
@@ -114,6 +117,7 @@ class Shop:
     auto_approve: AutoApproveWindow = AutoApproveWindow.NONE
     skip_on_hold: bool = False
     default_shipping_type: ShippingType = ShippingType.SELLER
+    webhook_optional_fields: OptionalFields = OptionalFields.AS_DOCUMENTED
     delivery_options: dict[DeliveryOption, str] = field(default_factory=dict)  # name -> id
     tiktok_delivery_option_id: str = ""
     webhooks: dict[int, WebhookSub] = field(default_factory=dict)  # event type -> subscription
@@ -174,6 +178,22 @@ class Payment:
     tax: Decimal
     retail_delivery_fee: Decimal
     total_amount: Decimal
+    handling_fee: Decimal = Decimal("0.00")
+    item_insurance_fee: Decimal = Decimal("0.00")
+    item_insurance_tax: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Charges:
+    """The payment amounts a checkout may carry beyond items and shipping (control API):
+    tax on shipping, TikTok's handling fee, shipping insurance and its tax, and the retail
+    delivery fee (None: the state's rule)."""
+
+    shipping_fee_tax: Decimal = Decimal("0.00")
+    handling_fee: Decimal = Decimal("0.00")
+    item_insurance_fee: Decimal = Decimal("0.00")
+    item_insurance_tax: Decimal = Decimal("0.00")
+    retail_delivery_fee: Decimal | None = None
 
 
 @dataclass
@@ -252,6 +272,7 @@ class Order:
     replaced_order_id: str = ""
     is_buyer_request_cancel: bool = False
     has_updated_recipient_address: bool = False
+    external_orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # platform -> reference
     cancel_reason: str = ""
     cancellation_initiator: str = ""
     package_ids: list[str] = field(default_factory=list)

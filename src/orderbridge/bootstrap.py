@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
 from orderbridge.adapters.db import TokenCipher, make_engine, migrate
 from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.http import make_http_client
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
 from orderbridge.clock import Clock, RemoteClock, SystemClock
@@ -66,7 +67,7 @@ class Services:
             settings=settings,
             clock=clock,
             db=make_engine(settings.database_url),
-            http=http or httpx.AsyncClient(timeout=DEFAULT_HTTP_TIMEOUT_SECONDS),
+            http=http or make_http_client(timeout=DEFAULT_HTTP_TIMEOUT_SECONDS),
             throttle=ThrottleRegistry(),
         )
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from orderbridge.adapters import jsontext
 from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
 from orderbridge.adapters.tiktok.codes import (
     API_NAME,
@@ -153,7 +154,7 @@ def interpret(response: httpx.Response, operation: str, now: float) -> Envelope 
     """Turn an HTTP response into an ``Envelope`` or the typed error it means."""
     status = response.status_code
     try:
-        payload: Any = response.json()
+        payload: Any = jsontext.loads(response.content)
     except ValueError:
         payload = None
     if not isinstance(payload, dict):

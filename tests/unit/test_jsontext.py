@@ -72,6 +72,8 @@ def test_integers_beyond_64_bits_stay_integers() -> None:
     assert jsontext.dumps_bytes([big, -big]) == _compact([big, -big])
     assert jsontext.loads(f'{{"a": {big}, "b": -{big}}}') == {"a": big, "b": -big}
     assert jsontext.loads(b"[18446744073709551616]") == [18446744073709551616]
+    assert jsontext.loads(f" {big}") == big
+    assert jsontext.loads(f'{{"a": [1,\n  {big}], "id": "{big}"}}') == {"a": [1, big], "id": str(big)}
 
 
 def test_non_finite_floats_are_written_as_null() -> None:

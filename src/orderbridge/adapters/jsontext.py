@@ -46,10 +46,13 @@ def dumps(value: Any) -> str:
     return dumps_bytes(value).decode("utf-8")
 
 
-# orjson reads an integer beyond 64 bits as a float; text with a run of this many digits
-# (such a number, or merely a long digit string) is read by the standard library instead.
-_LONG_DIGITS = re.compile("[0-9]{19}")
-_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
+# orjson reads an integer beyond 64 bits as a float; text with a number of 19 digits or more
+# (a run of digits where a JSON value starts: after "[", ":", "," or at the start) is read
+# by the standard library instead. Long digit strings inside quotes (ids, request ids) are
+# not numbers and stay on the fast path; a quoted text that looks like one only costs speed.
+_LONG_NUMBER = r"(?:^|[\[:,])\s*-?[0-9]{19}"
+_LONG_DIGITS = re.compile(_LONG_NUMBER)
+_LONG_DIGITS_BYTES = re.compile(_LONG_NUMBER.encode())
 
 
 def loads(text: str | bytes | bytearray) -> Any:

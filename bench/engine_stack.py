@@ -38,6 +38,7 @@ import httpx
 from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
 from orderbridge.adapters.db import generate_key
 from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.http import make_http_client
 from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.bootstrap import Services
 from orderbridge.clock import ScaledClock
@@ -200,7 +201,7 @@ async def engine_stack(*, rate: float = 1.0, workers: int | None = None) -> Asyn
                     base_url=f"http://127.0.0.1:{port}", host="127.0.0.1", port=port, log_level="warning",
                     **{**sandbox_settings(info), **extra},
                 )
-                engine_http = httpx.AsyncClient(timeout=30.0)  # httpx default pool, as in production
+                engine_http = make_http_client(timeout=30.0)  # the client production builds
                 services = TappedServices.create(settings, clock=engine_clock, http=engine_http)
                 tt, sh = info["tiktok"]["shops"][0], info["shopify"]["shops"][0]
                 await _add_stock(control, tt["shop_id"], sh["domain"])

@@ -20,6 +20,7 @@ from orderbridge.adapters.alert_channels import AlertChannel, EmailChannel, Webh
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
 from orderbridge.adapters.db import TokenCipher, make_engine, migrate
 from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.http import make_http_client
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.shopify.oauth import ShopifyOAuth
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
@@ -75,7 +76,7 @@ class Services:
             settings=settings,
             clock=clock,
             db=make_engine(settings.database_url),
-            http=http or httpx.AsyncClient(timeout=DEFAULT_HTTP_TIMEOUT_SECONDS),
+            http=http or make_http_client(timeout=DEFAULT_HTTP_TIMEOUT_SECONDS),
             throttle=ThrottleRegistry(),
         )
 

@@ -171,3 +171,44 @@ async def test_a_waiter_is_served_when_a_refund_covers_it_not_after_its_whole_wa
     start = time.now
     await time.run(asyncio.gather(create(), answer_after(0.2)))
     assert served_at == [pytest.approx(start + 0.2)]  # the refund woke it, 1.3 s early
+
+
+async def test_a_change_wakes_the_head_of_the_queue_not_every_waiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refund or a departure concerns the head only: the other waiters stay asleep (with
+    hundreds waiting in a flash sale, waking them all on every change cost ~10 % of the
+    engine's CPU)."""
+    woken: list[int] = []
+
+    class CountingEvent(asyncio.Event):
+        async def wait(self) -> bool:
+            result = await super().wait()
+            woken.append(1)
+            return result
+
+    monkeypatch.setattr(asyncio, "Event", CountingEvent)
+    time = FakeTime()
+    throttle = ThrottleRegistry(monotonic=time.monotonic, sleep=time.sleep).for_shop("s")
+    throttle.observe(maximum=100, currently_available=0, restore_rate=1)
+    served: list[int] = []
+
+    async def take(i: int) -> None:
+        await throttle.acquire(50, Priority.READ)
+        served.append(i)
+
+    tasks = [asyncio.create_task(take(i)) for i in range(20)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert throttle.waiting == 20
+    woken.clear()
+    throttle.observe(maximum=100, currently_available=0, restore_rate=1, refund=0.0)  # no room yet
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(woken) == 1  # the head looked again; nineteen slept on
+    throttle.observe(maximum=100, currently_available=100, restore_rate=1, refund=100)  # room for two
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert served == [0, 1]  # the bucket covered the head, then the next head
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert throttle.waiting == 0

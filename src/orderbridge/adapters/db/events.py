@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from orderbridge.adapters import jsontext
 from orderbridge.adapters.calls import ApiCall
 from orderbridge.adapters.db._sql import row_dict
 from orderbridge.adapters.db.tables import events as t
@@ -75,8 +75,10 @@ def append_api_calls(
 
 def _api_call_params(call: ApiCall, link_id: int | None, connection_id: int | None) -> dict[str, Any]:
     outcome = "ok" if call.ok else f"failed ({call.code or call.status or 'no response'})"
-    # Round-trip through JSON text: details may hold values JSON columns cannot take.
-    data = json.loads(json.dumps(asdict(call), default=str))
+    # Round-trip through JSON text: details may hold values JSON columns cannot take (as
+    # text, like ``str()``). The call's fields are taken as they are, not deep-copied by
+    # ``asdict`` first: a dataclass inside still becomes a dict (``_as_text``).
+    data = jsontext.loads(jsontext.dumps_bytes({f: getattr(call, f) for f in _CALL_FIELDS}, default=_as_text))
     return {
         "link_id": link_id,
         "connection_id": connection_id,
@@ -87,6 +89,15 @@ def _api_call_params(call: ApiCall, link_id: int | None, connection_id: int | No
         "remote_request_id": call.request_id,
         "duration_ms": round(call.duration_ms),
     }
+
+
+_CALL_FIELDS = tuple(f.name for f in fields(ApiCall))
+
+
+def _as_text(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
 
 
 def timeline(conn: Connection, link_id: int, *, limit: int | None = None) -> list[EventRow]:

@@ -37,6 +37,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from orderbridge.adapters import jsontext
 from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
 from orderbridge.adapters.shopify.errors import UserErrors, parse_user_errors
 from orderbridge.adapters.shopify.operation import Operation
@@ -187,7 +188,10 @@ class ShopifyTransport:
     ) -> GraphQLResult:
         """Send ``operation`` until it succeeds or fails for good (see the module docstring)."""
         values = dict(variables or {})
-        body = {"query": document or operation.document, "variables": values, "operationName": operation.name}
+        # Encoded once for every attempt (httpx's own ``json=`` encoding, through orjson).
+        content = jsontext.dumps_bytes(
+            {"query": document or operation.document, "variables": values, "operationName": operation.name}
+        )
         state = _Attempt(operation, int(priority), order_ref, float(operation.estimate(values)))
         while True:
             state.number += 1
@@ -200,7 +204,7 @@ class ShopifyTransport:
             if self._token_source is not None:
                 headers = {**headers, ACCESS_TOKEN_HEADER: await self._token_source()}
             try:
-                response = await self._http.post(self._url, json=body, headers=headers, timeout=self._timeout)
+                response = await self._http.post(self._url, content=content, headers=headers, timeout=self._timeout)
             except httpx.HTTPError as exc:
                 await self._after_transport_error(state, exc)
                 continue
@@ -234,7 +238,7 @@ class ShopifyTransport:
         if status == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             with contextlib.suppress(ValueError):
-                body_429 = response.json()
+                body_429 = jsontext.loads(response.content)
                 if isinstance(body_429, dict) and isinstance(body_429.get("extensions"), dict):
                     self._observe_cost(body_429["extensions"], None)
             self._record(state, status=status, ok=False, code="THROTTLED", message="HTTP 429", request_id=request_id)
@@ -258,7 +262,7 @@ class ShopifyTransport:
             self._record(state, status=status, ok=False, code=str(status), message=response.text[:500], request_id=request_id)
             self._fail(Rejected, state, f"HTTP {status}: {response.text[:200]}", code=status, request_id=request_id, status=status)
         try:
-            body = response.json()
+            body = jsontext.loads(response.content)
         except ValueError:
             await self._server_error(state, status, "unreadable JSON body", request_id)
             return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
@@ -13,6 +12,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from orderbridge.adapters import jsontext
 from orderbridge.adapters.limiter import RateLimiter
 from orderbridge.adapters.tiktok._http import Executor, Prepared, RetryPolicy, Runtime
 from orderbridge.adapters.tiktok.auth import (
@@ -59,7 +59,7 @@ def takes_shop_cipher(path_template: str) -> bool:
 
 def encode_json(body: Mapping[str, Any]) -> bytes:
     """Serialise once; these exact bytes are both signed and sent."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return jsontext.dumps_bytes(body)
 
 
 def _segment(value: str) -> str:

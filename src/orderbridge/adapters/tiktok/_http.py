@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from orderbridge.adapters import jsontext
 from orderbridge.adapters.calls import ApiCall
 from orderbridge.adapters.limiter import RateLimiter
 from orderbridge.adapters.retry import (
@@ -104,7 +105,7 @@ def interpret(response: httpx.Response, operation: str, now: float) -> Envelope 
     """Turn an HTTP response into an ``Envelope`` or the typed error it means."""
     status = response.status_code
     try:
-        payload: Any = response.json()
+        payload: Any = jsontext.loads(response.content)
     except ValueError:
         payload = None
     if not isinstance(payload, dict):

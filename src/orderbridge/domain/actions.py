@@ -87,6 +87,7 @@ class Priority(IntEnum):
     READ = 3  # reads that feed a decision (order snapshots, searches)
     TRACKING = 4  # fulfilments and tracking-related writes
     COSMETIC = 5  # tags, notes and other updates nobody waits for
+    RECHECK = 6  # a look at an order nothing waits on (held, TikTok has not cleared it to ship)
 
 
 class Target(StrEnum):

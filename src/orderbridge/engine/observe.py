@@ -274,16 +274,17 @@ def read_priority(memory: LinkMemory, tiktok_status: TikTokStatus | None = None)
     while the order it is for waits, unheld, for its hold; so the read for a hold goes at the
     hold's priority, the read before a release at the release's, and so on. A held order
     TikTok has not cleared to ship (``tiktok_status`` UNPAID or ON_HOLD, read in the same
-    pass) has no release to serve: its look goes at ``READ``, behind the reads for tracking
-    that a merchant's bulk fulfilment is waiting on (a poller sweep makes hundreds of held
-    orders due at once).
+    pass) has no release to serve: its look goes last (``RECHECK``), behind the reads for
+    tracking that a merchant's bulk fulfilment is waiting on (a poller sweep makes hundreds
+    of held orders due at once; a buyer's cancel shows in TikTok's status and goes at
+    ``CANCELLATION``).
     """
     state = memory.state
     if state is LinkState.CREATED_HELD:
         if not memory.held_fulfillment_order_ids:
             return Priority.CREATE_AND_HOLD
         if tiktok_status in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):
-            return Priority.READ
+            return Priority.RECHECK
         if tiktok_status is TikTokStatus.CANCELLED:
             return Priority.CANCELLATION
         return Priority.RELEASE

@@ -97,7 +97,7 @@ def test_a_read_carries_the_priority_of_the_action_it_serves() -> None:
 def test_a_held_orders_look_serves_a_release_only_once_tiktok_clears_it() -> None:
     held = LinkMemory(state=LinkState.CREATED_HELD, held_fulfillment_order_ids=("fo1",))
     for waiting in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):  # no release to serve yet
-        assert read_priority(held, waiting) == Priority.READ
+        assert read_priority(held, waiting) == Priority.RECHECK
     assert read_priority(held, TikTokStatus.AWAITING_SHIPMENT) == Priority.RELEASE
     assert read_priority(held, TikTokStatus.CANCELLED) == Priority.CANCELLATION
     unheld = LinkMemory(state=LinkState.CREATED_HELD)  # the hold itself never waits behind reads

@@ -223,7 +223,7 @@ def test_business_time_left_never_exceeds_real_time_and_skips_only_non_business_
     assert local.date() not in FEDERAL
     if entry.left <= timedelta(0):
         assert entry.business_left == entry.left
-        assert entry.breached
+        assert entry.breached is (entry.left < timedelta(0))  # at the deadline itself: not yet late
         return
     assert timedelta(0) < entry.business_left <= entry.left
     skipped = entry.left - entry.business_left
@@ -272,3 +272,18 @@ def test_desk_deadlines_across_dst_and_holidays(created: datetime, deadline: dat
     assert entry is not None
     assert entry.deadlines.dispatch is not None
     assert entry.deadlines.dispatch.at == deadline
+
+
+def test_at_the_deadline_itself_the_order_is_not_yet_late() -> None:
+    created = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)  # a Monday
+    first = desk_entry(order(create_time=created), CAL, created)
+    assert first is not None
+    assert first.deadlines.dispatch is not None
+    at = first.deadlines.dispatch.at
+    on_time = desk_entry(order(create_time=created), CAL, at)
+    late = desk_entry(order(create_time=created), CAL, at + timedelta(seconds=1))
+    assert on_time is not None
+    assert late is not None
+    assert on_time.left == timedelta(0)
+    assert not on_time.breached
+    assert late.breached

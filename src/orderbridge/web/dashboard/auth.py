@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import HTTPException, Request
 
 from orderbridge.adapters.db import run_sync, transaction
-from orderbridge.adapters.db.operators import Principal, Role
+from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.db.web_sessions import (
     SessionRow,
     create_session,
@@ -154,7 +154,3 @@ def login_url(path: str) -> str:
     """The sign-in page that comes back to ``path``."""
     return f"{LOGIN_PATH}?next={quote(safe_next(path), safe='/')}"
 
-
-def principal_of(found: SessionRow) -> Principal:
-    """The user behind a session."""
-    return found.principal

@@ -14,7 +14,7 @@ from orderbridge.adapters.shopify.builders import build_order_create_variables
 from orderbridge.adapters.tiktok.models import Order
 from orderbridge.adapters.tiktok.translate import to_domain_order
 from orderbridge.domain.actions import CreateShopifyOrder
-from orderbridge.domain.decide import decide
+from orderbridge.domain.decide.core import decide
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.money import plan_money
 from orderbridge.domain.observed import Observed, SkuResolution, SkuState

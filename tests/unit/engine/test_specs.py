@@ -27,8 +27,7 @@ from orderbridge.engine.specs import (
     order_spec,
     spec_total,
 )
-
-from .test_translate_tiktok import DOC_ORDER
+from tests.unit.tiktok.test_translate import DOC_ORDER
 
 NOW = datetime(2024, 11, 25, 17, 45, tzinfo=UTC)
 WHISK_SKU = "1729400000000000001"

@@ -25,8 +25,11 @@ from rich.console import Console
 
 from orderbridge.demo.report import OrderView, invariant_table, look, order_table
 from orderbridge.demo.story import Scenario, play, scenarios
-from orderbridge.demo.world import DemoWorld
+from orderbridge.demo.world import DEMO_ADMIN, DemoWorld, fixed_ports
 from orderbridge.invariants import check_invariants
+from orderbridge.sandbox.runner import DEFAULT_PORTS
+
+DEFAULT_ENGINE_PORT: Final = 8000
 
 __all__ = ["DEFAULT_EXTRA_ORDERS", "DEMO_START", "run_demo"]
 
@@ -78,6 +81,11 @@ async def _serve_until_stopped(console: Console, demo: DemoWorld, rate: float) -
         f"  sandbox info       {control}/info\n"
         f"  engine API         {demo.engine_url}/api/orders   (docs: {demo.engine_url}/docs)\n"
         f"  engine exceptions  {demo.engine_url}/api/exceptions?status=open\n"
+        f"  settings           {demo.config_path}   (its SQLite database; removed when the demo stops)\n"
+        f"  from another terminal, e.g.:\n"
+        f"    ORDERBRIDGE_CONFIG={demo.config_path} orderbridge status\n"
+        f"  dashboard          {demo.engine_url}/dashboard   (sign in as {DEMO_ADMIN} after setting a password:\n"
+        f"    ORDERBRIDGE_CONFIG={demo.config_path} orderbridge user password {DEMO_ADMIN})\n"
         f"  the engine's API is private: every request needs the demo admin's token, e.g.\n"
         f"    curl -H 'Authorization: Bearer {demo.admin_token}' {demo.engine_url}/api/orders")
     stopped = asyncio.Event()
@@ -92,7 +100,15 @@ async def run_demo(console: Console, *, orders: int = DEFAULT_EXTRA_ORDERS, keep
                    rate: float = 1.0, seed: int = DEFAULT_SEED) -> bool:
     """Play the story; True when every invariant held and every order ended as expected."""
     began = time.perf_counter()
-    demo = await DemoWorld.start(seed=seed, start=DEMO_START)
+    # Serving afterwards: the documented ports (sandboxes 9000-9004, engine 8000) when they are free,
+    # so the printed addresses and the docs agree; a one-shot run takes any free ports.
+    fixed = fixed_ports(DEFAULT_PORTS, DEFAULT_ENGINE_PORT) if keep_serving else None
+    if keep_serving and fixed is None:
+        console.print(f"[yellow]the documented ports ({', '.join(str(p) for p in DEFAULT_PORTS.values())}, "
+                      f"{DEFAULT_ENGINE_PORT}) are not all free: serving on other free ports[/]")
+    ports, engine_port = fixed if fixed is not None else (None, 0)
+    demo = await DemoWorld.start(seed=seed, start=DEMO_START,
+                                 ports=ports or dict.fromkeys(DEFAULT_PORTS, 0), engine_port=engine_port)
     try:
         console.print(f"sandboxes: control API {demo.info['control_url']}/docs; engine {demo.engine_url} "
                       f"(SQLite in a temporary directory); connected TikTok shop "

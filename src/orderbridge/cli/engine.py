@@ -77,7 +77,7 @@ def run_command(
     if chosen is not Role.WORKER:
         check_port_free(settings.host, settings.port)
     elif settings.metrics_port:  # a worker's /metrics port (ORDERBRIDGE_METRICS_PORT)
-        check_port_free(settings.host, settings.metrics_port)
+        check_port_free(settings.host, settings.metrics_port, "ORDERBRIDGE_METRICS_PORT")
 
     async def main(services: Any) -> None:
         stop = asyncio.Event()

@@ -107,8 +107,9 @@ async def run_demo(console: Console, *, orders: int = DEFAULT_EXTRA_ORDERS, keep
         console.print(f"[yellow]the documented ports ({', '.join(str(p) for p in DEFAULT_PORTS.values())}, "
                       f"{DEFAULT_ENGINE_PORT}) are not all free: serving on other free ports[/]")
     ports, engine_port = fixed if fixed is not None else (None, 0)
-    demo = await DemoWorld.start(seed=seed, start=DEMO_START,
-                                 ports=ports or dict.fromkeys(DEFAULT_PORTS, 0), engine_port=engine_port)
+    with console.status("starting the sandboxes and the engine, connecting the shop, importing both catalogues"):
+        demo = await DemoWorld.start(seed=seed, start=DEMO_START,
+                                     ports=ports or dict.fromkeys(DEFAULT_PORTS, 0), engine_port=engine_port)
     try:
         console.print(f"sandboxes: control API {demo.info['control_url']}/docs; engine {demo.engine_url} "
                       f"(SQLite in a temporary directory); connected TikTok shop "

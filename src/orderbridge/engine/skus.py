@@ -19,7 +19,7 @@ due at once so that it resumes by itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -168,10 +168,19 @@ def _variants_by_skus(conn: Connection, connection_id: int, skus: list[str]) -> 
 # --- catalogue import ---------------------------------------------------------------
 
 
-async def import_catalogues(services: Clients, connection: ConnectionRow) -> ImportReport:
-    """Read both catalogues, store them, and link equal SKUs (explicit links are kept)."""
+async def import_catalogues(services: Clients, connection: ConnectionRow,
+                            progress: Callable[[str, int], None] | None = None) -> ImportReport:
+    """Read both catalogues, store them, and link equal SKUs (explicit links are kept).
+
+    ``progress(side, count)``: called as each TikTok product and Shopify variant is read
+    (side ``"tiktok"`` or ``"shopify"``, count so far), for a progress display.
+    """
+    tell = progress or (lambda _side, _count: None)
     tiktok_rows: list[dict[str, Any]] = []
+    products = 0
     async for product in services.tiktok_client(connection).iter_products():
+        products += 1
+        tell("tiktok", products)
         for sku in product.skus:
             if sku.id:
                 tiktok_rows.append({
@@ -180,6 +189,7 @@ async def import_catalogues(services: Clients, connection: ConnectionRow) -> Imp
                 })
     variant_rows: list[dict[str, Any]] = []
     async for variant in services.shopify_client(connection).iter_variants():
+        tell("shopify", len(variant_rows) + 1)
         title = " / ".join(t for t in (variant.product_title, variant.title) if t)
         variant_rows.append({
             "variant_id": variant.id, "inventory_item_id": variant.inventory_item_id,

@@ -57,6 +57,7 @@ def test_demo_serve_prints_its_database_and_status_reads_it(tmp_path: object) ->
         text = "".join(seen)
         assert "Still serving" in text
         assert "demo passed" in text
+        assert "order_exception_raised" not in text  # the story narrates exceptions; no log lines among it
         status = subprocess.run([sys.executable, "-m", "orderbridge", "status", "--json"], capture_output=True,
                                 text=True, env={**env, "ORDERBRIDGE_CONFIG": config}, timeout=120)
         assert status.returncode == 0, status.stdout + status.stderr

@@ -41,9 +41,10 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 
 
-# Commands whose own output is the story (a narrated demo, the sandbox's URLs): their
-# default log level is warning unless a level is asked for (flag or setting).
-_QUIET_BY_DEFAULT = frozenset({"demo", "sandbox"})
+# Commands whose own output is the story (the sandbox's URLs; a narrated demo, which prints
+# every exception an order raises as it happens, "+UNMAPPED_SKU"): their default log level
+# is quieter unless a level is asked for (flag or setting).
+_QUIET_BY_DEFAULT = {"demo": "error", "sandbox": "warning"}
 
 
 def _package_version() -> str:
@@ -91,7 +92,7 @@ def _global_options(
     except ConfigurationError:  # the command itself reports bad settings when it needs them
         level, fmt, level_set = "info", "console", False
     if not level_set and ctx.invoked_subcommand in _QUIET_BY_DEFAULT:
-        level = "warning"
+        level = _QUIET_BY_DEFAULT[ctx.invoked_subcommand]
     if verbose:
         level = "debug"
     if log_level is not None:

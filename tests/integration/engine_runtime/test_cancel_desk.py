@@ -1,0 +1,121 @@
+"""The cancellation desk through the whole engine, over real HTTP against the TikTok, Shopify
+and Amazon MCF sandboxes, on both databases: a buyer's request for an order Amazon is still
+planning is cancelled at Amazon, then in Shopify (restocked, job awaited), then approved on
+TikTok; one Amazon is already processing stays pending with the reason and TikTok's deadline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderbridge.adapters.amazon_mcf import (
+    AmazonMcfClient,
+    CreateItem,
+    CreateOrder,
+    DestinationAddress,
+)
+from orderbridge.adapters.db import events, transaction
+from orderbridge.adapters.retry import Runtime
+from orderbridge.devkit import amazon_mcf_client
+from orderbridge.engine.cancel_desk import OneThreePL, ReferenceKind, read_cancel_desk
+from orderbridge.engine.recording import RoutingRecorder
+from orderbridge.engine.worker import Reconciler
+
+from .conftest import HOUR, Harness
+
+VALIDATION_SECONDS = 31  # the MCF sandbox validates New -> Received after 30 s
+
+
+def mcf_client(h: Harness) -> AmazonMcfClient:
+    return amazon_mcf_client(h.info, h.http, runtime=Runtime.on(h.services.clock, RoutingRecorder()))
+
+
+def desk_worker(h: Harness, client: AmazonMcfClient) -> Reconciler:
+    """The engine with its 3PL: every order at Amazon MCF under its Shopify order id."""
+    return Reconciler(h.services, "desk-worker", batch=50,
+                      threepl=OneThreePL(client, ReferenceKind.SHOPIFY_ORDER_ID))
+
+
+async def at_amazon(h: Harness, client: AmazonMcfClient, reference: str) -> None:
+    """What the seller's Shopify->MCF app does: the MCF order under the Shopify order id."""
+    await client.create_order(CreateOrder(
+        seller_fulfillment_order_id=reference, displayable_order_id=reference.lstrip("#"),
+        displayable_order_date="2026-11-16T17:00:00Z", displayable_order_comment="Thank you",
+        shipping_speed_category="Standard",
+        destination_address=DestinationAddress(name="Ada Buyer", address_line1="1 Main St", city="Austin",
+                                                state_or_region="TX", postal_code="73301", country_code="US"),
+        items=[CreateItem(seller_sku="MW-SET-NAT", seller_fulfillment_order_item_id=f"{reference}-1", quantity=1)],
+    ))
+    await h.control.advance(VALIDATION_SECONDS)
+    await h.control.warehouse("amazon_mcf", reference, "accept")  # Planning
+
+
+def action_kinds(h: Harness, tiktok_id: str) -> list[str]:
+    link = h.link(tiktok_id)
+    with transaction(h.services.db, write=False) as conn:
+        rows = events.timeline(conn, link.id)
+    return [r.summary.split(":")[0] for r in rows if r.kind == "action"]
+
+
+async def request_cancel(h: Harness, order_id: str) -> dict[str, Any]:
+    answer = await h.control.tiktok_action(order_id, "buyer_cancel", {"reason": "changed mind"})
+    record: dict[str, Any] = answer["cancellation"]
+    assert record["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
+    return record
+
+
+async def test_planning_mcf_order_is_cancelled_at_amazon_then_shopify_then_approved(harness: Harness) -> None:
+    h = harness
+    client = mcf_client(h)
+    worker = desk_worker(h, client)
+    order_id, shopify_id = await h.released_order()
+    name = shopify_id.removeprefix("gid://shopify/Order/")
+    await at_amazon(h, client, name)
+    await request_cancel(h, order_id)
+
+    h.mark_due(order_id)
+    await h.settle(worker)
+    assert (await client.get_order(name)).fulfillment_order.fulfillment_order_status == "Cancelled"
+    await h.advance(60, settle=False)  # Shopify's cancel job finishes
+    h.mark_due(order_id)
+    await h.settle(worker)
+
+    shop = await h.control.shopify_order(shopify_id)
+    assert shop["cancelled_at"] is not None
+    [record] = await h.control.tiktok_cancellations(order_id)
+    assert record["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"
+    kinds = action_kinds(h, order_id)
+    assert kinds.index("cancel_threepl_order") < kinds.index("cancel_shopify_order") \
+        < kinds.index("approve_cancellation"), kinds
+    assert kinds.count("approve_cancellation") == 1
+    with transaction(h.services.db, write=False) as conn:
+        assert read_cancel_desk(conn, tiktok_order_id=order_id) == []
+
+
+async def test_processing_mcf_order_stays_pending_with_reason_and_tiktoks_deadline(harness: Harness) -> None:
+    h = harness
+    client = mcf_client(h)
+    worker = desk_worker(h, client)
+    order_id, shopify_id = await h.released_order()
+    name = shopify_id.removeprefix("gid://shopify/Order/")
+    await at_amazon(h, client, name)
+    await h.control.warehouse("amazon_mcf", name, "pick")  # Processing: too late
+    record = await request_cancel(h, order_id)
+
+    h.mark_due(order_id)
+    await h.settle(worker)
+    await h.advance(HOUR, settle=False)
+    h.mark_due(order_id)
+    await h.settle(worker)
+    assert (await client.get_order(name)).fulfillment_order.fulfillment_order_status == "Processing"
+    assert (await h.control.shopify_order(shopify_id))["cancelled_at"] is None
+    [still] = await h.control.tiktok_cancellations(order_id)
+    assert still["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
+    with transaction(h.services.db, write=False) as conn:
+        [item] = read_cancel_desk(conn, tiktok_order_id=order_id)
+    assert item.state.value == "blocked"
+    assert not item.stoppable
+    assert "Processing" in item.why
+    [respond] = record["seller_next_action_response"]  # TikTok's own deadline, not computed
+    assert item.deadline is not None
+    assert int(item.deadline.timestamp()) == int(respond["deadline"])
+    assert "cancel_threepl_order" not in action_kinds(h, order_id)

@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from orderbridge.adapters.db.tables import connections as connections_t
 from orderbridge.adapters.db.tables import order_exceptions as exceptions_t
 from orderbridge.adapters.db.tables import order_links as links_t
 from orderbridge.adapters.db.types import ExceptionStatus
 
-__all__ = ["DbConnection", "DeskRecord", "desk_records"]
+__all__ = ["DbConnection", "DbEngine", "DeskRecord", "desk_records"]
 
 # For callers outside adapters/db that hand a transaction's connection through.
 DbConnection = Connection
+DbEngine = Engine
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,15 @@ def _connection_id(services: Any, connection: str | None) -> int | None:
         raise typer.Exit(2) from None
 
 
+def _close(services: Any) -> None:
+    """Release the database and stop a sandbox clock's poller (``clock_source = sandbox:``)."""
+    from orderbridge.clock import RemoteClock
+
+    if isinstance(services.clock, RemoteClock):
+        services.clock.close()
+    services.db.dispose()
+
+
 def _left(seconds: int | None) -> str:
     if seconds is None:
         return "-"
@@ -61,7 +70,7 @@ def desk(ctx: typer.Context, connection: ConnectionOpt = None, as_json: JsonOpt 
             items = read_cancel_desk(conn, connection_id=cid)
         now = services.clock.now()
     finally:
-        services.db.dispose()
+        _close(services)
     found = [desk_json(item, now) for item in items]
     if as_json:
         emit(found)
@@ -111,7 +120,7 @@ def approve(
             err_console.print(f"[bold red]refused:[/] {err}")
             raise typer.Exit(1) from None
     finally:
-        services.db.dispose()
+        _close(services)
     console.print(f"approval of request {item.cancel_id} on TikTok order {order} recorded; OrderBridge now "
                   f"does: {'; then '.join(item.steps)} (`orderbridge order {order}` shows it)", highlight=False)
 

@@ -17,19 +17,25 @@ Pure: the engine reads the 3PL and Shopify, the adapters turn their JSON into
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
 from orderbridge.domain.observed import ShopifyOrderView, ThreePLView
 
 __all__ = [
+    "ALERTED_STATES",
     "AMAZON_MCF",
+    "CANCEL_ALERT_HOURS",
     "MCF_CANCELLABLE_STATUSES",
     "SHIPBOB",
     "SHIPBOB_DONE_STATUSES",
+    "CancelAlertPlan",
     "DeskState",
     "Stoppability",
+    "cancel_alert_plan",
     "desk_state",
     "stoppability",
     "threepl_stoppable",
@@ -114,3 +120,31 @@ def desk_state(stop: Stoppability, *, auto_approve: bool, person_approved: bool)
     if auto_approve or person_approved:
         return DeskState.STOPPING
     return DeskState.AWAITING_PERSON
+
+
+# Hours before TikTok's deadline at which a person is alerted (TikTok gives 48 h; past the
+# deadline TikTok decides by itself, so there is no "breached" alert to send).
+CANCEL_ALERT_HOURS: Final = (12, 4, 1)
+# Requests a person must act on before the deadline: approve, or ship (the desk alone waits).
+ALERTED_STATES: Final = frozenset({DeskState.AWAITING_PERSON, DeskState.BLOCKED})
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAlertPlan:
+    """Thresholds newly crossed (all recorded) and the one to send (the most urgent)."""
+
+    record: tuple[str, ...]
+    send: str
+
+
+def cancel_alert_plan(state: DeskState, deadline: datetime | None, now: datetime,
+                      already: Collection[str]) -> CancelAlertPlan | None:
+    """The alert due for a pending request, once per threshold (``cancel_12h`` ...); ``None``:
+    none (no deadline, not a person's to act on, nothing new, or the deadline has passed)."""
+    if deadline is None or state not in ALERTED_STATES or now >= deadline:
+        return None
+    crossed = tuple(f"cancel_{h}h" for h in CANCEL_ALERT_HOURS if now >= deadline - timedelta(hours=h))
+    new = tuple(t for t in crossed if t not in already)
+    if not new:
+        return None
+    return CancelAlertPlan(record=new, send=new[-1])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orderbridge.adapters.alert_channels import WebhookChannel
 from orderbridge.adapters.amazon_mcf import (
     AmazonMcfClient,
     CreateItem,
@@ -18,9 +19,11 @@ from orderbridge.adapters.retry import Runtime
 from orderbridge.devkit import amazon_mcf_client
 from orderbridge.engine.cancel_desk import OneThreePL, ReferenceKind, read_cancel_desk
 from orderbridge.engine.recording import RoutingRecorder
+from orderbridge.engine.sla_alerts import SlaAlerter
 from orderbridge.engine.worker import Reconciler
 
 from .conftest import HOUR, Harness
+from .test_sla_alerts import Receiver, receiver  # noqa: F401  (fixture)
 
 VALIDATION_SECONDS = 31  # the MCF sandbox validates New -> Received after 30 s
 
@@ -119,3 +122,37 @@ async def test_processing_mcf_order_stays_pending_with_reason_and_tiktoks_deadli
     assert item.deadline is not None
     assert int(item.deadline.timestamp()) == int(respond["deadline"])
     assert "cancel_threepl_order" not in action_kinds(h, order_id)
+
+
+async def test_a_blocked_request_is_alerted_before_tiktoks_deadline_once_per_threshold(
+        harness: Harness, receiver: tuple[Receiver, str]) -> None:  # noqa: F811
+    h, (hook, url) = harness, receiver
+    client = mcf_client(h)
+    worker = desk_worker(h, client)
+    alerter = SlaAlerter(h.services, "test-alerter", [WebhookChannel(url, h.http)])
+    order_id, _ = await h.released_order()
+    reference = h.link(order_id).shopify_order_id or ""
+    reference = reference.removeprefix("gid://shopify/Order/")
+    await at_amazon(h, client, reference)
+    await h.control.warehouse("amazon_mcf", reference, "pick")
+    record = await request_cancel(h, order_id)
+    h.mark_due(order_id)
+    await h.settle(worker)
+    deadline = int(record["seller_next_action_response"][0]["deadline"])
+
+    def cancel_alerts() -> list[str]:
+        return [b["threshold"] for b in hook.received if b.get("alert") == "cancellation"]
+
+    await alerter.run_once()
+    assert cancel_alerts() == []  # 48 h left
+    await h.advance(deadline - h.now().timestamp() - 11 * HOUR, settle=False)
+    await alerter.run_once()
+    await alerter.run_once()
+    assert cancel_alerts() == ["cancel_12h"]
+    [body] = [b for b in hook.received if b.get("alert") == "cancellation"]
+    assert body["tiktok_order_id"] == order_id
+    assert body["stoppable"] is False
+    assert "Processing" in body["why_not"]
+    await h.advance(8 * HOUR, settle=False)  # 3 h left
+    await alerter.run_once()
+    assert cancel_alerts() == ["cancel_12h", "cancel_4h"]

@@ -4,6 +4,7 @@ decide() stores with each pending request."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,8 +12,10 @@ from hypothesis import strategies as st
 from orderbridge.domain.cancel_desk import (
     AMAZON_MCF,
     SHIPBOB,
+    CancelAlertPlan,
     DeskState,
     Stoppability,
+    cancel_alert_plan,
     desk_state,
     stoppability,
     threepl_stoppable,
@@ -113,3 +116,18 @@ def test_decide_stores_the_desk_data_with_each_request() -> None:
     no_deadline = (buyer_request(deadline=None),)
     d = run(held_memory(), observed(order(), view(), cancellations=no_deadline, threepl=mcf("Processing")))
     assert next(i for i in d.issues if i.code == "CANCEL_REQUEST_BLOCKED").data["deadline"] == "none given"
+
+
+def test_cancel_alerts_once_per_threshold_before_tiktoks_deadline() -> None:
+    deadline = T0 + timedelta(hours=48)
+    blocked, waiting = DeskState.BLOCKED, DeskState.AWAITING_PERSON
+    assert cancel_alert_plan(blocked, deadline, T0, ()) is None  # 48 h left: nothing yet
+    at = deadline - timedelta(hours=5)
+    assert cancel_alert_plan(waiting, deadline, at, ()) == CancelAlertPlan(("cancel_12h",), "cancel_12h")
+    at = deadline - timedelta(minutes=30)  # first seen late: every threshold recorded, the last sent
+    assert cancel_alert_plan(blocked, deadline, at, ()) == CancelAlertPlan(
+        ("cancel_12h", "cancel_4h", "cancel_1h"), "cancel_1h")
+    assert cancel_alert_plan(blocked, deadline, at, ("cancel_12h", "cancel_4h", "cancel_1h")) is None
+    assert cancel_alert_plan(DeskState.STOPPING, deadline, at, ()) is None
+    assert cancel_alert_plan(blocked, None, at, ()) is None
+    assert cancel_alert_plan(blocked, deadline, deadline, ()) is None

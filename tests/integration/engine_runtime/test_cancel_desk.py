@@ -16,7 +16,14 @@ from orderbridge.adapters.amazon_mcf import (
 )
 from orderbridge.adapters.db import events, transaction
 from orderbridge.adapters.retry import Runtime
-from orderbridge.devkit import amazon_mcf_client
+from orderbridge.adapters.shipbob import (
+    NewOrder,
+    NewProduct,
+    Recipient,
+    RecipientAddress,
+    ShipBobClient,
+)
+from orderbridge.devkit import amazon_mcf_client, shipbob_client
 from orderbridge.engine.cancel_desk import OneThreePL, ReferenceKind, read_cancel_desk
 from orderbridge.engine.recording import RoutingRecorder
 from orderbridge.engine.sla_alerts import SlaAlerter
@@ -156,3 +163,44 @@ async def test_a_blocked_request_is_alerted_before_tiktoks_deadline_once_per_thr
     await h.advance(8 * HOUR, settle=False)  # 3 h left
     await alerter.run_once()
     assert cancel_alerts() == ["cancel_12h", "cancel_4h"]
+
+
+async def at_shipbob(h: Harness, reference: str) -> tuple[ShipBobClient, int]:
+    """What the seller's Shopify->ShipBob app does: the ShipBob order under the Shopify order name."""
+    client = shipbob_client(h.info, h.http, runtime=Runtime.on(h.services.clock, RoutingRecorder()))
+    order = await client.create_order(NewOrder(
+        reference_id=reference, order_number=reference, shipping_method="Standard",
+        recipient=Recipient(name="Ada Buyer", address=RecipientAddress(
+            address1="1 Main St", city="Austin", state="TX", country="US", zip_code="73301")),
+        products=[NewProduct(reference_id="MW-SET-NAT", name="Matcha set", quantity=1)]))
+    return client, order.id
+
+
+async def test_shipbob_order_not_picked_is_cancelled_there_first_a_picked_one_is_blocked(harness: Harness) -> None:
+    h = harness
+    stoppable, _ = await h.released_order()
+    late, late_shopify = await h.released_order()
+    name = h.link(stoppable).shopify_order_name or ""
+    client, sb_id = await at_shipbob(h, name)
+    _, picked_id = await at_shipbob(h, h.link(late).shopify_order_name or "")
+    await h.control.warehouse("shipbob", picked_id, "pick")
+    worker = Reconciler(h.services, "desk-worker", batch=50,
+                        threepl=OneThreePL(client, ReferenceKind.SHOPIFY_ORDER_NAME))
+    await request_cancel(h, stoppable)
+    await request_cancel(h, late)
+    h.mark_due(stoppable, late)
+    await h.settle(worker)
+    await h.advance(60, settle=False)
+    h.mark_due(stoppable, late)
+    await h.settle(worker)
+
+    assert (await client.get_order(sb_id)).status == "Cancelled"
+    [record] = await h.control.tiktok_cancellations(stoppable)
+    assert record["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"
+    assert (await client.get_order(picked_id)).status != "Cancelled"
+    assert (await h.control.shopify_order(late_shopify))["cancelled_at"] is None
+    with transaction(h.services.db, write=False) as conn:
+        [item] = read_cancel_desk(conn)
+    assert item.record.tiktok_order_id == late
+    assert item.state.value == "blocked"
+    assert "picked" in item.why

@@ -171,8 +171,18 @@ def desk_json(item: DeskItem, now: datetime) -> dict[str, Any]:
         "reason": item.reason, "threepl": item.threepl or None,
         "threepl_order_id": item.threepl_order_id or None, "threepl_status": item.threepl_status or None,
         "exception_id": r.exception_id, "since": r.opened_at.isoformat(),
-        "actions": ["approve_cancel_downstream", "ship_now"] if item.stoppable else ["ship_now"],
+        "actions": _actions(item),
     }
+
+
+def _actions(item: DeskItem) -> list[str]:
+    """What a person may do now (never "reject": retired for US sellers; shipping rejects)."""
+    if item.state is DeskState.STOPPING:
+        return []
+    if not item.stoppable:
+        return ["ship_now"]
+    downstream = any(s.startswith("cancel at") or _SERVICE_STEP in s for s in item.steps)
+    return ["approve_cancel_downstream" if downstream else "approve", "ship_now"]
 
 
 class ApprovalRefused(ValueError):

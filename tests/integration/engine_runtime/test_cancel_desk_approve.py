@@ -5,6 +5,7 @@ Shopify and Amazon MCF sandboxes, on both databases."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -15,13 +16,17 @@ from typer.testing import CliRunner
 
 from orderbridge.adapters.db import transaction
 from orderbridge.adapters.db.operators import Role, add_user, create_token
+from orderbridge.adapters.db.web_sessions import set_password_hash
 from orderbridge.cli import app as cli
 from orderbridge.engine.policy_store import set_policy
 from orderbridge.engine.runner import WebServer
+from orderbridge.web import passwords
 from orderbridge.web.app import create_app
 
 from .conftest import Harness
 from .test_cancel_desk import at_amazon, desk_worker, mcf_client, request_cancel
+
+PASSWORD = "correct horse battery"
 
 
 def token(h: Harness, role: Role) -> str:
@@ -134,3 +139,43 @@ async def test_cli_lists_and_approves_a_request_without_a_3pl(
     assert record["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"
     again = run_cli(h, monkeypatch, "cancellations", "--json")
     assert json.loads(again.stdout) == []
+
+
+async def test_dashboard_lists_and_an_operator_approves(harness: Harness, web: httpx.AsyncClient) -> None:
+    h = harness
+    order_id, shopify_id = await h.released_order()
+    await request_cancel(h, order_id)
+    h.mark_due(order_id)
+    await h.settle()
+    now = h.now()
+    with transaction(h.services.db) as conn:
+        for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
+            user = add_user(conn, name, role, now=now)
+            set_password_hash(conn, user.id, passwords.hash_password(PASSWORD), now=now)
+    base = str(h.services.settings.base_url).rstrip("/")
+    transport = httpx.ASGITransport(app=create_app(h.services))
+    for name in ("vera", "otto"):
+        async with httpx.AsyncClient(transport=transport, base_url=base) as http:
+            assert (await http.get("/dashboard/cancellations")).status_code == 303  # sign in first
+            await http.post("/dashboard/login", headers={"Origin": base},
+                            data={"name": name, "password": PASSWORD, "next": "/dashboard/cancellations"})
+            listing = await http.get("/dashboard/cancellations")
+            assert listing.status_code == 200
+            assert order_id in listing.text
+            assert ">Reject<" not in listing.text  # no such button
+            if name == "vera":
+                assert "<button type=\"submit\">Approve" not in listing.text  # viewers read only
+                continue
+            csrf = re.search(r'name="csrf" value="([^"]+)"', listing.text)
+            assert csrf is not None
+            done = await http.post(f"/dashboard/cancellations/{order_id}/approve", headers={"Origin": base},
+                                   data={"csrf": csrf.group(1), "connection": str(h.connection.id)})
+            assert done.status_code == 303
+            assert "approved" in done.headers["location"]
+    await h.settle()
+    await h.advance(60, settle=False)
+    h.mark_due(order_id)
+    await h.settle()
+    assert (await h.control.shopify_order(shopify_id))["cancelled_at"] is not None
+    [record] = await h.control.tiktok_cancellations(order_id)
+    assert record["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"

@@ -93,7 +93,9 @@ class ThreePLLocator(Protocol):
 @dataclass(frozen=True, slots=True)
 class OneThreePL:
     """Every order of the connections given (all when ``None``) is at one 3PL, found by one
-    reference kind: the simplest locator (a per-location mapping can replace it)."""
+    reference kind: the simplest locator (a per-location mapping can replace it). Build the
+    client on a ``Runtime`` whose recorder is a ``RoutingRecorder``: its calls then go on the
+    timeline of the order being worked on, like TikTok's and Shopify's."""
 
     client: ThreePLClient
     reference: ReferenceKind = ReferenceKind.SHOPIFY_ORDER_NAME

@@ -1,6 +1,6 @@
 """fulfillment_orders/placed_on_hold and /hold_released, sent as Shopify documents them.
 
-Shopify (WebhookSubscriptionTopic, 2025-10): placed_on_hold "will only trigger once when the
+Shopify (WebhookSubscriptionTopic, 2026-10): placed_on_hold "will only trigger once when the
 first hold is applied", hold_released "only ... once when the last hold is released and the
 status of the fulfillment order is no longer ON_HOLD"; the hold_released body names the
 fulfilment order (gid and new status) and nothing else. Each delivery is signed like every
@@ -78,7 +78,7 @@ async def test_the_apps_own_release_sends_hold_released_signed_with_shopifys_hea
     assert headers.event_id != headers.webhook_id
     assert headers.triggered_at is not None
     assert released_at <= headers.triggered_at <= env.clock.now()
-    assert delivery.headers["X-Shopify-API-Version"] == "2025-10"
+    assert delivery.headers["X-Shopify-API-Version"] == "2026-10"
     assert delivery.headers["Content-Type"] == "application/json"
     assert str(delivery.url) == "https://hooks.example/shopify"
 

@@ -42,7 +42,7 @@ async def test_request_shape_and_call_record(harness: Harness) -> None:
 
     request = harness.server.requests[0]
     assert request.method == "POST"
-    assert str(request.url) == f"https://{SHOP}/admin/api/2025-10/graphql.json"
+    assert str(request.url) == f"https://{SHOP}/admin/api/2026-10/graphql.json"
     assert request.headers["X-Shopify-Access-Token"] == TOKEN
     assert request.headers["Content-Type"] == "application/json"
     body = harness.server.bodies()[0]
@@ -53,7 +53,7 @@ async def test_request_shape_and_call_record(harness: Harness) -> None:
     [call] = harness.recorder.calls
     assert (call.api, call.operation, call.method, call.status, call.ok) == ("shopify", "Job", "POST", 200, True)
     assert call.request_id == "abc-123"
-    assert call.path == "/admin/api/2025-10/graphql.json"
+    assert call.path == "/admin/api/2026-10/graphql.json"
     assert call.details["requested_cost"] == 1
     assert call.details["actual_cost"] == 1
     assert call.duration_ms >= 0

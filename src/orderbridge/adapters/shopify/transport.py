@@ -42,6 +42,7 @@ from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
 from orderbridge.adapters.shopify.errors import UserErrors, parse_user_errors
 from orderbridge.adapters.shopify.operation import Operation
 from orderbridge.adapters.shopify.throttle import Priority, StoreThrottle, ThrottleRegistry
+from orderbridge.adapters.shopify.versions import PINNED_API_VERSION
 from orderbridge.clock import Clock, SystemClock
 from orderbridge.errors import (
     AuthError,
@@ -65,7 +66,7 @@ __all__ = [
 
 API_NAME = "shopify"
 log = get_logger(__name__)
-DEFAULT_API_VERSION = "2025-10"
+DEFAULT_API_VERSION = PINNED_API_VERSION
 DEFAULT_ENDPOINT_TEMPLATE = "https://{shop}/admin/api/{version}/graphql.json"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0

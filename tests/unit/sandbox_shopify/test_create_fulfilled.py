@@ -122,7 +122,9 @@ async def test_fields_shopify_lacks_or_types_it_refuses_are_variable_errors(env:
         body = await _create_raw(env, order)
         assert "data" not in body or body["data"] is None, order
         assert body["errors"], order
-        assert body["errors"][0]["extensions"]["code"] == "variableMismatch", body
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE", body
+        assert body["errors"][0]["message"].startswith(
+            "Variable $order of type OrderCreateOrderInput! was provided invalid value for "), body
 
 
 async def test_bad_location_or_unmodelled_status_is_a_user_error_and_nothing_is_made(env: Env) -> None:

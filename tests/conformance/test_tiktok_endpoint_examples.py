@@ -9,7 +9,8 @@ https://partner.tiktokshop.com/docv2/page/get-authorized-shops-202309,
 https://partner.tiktokshop.com/docv2/page/get-shipping-providers-202309,
 https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202309,
 https://partner.tiktokshop.com/docv2/page/get-order-detail-202309,
-https://partner.tiktokshop.com/docv2/page/get-order-detail-202507.
+https://partner.tiktokshop.com/docv2/page/get-order-detail-202507,
+https://partner.tiktokshop.com/docv2/page/get-tracking-202309.
 """
 
 from __future__ import annotations
@@ -108,6 +109,13 @@ async def test_order_detail_example_reads(name: str) -> None:
     assert order.recipient_address is not None
 
 
+async def test_tracking_example_reads() -> None:
+    [event] = await _fed("Get Tracking", lambda h: h.client.get_order_tracking("578001234500000001"))
+    example = BY_NAME["Get Tracking"]["example"]["tracking"][0]
+    assert event.description == example["description"]
+    assert event.update_time_millis == example["update_time_millis"]
+
+
 def test_the_client_classifies_every_code_mark_package_as_shipped_documents() -> None:
     grouped = (ALREADY_SHIPPED_CODES | NOT_SHIPPABLE_NOW_CODES | TRACKING_MISMATCH_CODES
                | UPDATE_REFUSED_CODES | UPSTREAM_CODES)
@@ -145,7 +153,12 @@ async def test_the_sandbox_answers_every_documented_field(kit: Kit) -> None:  # 
         "fulfillment.mark_shipped", "POST", BY_NAME["Mark Package As Shipped"]["path"], idempotent=False,
         path_params={"order_id": order_id},
         body={"tracking_number": "9400111899223197428490", "shipping_provider_id": usps["id"],
-              "order_line_item_ids": [detail["line_items"][0]["id"]]})
+              "order_line_item_ids": [line["id"] for line in detail["line_items"]]})
+    await kit.control.tiktok_action(order_id, "collected")
+    answers["Get Tracking"] = await kit.tiktok._call(
+        "fulfillment.tracking", "GET", BY_NAME["Get Tracking"]["path"], idempotent=True,
+        path_params={"order_id": order_id})
+    assert answers["Get Tracking"]["tracking"], "a collected parcel has carrier events"
     problems = {name: _missing(BY_NAME[name]["example"], answer, set(BY_NAME[name]["optional"]))
                 for name, answer in answers.items()}
     assert problems == {name: [] for name in answers}

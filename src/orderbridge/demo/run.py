@@ -2,11 +2,11 @@
 
 One process runs the TikTok Shop and Shopify sandboxes, and the engine (web app, workers,
 pollers) on SQLite in a temporary directory, connected to the sandbox shop with webhooks
-pointing at the engine (``demo_world.py``). The story (``demo_story.py``) places a
+pointing at the engine (``world.py``). The story (``story.py``) places a
 realistic mix of orders through the control API, plays the buyers, TikTok, the merchant
 fulfilling in Shopify and the carriers over about 24 hours of story time (the clock moves
 in steps; the engine catches up after each), narrating what changes. At the end it prints
-each order on both sides (``demo_report.py``) and the invariant report
+each order on both sides (``report.py``) and the invariant report
 (``orderbridge.invariants``). The run succeeds when every invariant holds and every order
 ended as its scenario expects. With ``keep_serving`` everything stays up for a person to
 watch and play, on a real-time clock, until Ctrl-C.
@@ -23,9 +23,9 @@ from typing import Final
 
 from rich.console import Console
 
-from orderbridge.demo_report import OrderView, invariant_table, look, order_table
-from orderbridge.demo_story import Scenario, play, scenarios
-from orderbridge.demo_world import DemoWorld
+from orderbridge.demo.report import OrderView, invariant_table, look, order_table
+from orderbridge.demo.story import Scenario, play, scenarios
+from orderbridge.demo.world import DemoWorld
 from orderbridge.invariants import check_invariants
 
 __all__ = ["DEFAULT_EXTRA_ORDERS", "DEMO_START", "run_demo"]

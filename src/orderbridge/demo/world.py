@@ -29,9 +29,9 @@ from orderbridge.adapters.db.operators import Role as UserRole
 from orderbridge.adapters.db.operators import add_user, create_token
 from orderbridge.adapters.db.tables import order_links
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import Role, run
 from orderbridge.devkit import ControlClient
 from orderbridge.engine.connect import connect_sandbox, sandbox_settings
-from orderbridge.engine.runner import Role, run
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, serve
 from orderbridge.settings import Settings

@@ -1,6 +1,6 @@
 """CLI commands that bring shops and SKUs in: ``connect``, ``connections``, ``skus``, ``policy``.
 
-Registered on the main ``orderbridge`` app by ``register(app)`` (cli.py). Every command
+Registered on the main ``orderbridge`` app by ``register(app)`` (cli/main.py). Every command
 reads settings with ``load_settings`` and builds ``Services.create(settings)``; a
 configuration problem is one line on stderr and exit code 2, a refusal by a remote API
 exit code 1.
@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderbridge.cli_json import JsonOpt, emit, row_dict
+from orderbridge.cli.output import JsonOpt, emit, row_dict
 from orderbridge.errors import ConfigurationError, RemoteError
 
 __all__ = ["register"]
@@ -43,7 +43,7 @@ def _run(work: Callable[[Any], Awaitable[T]], *, existing: bool = False,
     never created; otherwise it is migrated to head first.
     """
     from orderbridge.bootstrap import Services
-    from orderbridge.cli_db import require_current_database
+    from orderbridge.cli.db import require_current_database
     from orderbridge.settings import load_settings
 
     async def main() -> T:

@@ -176,7 +176,7 @@ class Settings(BaseSettings):
     tiktok_app_key: str | None = None
     tiktok_app_secret: str | None = None
     tiktok_service_id: str | None = None
-    shopify_api_version: str = "2025-10"
+    shopify_api_version: str = "2026-10"  # = adapters.shopify.versions.PINNED_API_VERSION (tested)
     shopify_endpoint_template: str = Field(
         default="https://{shop}/admin/api/{version}/graphql.json",
         description="Admin GraphQL URL; {shop} and {version} are filled in (the sandbox's differs).",

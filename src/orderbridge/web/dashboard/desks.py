@@ -1,0 +1,147 @@
+"""The desks: SLA (orders to get scanned), cancellations (buyers' requests awaiting a
+person) and products (SKU links), each limited to the connections the user may see.
+
+The cancellation desk lists the open ``CANCEL_REQUEST_PENDING`` exceptions (the engine raises
+one per buyer request it may not approve by itself, naming the request's ``cancel_id``) and
+offers Approve only: rejecting is retired for US sellers. Approving goes through
+``approve`` (a parameter: by default the exception's own ``approve`` action, written into the
+order's memory as the exceptions queue does), so a richer cancellation engine can be wired in
+without touching the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
+
+from orderbridge.adapters.db import connections, order_exceptions, run_sync, sku_links, transaction
+from orderbridge.adapters.db.board import exception_groups
+from orderbridge.adapters.db.board_health import CANCEL_REQUEST_CODES
+from orderbridge.adapters.db.operators import Role
+from orderbridge.bootstrap import Services
+from orderbridge.domain.exceptions import IssueAction
+from orderbridge.domain.observed import SkuState
+from orderbridge.engine.skus import catalogue, link_sku_checked
+from orderbridge.engine.sla_desk import read_desk
+from orderbridge.errors import OrderBridgeError
+from orderbridge.web.dashboard.auth import HOME, SessionAuth
+from orderbridge.web.dashboard.common import page, reader, viewer
+from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exception
+
+__all__ = ["Approve", "approve_by_exception", "router"]
+
+# approve(conn, exception id, now=, by=, within=) -> the TikTok order id; LookupError when the
+# request is unknown or outside ``within``; OverrideRefused / LinkBusy when it cannot be done now.
+Approve = Callable[..., str]
+CANCELS: Final = f"{HOME}/cancellations"
+
+
+def approve_by_exception(conn: Connection, exception_id: int, *, now: datetime, by: str,
+                         within: frozenset[int] | None) -> str:
+    """Approve the request an open cancellation exception names (``IssueAction.APPROVE``)."""
+    found = order_exceptions.get_exception(conn, exception_id)
+    if found is None or found.code not in CANCEL_REQUEST_CODES:
+        raise LookupError(f"no cancellation request {exception_id}")
+    _exc, link = act_on_exception(conn, exception_id, IssueAction.APPROVE, None, now=now, by=by, within=within)
+    return link.tiktok_order_id
+
+
+def router(services: Services, auth: SessionAuth, approve: Approve = approve_by_exception) -> APIRouter:
+    """The desks' routes (included under ``/dashboard``)."""
+    r = APIRouter()
+    read = reader(services.db)
+
+    @r.get("/sla", response_class=HTMLResponse)
+    async def sla(request: Request) -> Response:
+        """The SLA desk: orders to ship not yet scanned by the carrier, least time left first."""
+        who = await viewer(auth, request, Role.VIEWER)
+
+        def rows(conn: Any) -> Any:
+            return [row for row in read_desk(conn, services.sla_calendar, services.clock.now())
+                    if who.sees(row.connection_id)]
+
+        return page(request, "sla.html", session=who.session, rows=await read(rows), notice=None)
+
+    @r.get("/cancellations", response_class=HTMLResponse)
+    async def cancellations(request: Request, notice: Annotated[str | None, Query(max_length=300)] = None
+                            ) -> Response:
+        """Buyers' cancellation requests waiting for a person, oldest first."""
+        who = await viewer(auth, request, Role.VIEWER)
+        groups = await read(lambda conn: exception_groups(conn, who.scope, codes=CANCEL_REQUEST_CODES,
+                                                          limit_per_code=500))
+        items = [item for g in groups for item in g.items]
+        return page(request, "cancellations.html", session=who.session, items=items, notice=notice)
+
+    @r.post("/cancellations/{exception_id}/approve")
+    async def approve_request(request: Request, exception_id: int,
+                              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+        who = await viewer(auth, request, Role.OPERATOR)
+        auth.check_csrf(who.session, csrf)
+        if not 1 <= exception_id <= 2**63 - 1:
+            raise HTTPException(404, "no such cancellation request")
+        now, by = services.clock.now(), who.session.principal.name
+
+        def run() -> str:
+            with transaction(services.db) as conn:
+                order = approve(conn, exception_id, now=now, by=by, within=who.scope)
+            return f"cancellation of order {order} approved: the order is due now"
+
+        try:
+            notice = await run_sync(services.db, run)
+        except LookupError:
+            raise HTTPException(404, f"no cancellation request {exception_id}") from None
+        except (OverrideRefused, LinkBusy) as err:
+            notice = f"not approved: {err}"
+        return RedirectResponse(f"{CANCELS}?{urlencode({'notice': notice[:250]})}", status_code=303)
+
+    @r.get("/products", response_class=HTMLResponse)
+    async def products(
+        request: Request, connection: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+        notice: Annotated[str | None, Query(max_length=300)] = None,
+    ) -> Response:
+        """TikTok SKUs and their Shopify variants, the unlinked first, with a link form."""
+        who = await viewer(auth, request, Role.VIEWER)
+
+        def load(conn: Any) -> Any:
+            shops = [c for c in connections.list_connections(conn, services.cipher) if who.sees(c.id)]
+            chosen = next((c for c in shops if c.id == connection), shops[0] if shops else None)
+            if chosen is None:
+                return shops, None, [], []
+            lines = sorted(catalogue(conn, chosen.id), key=lambda x: (x.resolution.state is SkuState.MAPPED,
+                                                                       x.seller_sku or "", x.sku_id))
+            return shops, chosen, lines, sku_links.list_variants(conn, chosen.id)
+
+        shops, chosen, lines, variants = await read(load)
+        return page(request, "products.html", session=who.session, shops=shops, chosen=chosen, lines=lines,
+                    variants=variants, notice=notice)
+
+    @r.post("/products/link")
+    async def link_product(
+        request: Request, connection: Annotated[int, Form(ge=1, le=2**63 - 1)],
+        sku_id: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+        variant_id: Annotated[str, Form(max_length=100, pattern=r"^gid://shopify/ProductVariant/[0-9]{1,19}$")],
+        csrf: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        """Link a TikTok SKU to a variant (checked with Shopify); its waiting orders resume."""
+        who = await viewer(auth, request, Role.OPERATOR)
+        auth.check_csrf(who.session, csrf)
+        who.require_sees(connection, f"connection {connection}")
+        row = await read(lambda conn: connections.get_connection(conn, services.cipher, connection))
+        if row is None:
+            raise HTTPException(404, f"no connection {connection}")
+        try:
+            report = await link_sku_checked(services, row, sku_id, variant_id, by=who.session.principal.name)
+            notice = f"SKU {sku_id} linked to {variant_id}" + (
+                f"; orders resuming: {', '.join(report.orders_resumed)}" if report.orders_resumed else "")
+        except OrderBridgeError as err:  # a missing variant, an unknown SKU, Shopify unreachable
+            notice = f"not linked: {err}"
+        query = urlencode({"connection": connection, "notice": notice[:250]})
+        return RedirectResponse(f"{HOME}/products?{query}", status_code=303)
+
+    return r

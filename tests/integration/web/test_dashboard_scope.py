@@ -16,7 +16,7 @@ import pytest
 
 from orderbridge.adapters.db import connections, links, order_exceptions, transaction
 from orderbridge.adapters.db.grants import grant_connection, revoke_connection, scope_of
-from orderbridge.adapters.db.operators import Principal, Role, find_user
+from orderbridge.adapters.db.operators import Principal, Role, add_user, create_token, find_user
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
 from orderbridge.web.app import create_app
@@ -243,3 +243,28 @@ async def test_policies_are_edited_by_admins_with_messages_next_to_the_field(
         row = connections.get_connection(conn, services.cipher, cid)
         assert row is not None
         assert row.policy == {"status_tags": True}
+
+
+async def test_the_api_is_scoped_like_the_pages(services: Services, app_transport: httpx.ASGITransport) -> None:
+    mine, theirs = _shop(services, "mine", "7600001"), _shop(services, "theirs", "7600002")
+    _order(services, mine, "577600000000000001")
+    other = _order(services, theirs, "577600000000000002")
+    other_exc = _exception(services, other, "UNMAPPED_SKU", {"sku_id": "9"}, "link_sku")
+    now = services.clock.now()
+    with transaction(services.db) as conn:
+        user = find_user(conn, "olive") or add_user(conn, "olive", Role.OPERATOR, now=now)
+        grant_connection(conn, user.id, mine, now=now)
+        token, _ = create_token(conn, user, "test", now=now, expires_at=now + timedelta(days=1))
+    async with httpx.AsyncClient(transport=app_transport, base_url=BASE,
+                                 headers={"Authorization": f"Bearer {token}"}) as http:
+        assert [c["name"] for c in (await http.get("/api/connections")).json()] == ["mine"]
+        assert [o["tiktok_order_id"] for o in (await http.get("/api/orders")).json()] == ["577600000000000001"]
+        assert (await http.get("/api/orders/577600000000000002")).status_code == 404
+        assert (await http.get("/api/orders", params={"connection": "theirs"})).status_code == 404
+        assert (await http.get("/api/exceptions")).json() == []
+        assert (await http.post(f"/api/exceptions/{other_exc}/dismiss")).status_code == 404
+        assert (await http.post("/api/orders/577600000000000002/retry")).status_code == 404
+        assert (await http.get("/api/sku-links", params={"connection": "theirs"})).status_code == 404
+        assert (await http.get("/api/sla", params={"connection": "theirs"})).status_code == 404
+    with transaction(services.db, write=False) as conn:
+        assert len(order_exceptions.open_exceptions(conn, link_id=other)) == 1

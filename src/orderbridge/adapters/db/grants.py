@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select
 from orderbridge.adapters.db.operators import Principal, Role
 from orderbridge.adapters.db.tables import connections, user_connections
 
-__all__ = ["Scope", "connection_named", "grant_connection", "granted_connections", "in_scope", "revoke_connection", "scope_of"]
+__all__ = ["Scope", "connection_ids", "connection_named", "grant_connection", "granted_connections", "in_scope", "revoke_connection", "scope_of"]
 
 # None: every connection (an admin); else the ids of the connections a user may see.
 Scope = frozenset[int] | None
@@ -61,3 +61,8 @@ def connection_named(conn: Connection, name: str) -> int | None:
     """The id of the connection called ``name``, or None."""
     row = conn.execute(select(connections.c.id).where(connections.c.name == name)).first()
     return None if row is None else int(row[0])
+
+
+def connection_ids(conn: Connection) -> list[int]:
+    """The ids of every connection (nothing decrypted)."""
+    return [int(r[0]) for r in conn.execute(select(connections.c.id).order_by(connections.c.id))]

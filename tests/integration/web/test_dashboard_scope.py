@@ -14,7 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from orderbridge.adapters.db import connections, links, order_exceptions, transaction
+from orderbridge.adapters.db import (
+    connections,
+    cursors,
+    inbox,
+    links,
+    order_exceptions,
+    transaction,
+)
 from orderbridge.adapters.db.grants import grant_connection, revoke_connection, scope_of
 from orderbridge.adapters.db.operators import Principal, Role, add_user, create_token, find_user
 from orderbridge.bootstrap import Services
@@ -268,3 +275,31 @@ async def test_the_api_is_scoped_like_the_pages(services: Services, app_transpor
         assert (await http.get("/api/sla", params={"connection": "theirs"})).status_code == 404
     with transaction(services.db, write=False) as conn:
         assert len(order_exceptions.open_exceptions(conn, link_id=other)) == 1
+
+
+async def test_the_overview_shows_webhook_poll_and_cancellation_health_per_connection(
+    services: Services, app_transport: httpx.ASGITransport
+) -> None:
+    mine, theirs = _shop(services, "mine", "7700001"), _shop(services, "theirs", "7700002")
+    link = _order(services, mine, "577700000000000001")
+    _exception(services, link, "CANCEL_REQUEST_PENDING", {"cancel_id": "C-1"}, "approve")
+    now = services.clock.now()
+    with transaction(services.db) as conn:
+        inbox.store(conn, "tiktok", "e-1", received_at=now - timedelta(seconds=90), body=b"{}", connection_id=mine)
+        inbox.store(conn, "tiktok", "e-2", received_at=now - timedelta(seconds=30), body=b"{}", connection_id=mine)
+        first = next(row.id for row in inbox.unprocessed(conn, 10, source="tiktok") if row.event_id == "e-1")
+        inbox.mark_processed(conn, [first], now - timedelta(seconds=80))
+        inbox.store(conn, "shopify", "e-3", received_at=now, body=b"{}", connection_id=theirs)
+        cursors.set_cursor(conn, mine, "tiktok_orders", now - timedelta(minutes=5), now=now - timedelta(minutes=1))
+    _user(services, "vera", Role.VIEWER, [mine])
+    async with _client(app_transport) as http:
+        await _sign_in(http, "vera")
+        home = (await http.get("/dashboard")).text
+    card = home[home.index('id="connection-'):]
+    assert "<b>1</b> cancellation requests" in card
+    assert "<b>0</b> at SLA risk" in card
+    assert f"Last tiktok webhook</th><td>{(now - timedelta(seconds=30)):%Y-%m-%d %H:%M:%S} UTC" in card
+    assert "Webhooks waiting</th><td>1 (lag 30 s)" in card  # the oldest unprocessed delivery
+    assert "Poll tiktok_orders</th><td>read up to" in card
+    assert "shopify webhook" not in card  # the other connection's delivery is not shown
+    assert "theirs" not in home

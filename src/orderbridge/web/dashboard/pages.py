@@ -50,8 +50,28 @@ from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exceptio
 __all__ = ["STATIC_DIR", "error_page", "page", "router"]
 
 ID: Final = r"^[A-Za-z0-9_.:/#-]{1,200}$"
+DAY: Final = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
 # TikTok statuses an operator filters by, in lifecycle order.
 TIKTOK_STATUSES: Final = tuple(s.value for s in TikTokStatus)
+
+
+def _number(value: str | None) -> int | None:
+    """A connection id from the form (empty: any); 422 past the database's ids."""
+    if not value:
+        return None
+    if not 1 <= int(value) <= 2**63 - 1:
+        raise HTTPException(422, "connection must be a connection id")
+    return int(value)
+
+
+def _date(value: str | None) -> date | None:
+    """A day from the form (empty: any); 422 for a day that does not exist."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{value} is not a day (YYYY-MM-DD)") from None
 
 
 def _day(value: date | None, *, end: bool = False) -> datetime | None:
@@ -127,15 +147,18 @@ def router(services: Services, auth: SessionAuth) -> APIRouter:
         request: Request,
         state: Annotated[str | None, Query(max_length=64)] = None,
         tiktok_status: Annotated[str | None, Query(max_length=64)] = None,
-        connection: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+        connection: Annotated[str | None, Query(pattern=r"^[0-9]{0,19}$")] = None,
         exception: Annotated[str | None, Query(pattern=r"^([A-Z0-9_]{1,64})?$")] = None,
         risk: Annotated[bool, Query()] = False,
-        since: Annotated[date | None, Query()] = None,
-        until: Annotated[date | None, Query()] = None,
+        since: Annotated[str | None, Query(pattern=DAY)] = None,
+        until: Annotated[str | None, Query(pattern=DAY)] = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
         after: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
         who = await viewer(auth, request, Role.VIEWER)
+        # A form's empty fields arrive as empty strings: they mean "any".
+        shop = _number(connection)
+        first, last = _date(since), _date(until)
         state = state if state in STATES else None
         tiktok_status = tiktok_status if tiktok_status in TIKTOK_STATUSES else None
         now = services.clock.now()
@@ -145,17 +168,17 @@ def router(services: Services, auth: SessionAuth) -> APIRouter:
             if risk:
                 at_risk = frozenset(i for ids in risky(conn, who.scope).values() for i in ids)
             found = order_page(conn, OrderQuery(
-                connection_id=connection, state=state, tiktok_status=tiktok_status, exception_code=exception or None,
-                search=q or None, since=_day(since), until=_day(until, end=True), link_ids=at_risk, after=after),
+                connection_id=shop, state=state, tiktok_status=tiktok_status, exception_code=exception or None,
+                search=q or None, since=_day(first), until=_day(last, end=True), link_ids=at_risk, after=after),
                 who.scope)
             left = desk_entries(conn, services.sla_calendar, now, [line.id for line in found.lines])
             return found, left
 
         result, left = await read(query)
-        filters = {k: v for k, v in {"state": state, "tiktok_status": tiktok_status, "connection": connection,
+        filters = {k: v for k, v in {"state": state, "tiktok_status": tiktok_status, "connection": shop,
                                      "exception": exception, "risk": "true" if risk else None,
-                                     "since": since.isoformat() if since else None,
-                                     "until": until.isoformat() if until else None, "q": q}.items() if v}
+                                     "since": first.isoformat() if first else None,
+                                     "until": last.isoformat() if last else None, "q": q}.items() if v}
         return page(request, "orders.html", session=who.session, page=result, filters=filters, left=left,
                     tiktok_statuses=TIKTOK_STATUSES, any_exception=ANY_EXCEPTION)
 

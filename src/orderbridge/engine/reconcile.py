@@ -79,5 +79,8 @@ def pending_timer(link: LinkRow, events: list[EventRow], now: datetime) -> Timer
         why = decisions[-1].summary
     else:
         why = "first look at the order"
-    memory = LinkMemory.from_json(link.memory)
-    return Timer(due_at=link.next_due_at, why=why, leased_by=leased, payment_recorded=memory.payment_recorded)
+    try:
+        recorded = LinkMemory.from_json(link.memory).payment_recorded
+    except (KeyError, TypeError, ValueError):  # a memory this version cannot read: the page still shows
+        recorded = False
+    return Timer(due_at=link.next_due_at, why=why, leased_by=leased, payment_recorded=recorded)

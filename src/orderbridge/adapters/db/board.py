@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, Text, and_, cast, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from orderbridge.adapters.db.events import EventRow, timeline
 from orderbridge.adapters.db.grants import Scope, in_scope
@@ -174,12 +185,18 @@ def _parse_cursor(after: str) -> tuple[datetime, int, str] | None:
         return None
 
 
-def _exact(text: str) -> ColumnElement[bool]:
+def _exact(conn: Connection, text: str) -> ColumnElement[bool]:
+    """The orders whose TikTok id, Shopify name or Shopify id is ``text``: one indexed lookup
+    per kind of id, run first, so the page's query is a lookup of those few ids (as one
+    condition across columns it may walk the whole list looking for a match)."""
     t = order_links
     name = text if text.startswith("#") else f"#{text}"
     number = text.rsplit("/", 1)[-1]
-    return or_(t.c.tiktok_order_id == text, t.c.shopify_order_name == name, t.c.shopify_order_name == text,
-               t.c.shopify_order_id == text, t.c.shopify_order_id == f"gid://shopify/Order/{number}")
+    lookups = [select(t.c.id).where(t.c.tiktok_order_id == text),
+               select(t.c.id).where(t.c.shopify_order_name.in_(sorted({name, text}))),
+               select(t.c.id).where(t.c.shopify_order_id.in_(sorted({text, f"gid://shopify/Order/{number}"})))]
+    ids = sorted({int(i) for i in conn.execute(union_all(*lookups)).scalars()})
+    return t.c.id.in_(ids) if ids else false()
 
 
 def _deep(text: str) -> ColumnElement[bool]:
@@ -198,31 +215,39 @@ def order_page(conn: Connection, query: OrderQuery | None = None, scope: Scope =
     key = _parse_cursor(q.after) if q.after else None
     text = (q.search or "").strip()[:200]
     if text and key is None:
-        lines, more = _lines(conn, q, scope, _exact(text), None)
+        lines, more = _lines(conn, q, scope, _exact(conn, text), None, pinned=True)
         if lines:
             return OrderPage(lines=lines, after=_cursor(lines[-1], _EXACT) if more else None)
         lines, more = _lines(conn, q, scope, _deep(text), None)
         return OrderPage(lines=lines, after=_cursor(lines[-1], _DEEP) if more and lines else None)
     mode = key[2] if key else _EXACT
-    match = (_deep(text) if mode == _DEEP else _exact(text)) if text else None
-    lines, more = _lines(conn, q, scope, match, key[:2] if key else None)
+    match = (_deep(text) if mode == _DEEP else _exact(conn, text)) if text else None
+    lines, more = _lines(conn, q, scope, match, key[:2] if key else None, pinned=bool(text) and mode == _EXACT)
     return OrderPage(lines=lines, after=_cursor(lines[-1], mode) if more and lines else None)
 
 
 def _lines(conn: Connection, q: OrderQuery, scope: Scope, match: ColumnElement[bool] | None,
-           key: tuple[datetime, int] | None) -> tuple[list[OrderLine], bool]:
+           key: tuple[datetime, int] | None, *, pinned: bool = False) -> tuple[list[OrderLine], bool]:
+    """A page of lines. ``pinned``: ``match`` names a few ids (an exact search): the other
+    filters are then written so no index serves them (``connection_id + 0``), which leaves
+    the planner one good plan, looking those ids up (SQLite, without statistics, would
+    otherwise walk the connection's whole list for them)."""
     t, e = order_links, order_exceptions
     limit = max(1, min(q.limit, MAX_PAGE))
+    pinned = pinned or q.link_ids is not None
+    cid: Any = t.c.connection_id + 0 if pinned else t.c.connection_id
+    state: Any = t.c.state.concat("") if pinned else t.c.state
+    status: Any = t.c.tiktok_status.concat("") if pinned else t.c.tiktok_status
     stmt = select(t.c.id, t.c.connection_id, t.c.tiktok_order_id, t.c.tiktok_status, t.c.state,
                   t.c.shopify_order_id, t.c.shopify_order_name, t.c.first_seen_at, t.c.next_due_at,
                   t.c.last_error).order_by(t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit + 1)
-    conditions: list[ColumnElement[bool] | None] = [_scoped(t.c.connection_id, scope), match]
+    conditions: list[ColumnElement[bool] | None] = [_scoped(cid, scope), match]
     if q.connection_id is not None:
-        conditions.append(t.c.connection_id == q.connection_id)
+        conditions.append(cid == q.connection_id)
     if q.state:
-        conditions.append(t.c.state == q.state)
+        conditions.append(state == q.state)
     if q.tiktok_status:
-        conditions.append(t.c.tiktok_status == q.tiktok_status)
+        conditions.append(status == q.tiktok_status)
     if q.exception_code:
         which = e.c.status == OPEN if q.exception_code == ANY_EXCEPTION else and_(
             e.c.code == q.exception_code, e.c.status == OPEN)

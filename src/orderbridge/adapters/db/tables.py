@@ -138,6 +138,9 @@ order_links = Table(
     # Its filters by connection (every scoped user's list) and by TikTok status (SLA risk).
     Index("ix_order_links_connection_id_first_seen_at_id", "connection_id", "first_seen_at", "id"),
     Index("ix_order_links_tiktok_status_first_seen_at_id", "tiktok_status", "first_seen_at", "id"),
+    # Its search: a TikTok order id (whatever the connection) or a Shopify order name.
+    Index("ix_order_links_tiktok_order_id", "tiktok_order_id"),
+    Index("ix_order_links_shopify_order_name", "shopify_order_name"),
 )
 
 order_exceptions = Table(

@@ -8,7 +8,9 @@ Create Date: 2026-12-07
 Existing non-admin users are granted every existing connection, so an upgrade changes
 nobody's view; connections added later are granted by an admin (``orderbridge user grant``).
 The order list filters by connection (every scoped user) and by ``tiktok_status`` (the SLA-risk
-filter): indexes on (column, ``first_seen_at``, ``id``) keep each an index-ordered range.
+filter): indexes on (column, ``first_seen_at``, ``id``) keep each an index-ordered range. Its
+search looks a TikTok order id up whatever the connection, and a Shopify order name: one
+index each.
 
 Self-contained on purpose (see 0001): no application imports.
 """
@@ -48,6 +50,8 @@ def upgrade() -> None:
                     ["connection_id", "first_seen_at", "id"])
     op.create_index("ix_order_links_tiktok_status_first_seen_at_id", "order_links",
                     ["tiktok_status", "first_seen_at", "id"])
+    op.create_index("ix_order_links_tiktok_order_id", "order_links", ["tiktok_order_id"])
+    op.create_index("ix_order_links_shopify_order_name", "order_links", ["shopify_order_name"])
     bind = op.get_bind()
     now = datetime.now(UTC)
     if bind.dialect.name == "sqlite":
@@ -63,6 +67,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_order_links_shopify_order_name", table_name="order_links")
+    op.drop_index("ix_order_links_tiktok_order_id", table_name="order_links")
     op.drop_index("ix_order_links_tiktok_status_first_seen_at_id", table_name="order_links")
     op.drop_index("ix_order_links_connection_id_first_seen_at_id", table_name="order_links")
     op.drop_index("ix_user_connections_connection_id", table_name="user_connections")

@@ -45,10 +45,26 @@ async def test_the_sla_page_lists_orders_waiting_for_a_scan(harness: Harness) ->
         detail = await http.get(f"/dashboard/orders/{h.link(orders[0]).id}")
     assert page.status_code == 200
     assert re.search(r'<td class="[a-z]*">\d+d \d+h \d{2}m</td>', listing.text), "time left to dispatch"
-
     assert "Balanced to the cent." in detail.text
     assert "OrderBridge recorded the payment." in detail.text
     listed = re.findall(r'href="/dashboard/orders/\d+">(\d+)<', page.text)
     assert sorted(listed) == sorted(orders)
     assert page.text.count("from_tiktok") >= len(orders)  # TikTok's rts_sla_time, not a guess
     assert "not shipped" in page.text
+    async with httpx.AsyncClient(transport=transport, base_url=base, cookies=http.cookies) as http:
+        before = await http.get("/dashboard/orders?risk=true")
+        assert before.status_code == 200
+        assert _ids(before.text) == []
+        # 2d 13h 39m of business time left now: 40 hours on (the engine idle, the orders as
+        # stored) leaves under 24 business hours.
+        await h.advance(40 * HOUR, settle=False)
+        await http.post("/dashboard/login", headers={"Origin": base},  # the session timed out meanwhile
+                        data={"name": "vera", "password": PASSWORD, "next": "/dashboard"})
+        risky = (await http.get("/dashboard/orders?risk=true")).text
+        home = (await http.get("/dashboard")).text
+    assert sorted(_ids(risky)) == sorted(orders)
+    assert f"<b>{len(orders)}</b> at SLA risk" in home
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'href="/dashboard/orders/\d+">(\d+)<', html)

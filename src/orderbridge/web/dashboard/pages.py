@@ -12,6 +12,7 @@ as the JSON API applies it (``overrides.act_on_exception``), then redirected bac
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
@@ -86,11 +87,14 @@ def router(services: Services, auth: SessionAuth) -> APIRouter:
     r = APIRouter(prefix=HOME, include_in_schema=False)
     read = reader(services.db)
     desk_cache: OrderCache = {}  # parsed TikTok orders of the desk, kept between page views
+    desk_lock = threading.Lock()  # pages are read on several threads (PostgreSQL)
 
     def risky(conn: Any, scope: Any) -> dict[int, set[int]]:
         """Link ids at SLA risk (24 business hours or less left, or late), by connection."""
         out: dict[int, set[int]] = {}
-        for row in read_desk(conn, services.sla_calendar, services.clock.now(), cache=desk_cache):
+        with desk_lock:
+            desk = read_desk(conn, services.sla_calendar, services.clock.now(), cache=desk_cache)
+        for row in desk:
             if row.entry.at_risk and (scope is None or row.connection_id in scope):
                 out.setdefault(row.connection_id, set()).add(row.link_id)
         return out

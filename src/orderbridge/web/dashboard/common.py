@@ -13,8 +13,6 @@ from typing import Any, Final
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Connection
-from sqlalchemy.engine import Engine
 
 from orderbridge.adapters.db import run_sync, transaction
 from orderbridge.adapters.db.grants import Scope, in_scope, scope_of
@@ -101,7 +99,7 @@ class Viewer:
 Reader = Callable[..., Any]
 
 
-def reader(db: Engine) -> Callable[..., Any]:
+def reader(db: Any) -> Callable[..., Any]:
     """``await read(work, *args)``: ``work(conn, *args)`` in a read-only transaction."""
 
     async def read(work: Callable[..., Any], *args: Any) -> Any:
@@ -117,7 +115,7 @@ async def viewer(auth: SessionAuth, request: Request, role: Role) -> Viewer:
     """The signed-in viewer with at least ``role``, and their scope."""
     found = await auth.require(request, role)
 
-    def scope(conn: Connection) -> Scope:
+    def scope(conn: Any) -> Scope:
         return scope_of(conn, found.principal)
 
     return Viewer(session=found, scope=await reader(auth.services.db)(scope))

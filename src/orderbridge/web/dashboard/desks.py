@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Connection
 
 from orderbridge.adapters.db import connections, order_exceptions, run_sync, sku_links, transaction
 from orderbridge.adapters.db.board import exception_groups
@@ -42,7 +41,7 @@ Approve = Callable[..., str]
 CANCELS: Final = f"{HOME}/cancellations"
 
 
-def approve_by_exception(conn: Connection, exception_id: int, *, now: datetime, by: str,
+def approve_by_exception(conn: Any, exception_id: int, *, now: datetime, by: str,
                          within: frozenset[int] | None) -> str:
     """Approve the request an open cancellation exception names (``IssueAction.APPROVE``)."""
     found = order_exceptions.get_exception(conn, exception_id)

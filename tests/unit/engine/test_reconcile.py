@@ -9,7 +9,7 @@ from typing import Any
 from orderbridge.adapters.db.events import EventRow
 from orderbridge.adapters.db.links import LinkRow
 from orderbridge.engine.reconcile import pending_timer, reconcile
-from tests.unit.engine.test_translate_tiktok import DOC_ORDER
+from tests.unit.tiktok.test_translate import DOC_ORDER
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

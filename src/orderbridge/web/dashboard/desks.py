@@ -23,9 +23,9 @@ from orderbridge.adapters.db import connections, order_exceptions, run_sync, sku
 from orderbridge.adapters.db.board import exception_groups
 from orderbridge.adapters.db.board_health import CANCEL_REQUEST_CODES
 from orderbridge.adapters.db.operators import Role
-from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import IssueAction
 from orderbridge.domain.observed import SkuState
+from orderbridge.engine.ports import Process
 from orderbridge.engine.skus import catalogue, link_sku_checked
 from orderbridge.engine.sla_desk import read_desk
 from orderbridge.errors import OrderBridgeError
@@ -51,7 +51,7 @@ def approve_by_exception(conn: Any, exception_id: int, *, now: datetime, by: str
     return link.tiktok_order_id
 
 
-def router(services: Services, auth: SessionAuth, approve: Approve = approve_by_exception) -> APIRouter:
+def router(services: Process, auth: SessionAuth, approve: Approve = approve_by_exception) -> APIRouter:
     """The desks' routes (included under ``/dashboard``)."""
     r = APIRouter()
     read = reader(services.db)

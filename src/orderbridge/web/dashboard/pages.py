@@ -31,8 +31,8 @@ from orderbridge.adapters.db.board import (
 from orderbridge.adapters.db.board import overview as read_overview
 from orderbridge.adapters.db.board_health import connection_health
 from orderbridge.adapters.db.operators import Role
-from orderbridge.bootstrap import Services
 from orderbridge.domain.order import TikTokStatus
+from orderbridge.engine.ports import Process
 from orderbridge.engine.reconcile import pending_timer, reconcile
 from orderbridge.engine.sla_desk import OrderCache, desk_entries, read_desk
 from orderbridge.web.dashboard import desks, settings
@@ -82,7 +82,7 @@ def _day(value: date | None, *, end: bool = False) -> datetime | None:
     return start + timedelta(days=1) if end else start
 
 
-def router(services: Services, auth: SessionAuth) -> APIRouter:
+def router(services: Process, auth: SessionAuth) -> APIRouter:
     """The ``/dashboard`` routes."""
     r = APIRouter(prefix=HOME, include_in_schema=False)
     read = reader(services.db)

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from orderbridge.adapters.db import connections, run_sync
 from orderbridge.adapters.db.operators import Role
-from orderbridge.bootstrap import Services
 from orderbridge.engine.policy_config import PolicyConfig
 from orderbridge.engine.policy_store import set_policy, show_policy
+from orderbridge.engine.ports import Process
 from orderbridge.errors import ConfigurationError
 from orderbridge.web.dashboard.auth import HOME, SessionAuth
 from orderbridge.web.dashboard.common import page, reader, viewer
@@ -56,7 +56,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     return out
 
 
-def router(services: Services, auth: SessionAuth) -> APIRouter:
+def router(services: Process, auth: SessionAuth) -> APIRouter:
     """The settings routes (included under ``/dashboard``)."""
     r = APIRouter()
     read = reader(services.db)

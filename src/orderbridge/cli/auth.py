@@ -1,4 +1,5 @@
-"""Operators' commands of ``orderbridge``: ``user add|password|list``, ``token create|list|revoke``.
+"""Operators' commands of ``orderbridge``: ``user add|password|list|grant|ungrant``,
+``token create|list|revoke``.
 
 They work on the database directly (whoever runs them already holds the database), so the
 first admin is made here: ``orderbridge user add alice`` makes the first user an admin and
@@ -20,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from orderbridge.adapters.db import AlreadyExists, make_engine, migrate, transaction
+from orderbridge.adapters.db.grants import connection_named, grant_connection, revoke_connection
 from orderbridge.adapters.db.operators import (
     Role,
     UserRow,
@@ -144,6 +146,40 @@ def user_password(
         set_password_hash(conn, user.id, digest, now=now)
         _audit(conn, f"user password {name} ({'cleared' if clear else 'set'})", now)
     console.print(f"password of [bold]{name}[/] {'cleared' if clear else 'set'}; their sessions ended")
+
+
+@user_app.command("grant")
+def user_grant(
+    name: Annotated[str, typer.Argument(help="the user (a viewer or an operator)")],
+    connection: Annotated[str, typer.Argument(help="the connection's name")],
+) -> None:
+    """Let a user see (and, as an operator, act on) a connection's orders; admins see all."""
+    _grant(name, connection, give=True)
+
+
+@user_app.command("ungrant")
+def user_ungrant(
+    name: Annotated[str, typer.Argument(help="the user")],
+    connection: Annotated[str, typer.Argument(help="the connection's name")],
+) -> None:
+    """Take a connection away from a user (its orders answer 404 to them from now on)."""
+    _grant(name, connection, give=False)
+
+
+def _grant(name: str, connection: str, *, give: bool) -> None:
+    now = datetime.now(UTC)
+    with _db() as conn:
+        user = find_user(conn, name)
+        cid = connection_named(conn, connection)
+        if user is None or cid is None:
+            what = f"user {name!r}" if user is None else f"connection {connection!r}"
+            err_console.print(f"[bold red]error:[/] no {what}")
+            raise typer.Exit(1)
+        changed = grant_connection(conn, user.id, cid, now=now) if give else revoke_connection(conn, user.id, cid)
+        _audit(conn, f"user {'grant' if give else 'ungrant'} {name} {connection}", now)
+    verb = "may now see" if give else "no longer sees"
+    console.print(f"[bold]{name}[/] {verb} {connection}" + ("" if changed else " (unchanged)")
+                  + (" — an admin sees every connection anyway" if user.role == Role.ADMIN.value else ""))
 
 
 @user_app.command("list")

@@ -27,7 +27,7 @@ from orderbridge.domain.sla import BusinessCalendar, Deadline
 from orderbridge.domain.sla_desk import DESK_STATUSES, DeskEntry, desk_entry
 from orderbridge.logs import get_logger
 
-__all__ = ["THREEPL_UNKNOWN", "DeskRow", "OrderCache", "desk_json", "read_desk"]
+__all__ = ["THREEPL_UNKNOWN", "DeskRow", "OrderCache", "desk_entries", "desk_json", "read_desk"]
 
 slog = get_logger(__name__)
 
@@ -120,6 +120,24 @@ def read_desk(
         ))
     desk.sort(key=_sort_key)
     return desk
+
+
+def desk_entries(conn: Connection, calendar: BusinessCalendar, now: datetime,
+                 link_ids: list[int]) -> dict[int, DeskEntry]:
+    """The desk entries of those of ``link_ids`` that are on the desk (a page of the order
+    list: its time left to dispatch), by link id."""
+    out: dict[int, DeskEntry] = {}
+    for chunk in _chunks(link_ids):
+        rows = conn.execute(select(links_t.c.id, links_t.c.tiktok_order_id, links_t.c.connection_id,
+                                   links_t.c.tiktok_snapshot)
+                            .where(links_t.c.id.in_(chunk), links_t.c.tiktok_status.in_(_DESK_STATUS_TEXT),
+                                   links_t.c.tiktok_snapshot.is_not(None)))
+        for r in rows:
+            order = _parsed(r.tiktok_snapshot, r.tiktok_order_id, r.connection_id)
+            entry = None if order is None else desk_entry(order, calendar, now)
+            if entry is not None:
+                out[int(r.id)] = entry
+    return out
 
 
 def _parsed(snapshot: Any, tiktok_order_id: str, connection_id: int) -> TikTokOrder | None:

@@ -14,7 +14,7 @@ only while no lease is held, with the link's version checked and bumped (optimis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Final
 
@@ -120,13 +120,15 @@ def apply_override(
 
 def act_on_exception(
     conn: Connection, exception_id: int, action: str, reason: str | None, *, now: datetime, by: str,
+    within: Collection[int] | None = None,
 ) -> tuple[ExceptionRow, LinkRow]:
     """Take an exception's action for an operator (the API's and the dashboard's buttons):
     written into the order's memory, on its timeline, the order due now; ``dismiss`` also
-    closes the exception. LookupError for an unknown exception; OverrideRefused, LinkBusy."""
+    closes the exception. LookupError for an unknown exception, or one of an order outside
+    ``within`` (the connection ids the operator may see; None: all); OverrideRefused, LinkBusy."""
     found = order_exceptions.get_exception(conn, exception_id)
     link = links.get_link(conn, found.link_id) if found is not None else None
-    if found is None or link is None:
+    if found is None or link is None or (within is not None and link.connection_id not in within):
         raise LookupError(f"no exception {exception_id}")
     change = memory_change(action, found.code, found.data, reason)
     fresh = apply_override(conn, link, action=action, code=found.code, change=change, now=now, by=by)

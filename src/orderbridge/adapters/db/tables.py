@@ -41,6 +41,7 @@ __all__ = [
     "shopify_variants",
     "sku_links",
     "tiktok_skus",
+    "user_connections",
     "users",
 ]
 
@@ -134,6 +135,12 @@ order_links = Table(
     UniqueConstraint("connection_id", "tiktok_order_id"),
     # The dashboard's order list pages by (first_seen_at, id), newest first.
     Index("ix_order_links_first_seen_at_id", "first_seen_at", "id"),
+    # Its filters by connection (every scoped user's list) and by TikTok status (SLA risk).
+    Index("ix_order_links_connection_id_first_seen_at_id", "connection_id", "first_seen_at", "id"),
+    Index("ix_order_links_tiktok_status_first_seen_at_id", "tiktok_status", "first_seen_at", "id"),
+    # Its search: a TikTok order id (whatever the connection) or a Shopify order name.
+    Index("ix_order_links_tiktok_order_id", "tiktok_order_id"),
+    Index("ix_order_links_shopify_order_name", "shopify_order_name"),
 )
 
 order_exceptions = Table(
@@ -307,6 +314,17 @@ web_sessions = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("client", String(_REMOTE_ID)),
+)
+
+# Which connections a user may see (dashboard and API); admins see every connection.
+user_connections = Table(
+    "user_connections",
+    metadata,
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    _connection_fk(nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "connection_id"),
+    Index("ix_user_connections_connection_id", "connection_id"),
 )
 
 # API tokens: only the SHA-256 of the token is stored (the token itself is shown once).

@@ -170,37 +170,14 @@ def test_the_web_never_imports_the_command_line_or_the_demo() -> None:
 
 
 # Only the entry points import the composition root (``bootstrap.Services``); engine and
-# web modules are to take what they need as parameters (issue 15, item 2: small protocols).
-# Delete a line when its module no longer imports it.
+# web modules take the narrowest protocol of ``engine/ports.py`` instead (issue 15, item 2).
+# The worker's two modules still take ``Services``: delete a line when its module no longer
+# imports it.
 ENTRY_POINTS = ("orderbridge.cli", "orderbridge.demo", "orderbridge.__main__")
 BOOTSTRAP = "orderbridge.bootstrap"
 SERVICES_OUTSIDE_ENTRY_POINTS: Offences = {
-    name: frozenset({BOOTSTRAP}) for name in (
-        "orderbridge.engine.connect",
-        "orderbridge.engine.link_work",
-        "orderbridge.engine.poller",
-        "orderbridge.engine.policy_store",
-        "orderbridge.engine.retention",
-        "orderbridge.engine.shopify_install",
-        "orderbridge.engine.shopify_tokens",
-        "orderbridge.engine.skus",
-        "orderbridge.engine.sla_alerts",
-        "orderbridge.engine.uninstall",
-        "orderbridge.engine.worker",
-        "orderbridge.invariants",
-        "orderbridge.invariants.observe",
-        "orderbridge.web.api",
-        "orderbridge.web.app",
-        "orderbridge.web.dashboard",
-        "orderbridge.web.dashboard.auth",
-        "orderbridge.web.dashboard.pages",
-        "orderbridge.web.intake",
-        "orderbridge.web.metrics_app",
-        "orderbridge.web.oauth",
-        "orderbridge.web.readiness",
-        "orderbridge.web.security",
-        "orderbridge.web.sla_api",
-    )
+    "orderbridge.engine.link_work": frozenset({BOOTSTRAP}),
+    "orderbridge.engine.worker": frozenset({BOOTSTRAP}),
 }
 
 

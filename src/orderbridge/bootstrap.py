@@ -17,7 +17,7 @@ import httpx
 
 from orderbridge.adapters.alert_channels import AlertChannel, EmailChannel, WebhookChannel
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
-from orderbridge.adapters.db import ConnectionRow, Engine, TokenCipher, make_engine, migrate
+from orderbridge.adapters.db import ConnectionRow, Database, TokenCipher, make_engine, migrate
 from orderbridge.adapters.http import make_http_client
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.shopify.oauth import ShopifyOAuth
@@ -44,7 +44,7 @@ class Services:
 
     settings: Settings
     clock: Clock
-    db: Engine
+    db: Database
     http: httpx.AsyncClient
     throttle: ThrottleRegistry
     # This process's Prometheus registry (``/metrics``); every client's calls are counted.

@@ -15,7 +15,7 @@ Public surface::
     health, scrub                         readiness probes and reachability; SQLite scrubbing
     migrate                               (imported on demand: Alembic is slow to load)
     wake                                  LISTEN/NOTIFY: waking workers in other processes
-    Connection, Engine                    the types of a transaction and of a database
+    Connection, Database                  the types of a transaction and of a database (engine.py)
     DatabaseError, DriverError            the database's own failures (errors.py)
 
 Every repository function takes the ``Connection`` of a ``transaction(...)`` first; times
@@ -24,7 +24,7 @@ this package import only this surface: never SQLAlchemy, ``tables`` or a ``_priv
 module (``tests/unit/test_boundaries.py``).
 """
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from orderbridge.adapters.db import (
     alerts,
@@ -87,7 +87,6 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DriverError",
-    "Engine",
     "EventKind",
     "ExceptionRow",
     "ExceptionSeverity",

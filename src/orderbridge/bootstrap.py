@@ -14,12 +14,10 @@ from functools import cached_property
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
 
 from orderbridge.adapters.alert_channels import AlertChannel, EmailChannel, WebhookChannel
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
-from orderbridge.adapters.db import TokenCipher, make_engine, migrate
-from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db import ConnectionRow, Database, TokenCipher, make_engine, migrate
 from orderbridge.adapters.http import make_http_client
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.shopify.oauth import ShopifyOAuth
@@ -46,7 +44,7 @@ class Services:
 
     settings: Settings
     clock: Clock
-    db: Engine
+    db: Database
     http: httpx.AsyncClient
     throttle: ThrottleRegistry
     # This process's Prometheus registry (``/metrics``); every client's calls are counted.

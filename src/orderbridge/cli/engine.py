@@ -149,17 +149,13 @@ def order_command(
     as_json: JsonOpt = False,
 ) -> None:
     """One order: its link, its exceptions and its timeline (with API calls and request ids)."""
-    from sqlalchemy import select
-
-    from orderbridge.adapters.db import events, links, order_exceptions, transaction
-    from orderbridge.adapters.db.tables import order_links
+    from orderbridge.adapters.db import events, links, order_exceptions, orders, transaction
 
     services = _services(existing=True)
     found: list[dict[str, Any]] = []
     try:
         with transaction(services.db, write=False) as conn:
-            ids = conn.execute(select(order_links.c.id).where(
-                order_links.c.tiktok_order_id == tiktok_order_id)).scalars().all()
+            ids = orders.ids_of_tiktok_order(conn, tiktok_order_id)
             for link_id in ids:
                 link = links.get_link(conn, link_id)
                 assert link is not None

@@ -158,20 +158,18 @@ def db_upgrade(
     database_url: Annotated[str | None, typer.Option(help="overrides ORDERBRIDGE_DATABASE_URL")] = None,
 ) -> None:
     """Apply database migrations up to the newest."""
-    from orderbridge.adapters.db import migrate
+    from orderbridge.adapters.db import DriverError, migrate
     from orderbridge.settings import load_settings
 
     try:
         settings = load_settings(**({"database_url": database_url} if database_url else {}))
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
-    from sqlalchemy.exc import DBAPIError
-
     from orderbridge.cli.db import database_error
 
     try:
         migrate.upgrade(settings.database_url)
-    except DBAPIError as exc:  # unreachable server, missing database or directory: name it
+    except DriverError as exc:  # unreachable server, missing database or directory: name it
         raise _fail(str(database_error(settings.database_url, exc))) from None
     console.print(f"database at head: {migrate.current(settings.database_url)}")
 
@@ -260,14 +258,14 @@ cancellation_commands.register(app)
 
 def main() -> None:
     """Console-script entry point: configuration errors become one clear line."""
-    from sqlalchemy.exc import DBAPIError
+    from orderbridge.adapters.db import DriverError
 
     try:
         app()
     except ConfigurationError as exc:
         err_console.print(f"[bold red]configuration error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except DBAPIError as exc:  # the database refused or is unreachable: one line, not a traceback
+    except DriverError as exc:  # the database refused or is unreachable: one line, not a traceback
         lines = str(exc.orig or exc).strip().splitlines()
         err_console.print(f"[bold red]database error:[/] {lines[0] if lines else exc.__class__.__name__}",
                           highlight=False, soft_wrap=True)

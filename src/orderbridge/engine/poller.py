@@ -35,6 +35,7 @@ from orderbridge.adapters.db import (
     events,
     in_transaction,
     leases,
+    link_overrides,
     links,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
@@ -324,8 +325,8 @@ async def _backfill_one(
             state = adoption_state(parse_status(status))
             memory = LinkMemory(state=state, shopify_order_id=existing.id,
                                 released_at=later if state is LinkState.RELEASED else None)
-            adopted = links.adopt_existing(conn, row.id, existing.id, existing.name, memory.to_json(),
-                                           state=state.value, now=later)
+            adopted = link_overrides.adopt_existing(conn, row.id, existing.id, existing.name,
+                                                    memory.to_json(), state=state.value, now=later)
             if adopted:
                 events.append(
                     conn, row.id, EventKind.EVENT,

@@ -20,24 +20,24 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select
 
 from orderbridge.adapters.db import (
+    Connection,
+    ConnectionRow,
     EventKind,
     ExceptionStatus,
+    LinkRow,
+    Principal,
+    Role,
     connections,
     events,
     links,
+    orders,
     run_sync,
     sku_links,
     transaction,
 )
-from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.grants import Scope, in_scope, scope_of
-from orderbridge.adapters.db.links import LinkRow
-from orderbridge.adapters.db.operators import Principal, Role
-from orderbridge.adapters.db.tables import order_exceptions as exc_t
-from orderbridge.adapters.db.tables import order_links as links_t
 from orderbridge.engine.ports import Clients
 from orderbridge.engine.skus import VariantMissing, catalogue, link_sku_checked
 from orderbridge.errors import ConfigurationError, OrderBridgeError
@@ -119,29 +119,10 @@ def _resolve_connection(conn: Connection, services: Clients, key: str, scope: Sc
     return row
 
 
-def _open_codes(conn: Connection, link_ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {i: [] for i in link_ids}
-    if link_ids:
-        rows = conn.execute(select(exc_t.c.link_id, exc_t.c.code).where(
-            exc_t.c.link_id.in_(link_ids), exc_t.c.status == ExceptionStatus.OPEN.value
-        ).order_by(exc_t.c.id))
-        for link_id, code in rows:
-            found[int(link_id)].append(str(code))
-    return found
-
-
-def _within(column: Any, scope: Scope) -> Any:
-    """``column`` limited to ``scope`` (a condition that is always true for every connection)."""
-    return column.is_not(None) if scope is None else column.in_(sorted(scope))
-
-
 def _find_order(conn: Connection, services: Clients, tiktok_order_id: str, connection: str | None,
                 scope: Scope = None) -> LinkRow:
-    stmt = select(links_t.c.id).where(links_t.c.tiktok_order_id == tiktok_order_id,
-                                      _within(links_t.c.connection_id, scope))
-    if connection is not None:
-        stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection, scope).id)
-    ids = list(conn.execute(stmt.limit(2)).scalars())
+    cid = None if connection is None else _resolve_connection(conn, services, connection, scope).id
+    ids = orders.ids_of_tiktok_order(conn, tiktok_order_id, connection_id=cid, limit=2, scope=scope)
     if not ids:
         raise HTTPException(404, f"no order {tiktok_order_id}")
     if len(ids) > 1:
@@ -185,19 +166,11 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
         limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), scope: Scope = seen,
     ) -> list[dict[str, Any]]:
         """Order links, newest first: state, TikTok status, Shopify name, next due, open exceptions."""
-        t = links_t
-        stmt = select(t.c.id).where(_within(t.c.connection_id, scope)).order_by(
-            t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit)
         with transaction(services.db, write=False) as conn:
-            if connection is not None:
-                stmt = stmt.where(t.c.connection_id == _resolve_connection(conn, services, connection, scope).id)
-            if state is not None:
-                stmt = stmt.where(t.c.state == state)
-            if exception is not None:
-                stmt = stmt.where(t.c.id.in_(select(exc_t.c.link_id).where(
-                    exc_t.c.code == exception, exc_t.c.status == ExceptionStatus.OPEN.value)))
-            ids = [int(i) for i in conn.execute(stmt).scalars()]
-            codes = _open_codes(conn, ids)
+            cid = None if connection is None else _resolve_connection(conn, services, connection, scope).id
+            ids = orders.order_ids(conn, limit=limit, connection_id=cid, state=state, open_code=exception,
+                                   scope=scope)
+            codes = orders.open_codes(conn, ids)
             rows = [links.get_link(conn, i) for i in ids]
             return [_link_summary(link, codes[link.id]) for link in rows if link is not None]
 
@@ -206,13 +179,13 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
         """One order: the link, its memory, snapshots, every exception and the full timeline."""
         with transaction(services.db, write=False) as conn:
             link = _find_order(conn, services, tiktok_order_id, connection, scope)
-            exc_rows = conn.execute(select(exc_t).where(exc_t.c.link_id == link.id).order_by(exc_t.c.id))
+            exc_rows = orders.exceptions_of(conn, [link.id])
             return {
-                **_link_summary(link, _open_codes(conn, [link.id])[link.id]),
+                **_link_summary(link, orders.open_codes(conn, [link.id])[link.id]),
                 "memory": link.memory, "tiktok_snapshot": link.tiktok_snapshot,
                 "shopify_snapshot": link.shopify_snapshot, "lease_owner": link.lease_owner,
                 "lease_expires_at": link.lease_expires_at, "version": link.version,
-                "exceptions": [dict(e._mapping) for e in exc_rows],
+                "exceptions": [asdict(e) for e in exc_rows],
                 "timeline": [asdict(e) for e in events.timeline(conn, link.id)],
             }
 
@@ -223,16 +196,10 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
         limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), scope: Scope = seen,
     ) -> list[dict[str, Any]]:
         """Exceptions (open by default), oldest first, with their order."""
-        stmt = (select(exc_t, links_t.c.tiktok_order_id, links_t.c.connection_id)
-                .join(links_t, links_t.c.id == exc_t.c.link_id)
-                .where(exc_t.c.status == status, _within(links_t.c.connection_id, scope))
-                .order_by(exc_t.c.created_at, exc_t.c.id).limit(limit))
         with transaction(services.db, write=False) as conn:
-            if connection is not None:
-                stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection, scope).id)
-            if code is not None:
-                stmt = stmt.where(exc_t.c.code == code)
-            return [dict(row._mapping) for row in conn.execute(stmt)]
+            cid = None if connection is None else _resolve_connection(conn, services, connection, scope).id
+            return orders.exceptions_with_orders(conn, status=status, limit=limit, connection_id=cid, code=code,
+                                                 scope=scope)
 
     @r.post("/orders/{tiktok_order_id}/retry")
     def retry_order(tiktok_order_id: OrderId, who: Principal = operator, connection: ConnectionKey = None,
@@ -252,7 +219,7 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
                               {"by": who.name}, at=now, connection_id=link.connection_id)
             fresh = links.get_link(conn, link.id)
             assert fresh is not None
-            return _link_summary(fresh, _open_codes(conn, [link.id])[link.id])
+            return _link_summary(fresh, orders.open_codes(conn, [link.id])[link.id])
 
     def _act(exception_id: int, action: str, reason: str | None, who: Principal, scope: Scope) -> dict[str, Any]:
         now = services.clock.now()

@@ -8,23 +8,30 @@ Public surface::
     migrate.upgrade/downgrade/current/check/head/schema_diffs
     links, inbox, jobs, leases, events, order_exceptions, connections, cursors,
     sku_links, alerts                     repositories: functions taking a Connection
+    gauges, retention, sla_desk           the metrics scrape's, retention's and the SLA desk's reads
     wake                                  LISTEN/NOTIFY: waking workers in other processes
+    Connection, Database                  the types of a transaction and of a database (engine.py)
 
 Every repository function takes the ``Connection`` of a ``transaction(...)`` first; times
 are aware UTC datetimes passed in (``now``), never read from a clock here.
 """
+
+from sqlalchemy import Connection
 
 from orderbridge.adapters.db import (
     alerts,
     connections,
     cursors,
     events,
+    gauges,
     inbox,
     jobs,
     leases,
     links,
     order_exceptions,
+    retention,
     sku_links,
+    sla_desk,
     wake,
 )
 from orderbridge.adapters.db.crypto import TokenCipher, generate_key
@@ -50,6 +57,7 @@ from orderbridge.adapters.db.types import (
 
 __all__ = [
     "AlreadyExists",
+    "Connection",
     "ConnectionStatus",
     "Database",
     "EventKind",
@@ -65,6 +73,7 @@ __all__ = [
     "connections",
     "cursors",
     "events",
+    "gauges",
     "generate_key",
     "in_transaction",
     "inbox",
@@ -75,8 +84,10 @@ __all__ = [
     "make_engine",
     "metadata",
     "order_exceptions",
+    "retention",
     "run_sync",
     "sku_links",
+    "sla_desk",
     "transaction",
     "wake",
 ]

@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import update
-
 from orderbridge.adapters.db import (
     AlreadyExists,
     ConnectionStatus,
@@ -29,7 +27,6 @@ from orderbridge.adapters.db import (
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionFields, ConnectionRow
-from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
 from orderbridge.adapters.shopify.oauth import OAuthGrant, valid_shop_domain
@@ -168,8 +165,7 @@ def save_connection(services: Process, name: str, *, tiktok_shop_id: str | None 
                 raise ConfigurationError(str(exc)) from None
         if tiktok_shop_id is not None and row.tiktok_shop_id != tiktok_shop_id:
             # The repository does not change shop ids (a deliberate rename is rare): ours.
-            conn.execute(update(connections_table).where(connections_table.c.id == row.id)
-                         .values(tiktok_shop_id=tiktok_shop_id, updated_at=now))
+            connections.set_tiktok_shop_id(conn, row.id, tiktok_shop_id, now=now)
         changes: ConnectionFields = {**fields}
         if shopify_domain is not None:
             changes["shopify_domain"] = shopify_domain

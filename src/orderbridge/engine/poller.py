@@ -25,9 +25,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection
-
 from orderbridge.adapters.db import (
+    Connection,
     ConnectionStatus,
     EventKind,
     connections,

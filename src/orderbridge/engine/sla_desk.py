@@ -15,11 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
 
-from orderbridge.adapters.db.tables import alerts as alerts_t
-from orderbridge.adapters.db.tables import connections as connections_t
-from orderbridge.adapters.db.tables import order_links as links_t
+from orderbridge.adapters.db import Connection, alerts, sla_desk
 from orderbridge.adapters.tiktok.models import Order
 from orderbridge.adapters.tiktok.translate import TranslationError, to_domain_order
 from orderbridge.domain.order import TikTokOrder
@@ -85,22 +82,11 @@ def read_desk(
     worker raises ORDER_UNREADABLE on that order itself). ``cache`` (kept by the caller
     between calls) saves parsing snapshots that have not changed.
     """
-    stmt = (
-        select(links_t.c.id, links_t.c.connection_id, connections_t.c.name, links_t.c.tiktok_order_id,
-               links_t.c.shopify_order_name, links_t.c.state, links_t.c.updated_at)
-        .join(connections_t, connections_t.c.id == links_t.c.connection_id)
-        .where(links_t.c.tiktok_status.in_(_DESK_STATUS_TEXT), links_t.c.tiktok_snapshot.is_not(None))
-    )
-    if connection_id is not None:
-        stmt = stmt.where(links_t.c.connection_id == connection_id)
-    found = conn.execute(stmt).all()
+    found = sla_desk.desk_links(conn, _DESK_STATUS_TEXT, connection_id=connection_id)
     known: OrderCache = {} if cache is None else cache
     stale = [int(r.id) for r in found if known.get(int(r.id), (None, None))[0] != r.updated_at]
     for chunk in _chunks(stale):
-        rows = conn.execute(select(links_t.c.id, links_t.c.tiktok_order_id, links_t.c.connection_id,
-                                   links_t.c.updated_at, links_t.c.tiktok_snapshot)
-                            .where(links_t.c.id.in_(chunk)))
-        for snap in rows:
+        for snap in sla_desk.desk_snapshots(conn, chunk):
             known[int(snap.id)] = (snap.updated_at,
                                    _parsed(snap.tiktok_snapshot, snap.tiktok_order_id, snap.connection_id))
     if cache is not None:  # forget links that left the desk
@@ -128,11 +114,7 @@ def desk_entries(conn: Connection, calendar: BusinessCalendar, now: datetime,
     list: its time left to dispatch), by link id."""
     out: dict[int, DeskEntry] = {}
     for chunk in _chunks(link_ids):
-        rows = conn.execute(select(links_t.c.id, links_t.c.tiktok_order_id, links_t.c.connection_id,
-                                   links_t.c.tiktok_snapshot)
-                            .where(links_t.c.id.in_(chunk), links_t.c.tiktok_status.in_(_DESK_STATUS_TEXT),
-                                   links_t.c.tiktok_snapshot.is_not(None)))
-        for r in rows:
+        for r in sla_desk.desk_snapshots(conn, chunk, _DESK_STATUS_TEXT):
             order = _parsed(r.tiktok_snapshot, r.tiktok_order_id, r.connection_id)
             entry = None if order is None else desk_entry(order, calendar, now)
             if entry is not None:
@@ -157,9 +139,7 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 def _alerts_sent(conn: Connection, link_ids: list[int]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = {}
     for chunk in _chunks(link_ids):
-        stmt = (select(alerts_t.c.link_id, alerts_t.c.threshold)
-                .where(alerts_t.c.link_id.in_(chunk)).order_by(alerts_t.c.sent_at))
-        for link_id, threshold in conn.execute(stmt):
+        for link_id, threshold in alerts.thresholds_sent(conn, chunk):
             found.setdefault(int(link_id), []).append(str(threshold))
     return {k: tuple(v) for k, v in found.items()}
 

@@ -13,6 +13,7 @@ Public surface::
     intake, redaction                     webhook intake's look-ups; buyers' data removed
     operators, web_sessions               users, API tokens, audit log; dashboard sessions
     health, scrub                         readiness probes and reachability; SQLite scrubbing
+    gauges, retention, sla_desk           the metrics scrape's, retention's and the SLA desk's reads
     migrate                               (imported on demand: Alembic is slow to load)
     wake                                  LISTEN/NOTIFY: waking workers in other processes
     Connection, Database                  the types of a transaction and of a database (engine.py)
@@ -32,6 +33,7 @@ from orderbridge.adapters.db import (
     connections,
     cursors,
     events,
+    gauges,
     health,
     inbox,
     intake,
@@ -43,8 +45,10 @@ from orderbridge.adapters.db import (
     order_exceptions,
     orders,
     redaction,
+    retention,
     scrub,
     sku_links,
+    sla_desk,
     wake,
     web_sessions,
 )
@@ -106,6 +110,7 @@ __all__ = [
     "connections",
     "cursors",
     "events",
+    "gauges",
     "generate_key",
     "health",
     "in_transaction",
@@ -122,9 +127,11 @@ __all__ = [
     "order_exceptions",
     "orders",
     "redaction",
+    "retention",
     "run_sync",
     "scrub",
     "sku_links",
+    "sla_desk",
     "transaction",
     "wake",
     "web_sessions",

@@ -86,6 +86,7 @@ class Api:
         self.fulfillment = fulfillment
         self.cancels = cancels
         self.external = ExternalOrders(engine.world)
+        self.extra_routes: list[Route] = []  # the after-sale desk's (returns_api.py)
 
     def routes(self) -> list[Route]:
         s, n, t = AuthKind.SHOP, AuthKind.NO_SHOP, AuthKind.TOKEN
@@ -119,6 +120,7 @@ class Api:
             Route("PUT", "/event/202309/webhooks", s, self.put_webhook),
             Route("GET", "/event/202309/webhooks", s, self.get_webhooks),
             Route("DELETE", "/event/202309/webhooks", s, self.delete_webhook),
+            *self.extra_routes,
         ]
 
     # --- auth ---------------------------------------------------------------------------

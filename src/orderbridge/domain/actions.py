@@ -426,6 +426,8 @@ class RefundShopify:
     restock: bool
     idempotency_key: str
     amount: Decimal = Decimal("0")  # what TikTok refunded the buyer: a refund transaction
+    # Shopify's restockType per line (RETURN / CANCEL / NO_RESTOCK); empty: from ``restock``.
+    restock_types: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

@@ -315,15 +315,16 @@ class Executor:
         done = next((r for r in state.refunds if (r.note or "") == note), None)
         if done is not None:
             return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
-        restock = "RETURN" if action.restock else "NO_RESTOCK"
+        default = "RETURN" if action.restock else "NO_RESTOCK"
+        types = action.restock_types or (default,) * len(action.line_items)
         lines = [
             RefundLineSpec(
                 line_item_id=line_id,
                 quantity=qty,
-                restock_type=restock,
-                location_id=ctx.location_id if action.restock else None,
+                restock_type=kind,
+                location_id=ctx.location_id if kind != "NO_RESTOCK" else None,
             )
-            for line_id, qty in action.line_items
+            for (line_id, qty), kind in zip(action.line_items, types, strict=True)
             if qty > 0
         ]
         # The money TikTok gave back, as a refund of the recorded payment (never more than

@@ -216,12 +216,17 @@ def cancellation_json(cancel: Cancellation, order: Order) -> dict[str, Any]:
     return data
 
 
-def _refund(subtotal: Decimal, shipping: Decimal, tax: Decimal) -> dict[str, str]:
-    return {
-        "currency": DEFAULT_CURRENCY, "refund_total": amount(subtotal + shipping + tax),
+def _refund(subtotal: Decimal, shipping: Decimal, tax: Decimal,
+            retail_delivery_fee: Decimal | None = None) -> dict[str, str]:
+    body = {
+        "currency": DEFAULT_CURRENCY,
+        "refund_total": amount(subtotal + shipping + tax + (retail_delivery_fee or Decimal("0"))),
         "refund_subtotal": amount(subtotal), "refund_shipping_fee": amount(shipping),
         "refund_tax": amount(tax),
     }
+    if retail_delivery_fee is not None:
+        body["retail_delivery_fee"] = amount(retail_delivery_fee)
+    return body
 
 
 def return_json(record: ReturnRecord, order: Order) -> dict[str, Any]:
@@ -232,7 +237,8 @@ def return_json(record: ReturnRecord, order: Order) -> dict[str, Any]:
         "return_status": record.status.value, "role": record.role.value,
         "return_reason": record.reason, "return_reason_text": record.reason,
         "create_time": ts(record.create_time), "update_time": ts(record.update_time),
-        "refund_amount": _refund(record.refund_subtotal, record.refund_shipping_fee, record.refund_tax),
+        "refund_amount": _refund(record.refund_subtotal, record.refund_shipping_fee, record.refund_tax,
+                                 record.refund_retail_delivery_fee),
         "return_line_items": [
             {"return_line_item_id": f"{record.id}{n:02d}", "order_line_item_id": lid,
              "sku_id": by_id[lid].sku_id, "seller_sku": by_id[lid].seller_sku,

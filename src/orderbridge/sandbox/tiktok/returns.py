@@ -61,6 +61,9 @@ TERMINAL = frozenset({
     ReturnStatus.REPLACEMENT_COMPLETE, ReturnStatus.REPLACEMENT_CANCEL,
     ReturnStatus.REPLACEMENT_REFUND_SUCCESS,
 })
+# Closed without a refund: their units may be asked for again.
+CLOSED_UNPAID = frozenset({ReturnStatus.REQUEST_CANCEL, ReturnStatus.REPLACEMENT_CANCEL,
+                           ReturnStatus.REQUEST_REJECT, ReturnStatus.REPLACEMENT_REJECT})
 # The webhook page's spelling (the API reference's is the enum value).
 WEBHOOK_SPELLING = {ReturnStatus.REQUEST_REJECT: "REFUND_OR_RETURN_REQUEST_REJECT"}
 
@@ -112,25 +115,25 @@ class ReturnDesk:
 
     # --- helpers ----------------------------------------------------------------------
     def _amounts(self, order: Order, ids: list[str], rtype: ReturnType,
-                 exclude: str = "") -> tuple[Decimal, Decimal, Decimal]:
+                 exclude: str = "") -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """What the buyer gets back: the units' sale price and tax; the shipping fee (and its
-        tax) when every remaining unit comes back; nothing for a replacement until TikTok
-        refunds instead."""
+        tax) and the retail delivery fee when every remaining unit comes back; no shipping
+        for a replacement until TikTok refunds instead."""
         if order.paid_time is None:
-            return Decimal("0"), Decimal("0"), Decimal("0")
+            return Decimal("0"), Decimal("0"), Decimal("0"), Decimal("0")
         lines = [li for li in order.line_items if li.id in ids]
         subtotal = sum((li.sale_price for li in lines), Decimal("0"))
         tax = sum((li.tax_amount for li in lines), Decimal("0"))
         others = [r for r in self.world.returns.values() if r.order_id == order.id and r.id != exclude
-                  and r.status not in (ReturnStatus.REQUEST_CANCEL, ReturnStatus.REPLACEMENT_CANCEL)]
+                  and r.status not in CLOSED_UNPAID]
         covered = set(ids).union(*(r.line_ids for r in others))
         whole = covered >= {li.id for li in order.live_lines()} and not any(
             r.refund_shipping_fee > 0 for r in others)
-        shipping = Decimal("0")
+        shipping = fee = Decimal("0")
         if whole and rtype is not ReturnType.REPLACEMENT:
-            shipping = order.payment.shipping_fee
+            shipping, fee = order.payment.shipping_fee, order.payment.retail_delivery_fee
             tax += order.payment.shipping_fee_tax
-        return subtotal, shipping, tax
+        return subtotal, shipping, tax, fee
 
     def _notify(self, record: ReturnRecord) -> None:
         order = self.world.orders[record.order_id]
@@ -219,14 +222,12 @@ class ReturnDesk:
         if order.status not in REQUESTABLE:
             raise OrderRuleError(f"order {order.id} is {order.status}: no return possible")
         busy = {lid for r in self.world.returns.values() if r.order_id == order.id
-                and r.status not in (ReturnStatus.REQUEST_CANCEL, ReturnStatus.REPLACEMENT_CANCEL,
-                                     ReturnStatus.REQUEST_REJECT, ReturnStatus.REPLACEMENT_REJECT)
-                and r.id != pre_return_id for lid in r.line_ids}
+                and r.status not in CLOSED_UNPAID and r.id != pre_return_id for lid in r.line_ids}
         live = [li.id for li in order.live_lines() if li.id not in busy]
         ids = list(dict.fromkeys(line_ids)) if line_ids else live
         if not ids or any(lid not in live for lid in ids):
             raise OrderRuleError("unknown, cancelled or already returned order_line_item_ids")
-        subtotal, shipping, tax = self._amounts(order, ids, rtype, pre_return_id)
+        subtotal, shipping, tax, fee = self._amounts(order, ids, rtype, pre_return_id)
         now = self.engine.now()
         status = (ReturnStatus.REPLACEMENT_PENDING if rtype is ReturnType.REPLACEMENT
                   else ReturnStatus.REQUEST_PENDING)
@@ -235,6 +236,7 @@ class ReturnDesk:
             return_type=rtype, status=status, role=Role.BUYER, reason=reason, create_time=now,
             update_time=now, line_ids=ids, refund_subtotal=subtotal,
             refund_shipping_fee=shipping, refund_tax=tax, pre_return_id=pre_return_id,
+            refund_retail_delivery_fee=fee,
         )
         self.world.returns[record.id] = record
         self._arm(record, now + RESPONSE_WINDOW)
@@ -285,8 +287,10 @@ class ReturnDesk:
     def _split(self, record: ReturnRecord, total: Decimal) -> None:
         """A partial refund carries its share of tax, like the full one (sandbox choice)."""
         full = record.refund_subtotal + record.refund_shipping_fee + record.refund_tax
+        full += record.refund_retail_delivery_fee
         tax = (record.refund_tax * total / full).quantize(_CENT, ROUND_HALF_UP) if full else Decimal("0")
         record.refund_subtotal, record.refund_shipping_fee, record.refund_tax = total - tax, Decimal("0"), tax
+        record.refund_retail_delivery_fee = Decimal("0")
 
     def escalate(self, record: ReturnRecord) -> None:
         """The buyer appeals a rejection: TikTok arbitrates."""
@@ -358,11 +362,12 @@ class ReturnDesk:
             self._replace(record)
         elif decision == "ISSUE_REPLACEMENT_REFUND" and pending is ReturnStatus.REPLACEMENT_PENDING:
             order = self.world.orders[record.order_id]
-            record.refund_subtotal, record.refund_shipping_fee, record.refund_tax = self._amounts(
-                order, record.line_ids, ReturnType.REFUND, record.id)
+            (record.refund_subtotal, record.refund_shipping_fee, record.refund_tax,
+             record.refund_retail_delivery_fee) = self._amounts(order, record.line_ids, ReturnType.REFUND, record.id)
             self._move(record, ReturnStatus.REPLACEMENT_REFUND_SUCCESS)
         elif decision == "OFFER_PARTIAL_REFUND" and pending is ReturnStatus.REQUEST_PENDING:
-            full = record.refund_subtotal + record.refund_shipping_fee + record.refund_tax
+            full = (record.refund_subtotal + record.refund_shipping_fee + record.refund_tax
+                    + record.refund_retail_delivery_fee)
             if offer is None or not Decimal("0") < offer.amount < full:
                 raise bad_request(f"partial_refund.amount must be above 0 and below {full}")
             record.partial_refund = offer.amount

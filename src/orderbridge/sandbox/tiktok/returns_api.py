@@ -19,6 +19,7 @@ from orderbridge.sandbox.tiktok.constants import (
 )
 from orderbridge.sandbox.tiktok.errors import bad_request, business_error
 from orderbridge.sandbox.tiktok.orders import OrderRuleError
+from orderbridge.sandbox.tiktok.platform_shipping import ship_by_tiktok
 from orderbridge.sandbox.tiktok.render import return_json
 from orderbridge.sandbox.tiktok.returns import Offer, ReturnDesk
 from orderbridge.sandbox.tiktok.state import ReturnRecord
@@ -154,6 +155,16 @@ def build_return_control(desk: ReturnDesk) -> APIRouter:
         if order is None:
             raise HTTPException(404, f"unknown order {order_id}")
         return out(guarded(desk.open, order, body.return_type, body.order_line_item_ids, body.reason))
+
+    @r.post("/orders/{order_id}/tiktok_ships")
+    async def tiktok_ships(order_id: str) -> dict[str, Any]:
+        """TikTok ships an order it fulfils (FBT or TikTok Shipping): one package, USPS."""
+        order = world.orders.get(order_id)
+        if order is None:
+            raise HTTPException(404, f"unknown order {order_id}")
+        package = guarded(ship_by_tiktok, desk.engine, order)
+        return {"package_id": package.id, "tracking_number": package.tracking_number,
+                "status": order.status.value}
 
     @r.get("/returns")
     async def list_returns(order_id: str = "") -> list[dict[str, Any]]:

@@ -330,6 +330,7 @@ class ReturnRecord:
     refund_shipping_fee: Decimal
     refund_tax: Decimal
     # The after-sale desk (sandbox/tiktok/returns.py) keeps the rest of the story here.
+    refund_retail_delivery_fee: Decimal = Decimal("0")  # back with the whole order
     deadline: datetime | None = None  # the seller must act by then (48 h), or TikTok does
     next_action: str = ""  # seller_next_action_response[].action while a deadline runs
     arbitration_status: str = ""  # IN_PROGRESS, SUPPORT_BUYER, SUPPORT_SELLER, CLOSED

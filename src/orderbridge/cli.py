@@ -14,7 +14,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_play, cli_sla
+from orderbridge import (
+    __version__,
+    cli_auth,
+    cli_engine,
+    cli_exceptions,
+    cli_play,
+    cli_returns,
+    cli_sla,
+)
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -247,6 +255,8 @@ cli_exceptions.register(app)
 cli_play.register(app)
 # sla: the SLA desk (cli_sla.py).
 cli_sla.register(app)
+# returns: the seller's return queue, approve/reject, the 30-day window (cli_returns.py).
+cli_returns.register(app)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from orderbridge.domain.observed import ReturnRecord
 __all__ = [
     "MONEY_MOVED",
     "RETURN_WINDOW",
+    "SELLER_STATUSES",
     "LineUnits",
     "RefundLine",
     "RefundPlan",
@@ -54,6 +55,8 @@ _SPELLINGS = {"REFUND_OR_RETURN_REQUEST_REJECT": REJECTED}
 PENDING = "RETURN_OR_REFUND_REQUEST_PENDING"
 REPLACEMENT_PENDING = "REPLACEMENT_REQUEST_PENDING"
 PARCEL_BACK = "BUYER_SHIPPED_ITEM"
+# What the seller answers: a pending request, a pending replacement, a parcel on its way back.
+SELLER_STATUSES = (PENDING, REPLACEMENT_PENDING, PARCEL_BACK)
 RETURN_AND_REFUND = "RETURN_AND_REFUND"
 REFUND_ONLY = "REFUND"
 # TikTok US: buyers may ask for a return within 30 days of delivery.
@@ -177,6 +180,7 @@ class SellerTask:
     """A request waiting for the seller, and what TikTok does at the deadline."""
 
     return_id: str
+    order_id: str
     return_type: str
     status: str
     deadline: datetime | None
@@ -212,7 +216,7 @@ def reject_decision(record: ReturnRecord) -> str:
 def seller_tasks(records: Iterable[ReturnRecord]) -> list[SellerTask]:
     """Requests the seller must answer, the most urgent first (no deadline last)."""
     tasks = [
-        SellerTask(r.return_id, r.type, normalise_status(r.status), r.deadline, r.refund_total,
+        SellerTask(r.return_id, r.order_id, r.type, normalise_status(r.status), r.deadline, r.refund_total,
                    approve_decision(r), reject_decision(r))
         for r in records
         if approve_decision(r)

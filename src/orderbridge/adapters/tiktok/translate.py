@@ -325,5 +325,6 @@ def to_domain_return(record: ReturnRequest) -> ReturnRecord:
         arbitration_status=record.arbitration_status.strip().upper(),
         buyer_keeps_item=keeps,
         deadline=_utc(min(deadlines)) if deadlines else None,
+        order_id=record.order_id,
     )
     return replace(result, received=goods_back(result))

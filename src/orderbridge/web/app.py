@@ -34,12 +34,68 @@ from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
 from orderbridge.engine.uninstall import Verdict, confirm_uninstall
-from orderbridge.web import api, dashboard, intake, oauth, problems, sla_api
+from orderbridge.web import api, dashboard, intake, oauth, problems, returns_api, sla_api
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
 from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
 
 __all__ = ["create_app", "read_limited_body"]
+
+
+def _returns_routes(services: Services) -> returns_api.ReturnsRoutes:
+    """``/api/returns`` wired to this process's connections, TikTok clients and database."""
+    from orderbridge.adapters.db import connections, events, transaction
+    from orderbridge.adapters.db.types import EventKind
+    from orderbridge.engine.returns_desk import answer_return, pending_tasks, task_json
+    from orderbridge.engine.returns_window import read_windows, window_json
+    from orderbridge.errors import ConfigurationError
+
+    def rows(key: str | None) -> list[Any]:
+        with transaction(services.db, write=False) as conn:
+            found = [c for c in connections.list_connections(conn, services.cipher) if c.tiktok_shop_id]
+        if key is not None:
+            found = [c for c in found if key in (c.name, str(c.id))]
+            if not found:
+                raise ConfigurationError(f"no connection {key!r}")
+        return found
+
+    async def one(key: str | None) -> Any:
+        found = await run_sync(services.db, lambda: rows(key))
+        if len(found) != 1:
+            raise ConfigurationError("several connections: add ?connection=")
+        return found[0]
+
+    async def queue(key: str | None) -> dict[str, Any]:
+        found = await run_sync(services.db, lambda: rows(key))
+        tasks = [task_json(t, c.name if len(found) > 1 else "")
+                 for c in found for t in await pending_tasks(services.tiktok_client(c))]
+
+        def windows() -> list[dict[str, Any]]:
+            cid = found[0].id if key is not None else None
+            with transaction(services.db, write=False) as conn:
+                return [window_json(w) for w in read_windows(conn, services.clock.now(), connection_id=cid)]
+
+        return {"needs_seller": tasks, "return_windows": await run_sync(services.db, windows)}
+
+    async def reasons(return_id: str, key: str | None) -> list[dict[str, str]]:
+        client = services.tiktok_client(await one(key))
+        return [{"name": r.name, "text": r.text} for r in await client.reject_reasons(return_id)]
+
+    async def answer(return_id: str, key: str | None, approve: bool, reason: str, who: str) -> dict[str, Any]:
+        row = await one(key)
+        done = await answer_return(services.tiktok_client(row), return_id, approve=approve, reason=reason)
+
+        def note() -> None:
+            with transaction(services.db) as conn:
+                events.append(conn, None, EventKind.EVENT,
+                              f"operator: return {return_id} {done.decision} (by {who})",
+                              {"return_id": return_id, "decision": done.decision, "reason": done.reason},
+                              at=services.clock.now(), connection_id=row.id)
+
+        await run_sync(services.db, note)
+        return {"return_id": done.return_id, "decision": done.decision, "reject_reason": done.reason}
+
+    return returns_api.ReturnsRoutes(queue=queue, reasons=reasons, answer=answer)
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
@@ -160,6 +216,7 @@ def create_app(services: Services, *, workers: WorkerCheck | None = None) -> Fas
 
     app.include_router(api.router(services, auth))
     app.include_router(sla_api.router(services, auth))
+    app.include_router(returns_api.router(_returns_routes(services), auth))
     dashboard.install(app, services)
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages

@@ -82,3 +82,43 @@ async def test_returns_queue_approve_reject_and_the_window(harness: Harness, mon
     table = await _cli("returns")
     assert table.exit_code == 0, table.output
     assert "inside the 30-day return window (1)" in table.output
+
+
+async def test_returns_api_viewers_read_operators_answer(harness: Harness) -> None:
+    import httpx
+
+    from orderbridge.adapters.db import transaction
+    from orderbridge.adapters.db.operators import Role, add_user, create_token
+    from orderbridge.web.app import create_app
+
+    h = harness
+    order_id, _ = await delivered(h, 1, 22319742812)
+    rid = await open_return(h, order_id, "REPLACEMENT")
+    tokens = {}
+    with transaction(h.services.db) as conn:
+        for role in (Role.VIEWER, Role.OPERATOR):
+            user = add_user(conn, role.value, role, now=h.now())
+            tokens[role], _ = create_token(conn, user, "t", now=h.now(), expires_at=h.now() + timedelta(days=1))
+    transport = httpx.ASGITransport(app=create_app(h.services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as api:
+        viewer = {"Authorization": f"Bearer {tokens[Role.VIEWER]}"}
+        operator = {"Authorization": f"Bearer {tokens[Role.OPERATOR]}"}
+        assert (await api.get("/api/returns")).status_code == 401
+        listed = await api.get("/api/returns", headers=viewer)
+        assert listed.status_code == 200, listed.text
+        [task] = listed.json()["needs_seller"]
+        assert (task["return_id"], task["approve_decision"]) == (rid, "APPROVE_REPLACEMENT")
+        assert (await api.post(f"/api/returns/{rid}/approve", headers=viewer)).status_code == 403
+        wrong = await api.post(f"/api/returns/{rid}/reject", headers=operator, json={"reason": "nope"})
+        assert wrong.status_code == 409
+        assert "seller_reject_replacement_reason_out_of_stock" in wrong.json()["detail"]
+        assert (await api.post(f"/api/returns/{rid}/reject", headers=operator, json={})).status_code == 422
+        reasons = await api.get(f"/api/returns/{rid}/reasons", headers=viewer)
+        assert reasons.json()[0]["name"] == "seller_reject_replacement_reason_out_of_stock"
+        done = await api.post(f"/api/returns/{rid}/approve", headers=operator)
+        assert done.status_code == 200, done.text
+        assert done.json()["decision"] == "APPROVE_REPLACEMENT"
+        again = await api.post(f"/api/returns/{rid}/approve", headers=operator)
+        assert again.status_code == 409
+    [record] = await h.control.call("GET", "/tiktok/returns", order_id=order_id)
+    assert record["return_status"] == "REPLACEMENT_REQUEST_COMPLETE"

@@ -313,8 +313,7 @@ class ReturnDesk:
 
     # --- the seller (API) ---------------------------------------------------------------
     def reject_reasons(self, record: ReturnRecord) -> list[dict[str, str]]:
-        names = dict(r for rs in REJECT_REASONS.values() for r in rs)
-        return [{"name": n, "text": t} for n, t in names.items() if n in self._allowed_reasons(record)]
+        return [{"name": n, "text": t} for n, t in REJECT_REASONS.get(self.reject_decision(record), ())]
 
     def _allowed_reasons(self, record: ReturnRecord) -> set[str]:
         decision = self.reject_decision(record)

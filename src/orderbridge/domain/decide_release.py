@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from orderbridge.domain.actions import (
     AddTags,
+    ApproveReturn,
     HoldReason,
     PlaceHold,
     RecordNote,
@@ -40,7 +41,7 @@ from orderbridge.domain.order import (
     is_at_least,
     is_masked,
 )
-from orderbridge.domain.returns import LineUnits, Restock, plan_refund
+from orderbridge.domain.returns import LineUnits, Restock, auto_approvable, plan_refund
 
 __all__ = ["address_problem", "after_shipping", "holds_and_release", "raise_sku_issues"]
 
@@ -332,6 +333,10 @@ def mirror_refunds(ctx: Ctx, view: ShopifyOrderView) -> None:
     ]
     fbt = classify(ctx.order) is OrderKind.FBT
     for record in ctx.observed.returns:
+        if (auto_approvable(record, ctx.policy.auto_approve_refunds_under)
+                and record.return_id not in ctx.memory.returns_approved):
+            ctx.act(ApproveReturn(return_id=record.return_id, decision="APPROVE_REFUND",
+                                  idempotency_key=f"{record.return_id}-auto-approve-refund"))
         if not record.refunded or record.return_id in ctx.memory.refunds_done:
             continue
         plan = plan_refund(record, units, fbt=fbt)

@@ -111,6 +111,7 @@ class Executor:
             k.PUSH_TRACKING: tt.push_tracking,
             k.UPDATE_TRACKING: tt.update_tracking,
             k.APPROVE_CANCELLATION: tt.approve_cancellation,
+            k.APPROVE_RETURN: tt.approve_return,
             k.CANCEL_ON_TIKTOK: tt.cancel_on_tiktok,
             k.REFUND_SHOPIFY: self._refund,
             k.ADD_TAGS: self._add_tags,

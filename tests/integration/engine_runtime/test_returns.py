@@ -210,3 +210,24 @@ async def test_fbt_return_refunds_money_and_never_touches_shopify_stock(harness:
     shopify = await reconcile(h, order_id, shopify_id)
     assert restocks(shopify) == [(1, "no_restock")]
     assert shopify["inventory"]["BOWL-WHT"] == before
+
+
+async def test_policy_auto_approves_a_small_refund_only_request(harness: Harness) -> None:
+    h = harness
+    set_policy(h.services, h.connection, "auto_approve_refunds_under", "30")
+    order_id, shopify_id = await delivered(h, 2, 22319742808)
+    small = await open_return(h, order_id, "REFUND")  # one unit: 27.19 with tax
+    h.mark_due(order_id)  # the return webhook's hint
+    await h.settle()
+    [record] = await h.control.call("GET", "/tiktok/returns", order_id=order_id)
+    assert record["return_id"] == small
+    assert record["return_status"] == "RETURN_OR_REFUND_REQUEST_SUCCESS"
+    await look(h, order_id)
+    shopify = await reconcile(h, order_id, shopify_id)
+    assert restocks(shopify) == [(1, "no_restock")]
+    second = (await h.tiktok_order(order_id))["line_items"][1]["id"]
+    big = (await h.control.call("POST", f"/tiktok/orders/{order_id}/returns", {
+        "return_type": "RETURN_AND_REFUND", "order_line_item_ids": [second]}))["return_id"]  # the seller's call
+    await look(h, order_id)
+    assert {r["return_id"]: r["return_status"] for r in await h.control.call(
+        "GET", "/tiktok/returns", order_id=order_id)}[big] == "RETURN_OR_REFUND_REQUEST_PENDING"

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from orderbridge.domain.actions import (
+    ApproveReturn,
     HoldReason,
     PlaceHold,
     RecordPayment,
@@ -444,3 +445,19 @@ def test_refund_only_of_a_shipped_unit_keeps_the_stock_even_read_blind() -> None
         d = run(m, observed(o, view(fulfillments=(shipped,)), returns=(_refund_only(),)))
         action = first(d, RefundShopify)
         assert (action.restock_types, action.restock) == (("NO_RESTOCK",), False)
+
+
+def test_policy_approves_small_refund_only_requests_once() -> None:
+    m = held_memory(state=LinkState.RELEASED, payment_recorded=True)
+    o = order(TikTokStatus.DELIVERED, delivery_time=T0)
+    small = ReturnRecord(return_id="R7", type="REFUND", status="RETURN_OR_REFUND_REQUEST_PENDING",
+                         refund_total=Decimal("12.00"), line_item_ids=("L1",))
+    big = replace(small, return_id="R8", refund_total=Decimal("80.00"))
+    policy = Policy(auto_approve_refunds_under=Decimal("20"))
+    d = run(m, observed(o, view(fulfillments=(fulfilment(),)), returns=(small, big)), policy=policy)
+    [action] = [x for x in d.actions if isinstance(x, ApproveReturn)]
+    assert (action.return_id, action.decision) == ("R7", "APPROVE_REFUND")
+    m2 = ok(d.memory, action)
+    d2 = run(m2, observed(o, view(fulfillments=(fulfilment(),)), returns=(small, big)), policy=policy)
+    assert not [x for x in d2.actions if isinstance(x, ApproveReturn)]
+    assert not [x for x in run(m, observed(o, view(), returns=(small,))).actions if isinstance(x, ApproveReturn)]

@@ -41,6 +41,7 @@ __all__ = [
     "plan_refund",
     "refund_key",
     "reject_decision",
+    "replacement_marks",
     "seller_tasks",
     "window_closes",
     "within_window",
@@ -233,6 +234,18 @@ def auto_approvable(record: ReturnRecord, limit: Decimal | None) -> bool:
         and normalise_status(record.status) == PENDING
         and record.refund_total <= limit
     )
+
+
+REPLACES_ATTRIBUTE = "tiktok_replaces_order_id"
+REPLACEMENT_TAG = "tiktok-replacement"
+
+
+def replacement_marks(is_replacement: bool, replaced_order_id: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Tags and custom attributes that tie a replacement's Shopify order to the original."""
+    if not is_replacement:
+        return (), ()
+    original = replaced_order_id.strip()
+    return (REPLACEMENT_TAG,), (((REPLACES_ATTRIBUTE, original),) if original else ())
 
 
 def window_closes(delivered_at: datetime | None) -> datetime | None:

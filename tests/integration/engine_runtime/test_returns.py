@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from orderbridge.adapters.db import events, transaction
 from orderbridge.devkit import tiktok_client, usps_number
 from orderbridge.engine.policy_store import set_policy
 
@@ -185,8 +186,15 @@ async def test_replacement_order_is_mirrored_and_the_original_not_refunded(harne
     await h.advance(HOUR + 20 * MINUTE)
     [mirrored] = await h.shopify_orders(new_id)
     assert cents(mirrored["total_price"]) == Decimal("0.00")
+    assert "tiktok-replacement" in mirrored["tags"]
+    assert {"name": "tiktok_replaces_order_id", "value": order_id} in mirrored["note_attributes"]
     await reconcile(h, order_id, shopify_id)
     assert (await h.control.shopify_order(shopify_id))["refunds"] == []
+    with transaction(h.services.db, write=False) as conn:
+        original = [e.summary for e in events.timeline(conn, h.link(order_id).id)]
+        replacement = [e.summary for e in events.timeline(conn, h.link(new_id).id)]
+    assert any(s.startswith(f"replaced by TikTok order {new_id} (Shopify #") for s in original)
+    assert any(s.startswith(f"replacement of TikTok order {order_id}") for s in replacement)
 
 
 async def test_fbt_return_refunds_money_and_never_touches_shopify_stock(harness: Harness) -> None:

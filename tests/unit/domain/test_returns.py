@@ -22,6 +22,7 @@ from orderbridge.domain.returns import (
     plan_refund,
     refund_key,
     reject_decision,
+    replacement_marks,
     seller_tasks,
     window_closes,
     within_window,
@@ -163,3 +164,9 @@ def test_thirty_day_window() -> None:
     assert not within_window(T0, T0 + timedelta(days=30))
     assert not within_window(T0, T0 - timedelta(seconds=1))
     assert not within_window(None, T0)
+
+
+def test_replacement_marks_tie_the_new_order_to_the_original() -> None:
+    assert replacement_marks(False, "576") == ((), ())
+    assert replacement_marks(True, " 576 ") == (("tiktok-replacement",), (("tiktok_replaces_order_id", "576"),))
+    assert replacement_marks(True, "") == (("tiktok-replacement",), ())

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderbridge.adapters.db.operators import Principal, Role
-from orderbridge.errors import ConfigurationError, OrderBridgeError
+from orderbridge.errors import ConfigurationError, NotFound, OrderBridgeError, PermanentError
 from orderbridge.web.api import ConnectionKey
 from orderbridge.web.security import Authenticator
 
@@ -46,9 +46,13 @@ async def _guard(work: Awaitable[Any], what: str) -> Any:
         return await work
     except ConfigurationError as exc:
         raise HTTPException(409, str(exc)) from None
-    except OrderBridgeError as exc:
+    except NotFound as exc:  # TikTok has no such return for this shop
+        raise HTTPException(404, f"TikTok: {exc}") from None
+    except PermanentError as exc:  # TikTok refused: the request's state allows no such answer
+        raise HTTPException(409, f"TikTok: {exc}") from None
+    except OrderBridgeError as exc:  # TikTok unreachable or busy: try again later
         log.warning("returns api: %s failed: %s", what, exc)
-        raise HTTPException(502, f"TikTok: {exc}") from None
+        raise HTTPException(503, f"TikTok did not answer, try again: {exc}") from None
 
 
 def router(routes: ReturnsRoutes, auth: Authenticator) -> APIRouter:

@@ -96,6 +96,13 @@ async def test_refund_only_waits_for_the_money_then_refunds_without_restock(harn
     assert restocks(shopify) == [(1, "no_restock")]
     assert shopify["inventory"]["MW-SET-NAT"]["available"] == available
     assert shopify["financial_status"] == "partially_refunded"
+    # Shopify's own split of the unit (line + its tax) is TikTok's refund to the cent.
+    with transaction(h.services.db, write=False) as conn:
+        [done] = [e.data for e in events.timeline(conn, h.link(order_id).id)
+                  if e.summary == "refund_shopify: success"]
+    ids = done["outcome"]["ids"]
+    [record] = await h.control.call("GET", "/tiktok/returns", order_id=order_id)
+    assert cents(ids["shopify_lines"]) + cents(ids["shopify_tax"]) == cents(record["refund_amount"]["refund_total"])
 
 
 async def test_return_and_refund_restocks_what_came_back(harness: Harness) -> None:

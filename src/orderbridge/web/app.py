@@ -31,8 +31,8 @@ from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.shopify import parse_webhook_headers
 from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
-from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
+from orderbridge.engine.ports import Clients, Process
 from orderbridge.engine.uninstall import Verdict, confirm_uninstall
 from orderbridge.web import api, dashboard, intake, oauth, problems, returns_api, sla_api
 from orderbridge.web.readiness import WorkerCheck, check_readiness
@@ -42,7 +42,7 @@ from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
 __all__ = ["create_app", "read_limited_body"]
 
 
-def _returns_routes(services: Services) -> returns_api.ReturnsRoutes:
+def _returns_routes(services: Clients) -> returns_api.ReturnsRoutes:
     """``/api/returns`` wired to this process's connections, TikTok clients and database."""
     from orderbridge.adapters.db import connections, events, transaction
     from orderbridge.adapters.db.types import EventKind
@@ -117,7 +117,7 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def create_app(services: Services, *, workers: WorkerCheck | None = None) -> FastAPI:
+def create_app(services: Process, *, workers: WorkerCheck | None = None) -> FastAPI:
     """The FastAPI application for one process (all state lives in ``services``).
 
     ``workers`` says whether this process's workers heartbeat (``/readyz``); ``None`` for a

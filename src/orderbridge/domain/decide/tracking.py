@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from orderbridge.domain.actions import FetchShippingProviders, PushTracking, UpdateTracking
 from orderbridge.domain.carriers import accepted_names, match_tiktok_provider, resolve_carrier
-from orderbridge.domain.decide_common import Ctx, order_lines
+from orderbridge.domain.decide.common import Ctx, order_lines
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import PushedPackage, UnitAllocation
 from orderbridge.domain.observed import FulfillmentStatus, ShopifyFulfillment, ShopifyOrderView

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderbridge.cli_json import JsonOpt, emit
+from orderbridge.cli.output import JsonOpt, emit
 
 __all__ = ["register"]
 
@@ -27,7 +27,7 @@ def _fail(message: str) -> None:
 
 
 def _run(work: Any) -> Any:
-    from orderbridge.cli_engine import _with_services
+    from orderbridge.cli.engine import _with_services
     from orderbridge.errors import ConfigurationError, OrderBridgeError
 
     try:

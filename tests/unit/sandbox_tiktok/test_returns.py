@@ -128,8 +128,10 @@ async def test_received_package_rejected_then_arbitration_for_the_seller(
     assert (await _one(api, rid))["return_status"] == "REJECT_RECEIVE_PACKAGE"
     escalated = await api.control("POST", f"/returns/{rid}/escalate")
     assert escalated["arbitration_status"] == "IN_PROGRESS"
+    assert [r["return_id"] for r in await _search(api, arbitration_status=["IN_PROGRESS"])] == [rid]
     ruled = await api.control("POST", f"/returns/{rid}/arbitrate", {"for_buyer": False})
     assert (ruled["arbitration_status"], ruled["return_status"]) == ("SUPPORT_SELLER", "REJECT_RECEIVE_PACKAGE")
+    assert await _search(api, arbitration_status=["IN_PROGRESS"]) == []
 
 
 async def test_rejected_refund_arbitration_for_the_buyer_refunds(api: Client, scheduler: Scheduler) -> None:
@@ -159,6 +161,7 @@ async def test_partial_refund_offer_declined_then_accepted(api: Client, schedule
     assert offered["return_status"] == "AWAITING_BUYER_RESPONSE"
     assert offered["seller_proposed_return_type"] == "PARTIAL_REFUND"
     assert offered["partial_refund"]["amount"] == "5.00"
+    assert [r["return_id"] for r in await _search(api, seller_proposed_return_type=["PARTIAL_REFUND"])] == [rid]
     declined = await api.control("POST", f"/returns/{rid}/offer", {"accept": False})
     assert declined["return_status"] == "RETURN_OR_REFUND_REQUEST_PENDING"
     assert declined["buyer_rejected_partial_refund"] is True

@@ -20,6 +20,7 @@ from orderbridge.cli import cancellations as cancellation_commands
 from orderbridge.cli import engine as engine_commands
 from orderbridge.cli import exceptions as exception_commands
 from orderbridge.cli import play as play_commands
+from orderbridge.cli import returns as returns_commands
 from orderbridge.cli import sla as sla_commands
 from orderbridge.cli.connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
@@ -254,6 +255,8 @@ play_commands.register(app)
 sla_commands.register(app)
 # cancellations [approve ORDER]: the cancellation desk (cli/cancellations.py).
 cancellation_commands.register(app)
+# returns: the seller's return queue, approve/reject, the 30-day window (cli/returns.py).
+returns_commands.register(app)
 
 
 def main() -> None:

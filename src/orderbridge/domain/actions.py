@@ -67,6 +67,7 @@ class ActionKind(StrEnum):
     PUSH_TRACKING = "push_tracking"  # TikTok mark package as shipped
     UPDATE_TRACKING = "update_tracking"  # TikTok shipping_info/update (one correction)
     APPROVE_CANCELLATION = "approve_cancellation"  # TikTok approve a buyer request
+    APPROVE_RETURN = "approve_return"  # TikTok Approve Return (policy: small refund-only)
     CANCEL_ON_TIKTOK = "cancel_on_tiktok"  # TikTok seller cancel (a person chose it)
     REFUND_SHOPIFY = "refund_shopify"  # refundCreate mirroring a TikTok refund
     ADD_TAGS = "add_tags"  # tagsAdd (cosmetic)
@@ -398,6 +399,22 @@ class ApproveCancellation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ApproveReturn:
+    """Approve a buyer's return request with ``decision`` (policy ``auto_approve_refunds_under``)."""
+
+    kind: ClassVar[ActionKind] = ActionKind.APPROVE_RETURN
+    priority: ClassVar[Priority] = Priority.CANCELLATION
+    target: ClassVar[Target] = Target.TIKTOK
+    return_id: str
+    decision: str
+    idempotency_key: str
+
+    @property
+    def key(self) -> str:
+        return f"approve-return:{self.return_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancelOnTikTok:
     """Seller cancel on TikTok: only ever because a person chose it."""
 
@@ -426,6 +443,8 @@ class RefundShopify:
     restock: bool
     idempotency_key: str
     amount: Decimal = Decimal("0")  # what TikTok refunded the buyer: a refund transaction
+    # Shopify's restockType per line (RETURN / CANCEL / NO_RESTOCK); empty: from ``restock``.
+    restock_types: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -479,6 +498,7 @@ Action = (
     | PushTracking
     | UpdateTracking
     | ApproveCancellation
+    | ApproveReturn
     | CancelOnTikTok
     | RefundShopify
     | AddTags

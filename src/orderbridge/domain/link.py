@@ -112,6 +112,7 @@ class LinkMemory:
     cancels_approved: tuple[str, ...] = ()
     cancels_person_approved: tuple[str, ...] = ()
     refunds_done: tuple[str, ...] = ()
+    returns_approved: tuple[str, ...] = ()
     notes_written: tuple[str, ...] = ()
     push_anyway: tuple[str, ...] = ()
     push_anyway_used: int = 0

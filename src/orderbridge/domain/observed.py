@@ -194,6 +194,10 @@ class ReturnRecord:
     refund_tax: Decimal = Decimal("0")
     line_item_ids: tuple[str, ...] = ()
     received: bool = False  # the returned goods reached the seller
+    arbitration_status: str = ""  # TikTok's arbitration (IN_PROGRESS, SUPPORT_BUYER, ...)
+    buyer_keeps_item: bool = False  # a partial refund the buyer accepted: no goods come back
+    deadline: datetime | None = None  # the seller's next action is due (48 h), else TikTok's
+    order_id: str = ""
 
 
 class SkuState(StrEnum):

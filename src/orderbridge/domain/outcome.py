@@ -20,6 +20,7 @@ from types import MappingProxyType
 from orderbridge.domain.actions import (
     Action,
     ApproveCancellation,
+    ApproveReturn,
     CancelOnTikTok,
     CancelShopifyOrder,
     CancelThreePLOrder,
@@ -148,6 +149,8 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, packages=packages)
     if isinstance(action, ApproveCancellation):
         return replace(m, cancels_approved=add_unique(m.cancels_approved, action.cancel_id))
+    if isinstance(action, ApproveReturn):
+        return replace(m, returns_approved=add_unique(m.returns_approved, action.return_id))
     if isinstance(action, CancelOnTikTok):
         return replace(m, tiktok_cancel_done=True)
     if isinstance(action, RefundShopify):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -121,6 +122,8 @@ class Policy:
     hold_handle: str = DEFAULT_HOLD_HANDLE
     auto_approval_extra: AutoApprovalExtra = AutoApprovalExtra.NONE
     auto_approve_cancellations: bool = True
+    # Approve pending refund-only requests of at most this much at once (None: never).
+    auto_approve_refunds_under: Decimal | None = None
     tiktok_shipped_orders: TikTokShippedOrders = TikTokShippedOrders.SKIP
     samples: SampleOrders = SampleOrders.IMPORT
     customer_name_mode: CustomerNameMode = CustomerNameMode.TIKTOK_ORDER

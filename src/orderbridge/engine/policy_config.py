@@ -7,6 +7,7 @@ and bad values are refused with a message naming the key (``ConfigurationError``
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -40,6 +41,7 @@ class PolicyConfig(BaseModel):
     hold_handle: str = Field(default=DEFAULT_HOLD_HANDLE, min_length=1, max_length=64)
     auto_approval_extra: AutoApprovalExtra = AutoApprovalExtra.NONE
     auto_approve_cancellations: bool = True
+    auto_approve_refunds_under: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     tiktok_shipped_orders: TikTokShippedOrders = TikTokShippedOrders.SKIP
     samples: SampleOrders = SampleOrders.IMPORT
     customer_name_mode: CustomerNameMode = CustomerNameMode.TIKTOK_ORDER

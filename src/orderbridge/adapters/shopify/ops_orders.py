@@ -35,6 +35,7 @@ __all__ = [
     "ORDER_FULFILLMENT_ORDERS",
     "ORDER_MARK_AS_PAID",
     "ORDER_REFUNDS",
+    "ORDER_SUGGESTED_REFUND",
     "ORDER_UPDATE",
     "SHOP_INFO",
 ]
@@ -208,6 +209,35 @@ query OrderRefunds($id: ID!, $first: Int!) {
     kind=OperationKind.QUERY,
     retry_safe=True,
     cost=lambda v: 1 + 2 * int_var(v, "first", 50),
+)
+
+
+# Shopify's own split of a refund (lines, their tax, shipping and its tax) and how much it
+# still holds, before ``refundCreate`` (Order.suggestedRefund).
+ORDER_SUGGESTED_REFUND = Operation(
+    name="OrderSuggestedRefund",
+    document="""
+query OrderSuggestedRefund($id: ID!, $lines: [RefundLineItemInput!], $shipping: Money) {
+  order(id: $id) {
+    id
+    suggestedRefund(refundLineItems: $lines, shippingAmount: $shipping) {
+      amountSet { shopMoney { amount currencyCode } }
+      subtotalSet { shopMoney { amount currencyCode } }
+      totalTaxSet { shopMoney { amount currencyCode } }
+      maximumRefundableSet { shopMoney { amount currencyCode } }
+      shipping {
+        amountSet { shopMoney { amount currencyCode } }
+        maximumRefundableSet { shopMoney { amount currencyCode } }
+        taxSet { shopMoney { amount currencyCode } }
+      }
+    }
+  }
+}
+""",
+    root_field="order",
+    kind=OperationKind.QUERY,
+    retry_safe=True,
+    cost=lambda v: 1 + 8 * MONEY_BAG_COST,
 )
 
 

@@ -64,6 +64,7 @@ from orderbridge.domain.policy import (
     SampleOrders,
     TikTokShippedOrders,
 )
+from orderbridge.domain.returns import replacement_marks
 
 __all__ = ["Decision", "decide"]
 
@@ -292,11 +293,13 @@ def _create_action(ctx: Ctx, address: ShippingAddress | bool | None) -> CreateSh
         tags.append("tiktok-sample")
     if kind is OrderKind.FBT:
         tags.append("tiktok-fbt")
+    marks, replaces = replacement_marks(order.is_replacement_order, order.replaced_order_id)
+    tags.extend(marks)
     email = order.buyer_email.strip()
     if email.lower().endswith(_RELAY_DOMAINS):
         tags.append("tiktok-relay-email")
     tags.extend(t for t in policy.extra_tags if t not in tags)
-    attributes = [("tiktok_order_id", order.id)]
+    attributes = [("tiktok_order_id", order.id), *replaces]
     if policy.tiktok_shop_id:
         attributes.append(("tiktok_shop_id", policy.tiktok_shop_id))
     attributes += [

@@ -117,6 +117,7 @@ class ActionExecutor:
             k.PUSH_TRACKING: tiktok.push_tracking,
             k.UPDATE_TRACKING: tiktok.update_tracking,
             k.APPROVE_CANCELLATION: tiktok.approve_cancellation,
+            k.APPROVE_RETURN: tiktok.approve_return,
             k.CANCEL_ON_TIKTOK: tiktok.cancel_on_tiktok,
             k.REFUND_SHOPIFY: self._refund,
             k.ADD_TAGS: self._add_tags,
@@ -334,21 +335,29 @@ class ActionExecutor:
         done = next((r for r in state.refunds if (r.note or "") == note), None)
         if done is not None:
             return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
-        restock = "RETURN" if action.restock else "NO_RESTOCK"
+        default = "RETURN" if action.restock else "NO_RESTOCK"
+        types = action.restock_types or (default,) * len(action.line_items)
         lines = [
             RefundLineSpec(
                 line_item_id=line_id,
                 quantity=qty,
-                restock_type=restock,
-                location_id=ctx.location_id if action.restock else None,
+                restock_type=kind,
+                location_id=ctx.location_id if kind != "NO_RESTOCK" else None,
             )
-            for line_id, qty in action.line_items
+            for (line_id, qty), kind in zip(action.line_items, types, strict=True)
             if qty > 0
         ]
+        # Shopify's own split of these units and TikTok's shipping refund: the shipping it
+        # still holds caps ours, and the note says how TikTok's total falls into lines, tax
+        # and shipping as Shopify counts them.
+        split = await ctx.shopify.suggested_refund(
+            action.shopify_order_id, lines, shipping=action.shipping if action.shipping > 0 else None,
+            priority=action.priority)
+        shipping = min(action.shipping, split.shipping_refundable)
         # The money TikTok gave back, as a refund of the recorded payment (never more than
         # Shopify holds: an order whose payment was never recorded refunds nothing).
         parent = state.refund_parent()
-        amount = min(action.amount, state.refundable())
+        amount = min(action.amount, state.refundable(), split.maximum_refundable)
         transactions = []
         if parent is not None and amount > 0:
             transactions.append({
@@ -359,7 +368,7 @@ class ActionExecutor:
             action.shopify_order_id,
             idempotency_key=action.idempotency_key,
             lines=lines,
-            shipping_amount=action.shipping if action.shipping > 0 else None,
+            shipping_amount=shipping if shipping > 0 else None,
             note=note,
             transactions=transactions,
             priority=action.priority,
@@ -367,7 +376,10 @@ class ActionExecutor:
         message = f"refunded {money(amount) if transactions else '0.00'}"
         if action.amount > 0 and (not transactions or amount < action.amount):
             message += f" of the {money(action.amount)} TikTok refunded (Shopify holds less)"
-        return succeed(ctx, message, refund_id=result.id)
+        message += (f"; Shopify's split: lines {money(split.subtotal)}, tax {money(split.tax)}, "
+                    f"shipping {money(split.shipping_amount)}")
+        return succeed(ctx, message, refund_id=result.id, shopify_lines=money(split.subtotal),
+                       shopify_tax=money(split.tax), shopify_shipping=money(split.shipping_amount))
 
     async def _add_tags(self, action: actions.AddTags, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)

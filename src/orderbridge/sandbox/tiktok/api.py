@@ -86,6 +86,7 @@ class Api:
         self.fulfillment = fulfillment
         self.cancels = cancels
         self.external = ExternalOrders(engine.world)
+        self.extra_routes: list[Route] = []  # the after-sale desk's (returns_api.py)
 
     def routes(self) -> list[Route]:
         s, n, t = AuthKind.SHOP, AuthKind.NO_SHOP, AuthKind.TOKEN
@@ -119,6 +120,7 @@ class Api:
             Route("PUT", "/event/202309/webhooks", s, self.put_webhook),
             Route("GET", "/event/202309/webhooks", s, self.get_webhooks),
             Route("DELETE", "/event/202309/webhooks", s, self.delete_webhook),
+            *self.extra_routes,
         ]
 
     # --- auth ---------------------------------------------------------------------------
@@ -321,6 +323,8 @@ class Api:
         body = ctx.json()
         order_ids, return_ids = str_list(body, "order_ids"), str_list(body, "return_ids")
         types, statuses = str_list(body, "return_types"), str_list(body, "return_status")
+        arbitration = str_list(body, "arbitration_status")
+        proposed = str_list(body, "seller_proposed_return_type")
         found = [
             r for r in self.world.returns.values()
             if r.shop_id == ctx.shop.id
@@ -328,6 +332,8 @@ class Api:
             and (return_ids is None or r.id in return_ids)
             and (types is None or r.return_type.value in types)
             and (statuses is None or r.status.value in statuses)
+            and (arbitration is None or r.arbitration_status in arbitration)
+            and (proposed is None or r.seller_proposed_return_type in proposed)
             and in_range(ts(r.create_time), body, "create_time")
             and in_range(ts(r.update_time), body, "update_time")
         ]

@@ -92,6 +92,9 @@ class ErrorCode(IntEnum):
     SKU_NOT_FOUND = 12019002  # sandbox choice: unknown sku in inventory update
     WAREHOUSE_NOT_FOUND = 12019003  # sandbox choice: not a warehouse of the shop
     STOCK_OUT_OF_RANGE = 12019024  # "The SKU stock must be between [0,999999]"
+    RETURN_NOT_FOUND = 25002001  # sandbox choice: unknown return id
+    RETURN_DECISION_NOT_ALLOWED = 25002002  # sandbox choice: the return's status allows no such decision
+    REJECT_REASON_INVALID = 25002003  # sandbox choice: reject_reason not in Get Reject Reasons
 
 
 class OrderStatus(StrEnum):
@@ -187,7 +190,7 @@ class ReturnStatus(StrEnum):
     """Return record statuses (doc list)."""
 
     REQUEST_PENDING = "RETURN_OR_REFUND_REQUEST_PENDING"  # buyer asked
-    REQUEST_REJECT = "REFUND_OR_RETURN_REQUEST_REJECT"  # seller rejected
+    REQUEST_REJECT = "RETURN_OR_REFUND_REQUEST_REJECT"  # seller rejected (API reference spelling; the webhook page says REFUND_OR_RETURN_REQUEST_REJECT)
     AWAITING_BUYER_SHIP = "AWAITING_BUYER_SHIP"  # approved, buyer must ship back
     BUYER_SHIPPED_ITEM = "BUYER_SHIPPED_ITEM"  # on its way back
     REJECT_RECEIVE_PACKAGE = "REJECT_RECEIVE_PACKAGE"  # seller refused the parcel

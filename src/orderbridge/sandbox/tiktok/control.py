@@ -24,8 +24,6 @@ from orderbridge.sandbox.tiktok.constants import (
     SYSTEM_UNPAID_REASON,
     DeliveryOption,
     EventType,
-    ReturnStatus,
-    ReturnType,
 )
 from orderbridge.sandbox.tiktok.control_models import (
     AddressIn,
@@ -34,7 +32,6 @@ from orderbridge.sandbox.tiktok.control_models import (
     ProductIn,
     ReasonIn,
     RedirectIn,
-    ReturnIn,
     SettingsIn,
     ShopIn,
     WebhookIn,
@@ -45,7 +42,6 @@ from orderbridge.sandbox.tiktok.render import (
     cancellation_json,
     order_json,
     product_json,
-    return_json,
     ts,
 )
 from orderbridge.sandbox.tiktok.state import Address, Charges, Order, Shop, WebhookSub
@@ -58,16 +54,6 @@ TIKTOK_CANCEL_REASONS = {
     "shipping_timeout": SYSTEM_SHIPPING_TIMEOUT_REASON,
     "seller_center": "seller_center_cancel",
 }
-RETURN_ACTIONS = {
-    "approve": None,  # REFUND -> REQUEST_SUCCESS; RETURN_AND_REFUND -> AWAITING_BUYER_SHIP
-    "reject": ReturnStatus.REQUEST_REJECT,
-    "buyer_shipped": ReturnStatus.BUYER_SHIPPED_ITEM,
-    "received": ReturnStatus.REQUEST_SUCCESS,
-    "refunded": ReturnStatus.REQUEST_COMPLETE,
-    "cancel": ReturnStatus.REQUEST_CANCEL,
-}
-
-
 @dataclass
 class ControlDeps:
     world_engine: Engine
@@ -302,39 +288,11 @@ def build_control(deps: ControlDeps) -> APIRouter:
         guarded(engine.change_address, order, Address(**body.model_dump()))
         return raw(order)
 
-    @r.post("/orders/{order_id}/returns")
-    async def create_return(order_id: str, body: ReturnIn) -> dict[str, Any]:
-        """The buyer opens a refund / return / replacement request."""
-        order = order_of(order_id)
-        record = guarded(cancels.create_return, order, body.return_type, body.order_line_item_ids, body.reason)
-        return return_json(record, order)
-
-    @r.post("/returns/{return_id}/{step}")
-    async def move_return(return_id: str, step: str) -> dict[str, Any]:
-        """Move a return: approve | reject | buyer_shipped | received | refunded | cancel."""
-        record = world.returns.get(return_id)
-        if record is None:
-            raise HTTPException(404, "unknown return")
-        if step not in RETURN_ACTIONS:
-            raise HTTPException(422, f"step must be one of {', '.join(RETURN_ACTIONS)}")
-        target = RETURN_ACTIONS[step]
-        if target is None:
-            target = (ReturnStatus.AWAITING_BUYER_SHIP if record.return_type is ReturnType.RETURN_AND_REFUND
-                      else ReturnStatus.REQUEST_SUCCESS)
-        guarded(cancels.move_return, record, target)
-        return return_json(record, world.orders[record.order_id])
-
     @r.get("/cancellations")
     async def list_cancellations(order_id: str = "") -> list[dict[str, Any]]:
         """Cancellation records (optionally of one order)."""
         return [cancellation_json(c, world.orders[c.order_id]) for c in world.cancellations.values()
                 if not order_id or c.order_id == order_id]
-
-    @r.get("/returns")
-    async def list_returns(order_id: str = "") -> list[dict[str, Any]]:
-        """Return records (optionally of one order)."""
-        return [return_json(x, world.orders[x.order_id]) for x in world.returns.values()
-                if not order_id or x.order_id == order_id]
 
     @r.get("/packages")
     async def list_packages(order_id: str | None = None) -> list[dict[str, Any]]:

@@ -329,6 +329,22 @@ class ReturnRecord:
     refund_subtotal: Decimal
     refund_shipping_fee: Decimal
     refund_tax: Decimal
+    # The after-sale desk (sandbox/tiktok/returns.py) keeps the rest of the story here.
+    refund_retail_delivery_fee: Decimal = Decimal("0")  # back with the whole order
+    deadline: datetime | None = None  # the seller must act by then (48 h), or TikTok does
+    next_action: str = ""  # seller_next_action_response[].action while a deadline runs
+    arbitration_status: str = ""  # IN_PROGRESS, SUPPORT_BUYER, SUPPORT_SELLER, CLOSED
+    return_tracking_number: str = ""
+    return_provider_name: str = ""
+    pre_return_id: str = ""  # the request this one replaced (buyer edit)
+    next_return_id: str = ""  # the request that replaced this one
+    seller_proposed_return_type: str = ""  # PARTIAL_REFUND while an offer stands
+    partial_refund: Decimal | None = None
+    buyer_rejected_partial_refund: bool = False
+    buyer_keep_item: bool = False
+    reject_reason: str = ""
+    replacement_order_id: str = ""
+    decisions: dict[str, str] = field(default_factory=dict)  # idempotency key -> decision
 
 
 class World:

@@ -31,6 +31,7 @@ from orderbridge.bootstrap import Services
 from orderbridge.engine.poller import Poller
 from orderbridge.engine.retention import Retention
 from orderbridge.engine.sla_alerts import SlaAlerter
+from orderbridge.engine.stock_push import StockPusher
 from orderbridge.engine.worker import Reconciler, default_owner
 
 # A worker heartbeat (the poller's last pass) older than this makes /readyz say not ready.
@@ -183,6 +184,9 @@ async def run(
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
         tasks.append(asyncio.create_task(Retention(services, owner).run_forever(stop), name="retention"))
         tasks.append(asyncio.create_task(alerter.run_forever(stop), name="sla alerter"))
+        pusher = StockPusher(db=services.db, clock=services.clock, cipher=services.cipher,
+                             tiktok_for=services.tiktok_client, shopify_for=services.shopify_client)
+        tasks.append(asyncio.create_task(pusher.run_forever(stop), name="stock push"))
         info["sla_alert_channels"] = [c.name for c in alerter.channels]
         info["workers"] = s.workers
     if ready is not None:

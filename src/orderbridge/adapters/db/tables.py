@@ -40,6 +40,7 @@ __all__ = [
     "order_links",
     "shopify_variants",
     "sku_links",
+    "stock_skus",
     "tiktok_skus",
     "users",
 ]
@@ -241,6 +242,28 @@ sku_links = Table(
     Column("seller_sku", String(_REMOTE_ID)),
     Column("source", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
+)
+
+# The stock push (engine/stock_push.py): per linked TikTok SKU, when its stock is due to be
+# pushed (debounced, durable), the claim, what was last pushed and any open problem.
+stock_skus = Table(
+    "stock_skus",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("tiktok_sku_id", String(_REMOTE_ID), nullable=False),
+    Column("product_id", String(_REMOTE_ID)),
+    Column("due_at", UTCDateTime, index=True),
+    Column("claimed_until", UTCDateTime),
+    Column("hints", Integer, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("changed_at", UTCDateTime),
+    Column("pushed", JSONType),
+    Column("pushed_at", UTCDateTime),
+    Column("problem_kind", String(32)),
+    Column("problem_code", Integer),
+    Column("problem_message", Text),
+    Column("problem_at", UTCDateTime),
     PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
 )
 

@@ -23,6 +23,7 @@ from orderbridge.sandbox.tiktok.constants import (
     SYSTEM_SHIPPING_TIMEOUT_REASON,
     SYSTEM_UNPAID_REASON,
     DeliveryOption,
+    ErrorCode,
     EventType,
     ReturnStatus,
     ReturnType,
@@ -165,6 +166,18 @@ def build_control(deps: ControlDeps) -> APIRouter:
         product = add_product(world, s, body.title,
                               [(k.name, k.seller_sku, k.price, k.stock) for k in body.skus], engine.now())
         return product_json(product)
+
+    @r.post("/shops/{shop}/skus/{sku_id}/stock_lock")
+    async def stock_lock(shop: str, sku_id: str, code: int | None = None) -> dict[str, Any]:
+        """Lock a SKU's stock (code 12052393: a promotion; 12052394: shared stock), or unlock it (no code)."""
+        if code is not None and code not in (ErrorCode.PROMOTION_STOCK_LOCKED, ErrorCode.SHARED_STOCK):
+            raise HTTPException(422, "code must be 12052393 or 12052394")
+        for product in shop_of(shop).products.values():
+            for sku in product.skus:
+                if sku.id == sku_id:
+                    sku.stock_lock = code
+                    return {"sku_id": sku.id, "stock_lock": code}
+        raise HTTPException(404, f"unknown SKU {sku_id}")
 
     @r.post("/shops/{shop}/auth_code")
     async def mint_auth_code(shop: str, app_key: str = "") -> dict[str, Any]:

@@ -82,6 +82,9 @@ class Sku:
     name: str
     price: Decimal
     inventory: dict[str, int] = field(default_factory=dict)  # warehouse id -> units
+    # Update Inventory refuses this SKU with this per-SKU code (promotion lock 12052393,
+    # shared inventory 12052394), inside a code-0 answer; None: updates are accepted.
+    stock_lock: int | None = None
 
 
 @dataclass

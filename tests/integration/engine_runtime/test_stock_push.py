@@ -1,0 +1,191 @@
+"""Shopify's stock pushed to TikTok, through the web intake, the pusher and both sandboxes,
+on both databases (the harness's ``migrated_db_url``).
+
+Shopify's ``inventory_levels/update`` deliveries are taken from the sandbox's delivery log
+(signed by the sandbox) and posted to the web app, as Shopify would post them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from orderbridge.adapters.db import sku_links, transaction
+from orderbridge.adapters.db import stock as stock_db
+from orderbridge.devkit import SandboxError
+from orderbridge.domain.stock_push import PROMOTION_LOCKED_CODE
+from orderbridge.engine.policy_store import set_policy
+from orderbridge.engine.stock_push import ProductOutcome, StockPusher
+from orderbridge.web.app import create_app
+
+from .conftest import Harness
+
+SKU = "MW-SET-NAT"
+HOOK_URI = "http://127.0.0.1:9/webhooks/shopify"
+
+
+@dataclass
+class Rig:
+    h: Harness
+    app: httpx.AsyncClient
+    pusher: StockPusher
+    seen: set[int] = field(default_factory=set)
+
+    def link(self) -> sku_links.SkuLinkRow:
+        with transaction(self.h.services.db, write=False) as conn:
+            [variant] = sku_links.variants_by_sku(conn, self.h.connection.id, SKU)
+            [link] = [row for row in sku_links.list_sku_links(conn, self.h.connection.id)
+                      if row.shopify_variant_id == variant.variant_id]
+        return link
+
+    async def deliver_shopify_hooks(self) -> int:
+        """Post every new inventory_levels/update delivery to the web app; how many."""
+        posted = 0
+        for row in await self.h.control.deliveries(sandbox="shopify", topic="inventory_levels/update"):
+            if row["id"] in self.seen or row.get("duplicate_of"):
+                continue
+            self.seen.add(row["id"])
+            full = await self.h.control.delivery(row["id"])
+            answer = await self.app.post("/webhooks/shopify", content=full["body"].encode(),
+                                         headers=full["headers"])
+            assert answer.status_code == 200, answer.text
+            posted += 1
+        return posted
+
+    async def push(self) -> list[ProductOutcome]:
+        done: list[ProductOutcome] = []
+        while True:
+            outcomes = await self.pusher.run_once()
+            if not outcomes:
+                return done
+            done.extend(outcomes)
+
+    async def tiktok_stock(self) -> int:
+        link = self.link()
+        for product in await self.h.control.tiktok_products(self.h.connection.tiktok_shop_id):
+            for sku in product["skus"]:
+                if sku["id"] == link.tiktok_sku_id:
+                    return sum(int(i["quantity"]) for i in sku["inventory"])
+        raise AssertionError("SKU not on TikTok")
+
+    def rows(self) -> list[stock_db.StockRow]:
+        with transaction(self.h.services.db, write=False) as conn:
+            return stock_db.list_rows(conn, self.h.connection.id)
+
+
+@pytest.fixture
+async def rig(harness: Harness) -> AsyncIterator[Rig]:
+    h = harness
+    set_policy(h.services, h.connection, "stock", '{"debounce_seconds": 1}')
+    shopify = h.services.shopify_client(h.connection)
+    await shopify.create_webhook_subscription("INVENTORY_LEVELS_UPDATE", HOOK_URI)
+    pusher = StockPusher(db=h.services.db, clock=h.services.clock, cipher=h.services.cipher,
+                         tiktok_for=h.services.tiktok_client, shopify_for=h.services.shopify_client)
+    transport = httpx.ASGITransport(app=create_app(h.services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as app:
+        yield Rig(h, app, pusher)
+
+
+async def test_a_shopify_change_reaches_tiktok_after_the_debounce(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.set_shopify_available(link.shopify_variant_id, 7)
+    assert await rig.deliver_shopify_hooks() == 1
+    [row] = rig.rows()
+    assert row.tiktok_sku_id == link.tiktok_sku_id
+    assert row.due_at is not None
+    assert await rig.push() == []  # debounced: not yet due
+    await h.control.advance(1)
+    [outcome] = await rig.push()
+    assert outcome.pushed[link.tiktok_sku_id] == {"": 7}  # with the product's other SKUs
+    assert await rig.tiktok_stock() == 7
+    [row] = rig.rows()
+    assert row.due_at is None
+    assert row.pushed == {"": 7}
+    assert row.problem_kind is None
+
+
+async def test_unmirrored_tiktok_orders_and_the_buffer_are_held_back(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    set_policy(h.services, h.connection, "stock", '{"debounce_seconds": 0, "buffer_units": 1}')
+    await h.control.set_shopify_available(link.shopify_variant_id, 10)
+    await rig.deliver_shopify_hooks()
+    await rig.push()
+    assert await rig.tiktok_stock() == 9
+    # Two TikTok orders the engine has not mirrored: TikTok took 2, Shopify still says 10.
+    for _ in range(2):
+        await h.place(items=[{"seller_sku": SKU, "units": 1}])
+    await h.control.set_shopify_available(link.shopify_variant_id, 8)  # the store sold 2 itself
+    await rig.deliver_shopify_hooks()
+    await rig.push()
+    assert await rig.tiktok_stock() == 8 - 2 - 1
+
+
+async def test_a_promotion_lock_is_a_visible_problem_not_a_retry_loop(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.tiktok_stock_lock(h.connection.tiktok_shop_id, link.tiktok_sku_id, PROMOTION_LOCKED_CODE)
+    before = await rig.tiktok_stock()
+    await h.control.set_shopify_available(link.shopify_variant_id, 3)
+    await rig.deliver_shopify_hooks()
+    await h.control.advance(1)
+    [outcome] = await rig.push()
+    assert outcome.problems[link.tiktok_sku_id].code == PROMOTION_LOCKED_CODE
+    [row] = rig.rows()
+    assert row.problem_kind == "promotion_locked"
+    assert row.due_at is None
+    assert await rig.tiktok_stock() == before
+    await h.control.advance(3600)
+    assert await rig.push() == []
+    # The promotion ends; the next change pushes and clears the problem.
+    await h.control.tiktok_stock_lock(h.connection.tiktok_shop_id, link.tiktok_sku_id, None)
+    await h.control.set_shopify_available(link.shopify_variant_id, 4)
+    await rig.deliver_shopify_hooks()
+    await h.control.advance(1)
+    await rig.push()
+    [row] = rig.rows()
+    assert row.problem_kind is None
+    assert await rig.tiktok_stock() == 4
+
+
+async def test_live_burst_never_sells_more_than_the_stock(rig: Rig) -> None:
+    """50 units; 200 TikTok buyers and 10 store sales interleaved on the sandbox clock, the
+    engine mirroring orders and the pusher running between them: at most 50 sold."""
+    h, link = rig.h, rig.link()
+    stock = 50
+    set_policy(h.services, h.connection, "stock", '{"debounce_seconds": 0.5}')
+    await h.control.set_shopify_available(link.shopify_variant_id, stock)
+    await rig.deliver_shopify_hooks()
+    await h.control.advance(0.5)
+    await rig.push()
+    assert await rig.tiktok_stock() == stock
+    tiktok_sold, store_sold, placed = 0, 0, []
+    for buyer in range(200):
+        try:
+            placed.append(await h.place(items=[{"seller_sku": SKU, "units": 1}]))
+            tiktok_sold += 1
+        except SandboxError:
+            pass  # TikTok refuses: out of stock
+        if buyer % 20 == 10:
+            try:
+                await h.control.merchant_sale(h.connection.shopify_domain, SKU, 1)
+                store_sold += 1
+            except SandboxError:
+                pass  # the store refuses beyond its stock
+        if buyer % 5 == 4:  # every few buyers the engine and the pusher catch up
+            h.mark_due(*placed[-5:])
+            await h.settle()
+            await rig.deliver_shopify_hooks()
+            await h.control.advance(0.5)
+            await rig.push()
+    assert tiktok_sold + store_sold <= stock, (tiktok_sold, store_sold)
+    assert tiktok_sold > 0
+    assert store_sold > 0
+    h.mark_due(*placed)
+    await h.settle()
+    await rig.deliver_shopify_hooks()
+    await h.control.advance(1)
+    await rig.push()
+    available = await h.control.inventory(link.shopify_variant_id)
+    assert await rig.tiktok_stock() == max(sum(available["available"].values()), 0)

@@ -14,7 +14,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_play, cli_sla
+from orderbridge import (
+    __version__,
+    cli_auth,
+    cli_engine,
+    cli_exceptions,
+    cli_play,
+    cli_sla,
+    cli_stock,
+)
 from orderbridge.cli_connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -247,6 +255,8 @@ cli_exceptions.register(app)
 cli_play.register(app)
 # sla: the SLA desk (cli_sla.py).
 cli_sla.register(app)
+# stock diff|sync|problems: TikTok's stock against Shopify's (cli_stock.py).
+cli_stock.register(app)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from orderbridge.devkit import SandboxError
 from orderbridge.domain.stock_push import PROMOTION_LOCKED_CODE
 from orderbridge.engine.policy_store import set_policy
 from orderbridge.engine.stock_push import ProductOutcome, StockPusher
+from orderbridge.engine.stock_sync import stock_diff, stock_sync
 from orderbridge.web.app import create_app
 
 from .conftest import Harness
@@ -189,3 +190,21 @@ async def test_live_burst_never_sells_more_than_the_stock(rig: Rig) -> None:
     await rig.push()
     available = await h.control.inventory(link.shopify_variant_id)
     assert await rig.tiktok_stock() == max(sum(available["available"].values()), 0)
+
+
+async def test_diff_then_sync_then_no_diff(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.set_shopify_available(link.shopify_variant_id, 9)  # not delivered: a lost webhook
+    tiktok, shopify = h.services.tiktok_client(h.connection), h.services.shopify_client(h.connection)
+    diffs = await stock_diff(h.services.db, h.connection, tiktok, shopify, h.now())
+    mine = [d for d in diffs if d.diff.sku_id == link.tiktok_sku_id]
+    assert [(d.diff.expected, d.diff.tiktok, d.seller_sku) for d in mine] == [(9, await rig.tiktok_stock(), SKU)]
+    seen: list[tuple[int, int]] = []
+    found, products = await stock_sync(h.services.db, h.connection, tiktok, shopify, rig.pusher, h.now(),
+                                       lambda done, total: seen.append((done, total)))
+    assert found == diffs
+    assert products == len({d.product_id for d in diffs})
+    assert seen[0] == (0, products)
+    assert seen[-1] == (products, products)
+    assert await rig.tiktok_stock() == 9
+    assert await stock_diff(h.services.db, h.connection, tiktok, shopify, h.now()) == []

@@ -1,7 +1,7 @@
 """Run every benchmark and write docs/benchmarks.md (``make bench``).
 
 ``--quick``: a smoke run (smaller, prints only). ``--only NAME[,NAME]``: just those
-benchmarks (prints only): clients, latency, release, flash, mixed, scale. ``--flash-orders N``:
+benchmarks (prints only): clients, latency, release, flash, mixed, scale, stock. ``--flash-orders N``:
 the flash sale with N orders instead of 2,000 (placed at the same 83/s).
 """
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bench import clients, engine
 from bench.report import DOC, FINDINGS, commit, machine, render
 
-NAMES = ("clients", "latency", "release", "flash", "mixed", "scale")
+NAMES = ("clients", "latency", "release", "flash", "mixed", "scale", "stock")
 
 
 def _names(value: str) -> set[str]:
@@ -48,6 +48,10 @@ def main() -> None:
         from bench import engine_scale
 
         results += engine_scale.run(quick=quick)
+    if only is None or "stock" in only:  # the live burst: Shopify stock -> TikTok (issue 12)
+        from bench import engine_stock
+
+        results += engine_stock.run(quick=quick)
     full = not quick and only is None  # a partial run never overwrites the committed figures
     findings = FINDINGS.read_text(encoding="utf-8") if full and FINDINGS.exists() else None
     text = render(results, command="python -m bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench",

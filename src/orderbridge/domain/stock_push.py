@@ -131,10 +131,13 @@ def plan_sku(
     )
 
 
-def debounced_due(now: datetime, current_due: datetime | None, window: timedelta) -> datetime:
-    """When a SKU whose stock just changed is pushed: within ``window`` of the first change
-    not yet pushed, so a burst of changes costs one push per window, never a later one."""
-    due = now + window
+def debounced_due(now: datetime, current_due: datetime | None, window: timedelta,
+                  last_pushed: datetime | None = None) -> datetime:
+    """When a SKU whose stock just changed is pushed: at once if its last push is at least
+    ``window`` old (a store sale reaches TikTok without waiting), else ``window`` after that
+    push, so a burst of changes costs at most one push per window; never later than a due
+    time already set."""
+    due = now if last_pushed is None or last_pushed + window <= now else last_pushed + window
     return due if current_due is None or current_due > due else current_due
 
 

@@ -49,6 +49,10 @@ def inventory_changed(conn: Connection, connection_ids: Sequence[int], payload: 
         if not config.enabled:
             continue
         mine = [s for s in skus if s.connection_id == cid]
-        due += stock_db.mark_due(conn, mine, now=now,
-                                 due=debounced_due(now, None, timedelta(seconds=config.debounce_seconds)))
+        window = timedelta(seconds=config.debounce_seconds)
+
+        def due_at(last_pushed: datetime | None, window: timedelta = window) -> datetime:
+            return debounced_due(now, None, window, last_pushed)
+
+        due += stock_db.mark_due(conn, mine, now=now, due=due_at)
     return due, None

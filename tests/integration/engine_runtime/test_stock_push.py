@@ -90,15 +90,13 @@ async def rig(harness: Harness) -> AsyncIterator[Rig]:
         yield Rig(h, app, pusher)
 
 
-async def test_a_shopify_change_reaches_tiktok_after_the_debounce(rig: Rig) -> None:
+async def test_a_store_sale_reaches_tiktok_at_once_then_once_a_window(rig: Rig) -> None:
     h, link = rig.h, rig.link()
     await h.control.set_shopify_available(link.shopify_variant_id, 7)
     assert await rig.deliver_shopify_hooks() == 1
     [row] = rig.rows()
     assert row.tiktok_sku_id == link.tiktok_sku_id
-    assert row.due_at is not None
-    assert await rig.push() == []  # debounced: not yet due
-    await h.control.advance(1)
+    assert row.due_at == h.now()  # never pushed: at once
     [outcome] = await rig.push()
     assert outcome.pushed[link.tiktok_sku_id] == {"": 7}  # with the product's other SKUs
     assert await rig.tiktok_stock() == 7
@@ -106,6 +104,15 @@ async def test_a_shopify_change_reaches_tiktok_after_the_debounce(rig: Rig) -> N
     assert row.due_at is None
     assert row.pushed == {"": 7}
     assert row.problem_kind is None
+    # Two more changes within the window (1 s): one push, a window after the last.
+    for units in (6, 5):
+        await h.control.set_shopify_available(link.shopify_variant_id, units)
+    assert await rig.deliver_shopify_hooks() == 2
+    assert await rig.push() == []
+    await h.control.advance(1)
+    [outcome] = await rig.push()
+    assert outcome.pushed[link.tiktok_sku_id] == {"": 5}
+    assert await rig.tiktok_stock() == 5
 
 
 async def test_unmirrored_tiktok_orders_and_the_buffer_are_held_back(rig: Rig) -> None:

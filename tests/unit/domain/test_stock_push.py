@@ -58,12 +58,14 @@ def test_errors_are_classified() -> None:
     assert classify_sku_error(12019024) is SkuErrorKind.REJECTED
 
 
-def test_debounce_keeps_the_first_due_time_of_a_burst() -> None:
+def test_debounce_pushes_at_once_then_at_most_once_a_window() -> None:
     window = timedelta(seconds=2)
-    first = debounced_due(T0, None, window)
-    assert first == T0 + window
-    assert debounced_due(T0 + timedelta(seconds=1), first, window) == first  # no later
-    assert debounced_due(T0, T0 + timedelta(hours=1), window) == first  # a retry pause is cut short
+    assert debounced_due(T0, None, window) == T0  # never pushed: at once
+    assert debounced_due(T0, None, window, last_pushed=T0 - window) == T0  # pushed long enough ago
+    pushed = T0 - timedelta(seconds=0.5)
+    assert debounced_due(T0, None, window, last_pushed=pushed) == pushed + window  # inside the window
+    assert debounced_due(T0, T0 + timedelta(seconds=1), window, last_pushed=pushed) == T0 + timedelta(seconds=1)
+    assert debounced_due(T0, T0 + timedelta(hours=1), window) == T0  # a retry pause is cut short
 
 
 def test_retry_delays_double_up_to_a_cap() -> None:

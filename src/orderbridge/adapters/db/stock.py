@@ -10,7 +10,7 @@ it due. SQL lives here only; the decisions are ``domain/stock_push.py``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,21 +130,31 @@ def linked_skus(conn: Connection, connection_id: int, product_ids: Iterable[str]
     return [LinkedSku(**row_dict(r)) for r in rows]
 
 
-def mark_due(conn: Connection, skus: Sequence[LinkedSku], *, now: datetime, due: datetime) -> int:
-    """Make these SKUs due by ``due`` (an earlier due time stands); count the change."""
+def mark_due(conn: Connection, skus: Sequence[LinkedSku], *, now: datetime,
+             due: datetime | Callable[[datetime | None], datetime]) -> int:
+    """Make these SKUs due by ``due`` (an earlier due time stands); count the change.
+
+    ``due`` may be a function of the SKU's last push time (the debounce)."""
     if not skus:
         return 0
-    ins = insert_for(conn, stock_skus)
     t = stock_skus
+    last: dict[tuple[int, str], datetime | None] = {}
+    if callable(due):
+        for r in conn.execute(select(t.c.connection_id, t.c.tiktok_sku_id, t.c.pushed_at).where(
+                or_(*(and_(t.c.connection_id == s.connection_id, t.c.tiktok_sku_id == s.tiktok_sku_id)
+                      for s in skus)))):
+            last[(int(r.connection_id), str(r.tiktok_sku_id))] = r.pushed_at
+    ins = insert_for(conn, stock_skus)
     for sku in skus:
+        at = due(last.get((sku.connection_id, sku.tiktok_sku_id))) if callable(due) else due
         conn.execute(
             ins.values(connection_id=sku.connection_id, tiktok_sku_id=sku.tiktok_sku_id,
-                       product_id=sku.product_id, due_at=due, hints=1, attempts=0, changed_at=now)
+                       product_id=sku.product_id, due_at=at, hints=1, attempts=0, changed_at=now)
             .on_conflict_do_update(
                 index_elements=[t.c.connection_id, t.c.tiktok_sku_id],
                 set_={
                     "product_id": ins.excluded.product_id,
-                    "due_at": case((or_(t.c.due_at.is_(None), t.c.due_at > due), due), else_=t.c.due_at),
+                    "due_at": case((or_(t.c.due_at.is_(None), t.c.due_at > at), _at(at)), else_=t.c.due_at),
                     "hints": t.c.hints + 1,
                     "changed_at": func.coalesce(t.c.changed_at, now),
                 },

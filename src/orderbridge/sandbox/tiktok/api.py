@@ -360,7 +360,7 @@ class Api:
         product = ctx.shop.products.get(ctx.path_params["product_id"])
         if product is None:
             raise business_error(ErrorCode.PRODUCT_NOT_FOUND, "The product does not exist")
-        answer = update_inventory(ctx.shop, product, ctx.json())
+        answer = update_inventory(ctx.shop, product, ctx.json(), (self.world, self.engine.now()))
         product.update_time = self.engine.now()
         return answer
 

@@ -361,14 +361,17 @@ def build_control(deps: ControlDeps) -> APIRouter:
     @r.get("/instants")
     async def instants(shop: str = "") -> dict[str, Any]:
         """Exact instants on the sandbox clock (microseconds; the API has whole seconds): each
-        order's creation and payment, each package's shipping (when its tracking arrived)."""
+        order's creation and payment, each package's shipping (when its tracking arrived),
+        each quantity Update Inventory wrote."""
         shop_id = shop_of(shop).id if shop else ""
         orders = {o.id: {"created": _exact(o.create_time), "paid": _exact(o.paid_time) if o.paid_time else None}
                   for o in world.orders.values() if not shop_id or o.shop_id == shop_id}
         return {"orders": orders,
                 "packages": [{"package_id": p.id, "tracking_number": p.tracking_number, "shipped": _exact(p.shipped_at),
                               "orders": sorted(p.lines)}
-                             for p in world.packages.values() if any(i in orders for i in p.lines)]}
+                             for p in world.packages.values() if any(i in orders for i in p.lines)],
+                "stock_updates": [{"at": _exact(at), "sku_id": sku, "warehouse_id": w, "quantity": q}
+                                  for at, sid, sku, w, q in world.stock_updates if not shop_id or sid == shop_id]}
 
     @r.get("/webhooks/deliveries")
     async def deliveries(with_body: bool = False) -> list[dict[str, Any]]:

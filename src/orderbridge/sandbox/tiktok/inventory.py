@@ -7,6 +7,7 @@ buy). Placing an order takes units from it at once; cancelling a unit gives it b
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from orderbridge.sandbox.tiktok.constants import MAX_SKU_STOCK, ErrorCode
@@ -34,7 +35,8 @@ STOCK_LOCK_MESSAGES = {
 }
 
 
-def update_inventory(shop: Shop, product: Product, body: dict[str, Any]) -> dict[str, Any]:
+def update_inventory(shop: Shop, product: Product, body: dict[str, Any],
+                     log: tuple[World, datetime] | None = None) -> dict[str, Any]:
     """Set absolute available quantities. A malformed request writes nothing; a SKU whose
     stock is locked (``Sku.stock_lock``) is refused on its own inside a code-0 answer
     (``data.errors``), the others are written."""
@@ -66,6 +68,8 @@ def update_inventory(shop: Shop, product: Product, body: dict[str, Any]) -> dict
     for sku, warehouse, qty in updates:
         if sku.stock_lock is None:
             sku.inventory[warehouse] = qty
+            if log is not None:
+                log[0].stock_updates.append((log[1], shop.id, sku.id, warehouse, qty))
             continue
         code = ErrorCode(sku.stock_lock)
         error = errors.setdefault(sku.id, {

@@ -350,6 +350,8 @@ class World:
         self.tracking_index: dict[str, str] = {}  # tracking number -> package id
         self.cancellations: dict[str, Cancellation] = {}
         self.returns: dict[str, ReturnRecord] = {}
+        # Every quantity Update Inventory wrote: (instant, shop id, sku id, warehouse id, units).
+        self.stock_updates: list[tuple[datetime, str, str, str, int]] = []
 
     def shop_by_cipher(self, cipher: str) -> Shop | None:
         return next((s for s in self.shops.values() if s.cipher == cipher), None)

@@ -17,9 +17,11 @@ from orderbridge.adapters.db import sku_links, transaction
 from orderbridge.adapters.db import stock as stock_db
 from orderbridge.devkit import SandboxError
 from orderbridge.domain.stock_push import PROMOTION_LOCKED_CODE
-from orderbridge.engine.policy_store import set_policy
+from orderbridge.engine.connect import find_connection
+from orderbridge.engine.policy_store import set_policy, show_policy
 from orderbridge.engine.stock_push import ProductOutcome, StockPusher
 from orderbridge.engine.stock_sync import stock_diff, stock_sync
+from orderbridge.errors import ConfigurationError
 from orderbridge.web.app import create_app
 
 from .conftest import Harness
@@ -215,3 +217,19 @@ async def test_diff_then_sync_then_no_diff(rig: Rig) -> None:
     assert seen[-1] == (products, products)
     assert await rig.tiktok_stock() == 9
     assert await stock_diff(h.services.db, h.connection, tiktok, shopify, h.now()) == []
+
+
+async def test_the_stock_policy_is_shown_with_defaults_and_validated(rig: Rig) -> None:
+    h = rig.h
+    shown = show_policy(find_connection(h.services, h.connection.name))
+    assert shown["stock"]["enabled"] is True
+    assert shown["stock"]["debounce_seconds"] == 1
+    with pytest.raises(ConfigurationError, match="buffer_percent"):
+        set_policy(h.services, h.connection, "stock", '{"buffer_percent": 150}')
+    stored = set_policy(h.services, h.connection, "stock", '{"enabled": false}')
+    assert stored["stock"] == {"enabled": False}
+    # Disabled: a change makes nothing due.
+    link = rig.link()
+    await h.control.set_shopify_available(link.shopify_variant_id, 3)
+    await rig.deliver_shopify_hooks()
+    assert rig.rows() == []

@@ -29,7 +29,7 @@ from orderbridge.engine.skus import import_catalogues
 
 LIVE_SKU = "LIVE-BOWL"
 FULL: dict[str, Any] = {"units": 50, "buyers": 200, "seconds": 30.0, "store_sales": 10}
-QUICK: dict[str, Any] = {"units": 10, "buyers": 40, "seconds": 6.0, "store_sales": 2}
+QUICK: dict[str, Any] = {"units": 20, "buyers": 40, "seconds": 8.0, "store_sales": 4}
 SETTLE_SECONDS = 20.0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -233,3 +234,36 @@ async def test_the_stock_policy_is_shown_with_defaults_and_validated(rig: Rig) -
     await h.control.set_shopify_available(link.shopify_variant_id, 3)
     await rig.deliver_shopify_hooks()
     assert rig.rows() == []
+
+
+async def test_shared_stock_is_its_own_kind_of_problem(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.tiktok_stock_lock(h.connection.tiktok_shop_id, link.tiktok_sku_id, 12052394)
+    await h.control.set_shopify_available(link.shopify_variant_id, 3)
+    await rig.deliver_shopify_hooks()
+    [outcome] = await rig.push()
+    assert outcome.problems[link.tiktok_sku_id].code == 12052394
+    [row] = rig.rows()
+    assert row.problem_kind == "shared_inventory"
+    assert row.problem_message is not None
+    assert "shares its stock" in row.problem_message
+
+
+async def test_a_tiktok_outage_is_retried_with_back_off(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.add_fault("tiktok", "*inventory/update*", error_rate=1.0)
+    await h.control.set_shopify_available(link.shopify_variant_id, 6)
+    await rig.deliver_shopify_hooks()
+    [outcome] = await rig.push()
+    assert link.tiktok_sku_id in outcome.retried
+    [row] = rig.rows()
+    assert row.attempts == 1
+    assert row.problem_kind is None
+    assert row.due_at == h.now() + timedelta(seconds=5)
+    await h.control.clear_faults()
+    await h.control.advance(5)
+    await rig.push()
+    [row] = rig.rows()
+    assert row.attempts == 0
+    assert row.due_at is None
+    assert await rig.tiktok_stock() == 6

@@ -7,6 +7,7 @@ Shopify's ``inventory_levels/update`` deliveries are taken from the sandbox's de
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -267,3 +268,23 @@ async def test_a_tiktok_outage_is_retried_with_back_off(rig: Rig) -> None:
     assert row.attempts == 0
     assert row.due_at is None
     assert await rig.tiktok_stock() == 6
+
+
+async def test_mapped_locations_are_summed_into_the_named_warehouse(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    [warehouse] = {i["warehouse_id"] for p in await h.control.tiktok_products(h.connection.tiktok_shop_id)
+                   for s in p["skus"] for i in s["inventory"]}
+    second = await h.control.add_shopify_location(h.connection.shopify_domain)
+    levels = await h.control.inventory(link.shopify_variant_id)
+    first = next(iter(levels["available"]))
+    mapping = {"warehouses": {warehouse: [first, second]}, "buffer_percent": 10, "debounce_seconds": 0}
+    set_policy(h.services, h.connection, "stock", json.dumps(mapping))
+    await h.control.set_shopify_available(link.shopify_variant_id, 15)
+    await rig.deliver_shopify_hooks()
+    [outcome] = await rig.push()
+    assert outcome.pushed[link.tiktok_sku_id] == {warehouse: 13}  # 15 less 10 % rounded up
+    assert await rig.tiktok_stock() == 13
+    tiktok, shopify = h.services.tiktok_client(h.connection), h.services.shopify_client(h.connection)
+    fresh = find_connection(h.services, h.connection.name)
+    diffs = await stock_diff(h.services.db, fresh, tiktok, shopify, h.now())
+    assert link.tiktok_sku_id not in {d.diff.sku_id for d in diffs}

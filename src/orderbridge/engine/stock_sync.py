@@ -3,7 +3,8 @@
 TikTok's side is read with Search Products (100 products a page, each SKU's stock per
 warehouse) in update-time windows: Search Products reaches only the first 10,000 results of
 a query, so a window that matches more is halved until each half fits. Shopify's side is
-each linked SKU's inventory levels. The expected number per SKU and warehouse is
+read location by location, a page of 100 inventory items at a time (``location {
+inventoryLevels }``), not one query per SKU. The expected number per SKU and warehouse is
 ``domain/stock_push.plan_sku`` with the units of TikTok orders the engine knows and has not
 mirrored (orders it has not read yet are not known here; the pusher also asks TikTok).
 
@@ -13,7 +14,7 @@ reporting each product done (the CLI's progress bar).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -23,19 +24,36 @@ from sqlalchemy import Engine
 from orderbridge.adapters.db import run_sync, transaction
 from orderbridge.adapters.db import stock as stock_db
 from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.shopify.models import Location
+from orderbridge.adapters.shopify.models_stock import LocationStock
 from orderbridge.adapters.tiktok import ProductFilter
 from orderbridge.adapters.tiktok.models import ProductPage
 from orderbridge.domain.stock_push import StockDiff, diff_stock, plan_sku, unmirrored_units
 from orderbridge.engine.stock_config import stock_config
-from orderbridge.engine.stock_push import ShopifyStock, StockPusher
+from orderbridge.engine.stock_push import StockPusher
 from orderbridge.engine.stock_units import pending_units
 
-__all__ = ["SEARCH_RESULT_CAP", "SkuDiff", "TikTokCatalogue", "read_tiktok_stock", "stock_diff", "stock_sync"]
+__all__ = [
+    "SEARCH_RESULT_CAP",
+    "ShopifyCatalogueStock",
+    "SkuDiff",
+    "TikTokCatalogue",
+    "read_shopify_stock",
+    "read_tiktok_stock",
+    "stock_diff",
+    "stock_sync",
+]
 
 SEARCH_RESULT_CAP = 10_000  # Search Products pages through at most the first 10,000 results
 PAGE_SIZE = 100
 EPOCH = datetime(2016, 1, 1, tzinfo=UTC)  # before TikTok Shop existed
 MIN_WINDOW = timedelta(seconds=1)
+
+
+class ShopifyCatalogueStock(Protocol):
+    async def locations(self, *, first: int = ..., priority: int = ...) -> list[Location]: ...
+    def iter_location_levels(self, location_id: str, *, page_size: int = ...,
+                             priority: int = ...) -> AsyncIterator[tuple[str, LocationStock]]: ...
 
 
 class TikTokCatalogue(Protocol):
@@ -86,8 +104,18 @@ async def read_tiktok_stock(tiktok: TikTokCatalogue, now: datetime) -> tuple[dic
     return found, pages[0]
 
 
-async def stock_diff(db: Engine, connection: ConnectionRow, tiktok: TikTokCatalogue, shopify: ShopifyStock,
-                     now: datetime) -> list[SkuDiff]:
+async def read_shopify_stock(shopify: ShopifyCatalogueStock) -> dict[str, dict[str, int]]:
+    """Every inventory item's available units per location (GIDs), location by location,
+    a page of items at a time."""
+    found: dict[str, dict[str, int]] = {}
+    for location in await shopify.locations():
+        async for item, level in shopify.iter_location_levels(location.id):
+            found.setdefault(item, {})[location.id] = level.available
+    return found
+
+
+async def stock_diff(db: Engine, connection: ConnectionRow, tiktok: TikTokCatalogue,
+                     shopify: ShopifyCatalogueStock, now: datetime) -> list[SkuDiff]:
     """Every linked SKU and warehouse whose TikTok number is not what Shopify's stock gives."""
     def load() -> tuple[list[stock_db.LinkedSku], list[stock_db.PendingOrder]]:
         with transaction(db, write=False) as conn:
@@ -97,12 +125,12 @@ async def stock_diff(db: Engine, connection: ConnectionRow, tiktok: TikTokCatalo
     config = stock_config(connection.policy)
     units = pending_units(pending)
     tiktok_stock, _pages = await read_tiktok_stock(tiktok, now)
+    shopify_stock = await read_shopify_stock(shopify)
     expected: dict[str, tuple[tuple[str, int], ...]] = {}
     for sku in linked:
         if not sku.inventory_item_id:
             continue
-        item = await shopify.inventory_item_levels(sku.inventory_item_id)
-        levels = {} if item is None else {lv.location_id: lv.available for lv in item.levels}
+        levels = shopify_stock.get(sku.inventory_item_id, {})
         unmirrored = unmirrored_units(units.unmirrored.get(sku.tiktok_sku_id, 0), None, 0)
         expected[sku.tiktok_sku_id] = plan_sku(levels, config.mapping, unmirrored, config.buffer)
     by_id = {s.tiktok_sku_id: s for s in linked}
@@ -110,7 +138,8 @@ async def stock_diff(db: Engine, connection: ConnectionRow, tiktok: TikTokCatalo
             for d in diff_stock(expected, tiktok_stock)]
 
 
-async def stock_sync(db: Engine, connection: ConnectionRow, tiktok: TikTokCatalogue, shopify: ShopifyStock,
+async def stock_sync(db: Engine, connection: ConnectionRow, tiktok: TikTokCatalogue,
+                     shopify: ShopifyCatalogueStock,
                      pusher: StockPusher, now: datetime,
                      progress: Callable[[int, int], None] | None = None) -> tuple[list[SkuDiff], int]:
     """Push every SKU that disagrees; (the disagreements found, products pushed)."""

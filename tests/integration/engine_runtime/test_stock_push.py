@@ -22,7 +22,7 @@ from orderbridge.domain.stock_push import PROMOTION_LOCKED_CODE
 from orderbridge.engine.connect import find_connection
 from orderbridge.engine.policy_store import set_policy, show_policy
 from orderbridge.engine.stock_push import ProductOutcome, StockPusher
-from orderbridge.engine.stock_sync import stock_diff, stock_sync
+from orderbridge.engine.stock_sync import read_shopify_stock, stock_diff, stock_sync
 from orderbridge.errors import ConfigurationError
 from orderbridge.web.app import create_app
 
@@ -288,3 +288,14 @@ async def test_mapped_locations_are_summed_into_the_named_warehouse(rig: Rig) ->
     fresh = find_connection(h.services, h.connection.name)
     diffs = await stock_diff(h.services.db, fresh, tiktok, shopify, h.now())
     assert link.tiktok_sku_id not in {d.diff.sku_id for d in diffs}
+
+
+async def test_shopify_stock_is_read_by_location_in_pages(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.set_shopify_available(link.shopify_variant_id, 21)
+    shopify = h.services.shopify_client(h.connection)
+    [location] = await shopify.locations()
+    small = [(item, level.available) async for item, level in shopify.iter_location_levels(location.id, page_size=2)]
+    assert len(small) > 2  # several pages
+    assert dict(small) == {item: by_loc[location.id] for item, by_loc in (await read_shopify_stock(shopify)).items()}
+    assert dict(small)[str(link.shopify_inventory_item_id)] == 21

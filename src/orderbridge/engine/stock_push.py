@@ -60,6 +60,8 @@ CLAIM_FOR = timedelta(seconds=60)
 MAX_RETRIES = 5  # passing faults on a SKU before it becomes a visible problem
 PRODUCTS_AT_ONCE = 8
 IDLE_LOOK_SECONDS = 0.5
+UNKNOWN_PRODUCT = "the TikTok product of this SKU is unknown: run `orderbridge skus import`"
+NO_INVENTORY_ITEM = "the linked Shopify variant has no inventory item on record: run `orderbridge skus import`"
 MIN_WAIT_SECONDS = 0.02
 
 
@@ -165,7 +167,15 @@ class StockPusher:
         connection, linked, pending = await run_sync(self.db, load)
         config = stock_config(connection.policy) if connection is not None else StockConfig(enabled=False)
         wanted = [s for s in linked if s.inventory_item_id]
-        if connection is None or not config.enabled or not product_id or not wanted:
+        if connection is None or not config.enabled:
+            await self._finish(claimed, outcome)
+            return outcome
+        pushable = {s.tiktok_sku_id for s in wanted}
+        for sku in claimed:  # linked, but nothing to push it from or to: say so, once
+            if sku.tiktok_sku_id not in pushable:
+                why = (UNKNOWN_PRODUCT if not product_id else NO_INVENTORY_ITEM)
+                outcome.problems[sku.tiktok_sku_id] = SkuError(sku.tiktok_sku_id, 0, why)
+        if not product_id or not wanted:
             await self._finish(claimed, outcome)
             return outcome
         try:

@@ -68,11 +68,11 @@ class Rig:
                 return done
             done.extend(outcomes)
 
-    async def tiktok_stock(self) -> int:
-        link = self.link()
+    async def tiktok_stock(self, sku_id: str | None = None) -> int:
+        wanted = sku_id or self.link().tiktok_sku_id
         for product in await self.h.control.tiktok_products(self.h.connection.tiktok_shop_id):
             for sku in product["skus"]:
-                if sku["id"] == link.tiktok_sku_id:
+                if sku["id"] == wanted:
                     return sum(int(i["quantity"]) for i in sku["inventory"])
         raise AssertionError("SKU not on TikTok")
 
@@ -299,3 +299,17 @@ async def test_shopify_stock_is_read_by_location_in_pages(rig: Rig) -> None:
     assert len(small) > 2  # several pages
     assert dict(small) == {item: by_loc[location.id] for item, by_loc in (await read_shopify_stock(shopify)).items()}
     assert dict(small)[str(link.shopify_inventory_item_id)] == 21
+
+
+async def test_a_link_without_its_tiktok_product_is_a_problem_not_silence(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    with transaction(h.services.db) as conn:
+        sku_links.upsert_sku_link(conn, h.connection.id, "ghost-sku", link.shopify_variant_id, now=h.now(),
+                                  shopify_inventory_item_id=link.shopify_inventory_item_id)
+    await h.control.set_shopify_available(link.shopify_variant_id, 2)
+    await rig.deliver_shopify_hooks()
+    outcomes = await rig.push()
+    ghost = next(o for o in outcomes if o.product_id is None)
+    assert "skus import" in ghost.problems["ghost-sku"].message
+    assert {r.tiktok_sku_id: r.problem_kind for r in rig.rows()}["ghost-sku"] == "rejected"
+    assert await rig.tiktok_stock(link.tiktok_sku_id) == 2  # the real SKU of the same item was pushed

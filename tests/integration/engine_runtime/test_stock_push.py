@@ -7,6 +7,9 @@ Shopify's ``inventory_levels/update`` deliveries are taken from the sandbox's de
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,9 +17,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from orderbridge.adapters.db import sku_links, transaction
 from orderbridge.adapters.db import stock as stock_db
+from orderbridge.adapters.db.tables import inbox as inbox_table
 from orderbridge.devkit import SandboxError
 from orderbridge.domain.stock_push import PROMOTION_LOCKED_CODE
 from orderbridge.engine.connect import find_connection
@@ -313,3 +318,23 @@ async def test_a_link_without_its_tiktok_product_is_a_problem_not_silence(rig: R
     assert "skus import" in ghost.problems["ghost-sku"].message
     assert {r.tiktok_sku_id: r.problem_kind for r in rig.rows()}["ghost-sku"] == "rejected"
     assert await rig.tiktok_stock(link.tiktok_sku_id) == 2  # the real SKU of the same item was pushed
+
+
+async def test_an_inventory_webhook_without_its_item_is_kept_with_the_error(rig: Rig) -> None:
+    h = rig.h
+    body = json.dumps({"location_id": 1, "available": 3}).encode()
+    secret = str(h.services.settings.shopify_client_secret)
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    headers = {"X-Shopify-Topic": "inventory_levels/update", "X-Shopify-Hmac-Sha256": signature,
+               "X-Shopify-Shop-Domain": h.connection.shopify_domain, "X-Shopify-Event-Id": "ev-no-item",
+               "X-Shopify-Webhook-Id": "wh-no-item", "Content-Type": "application/json"}
+    answer = await rig.app.post("/webhooks/shopify", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert rig.rows() == []
+    with transaction(h.services.db, write=False) as conn:
+        row = conn.execute(select(inbox_table).where(
+            inbox_table.c.event_id == "inventory_levels/update:ev-no-item")).one()
+    assert "inventory_item_id" in (row.error or "")
+    assert row.body == body  # kept as it came
+    bad = await rig.app.post("/webhooks/shopify", content=body, headers={**headers, "X-Shopify-Hmac-Sha256": "x"})
+    assert bad.status_code == 401

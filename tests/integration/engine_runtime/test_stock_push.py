@@ -26,7 +26,7 @@ from orderbridge.devkit import SandboxError
 from orderbridge.domain.stock_push import PROMOTION_LOCKED_CODE
 from orderbridge.engine.connect import find_connection
 from orderbridge.engine.policy_store import set_policy, show_policy
-from orderbridge.engine.stock_push import ProductOutcome, StockPusher
+from orderbridge.engine.stock_push import CLAIM_FOR, ProductOutcome, StockPusher
 from orderbridge.engine.stock_sync import read_shopify_stock, stock_diff, stock_sync
 from orderbridge.errors import ConfigurationError
 from orderbridge.web.app import create_app
@@ -338,3 +338,19 @@ async def test_an_inventory_webhook_without_its_item_is_kept_with_the_error(rig:
     assert row.body == body  # kept as it came
     bad = await rig.app.post("/webhooks/shopify", content=body, headers={**headers, "X-Shopify-Hmac-Sha256": "x"})
     assert bad.status_code == 401
+
+
+async def test_a_pusher_that_died_mid_claim_gives_its_skus_back(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.set_shopify_available(link.shopify_variant_id, 8)
+    await rig.deliver_shopify_hooks()
+    with transaction(h.services.db) as conn:  # a pusher claims, then its process is killed
+        claimed = stock_db.claim_due(conn, now=h.now(), claim_for=CLAIM_FOR)
+    assert link.tiktok_sku_id in {c.tiktok_sku_id for c in claimed}
+    fresh = StockPusher(db=h.services.db, clock=h.services.clock, cipher=h.services.cipher,
+                        tiktok_for=h.services.tiktok_client, shopify_for=h.services.shopify_client)
+    assert await fresh.run_once() == []  # still claimed
+    assert await fresh.next_due_time() == h.now() + CLAIM_FOR
+    await h.control.advance(CLAIM_FOR.total_seconds())
+    [outcome] = await fresh.run_once()
+    assert outcome.pushed[link.tiktok_sku_id] == {"": 8}

@@ -2,7 +2,8 @@
 
     {"stock": {"enabled": true,
                "warehouses": {"<TikTok warehouse id>": ["gid://shopify/Location/1", ...]},
-               "buffer_units": 2, "buffer_percent": 10, "debounce_seconds": 2}}
+               "buffer_units": 2, "buffer_percent": 10, "debounce_seconds": 2,
+               "reconcile_hours": 24}}
 
 No ``warehouses``: the SKU's one TikTok warehouse sells every Shopify location's units.
 See docs/configuration.md#stock-shopify-to-tiktok.
@@ -34,6 +35,7 @@ class StockConfig(BaseModel):
     buffer_units: int = Field(default=0, ge=0)
     buffer_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
     debounce_seconds: float = Field(default=DEFAULT_DEBOUNCE_SECONDS, ge=0, le=3600)
+    reconcile_hours: float = Field(default=24.0, ge=0)  # every linked SKU pushed again; 0: never
 
     @property
     def mapping(self) -> WarehouseMap:

@@ -17,12 +17,16 @@ a few products and, per product:
    are not retried until the next stock change;
 4. reads the product back with Inventory Search: a number above what was pushed (someone
    else raised it) makes the SKU due again at once.
+
+Besides changes, every linked SKU is pushed again at start and every ``reconcile_hours``
+(``reconcile_if_due``): a backstop for lost webhooks and for stock changed on TikTok's side.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,7 +53,7 @@ from orderbridge.domain.stock_push import (
 )
 from orderbridge.engine.stock_config import StockConfig, stock_config
 from orderbridge.engine.stock_units import PendingUnits, pending_units
-from orderbridge.errors import AuthError, RemoteError, RetryableError
+from orderbridge.errors import AuthError, ConfigurationError, RemoteError, RetryableError
 from orderbridge.logs import get_logger
 
 __all__ = ["CLAIM_FOR", "MAX_RETRIES", "ProductOutcome", "StockPusher"]
@@ -60,6 +64,7 @@ CLAIM_FOR = timedelta(seconds=60)
 MAX_RETRIES = 5  # passing faults on a SKU before it becomes a visible problem
 PRODUCTS_AT_ONCE = 8
 IDLE_LOOK_SECONDS = 0.5
+RECONCILE_LOOK_SECONDS = 60.0  # how often a pusher asks whether a full reconciliation is due
 UNKNOWN_PRODUCT = "the TikTok product of this SKU is unknown: run `orderbridge skus import`"
 NO_INVENTORY_ITEM = "the linked Shopify variant has no inventory item on record: run `orderbridge skus import`"
 MIN_WAIT_SECONDS = 0.02
@@ -133,12 +138,46 @@ class StockPusher:
 
         return list(await asyncio.gather(*(one(k, v) for k, v in groups.items())))
 
+    async def reconcile_if_due(self) -> int:
+        """Make every linked SKU of a connection due when its last full reconciliation is
+        ``reconcile_hours`` old (or never happened: at start); how many SKUs. The time is
+        kept per connection in ``stock_reconciles``, so processes and restarts agree; it is only recorded once the connection has linked SKUs."""
+        now = self.clock.now()
+
+        def work() -> int:
+            marked = 0
+            with transaction(self.db) as conn:
+                for cid, policy in stock_db.active_connection_policies(conn).items():
+                    try:
+                        config = stock_config(policy)
+                    except ConfigurationError:
+                        continue  # refused when set; an old row is reported by the push itself
+                    if not config.enabled or config.reconcile_hours <= 0:
+                        continue
+                    last = stock_db.last_reconcile(conn, cid)
+                    if last is not None and last + timedelta(hours=config.reconcile_hours) > now:
+                        continue
+                    skus = stock_db.linked_skus(conn, cid)
+                    if skus:
+                        marked += stock_db.mark_due(conn, skus, now=now, due=now)
+                        stock_db.set_last_reconcile(conn, cid, now)
+            return marked
+
+        marked = await run_sync(self.db, work)
+        if marked:
+            slog.info("stock_reconcile_started", skus=marked)
+        return marked
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Pass after pass until ``stop``: at the next due time, looking at least every
         ``IDLE_LOOK_SECONDS`` (web processes make SKUs due without waking this one)."""
+        next_reconcile_look = 0.0
         while not stop.is_set():
             busy = False
             try:
+                if time.monotonic() >= next_reconcile_look:
+                    next_reconcile_look = time.monotonic() + RECONCILE_LOOK_SECONDS
+                    await self.reconcile_if_due()
                 busy = bool(await self.run_once())
                 due = await self.next_due_time()
             except Exception:  # keep pushing: the database or an API may come back

@@ -354,3 +354,20 @@ async def test_a_pusher_that_died_mid_claim_gives_its_skus_back(rig: Rig) -> Non
     await h.control.advance(CLAIM_FOR.total_seconds())
     [outcome] = await fresh.run_once()
     assert outcome.pushed[link.tiktok_sku_id] == {"": 8}
+
+
+async def test_every_linked_sku_is_reconciled_at_start_then_every_day(rig: Rig) -> None:
+    h, link = rig.h, rig.link()
+    await h.control.set_shopify_available(link.shopify_variant_id, 11)  # no webhook delivered
+    marked = await rig.pusher.reconcile_if_due()
+    assert marked == len(rig.rows()) > 1  # every linked SKU
+    await rig.push()
+    assert await rig.tiktok_stock() == 11
+    assert await rig.pusher.reconcile_if_due() == 0  # done for today
+    await h.control.advance(23 * 3600)
+    assert await rig.pusher.reconcile_if_due() == 0
+    await h.control.advance(3600)
+    assert await rig.pusher.reconcile_if_due() == marked
+    set_policy(h.services, h.connection, "stock", '{"reconcile_hours": 0}')
+    await h.control.advance(48 * 3600)
+    assert await rig.pusher.reconcile_if_due() == 0

@@ -22,6 +22,7 @@ from orderbridge.adapters.db.tables import (
     connections,
     order_links,
     sku_links,
+    stock_reconciles,
     stock_skus,
     tiktok_skus,
 )
@@ -32,14 +33,17 @@ __all__ = [
     "LinkedSku",
     "PendingOrder",
     "StockRow",
+    "active_connection_policies",
     "claim_due",
     "connection_policies",
     "finish",
+    "last_reconcile",
     "linked_skus",
     "list_rows",
     "mark_due",
     "next_due_time",
     "pending_orders",
+    "set_last_reconcile",
     "skus_for_inventory_items",
 ]
 
@@ -250,6 +254,26 @@ def pending_orders(conn: Connection, connection_id: int) -> list[PendingOrder]:
                or_(ol.c.tiktok_status.is_(None), ol.c.tiktok_status.in_(PENDING_TIKTOK_STATUSES))))
     return [PendingOrder(int(r.id), str(r.tiktok_order_id), r.shopify_order_id is not None, r.tiktok_snapshot)
             for r in rows]
+
+
+def last_reconcile(conn: Connection, connection_id: int) -> datetime | None:
+    """When the connection's linked SKUs were last all made due (None: never)."""
+    found: datetime | None = conn.execute(select(stock_reconciles.c.last_at).where(
+        stock_reconciles.c.connection_id == connection_id)).scalar()
+    return found
+
+
+def set_last_reconcile(conn: Connection, connection_id: int, at: datetime) -> None:
+    ins = insert_for(conn, stock_reconciles)
+    conn.execute(ins.values(connection_id=connection_id, last_at=at).on_conflict_do_update(
+        index_elements=[stock_reconciles.c.connection_id], set_={"last_at": ins.excluded.last_at}))
+
+
+def active_connection_policies(conn: Connection) -> dict[int, dict[str, Any]]:
+    """The stored policy JSON of every connection not disconnected."""
+    rows = conn.execute(select(connections.c.id, connections.c.policy)
+                        .where(connections.c.status != "disconnected"))
+    return {int(r.id): dict(r.policy or {}) for r in rows}
 
 
 def connection_policies(conn: Connection, connection_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

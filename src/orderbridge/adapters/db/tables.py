@@ -40,6 +40,7 @@ __all__ = [
     "order_links",
     "shopify_variants",
     "sku_links",
+    "stock_reconciles",
     "stock_skus",
     "tiktok_skus",
     "users",
@@ -265,6 +266,15 @@ stock_skus = Table(
     Column("problem_message", Text),
     Column("problem_at", UTCDateTime),
     PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
+)
+
+# When each connection's linked SKUs were last all made due (the daily full reconciliation).
+stock_reconciles = Table(
+    "stock_reconciles",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id"),
 )
 
 # Catalog snapshots: what each side listed at the last catalog sync, for SKU matching and

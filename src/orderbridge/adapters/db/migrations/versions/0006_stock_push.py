@@ -1,4 +1,5 @@
-"""Stock push: one row per linked TikTok SKU (due time, claim, last push, open problem).
+"""Stock push: one row per linked TikTok SKU (due time, claim, last push, open problem), and
+when each connection's stock was last reconciled in full.
 
 Revision ID: 0006
 Revises: 0005
@@ -55,8 +56,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("connection_id", "tiktok_sku_id", name=op.f("pk_stock_skus")),
     )
     op.create_index(op.f("ix_stock_skus_due_at"), "stock_skus", ["due_at"])
+    op.create_table(
+        "stock_reconciles",
+        sa.Column("connection_id", id_type, nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["connection_id"], ["connections.id"],
+                                name=op.f("fk_stock_reconciles_connection_id_connections"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("connection_id", name=op.f("pk_stock_reconciles")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("stock_reconciles")
     op.drop_index(op.f("ix_stock_skus_due_at"), table_name="stock_skus")
     op.drop_table("stock_skus")

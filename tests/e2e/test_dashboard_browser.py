@@ -21,7 +21,7 @@ from orderbridge.adapters.db import connections, generate_key, links, order_exce
 from orderbridge.adapters.db.operators import Role, add_user
 from orderbridge.adapters.db.web_sessions import set_password_hash
 from orderbridge.bootstrap import Services
-from orderbridge.engine.runner import WebServer
+from orderbridge.cli.runner import WebServer
 from orderbridge.settings import Settings
 from orderbridge.web import passwords
 from orderbridge.web.app import create_app
@@ -123,3 +123,6 @@ async def test_a_viewer_reads_but_has_no_buttons(site: str, chromium: Browser) -
     await page.get_by_role("link", name="SLA desk").click()
     await expect(page.get_by_role("heading", name="SLA desk")).to_be_visible()
     await expect(page.locator("table.sla")).to_contain_text("Nothing waits for a carrier scan.")
+    await page.get_by_role("link", name="Cancellations").click()
+    await expect(page.get_by_role("heading", name="Cancellation desk")).to_be_visible()
+    await expect(page.locator("table.cancellations")).to_contain_text("No buyer cancellation request is pending.")

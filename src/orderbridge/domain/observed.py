@@ -219,13 +219,22 @@ ShippingProviders = Mapping[str, tuple[tuple[str, str], ...]]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThreePLView:
-    """The 3PL order as last looked up (placeholder: lookups are not wired yet)."""
+    """The 3PL order as last looked up: the facts its API gives (``domain/cancel_desk.py``
+    decides from them whether it can still be stopped).
+
+    ``provider`` is ``amazon_mcf`` or ``shipbob`` (empty: a 3PL this module does not know,
+    whose ``cancellable`` the adapter states); ``live_shipments`` counts shipments not
+    cancelled (Amazon); ``picked`` says the warehouse has the goods in hand (ShipBob).
+    """
 
     order_id: str
     status: str = ""
-    cancellable: bool = True  # MCF: Received/Planning and no shipments; ShipBob: not picked
+    cancellable: bool = True  # only read when ``provider`` is empty
     cancelled: bool = False
     shipped_without_tracking: bool = False
+    provider: str = ""
+    live_shipments: int = 0
+    picked: bool = False
 
 
 def _empty_skus() -> Mapping[str, SkuResolution]:

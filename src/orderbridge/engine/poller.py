@@ -40,12 +40,12 @@ from orderbridge.adapters.db import (
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.adapters.tiktok import CancellationFilter, OrderFilter, ReturnFilter
-from orderbridge.bootstrap import Services
 from orderbridge.domain.existing import adoption_state
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.order import parse_status
 from orderbridge.engine.existing import find_existing
 from orderbridge.engine.poll_health import Parked, describe_failure, retry_delay
+from orderbridge.engine.ports import Clients
 from orderbridge.errors import AuthError
 
 __all__ = [
@@ -91,12 +91,12 @@ class PollReport:
 T = TypeVar("T")
 
 
-async def _db(services: Services, work: Callable[[Connection], T]) -> T:
+async def _db(services: Clients, work: Callable[[Connection], T]) -> T:
     return await in_transaction(services.db, work)
 
 
 async def _stream(
-    services: Services,
+    services: Clients,
     connection: ConnectionRow,
     stream: str,
     items: Callable[[datetime], AsyncIterator[tuple[str, datetime | None]]],
@@ -137,7 +137,7 @@ async def _stream(
     return seen, created
 
 
-async def poll_connection(services: Services, connection: ConnectionRow, owner: str) -> PollReport:
+async def poll_connection(services: Clients, connection: ConnectionRow, owner: str) -> PollReport:
     """One poll of one connection (orders, cancellations, returns), under its lease."""
     now = services.clock.now()
     hold = services.settings.poll_interval_seconds * 2 + 60
@@ -180,7 +180,7 @@ class Poller:
 
     def __init__(
         self,
-        services: Services,
+        services: Clients,
         owner: str,
         on_due: Callable[[], None] | None = None,
         *,
@@ -300,13 +300,13 @@ def _connection_warning(
     events.append(conn, None, kind, text, data, at=at, connection_id=connection_id)
 
 
-def _read_connection(conn: Connection, *, services: Services, cid: int) -> ConnectionRow | None:
+def _read_connection(conn: Connection, *, services: Clients, cid: int) -> ConnectionRow | None:
     row = connections.get_connection(conn, services.cipher, cid)
     return row if row is not None and row.status == ConnectionStatus.ACTIVE else None
 
 
 async def _backfill_one(
-    services: Services, shopify: ShopifyClient, cid: int, order_id: str, status: str
+    services: Clients, shopify: ShopifyClient, cid: int, order_id: str, status: str
 ) -> tuple[bool, bool]:
     """Queue one order; (link created, linked to an order already in Shopify)."""
     now = services.clock.now()
@@ -340,7 +340,7 @@ async def _backfill_one(
 
 
 async def backfill(
-    services: Services,
+    services: Clients,
     connection: ConnectionRow,
     since: datetime,
     until: datetime | None,

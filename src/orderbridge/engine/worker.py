@@ -7,7 +7,7 @@ One pass (``Reconciler.run_once``):
    details 50 per call, cancellations and returns, each Shopify order), resolve SKUs;
 3. per link (``link_work.LinkWork``): ``decide()``; save the decision's memory (so a create
    attempt is recorded *before* it is sent), its exceptions and timeline; run the actions in
-   order through the ``Executor``, saving ``apply_outcome`` after each and stopping at the
+   order through the ``ActionExecutor``, saving ``apply_outcome`` after each and stopping at the
    first non-success; then save the next due time and release the lease, and write every
    API call made for the link to its timeline.
 
@@ -53,8 +53,9 @@ from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import SkuResolution
 from orderbridge.engine import timeline
+from orderbridge.engine.cancel_desk import ThreePLLocator
 from orderbridge.engine.claimer import ClaimLoop
-from orderbridge.engine.executor import Executor
+from orderbridge.engine.executor.core import ActionExecutor
 from orderbridge.engine.link_work import (
     AUTH_RETRY,
     BACKOFF_BASE,
@@ -142,6 +143,7 @@ class Reconciler:
         rng: random.Random | None = None,
         listen: bool | None = None,
         pacing: float | None = None,
+        threepl: ThreePLLocator | None = None,
     ) -> None:
         self.services = services
         self.owner = owner
@@ -150,7 +152,7 @@ class Reconciler:
         self.listen = wake.listens(services.db) if listen is None else listen
         self.pacing = (CLAIM_PACING_SECONDS if self.listen else 0.0) if pacing is None else pacing
         self._runtimes: dict[int, ConnectionRuntime] = {}
-        self._links = LinkWork(services, self.rng)
+        self._links = LinkWork(services, self.rng, threepl)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -344,7 +346,7 @@ class Reconciler:
             tiktok=self.services.tiktok_client(row, recorder),
             shopify=self.services.shopify_client(row, recorder),
             recorder=recorder,
-            executor=cached.executor if cached is not None else Executor(),
+            executor=cached.executor if cached is not None else ActionExecutor(),
         )
         self._runtimes[connection_id] = runtime
         return runtime

@@ -14,7 +14,7 @@ import httpx
 
 from orderbridge.adapters import jsontext
 from orderbridge.adapters.limiter import RateLimiter
-from orderbridge.adapters.tiktok._http import Executor, Prepared, RetryPolicy, Runtime
+from orderbridge.adapters.tiktok._http import Prepared, RetryPolicy, Runtime, TikTokCallExecutor
 from orderbridge.adapters.tiktok.auth import (
     DEFAULT_AUTH_BASE,
     DEFAULT_REFRESH_MARGIN,
@@ -24,6 +24,7 @@ from orderbridge.adapters.tiktok.auth import (
 )
 from orderbridge.adapters.tiktok.codes import API_NAME, InvalidResponse
 from orderbridge.adapters.tiktok.signing import sign_request
+from orderbridge.adapters.tiktok.versions import versioned_path
 from orderbridge.errors import ConfigurationError
 
 __all__ = [
@@ -116,7 +117,7 @@ class ClientCore:
             retry=self.retry,
         )
         self.tokens = TokenManager(self.auth, token_store, refresh_margin=refresh_margin)
-        self._executor = Executor(http, self.runtime, self.retry, self.limiter)
+        self._executor = TikTokCallExecutor(http, self.runtime, self.retry, self.limiter)
 
     def for_shop(self, shop_cipher: str, shop_id: str | None = None) -> Self:
         """A client for one shop of the same seller, sharing tokens, limiter and policy."""
@@ -138,6 +139,7 @@ class ClientCore:
         order_ref: str | None = None,
     ) -> dict[str, Any]:
         """Send one signed call; return TikTok's ``data``."""
+        template = versioned_path(operation, template)
         segments = {k: _segment(v) for k, v in (path_params or {}).items()}
         path = self._base_path + template.format(**segments)
         url = self.api_base + template.format(**segments)

@@ -35,8 +35,9 @@ from orderbridge.sandbox.shopify import (
 )
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.cost import MAX_QUERY_COST, Buckets, actual_cost, requested_cost
+from orderbridge.sandbox.shopify.variables import variable_errors
 
-__all__ = ["Executor", "first_root_field", "load_schema"]
+__all__ = ["GraphQLExecutor", "first_root_field", "load_schema"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ _CODES = (
     ("Unknown argument", "argumentNotAccepted"),
     ("is required, but it was not provided", "missingRequiredArguments"),
     ("Unknown type", "undefinedType"),
-    ("Variable", "variableMismatch"),
+    ("Variable", "variableMismatch"),  # validation: a variable used where its type does not fit
     ("Unknown directive", "undefinedDirective"),
     ("must have a selection of subfields", "selectionMismatch"),
     ("must not have a selection", "selectionMismatch"),
@@ -113,7 +114,7 @@ def _shape(error: GraphQLError, request_id: str, internal: bool = False) -> dict
     return out
 
 
-class Executor:
+class GraphQLExecutor:
     """Executes documents against the sandbox schema, with cost and throttling."""
 
     def __init__(self, buckets: Buckets) -> None:
@@ -145,6 +146,9 @@ class Executor:
             message = (f'No operation named "{operation_name}"' if operation_name
                        else "An operation name is required")
             return {"errors": [{"message": message, "extensions": {"code": "OPERATION_NOT_FOUND"}}]}
+        ill_typed = variable_errors(self.schema, operation, variables)
+        if ill_typed:
+            return {"errors": ill_typed}
         return self._priced(ctx, document, operation, variables, operation_name)
 
     def _priced(self, ctx: Ctx, document: DocumentNode, operation: OperationDefinitionNode,

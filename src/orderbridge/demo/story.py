@@ -1,0 +1,193 @@
+"""The demo's story: a realistic mix of TikTok orders played through the control API.
+
+Buyers and TikTok act through the TikTok sandbox's control routes; the merchant acts in
+Shopify (fulfils with carriers and tracking numbers, adds a variant); the operator links an
+unmapped SKU. The engine is never called directly: webhooks, its timers and its polls do
+everything. Each scenario says how it must end (``Scenario.expect_*``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from orderbridge.demo.world import DemoWorld
+from orderbridge.devkit import tracking_number
+from orderbridge.domain.carriers import Carrier
+from orderbridge.engine.skus import import_catalogues, link_sku
+
+__all__ = ["Scenario", "play", "scenarios"]
+
+MINUTE: Final = 60.0
+HOUR: Final = 3600.0
+# Catalogue SKUs both sides have exactly once (random extra orders draw from these).
+MAPPED_SKUS: Final = ("MW-SET-NAT", "MW-SET-BLK", "BOWL-WHT", "BOWL-GRN", "MATCHA-CER-30",
+                      "MATCHA-CUL-100", "SCOOP-BMB")
+PUERTO_RICO: Final = {"name": "Ana Rivera", "address_line1": "151 Calle San Francisco", "city": "San Juan",
+                      "county": "San Juan", "state": "Puerto Rico", "state_code": "PR", "postal_code": "00901",
+                      "phone_number": "(+1)7875550123"}
+# The merchant's own name for the SKU TikTok calls WHISK-HOLDER (so only an explicit link finds it).
+WHISK_HOLDER_VARIANT_SKU: Final = "HOLDER-CERAMIC-WHT"
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Scenario:
+    """One order of the story and how it must end."""
+
+    key: str
+    label: str
+    order: dict[str, Any]
+    expect_tiktok: str
+    expect_shopify: str  # none | held | released | fulfilled | cancelled
+    expect_open: frozenset[str] = frozenset()  # exception codes open at the end
+    expect_raised: frozenset[str] = frozenset()  # raised at some point (any status now)
+    expect_packages: int = 0
+    order_id: str = ""
+    fulfilments: list[tuple[str, str, list[str] | None]] = field(default_factory=list)
+
+
+def _items(*skus: str, units: int = 1) -> list[dict[str, Any]]:
+    return [{"seller_sku": sku, "units": units} for sku in skus]
+
+
+def scenarios(extra: int, seed: int) -> list[Scenario]:
+    """The scripted mix plus ``extra`` random paid orders (deterministic for ``seed``)."""
+    rng = random.Random(seed)
+    story = [
+        Scenario("paid", "paid at checkout", {"items": _items("MW-SET-NAT", "BOWL-WHT")}, "DELIVERED", "fulfilled",
+                 expect_packages=1),
+        Scenario("unpaid-then-paid", "unpaid, paid 30 min later", {"items": _items("MATCHA-CER-30"),
+                 "payment": "pending"}, "DELIVERED", "fulfilled", expect_packages=1),
+        Scenario("never-paid", "never paid (TikTok cancels after 24 h)", {"items": _items("BOWL-GRN"),
+                 "payment": "pending"}, "CANCELLED", "cancelled"),
+        Scenario("cancel-in-window", "buyer cancels in the remorse hour", {"items": _items("SCOOP-BMB")},
+                 "CANCELLED", "cancelled"),
+        Scenario("cancel-request", "buyer asks to cancel after release", {"items": _items("MW-SET-BLK")},
+                 "CANCELLED", "cancelled"),
+        Scenario("split", "split shipment (USPS + UPS)", {"items": _items("MW-SET-NAT", units=2)
+                 + _items("MATCHA-CUL-100")}, "DELIVERED", "fulfilled", expect_packages=2),
+        Scenario("unmapped-sku", "unmapped SKU, linked later", {"items": _items("WHISK-HOLDER")}, "DELIVERED",
+                 "fulfilled", expect_raised=frozenset({"UNMAPPED_SKU"}), expect_packages=1),
+        Scenario("ambiguous-sku", "SKU on two Shopify variants", {"items": _items("DUP-SKU")},
+                 "AWAITING_SHIPMENT", "held", expect_open=frozenset({"AMBIGUOUS_SKU"})),
+        Scenario("sample", "free sample ($0)", {"items": _items("MATCHA-CER-30"), "sample": True}, "DELIVERED",
+                 "fulfilled", expect_packages=1),
+        Scenario("tiktok-shipped", "TikTok ships it", {"items": _items("BOWL-WHT"), "shipping_type": "TIKTOK"},
+                 "AWAITING_SHIPMENT", "none", expect_open=frozenset({"TIKTOK_SHIPPED"})),
+        Scenario("puerto-rico", "ships to Puerto Rico", {"items": _items("MW-SET-BLK"),
+                 "recipient_address": PUERTO_RICO}, "AWAITING_SHIPMENT", "held",
+                 expect_open=frozenset({"UNSUPPORTED_DESTINATION"})),
+    ]
+    for n in range(extra):
+        skus = rng.sample(MAPPED_SKUS, rng.randint(1, 3))
+        story.append(Scenario(f"extra-{n + 1}", "random paid order", {"items": _items(*skus, units=rng.randint(1, 2)),
+                              "delivery_option": rng.choice(["Economy", "Standard", "Express"])},
+                              "DELIVERED", "fulfilled", expect_packages=1))
+    return story
+
+
+class Story:
+    """Plays the scenarios on a ``DemoWorld``; ``say`` narrates each step."""
+
+    def __init__(self, demo: DemoWorld, cast: list[Scenario], say: Say, seed: int) -> None:
+        self.demo, self.cast, self.say = demo, cast, say
+        self.by_key = {s.key: s for s in cast}
+        self.rng = random.Random(seed)
+        self.serial = 22319742849
+
+    def _number(self, carrier: Carrier) -> str:
+        self.serial += 7919
+        return tracking_number(carrier, self.serial)
+
+    async def _shopify_order(self, scenario: Scenario) -> dict[str, Any]:
+        [order] = await self.demo.control.shopify_orders(source_identifier=scenario.order_id)
+        found: dict[str, Any] = order
+        return found
+
+    async def fulfil(self, scenario: Scenario, carrier: Carrier, skus: list[str] | None = None) -> None:
+        """The merchant fulfils (all, or the lines of ``skus``) with a fresh tracking number."""
+        order = await self._shopify_order(scenario)
+        lines = None
+        if skus is not None:
+            lines = [{"line_item_id": str(li["admin_graphql_api_id"]), "quantity": li["quantity"]}
+                     for li in order["line_items"] if li.get("sku") in skus and li.get("current_quantity", 1)]
+        company = "USPS" if carrier is Carrier.USPS else "UPS"
+        number = self._number(carrier)
+        await self.demo.control.fulfil(str(order["admin_graphql_api_id"]), company, number, lines)
+        scenario.fulfilments.append((company, number, skus))
+        what = f" ({', '.join(skus)})" if skus else ""
+        self.say(f"merchant fulfils {order['name']}{what} in Shopify: {company} {number}")
+
+    async def tiktok(self, scenario: Scenario, action: str, note: str) -> None:
+        await self.demo.control.tiktok_action(scenario.order_id, action)
+        self.say(f"{scenario.order_id} ({scenario.key}): {note}")
+
+    async def link_whisk_holder(self) -> None:
+        """The merchant adds the product in Shopify; the operator links the TikTok SKU to it."""
+        shop = self.demo.connection.shopify_domain
+        added = await self.demo.control.call("POST", f"/shopify/shops/{shop}/variants", {
+            "sku": WHISK_HOLDER_VARIANT_SKU, "title": "Ceramic Whisk Holder - White", "price": "9.99",
+            "available": 50})
+        await import_catalogues(self.demo.services, self.demo.connection)
+        report = link_sku(self.demo.services, self.demo.connection.id, "WHISK-HOLDER", str(added["variant_id"]))
+        self.say(f"operator links TikTok SKU WHISK-HOLDER to Shopify variant {added['variant_id']} "
+                 f"({WHISK_HOLDER_VARIANT_SKU}); resumed: {', '.join(report.orders_resumed) or 'none'}")
+
+    async def at(self, offset: float, *, step: float) -> None:
+        """Advance the story clock to T0 + ``offset`` seconds."""
+        await self.demo.tick(offset - self.elapsed(), step=step)
+
+    def elapsed(self) -> float:
+        return (self.demo.now() - self.start).total_seconds()
+
+    async def run(self, checkpoint: Callable[[], Awaitable[None]]) -> None:
+        d, s = self.demo, self.by_key
+        self.start = d.now()
+        for scenario in self.cast:
+            placed = await d.control.place_order(**scenario.order)
+            scenario.order_id = str(placed["id"])
+        self.say(f"buyers place {len(self.cast)} orders on TikTok")
+        await self.at(2 * MINUTE, step=5)
+        await checkpoint()
+        await self.tiktok(s["cancel-in-window"], "buyer_cancel", "the buyer cancels inside the remorse hour")
+        await self.at(30 * MINUTE, step=300)
+        await self.tiktok(s["unpaid-then-paid"], "pay", "the buyer pays, 30 minutes late")
+        await self.at(HOUR + 10 * MINUTE, step=300)
+        await checkpoint()
+        await self.link_whisk_holder()
+        await self.at(HOUR + 15 * MINUTE, step=60)
+        for scenario in self.cast:
+            if scenario.key in ("paid", "sample", "unmapped-sku") or scenario.key.startswith("extra-"):
+                await self.fulfil(scenario, self.rng.choice([Carrier.USPS, Carrier.UPS])
+                                  if scenario.key.startswith("extra-") else Carrier.USPS)
+        await self.fulfil(s["split"], Carrier.USPS, ["MW-SET-NAT"])
+        await self.tiktok(s["cancel-request"], "buyer_cancel", "the buyer asks to cancel (after the windows: a request)")
+        await self.at(HOUR + 45 * MINUTE, step=300)
+        await self.fulfil(s["unpaid-then-paid"], Carrier.UPS)
+        await self.fulfil(s["split"], Carrier.UPS, ["MATCHA-CUL-100"])
+        await self.at(2 * HOUR, step=300)
+        await checkpoint()
+        shipped = [sc for sc in self.cast if sc.fulfilments]
+        for scenario in shipped:
+            if (await d.control.tiktok_order(scenario.order_id))["status"] == "AWAITING_COLLECTION":
+                await d.control.tiktok_action(scenario.order_id, "collected")
+        self.say(f"the carriers collect {len(shipped)} orders")
+        await self.at(8 * HOUR, step=1800)
+        for scenario in shipped:
+            if (await d.control.tiktok_order(scenario.order_id))["status"] == "IN_TRANSIT":
+                await d.control.tiktok_action(scenario.order_id, "delivered")
+        self.say(f"the carriers deliver {len(shipped)} orders")
+        await self.at(23 * HOUR + 30 * MINUTE, step=HOUR)
+        await checkpoint()
+        await self.at(24 * HOUR + 20 * MINUTE, step=300)
+        self.say("24 hours after checkout TikTok cancels the order that was never paid")
+
+
+async def play(demo: DemoWorld, cast: list[Scenario], say: Say, checkpoint: Callable[[], Awaitable[None]],
+               seed: int) -> None:
+    """Play the whole story (about 24 h of story time)."""
+    await Story(demo, cast, say, seed).run(checkpoint)

@@ -22,6 +22,7 @@ from orderbridge.cli import exceptions as exception_commands
 from orderbridge.cli import play as play_commands
 from orderbridge.cli import returns as returns_commands
 from orderbridge.cli import sla as sla_commands
+from orderbridge.cli import stock as stock_commands
 from orderbridge.cli.connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -257,6 +258,8 @@ sla_commands.register(app)
 cancellation_commands.register(app)
 # returns: the seller's return queue, approve/reject, the 30-day window (cli/returns.py).
 returns_commands.register(app)
+# stock diff|sync|problems: TikTok's stock against Shopify's (cli/stock.py).
+stock_commands.register(app)
 
 
 def main() -> None:

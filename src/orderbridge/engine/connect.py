@@ -91,6 +91,8 @@ SHOPIFY_WEBHOOK_TOPICS: Final = (
     # the fulfilment order, which the link's memory knows. Needs a read (or write)
     # *_fulfillment_orders scope, which the hold needs anyway.
     "FULFILLMENT_ORDERS_HOLD_RELEASED",
+    # A stock change of a linked SKU: pushed to TikTok (engine/stock_push.py; read_inventory).
+    "INVENTORY_LEVELS_UPDATE",
 )
 PENDING_SHOP_PREFIX: Final = "pending:"
 # Recent orders looked at to check the shop ships its own orders.

@@ -21,6 +21,7 @@ from orderbridge.domain.policy import (
     SampleOrders,
     TikTokShippedOrders,
 )
+from orderbridge.engine.stock_config import StockConfig
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["DURATION_KEYS", "PolicyConfig", "policy_from_json"]
@@ -59,9 +60,11 @@ class PolicyConfig(BaseModel):
     fulfillment_service_wait: float | None = Field(default=None, gt=0)
     open_recheck: float | None = Field(default=None, gt=0)
     slow_recheck: float | None = Field(default=None, gt=0)
+    # Read by the stock push (engine/stock_config.py), not by decide().
+    stock: StockConfig | None = None
 
     def to_policy(self, tiktok_shop_id: str = "") -> Policy:
-        values: dict[str, Any] = self.model_dump(exclude_none=True)
+        values: dict[str, Any] = self.model_dump(exclude_none=True, exclude={"stock"})
         for name in DURATION_KEYS:
             if name in values:
                 values[name] = timedelta(seconds=values[name])

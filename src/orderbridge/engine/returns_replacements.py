@@ -4,9 +4,7 @@ order (the Shopify order carries the ``tiktok_replaces_order_id`` attribute itse
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
-from orderbridge.adapters.db import events, links
+from orderbridge.adapters.db import Connection, events, links
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.domain.actions import Action, CreateShopifyOrder
 from orderbridge.domain.outcome import Outcome, OutcomeStatus

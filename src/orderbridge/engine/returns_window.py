@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection
 
+from orderbridge.adapters.db import Connection
 from orderbridge.adapters.db.return_window import delivered_orders
 from orderbridge.adapters.tiktok.models import Order
 from orderbridge.adapters.tiktok.translate import TranslationError, to_domain_order

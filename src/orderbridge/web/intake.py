@@ -51,6 +51,7 @@ from orderbridge.domain.link import LinkState
 from orderbridge.engine.ports import Store
 from orderbridge.web import compliance
 from orderbridge.web.limits import json_too_deep
+from orderbridge.web.stock_intake import INVENTORY_TOPIC, inventory_changed
 from orderbridge.web.webhook_checks import shopify_problem
 
 __all__ = ["Intake", "shopify_delivery", "tiktok_delivery"]
@@ -348,6 +349,8 @@ def shopify_delivery(services: Store, h: WebhookHeaders, body: bytes, headers: d
             for link_id in due:
                 events.append(conn, link_id, EventKind.EVENT, f"Shopify webhook {topic}",
                               {"event_id": h.event_id, "triggered_at": str(h.triggered_at)}, at=now)
+        elif topic == INVENTORY_TOPIC and cids:
+            error = inventory_changed(conn, cids, payload, now)[1]
         elif topic == "shop/redact" and intake.live_connections(conn, cids, limit=1):  # still installed
             error = f"shop/redact for {h.shop_domain}, where the app is still installed: not acted on"
         elif topic in COMPLIANCE_TOPICS:

@@ -40,6 +40,8 @@ __all__ = [
     "order_links",
     "shopify_variants",
     "sku_links",
+    "stock_reconciles",
+    "stock_skus",
     "tiktok_skus",
     "user_connections",
     "users",
@@ -249,6 +251,37 @@ sku_links = Table(
     Column("source", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
+)
+
+# The stock push (engine/stock_push.py): per linked TikTok SKU, when its stock is due to be
+# pushed (debounced, durable), the claim, what was last pushed and any open problem.
+stock_skus = Table(
+    "stock_skus",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("tiktok_sku_id", String(_REMOTE_ID), nullable=False),
+    Column("product_id", String(_REMOTE_ID)),
+    Column("due_at", UTCDateTime, index=True),
+    Column("claimed_until", UTCDateTime),
+    Column("hints", Integer, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("changed_at", UTCDateTime),
+    Column("pushed", JSONType),
+    Column("pushed_at", UTCDateTime),
+    Column("problem_kind", String(32)),
+    Column("problem_code", Integer),
+    Column("problem_message", Text),
+    Column("problem_at", UTCDateTime),
+    PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
+)
+
+# When each connection's linked SKUs were last all made due (the daily full reconciliation).
+stock_reconciles = Table(
+    "stock_reconciles",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id"),
 )
 
 # Catalog snapshots: what each side listed at the last catalog sync, for SKU matching and

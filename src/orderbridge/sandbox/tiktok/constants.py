@@ -47,6 +47,7 @@ RATE_LIMIT_PER_SECOND = 50  # doc: 50 QPS per API per app+shop
 MAX_ORDER_PAGE_SIZE = 100
 MAX_CANCEL_PAGE_SIZE = 50
 MAX_PRODUCT_PAGE_SIZE = 100
+MAX_PRODUCT_SEARCH_RESULTS = 10_000  # doc: Search Products reaches at most 10,000 results
 MAX_DETAIL_IDS = 50
 MAX_COMBINED_ORDERS = 20  # doc: one tracking number covers at most 20 orders
 MAX_WEBHOOK_ADDRESS = 255
@@ -95,6 +96,8 @@ class ErrorCode(IntEnum):
     RETURN_NOT_FOUND = 25002001  # sandbox choice: unknown return id
     RETURN_DECISION_NOT_ALLOWED = 25002002  # sandbox choice: the return's status allows no such decision
     REJECT_REASON_INVALID = 25002003  # sandbox choice: reject_reason not in Get Reject Reasons
+    PROMOTION_STOCK_LOCKED = 12052393  # per-SKU: stock locked by a promotion (Update Inventory)
+    SHARED_STOCK = 12052394  # sandbox choice: per-SKU, stock shared with other listings
 
 
 class OrderStatus(StrEnum):

@@ -23,6 +23,7 @@ from orderbridge.sandbox.tiktok.constants import (
     SYSTEM_SHIPPING_TIMEOUT_REASON,
     SYSTEM_UNPAID_REASON,
     DeliveryOption,
+    ErrorCode,
     EventType,
 )
 from orderbridge.sandbox.tiktok.control_models import (
@@ -151,6 +152,18 @@ def build_control(deps: ControlDeps) -> APIRouter:
         product = add_product(world, s, body.title,
                               [(k.name, k.seller_sku, k.price, k.stock) for k in body.skus], engine.now())
         return product_json(product)
+
+    @r.post("/shops/{shop}/skus/{sku_id}/stock_lock")
+    async def stock_lock(shop: str, sku_id: str, code: int | None = None) -> dict[str, Any]:
+        """Lock a SKU's stock (code 12052393: a promotion; 12052394: shared stock), or unlock it (no code)."""
+        if code is not None and code not in (ErrorCode.PROMOTION_STOCK_LOCKED, ErrorCode.SHARED_STOCK):
+            raise HTTPException(422, "code must be 12052393 or 12052394")
+        for product in shop_of(shop).products.values():
+            for sku in product.skus:
+                if sku.id == sku_id:
+                    sku.stock_lock = code
+                    return {"sku_id": sku.id, "stock_lock": code}
+        raise HTTPException(404, f"unknown SKU {sku_id}")
 
     @r.post("/shops/{shop}/auth_code")
     async def mint_auth_code(shop: str, app_key: str = "") -> dict[str, Any]:
@@ -306,14 +319,17 @@ def build_control(deps: ControlDeps) -> APIRouter:
     @r.get("/instants")
     async def instants(shop: str = "") -> dict[str, Any]:
         """Exact instants on the sandbox clock (microseconds; the API has whole seconds): each
-        order's creation and payment, each package's shipping (when its tracking arrived)."""
+        order's creation and payment, each package's shipping (when its tracking arrived),
+        each quantity Update Inventory wrote."""
         shop_id = shop_of(shop).id if shop else ""
         orders = {o.id: {"created": _exact(o.create_time), "paid": _exact(o.paid_time) if o.paid_time else None}
                   for o in world.orders.values() if not shop_id or o.shop_id == shop_id}
         return {"orders": orders,
                 "packages": [{"package_id": p.id, "tracking_number": p.tracking_number, "shipped": _exact(p.shipped_at),
                               "orders": sorted(p.lines)}
-                             for p in world.packages.values() if any(i in orders for i in p.lines)]}
+                             for p in world.packages.values() if any(i in orders for i in p.lines)],
+                "stock_updates": [{"at": _exact(at), "sku_id": sku, "warehouse_id": w, "quantity": q}
+                                  for at, sid, sku, w, q in world.stock_updates if not shop_id or sid == shop_id]}
 
     @r.get("/webhooks/deliveries")
     async def deliveries(with_body: bool = False) -> list[dict[str, Any]]:

@@ -82,6 +82,9 @@ class Sku:
     name: str
     price: Decimal
     inventory: dict[str, int] = field(default_factory=dict)  # warehouse id -> units
+    # Update Inventory refuses this SKU with this per-SKU code (promotion lock 12052393,
+    # shared inventory 12052394), inside a code-0 answer; None: updates are accepted.
+    stock_lock: int | None = None
 
 
 @dataclass
@@ -363,6 +366,8 @@ class World:
         self.tracking_index: dict[str, str] = {}  # tracking number -> package id
         self.cancellations: dict[str, Cancellation] = {}
         self.returns: dict[str, ReturnRecord] = {}
+        # Every quantity Update Inventory wrote: (instant, shop id, sku id, warehouse id, units).
+        self.stock_updates: list[tuple[datetime, str, str, str, int]] = []
 
     def shop_by_cipher(self, cipher: str) -> Shop | None:
         return next((s for s in self.shops.values() if s.cipher == cipher), None)

@@ -30,6 +30,7 @@ __all__ = [
     "CreateLine",
     "CreateShopifyOrder",
     "FetchShippingProviders",
+    "FulfilFromThreePL",
     "HoldReason",
     "PlaceHold",
     "Priority",
@@ -61,6 +62,7 @@ class ActionKind(StrEnum):
     CANCEL_SHOPIFY_ORDER = "cancel_shopify_order"  # orderCancel (a job)
     REQUEST_FULFILLMENT_SERVICE_CANCEL = "request_fulfillment_service_cancel"  # to a 3PL app
     CANCEL_THREEPL_ORDER = "cancel_threepl_order"  # cancel at the 3PL (MCF, ShipBob)
+    FULFIL_FROM_THREEPL = "fulfil_from_threepl"  # fulfillmentCreate with a 3PL parcel's tracking
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
     FETCH_SHIPPING_PROVIDERS = "fetch_shipping_providers"  # TikTok provider list (cached)
@@ -332,6 +334,26 @@ class SwapCustomLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FulfilFromThreePL:
+    """Write a parcel the 3PL shipped to Shopify: one fulfilment of these fulfilment orders
+    (what they have left) carrying its tracking. The tracking path then pushes it to TikTok."""
+
+    kind: ClassVar[ActionKind] = ActionKind.FULFIL_FROM_THREEPL
+    priority: ClassVar[Priority] = Priority.TRACKING
+    target: ClassVar[Target] = Target.SHOPIFY
+    shopify_order_id: str
+    fulfillment_order_ids: tuple[str, ...]
+    tracking_number: str
+    tracking_company: str
+    threepl: str  # ThreePL value
+    threepl_order_id: str
+
+    @property
+    def key(self) -> str:
+        return f"3pl-fulfil:{self.tracking_number}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchShippingProviders:
     """Fetch (and cache) TikTok's providers for a delivery option."""
 
@@ -473,6 +495,7 @@ Action = (
     | CancelShopifyOrder
     | RequestFulfillmentServiceCancel
     | CancelThreePLOrder
+    | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine
     | FetchShippingProviders

@@ -60,6 +60,7 @@ from orderbridge.domain.policy import (
     SampleOrders,
     TikTokShippedOrders,
 )
+from orderbridge.domain.threepl import threepl_parcels
 
 __all__ = ["Decision", "decide"]
 
@@ -107,6 +108,7 @@ def decide(memory: LinkMemory, observed: Observed, policy: Policy, now: datetime
         kind = classify(order)
         if kind is OrderKind.SELLER_SHIPPED:
             holds_and_release(ctx, view)
+            threepl_parcels(ctx, view)
             tracking(ctx, view)
         after_shipping(ctx, view)
     _totals(ctx)

@@ -16,6 +16,7 @@ from orderbridge.domain.link import PushedPackage, UnitAllocation
 from orderbridge.domain.observed import FulfillmentStatus, ShopifyFulfillment, ShopifyOrderView
 from orderbridge.domain.order import TikTokStatus, is_at_least
 from orderbridge.domain.policy import TRACKING_CORRECTION_WINDOW
+from orderbridge.domain.threepl import is_mcf_order
 from orderbridge.domain.tracking import is_amazon_issued, validate_tracking
 
 __all__ = ["tracking"]
@@ -120,7 +121,7 @@ def _push(ctx: Ctx, f: ShopifyFulfillment) -> None:
             (IssueAction.PUSH_ANYWAY, IssueAction.DISMISS),
         )
         return
-    if order.warehouse_id in ctx.policy.mcf_warehouse_ids and not is_amazon_issued(number, carrier):
+    if is_mcf_order(ctx) and not is_amazon_issued(number, carrier):
         ctx.flag(
             ExceptionCode.NON_MCF_TRACKING,
             f"{number} is not Amazon-issued, and warehouse {order.warehouse_id} is fulfilled by "

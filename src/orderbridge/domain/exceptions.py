@@ -32,6 +32,7 @@ class ExceptionCode(StrEnum):
     MULTI_TRACKING_SPLIT = "MULTI_TRACKING_SPLIT"  # several numbers on a multi-unit fulfilment
     DUPLICATE_TRACKING = "DUPLICATE_TRACKING"  # the same number on two fulfilments of one order
     NON_MCF_TRACKING = "NON_MCF_TRACKING"  # an MCF warehouse order with non-Amazon tracking
+    THREEPL_EXTRA_PACKAGE = "THREEPL_EXTRA_PACKAGE"  # a 3PL parcel Shopify has no units left for
     TRACKING_LOCKED = "TRACKING_LOCKED"  # a tracking change TikTok no longer accepts
     TRACKING_CHANGED_AFTER_PUSH = "TRACKING_CHANGED_AFTER_PUSH"  # changed, correction pending
     FULFILMENT_CANCELLED_AFTER_PUSH = "FULFILMENT_CANCELLED_AFTER_PUSH"  # TikTok has it still
@@ -82,6 +83,7 @@ _WARNINGS = frozenset(
         ExceptionCode.CANCEL_REQUEST_PENDING,
         ExceptionCode.TRACKING_CHANGED_AFTER_PUSH,
         ExceptionCode.SLA_ALERT_UNDELIVERED,
+        ExceptionCode.THREEPL_EXTRA_PACKAGE,
     }
 )
 _INFOS = frozenset({ExceptionCode.TIKTOK_SHIPPED})

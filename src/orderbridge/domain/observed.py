@@ -15,6 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from orderbridge.domain.order import TikTokOrder
+from orderbridge.domain.policy import ThreePL
 
 __all__ = [
     "CLOSED_FULFILLMENT_ORDER_STATUSES",
@@ -33,6 +34,7 @@ __all__ = [
     "ShopifyOrderView",
     "SkuResolution",
     "SkuState",
+    "ThreePLPackage",
     "ThreePLView",
     "parse_cancellation_status",
 ]
@@ -59,6 +61,7 @@ class ShopifyFulfillmentOrder:
     id: str
     status: str = "OPEN"
     fulfillment_service: bool = False  # assigned to a fulfilment service (a 3PL app)
+    location_id: str = ""  # the assigned location (gid), when it was read
     holds: tuple[ShopifyHold, ...] = ()
 
     @property
@@ -218,14 +221,31 @@ ShippingProviders = Mapping[str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ThreePLPackage:
+    """One parcel that left the 3PL's warehouse, with the carrier as the 3PL named it."""
+
+    tracking_number: str
+    carrier: str = ""
+    shipped_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreePLView:
-    """The 3PL order as last looked up (placeholder: lookups are not wired yet)."""
+    """The 3PL order as last looked up (``engine/threepl``: polls, webhooks, searches).
+
+    ``order_id`` is the id the 3PL's own calls take (Amazon: the seller fulfilment order id;
+    ShipBob: its numeric order id); ``reference`` the seller's reference it was found by.
+    """
 
     order_id: str
+    provider: ThreePL | None = None
+    reference: str = ""
     status: str = ""
     cancellable: bool = True  # MCF: Received/Planning and no shipments; ShipBob: not picked
     cancelled: bool = False
     shipped_without_tracking: bool = False
+    packages: tuple[ThreePLPackage, ...] = ()
+    updated_at: datetime | None = None
 
 
 def _empty_skus() -> Mapping[str, SkuResolution]:

@@ -23,6 +23,8 @@ __all__ = [
     "CustomerNameMode",
     "Policy",
     "SampleOrders",
+    "ThreePL",
+    "ThreePLReference",
     "TikTokShippedOrders",
 ]
 
@@ -64,6 +66,21 @@ class CustomerNameMode(StrEnum):
 
     TIKTOK_ORDER = "tiktok_order"  # "TikTok Order" (the recipient's name is on the address)
     RECIPIENT = "recipient"  # the recipient's name, once TikTok unmasks it
+
+
+class ThreePL(StrEnum):
+    """A fulfilment partner whose API OrderBridge reads (and, with ``route_to``, writes)."""
+
+    AMAZON_MCF = "amazon_mcf"  # Amazon Multi-Channel Fulfillment (SP-API Fulfillment Outbound)
+    SHIPBOB = "shipbob"  # ShipBob
+
+
+class ThreePLReference(StrEnum):
+    """Which id the seller's Shopify->3PL app puts on the 3PL order as its reference."""
+
+    SHOPIFY_ORDER_NAME = "shopify_order_name"  # "#1001" (also tried without the "#")
+    SHOPIFY_ORDER_ID = "shopify_order_id"  # the numeric Shopify order id
+    TIKTOK_ORDER_ID = "tiktok_order_id"  # the TikTok order id
 
 
 DEFAULT_HOLD_HANDLE = "orderbridge"
@@ -109,12 +126,19 @@ def _empty_titles() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
+def _empty_locations() -> Mapping[str, ThreePL]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """Everything ``decide`` needs to know about the connection's choices.
 
     ``shipping_titles`` maps TikTok's delivery option name (or id) to the Shopify shipping
     line title; ``mcf_warehouse_ids`` are TikTok warehouse ids fulfilled by Amazon MCF.
+    ``threepl_locations`` maps a Shopify location id (numeric or gid) to the 3PL that
+    fulfils what is assigned there; ``threepl_reference`` is the id the seller's
+    Shopify->3PL app uses as the 3PL order's reference (the others are tried after it).
     """
 
     create_at: CreateAt = CreateAt.UNPAID
@@ -130,6 +154,8 @@ class Policy:
     status_tags: bool = False
     shipping_titles: Mapping[str, str] = field(default_factory=_empty_titles)
     mcf_warehouse_ids: frozenset[str] = frozenset()
+    threepl_locations: Mapping[str, ThreePL] = field(default_factory=_empty_locations)
+    threepl_reference: ThreePLReference = ThreePLReference.SHOPIFY_ORDER_NAME
     masked_retry_period: timedelta = DEFAULT_MASKED_RETRY_PERIOD
     create_settle_period: timedelta = DEFAULT_CREATE_SETTLE_PERIOD
     search_interval: timedelta = DEFAULT_SEARCH_INTERVAL

@@ -48,6 +48,7 @@ from orderbridge.engine import executor_tiktok as tt
 from orderbridge.engine.executor_tiktok import Providers, Refused, succeed
 from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
+from orderbridge.engine.threepl.fulfil import fulfil_from_threepl
 from orderbridge.errors import (
     AuthError,
     PermanentError,
@@ -105,6 +106,7 @@ class Executor:
             k.CANCEL_SHOPIFY_ORDER: self._cancel_shopify,
             k.REQUEST_FULFILLMENT_SERVICE_CANCEL: ed.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
+            k.FULFIL_FROM_THREEPL: fulfil_from_threepl,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: ed.swap_line,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,

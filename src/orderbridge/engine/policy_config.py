@@ -18,6 +18,8 @@ from orderbridge.domain.policy import (
     CustomerNameMode,
     Policy,
     SampleOrders,
+    ThreePL,
+    ThreePLReference,
     TikTokShippedOrders,
 )
 from orderbridge.errors import ConfigurationError
@@ -48,6 +50,8 @@ class PolicyConfig(BaseModel):
     status_tags: bool = False
     shipping_titles: dict[str, str] = Field(default_factory=dict)
     mcf_warehouse_ids: frozenset[str] = frozenset()
+    threepl_locations: dict[str, ThreePL] = Field(default_factory=dict)
+    threepl_reference: ThreePLReference = ThreePLReference.SHOPIFY_ORDER_NAME
     masked_retry_period: float | None = Field(default=None, gt=0)
     create_settle_period: float | None = Field(default=None, gt=0)
     search_interval: float | None = Field(default=None, gt=0)

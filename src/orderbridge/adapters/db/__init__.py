@@ -25,6 +25,7 @@ from orderbridge.adapters.db import (
     links,
     order_exceptions,
     sku_links,
+    threepl_orders,
     wake,
 )
 from orderbridge.adapters.db.crypto import TokenCipher, generate_key
@@ -75,6 +76,7 @@ __all__ = [
     "order_exceptions",
     "run_sync",
     "sku_links",
+    "threepl_orders",
     "transaction",
     "wake",
 ]

@@ -1,0 +1,44 @@
+"""What a pass knows of its link's 3PL order: the stored candidates, and the domain's pick.
+
+A pass never calls a 3PL: the poller (and ShipBob's webhooks) store what the 3PLs said in
+``threepl_orders``; the pass reads the rows whose reference is one this order's 3PL order
+may carry (one indexed read, only for connections that map locations to 3PLs) and
+``domain/threepl.select`` picks the one of the 3PL holding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from orderbridge.adapters.db import threepl_orders
+from orderbridge.domain.observed import ShopifyOrderView, ThreePLView
+from orderbridge.domain.policy import Policy
+from orderbridge.domain.threepl import gid_tail, holder_of, references, select
+
+__all__ = ["candidate_references", "load_candidates", "pick"]
+
+
+def candidate_references(tiktok_order_id: str, shopify_order_id: str | None,
+                         shopify_order_name: str | None) -> tuple[str, ...]:
+    """Every reference a 3PL order of this link may carry, from what the link row knows."""
+    name = (shopify_order_name or "").strip()
+    refs = (tiktok_order_id, gid_tail(shopify_order_id) if shopify_order_id else "", name, name.lstrip("#"))
+    return tuple(dict.fromkeys(r for r in refs if r))
+
+
+def load_candidates(conn: Connection, connection_id: int, refs: Sequence[str]) -> tuple[ThreePLView, ...]:
+    """The stored 3PL orders under any of ``refs``."""
+    return tuple(threepl_orders.find_by_references(conn, connection_id, refs))
+
+
+def pick(policy: Policy, tiktok_order_id: str, view: ShopifyOrderView | None,
+         candidates: Sequence[ThreePLView]) -> ThreePLView | None:
+    """The domain's choice among ``candidates`` (None when no location maps to a 3PL)."""
+    if not candidates or not policy.threepl_locations:
+        return None
+    holder = holder_of(view, policy.threepl_locations)
+    if holder is None:
+        return None
+    return select(candidates, holder, references(policy.threepl_reference, tiktok_order_id, view))

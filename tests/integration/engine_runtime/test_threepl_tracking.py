@@ -21,6 +21,7 @@ from orderbridge.adapters.retry import Runtime
 from orderbridge.adapters.shipbob import NewOrder, NewProduct, Recipient, RecipientAddress
 from orderbridge.devkit import amazon_mcf_client, shipbob_client, usps_number
 from orderbridge.engine.policy_store import set_policy
+from orderbridge.engine.poller import Poller
 from orderbridge.engine.threepl.poll import ThreePLPoller
 
 from .conftest import HOUR, Harness
@@ -138,11 +139,13 @@ async def test_mcf_order_shipped_with_ups_tracking_is_blocked_with_an_exception(
 
 
 async def test_shipbob_tracking_by_tiktok_reference_reaches_shopify_and_tiktok_once(harness: Harness) -> None:
+    """Through the engine's own poller and the ShipBob account of its settings."""
     h = harness
     _map_location(h, "shipbob", "tiktok_order_id")
     order_id, shopify_id = await h.released_order()
     client = shipbob_client(h.info, h.http, runtime=_runtime(h))
-    poller = _poller(h, shipbob=client)
+    woken: list[int] = []
+    poller = Poller(h.services, "poller-test", on_due=lambda: woken.append(1), rand=lambda: 0.0)
     created = await client.create_order(NewOrder(
         reference_id=order_id, order_number=order_id, shipping_method="Standard",
         recipient=Recipient(name="Ada Buyer", address=RecipientAddress(
@@ -153,7 +156,9 @@ async def test_shipbob_tracking_by_tiktok_reference_reaches_shopify_and_tiktok_o
     await h.control.warehouse("shipbob", created.id, "accept")
     await h.control.warehouse("shipbob", created.id, "ship", {"carrier": "USPS", "tracking_number": number})
     await h.control.advance(1)
-    assert await poller.poll_once() == 1
+    [report] = (await poller.poll_due()).values()
+    assert report.threepl == 1
+    assert woken == [1]
     await h.settle()
 
     [fulfilment] = await _shopify_fulfilments(h, order_id)
@@ -163,7 +168,8 @@ async def test_shipbob_tracking_by_tiktok_reference_reaches_shopify_and_tiktok_o
     assert package["tracking_number"] == number
 
     await h.advance(HOUR)
-    assert await poller.poll_once() == 0
+    [report] = (await poller.poll_due()).values()
+    assert report.threepl == 0
     h.mark_due(order_id)
     await h.settle()
     assert (await _mutations(h, shopify_id)).get("fulfillmentCreate") == 1

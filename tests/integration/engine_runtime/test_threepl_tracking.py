@@ -16,6 +16,7 @@ from orderbridge.adapters.amazon_mcf import (
     DestinationAddress,
     ShippingSpeed,
 )
+from orderbridge.adapters.calls import MemoryRecorder
 from orderbridge.adapters.db import order_exceptions, transaction
 from orderbridge.adapters.retry import Runtime
 from orderbridge.adapters.shipbob import NewOrder, NewProduct, Recipient, RecipientAddress
@@ -174,3 +175,54 @@ async def test_shipbob_tracking_by_tiktok_reference_reaches_shopify_and_tiktok_o
     await h.settle()
     assert (await _mutations(h, shopify_id)).get("fulfillmentCreate") == 1
     assert len(await h.control.tiktok_packages(order_id)) == 1
+
+
+def _runtime_on_sandbox_clock(h: Harness, recorder: MemoryRecorder, sleeps: list[float]) -> Runtime:
+    """A client runtime whose limiter and back-off wait on the sandbox clock (no real sleep)."""
+    clock = h.services.clock
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.advance(seconds)
+
+    def now() -> float:
+        return clock.now().timestamp()
+
+    return Runtime(clock=now, monotonic=now, sleep=sleep, random=lambda: 0.5, recorder=recorder)
+
+
+async def test_the_mcf_poll_keeps_under_amazons_quota(harness: Harness) -> None:
+    """40 changed MCF orders: one list and 40 reads, paced by the token bucket (2/s, burst
+    30 at Amazon; the client keeps 10% below), never a 429."""
+    h = harness
+    recorder, sleeps = MemoryRecorder(), []
+    mcf = amazon_mcf_client(h.info, h.http, runtime=_runtime_on_sandbox_clock(h, recorder, sleeps))
+    for n in range(40):
+        await mcf.create_order(_mcf_order(f"Q{n:03d}"))
+    await h.control.advance(MCF_VALIDATION_SECONDS)
+    started = h.now()
+    assert await _poller(h, amazon=mcf).poll_once() == 40
+    reads = [c for c in recorder.calls if c.operation == "getFulfillmentOrder"]
+    assert len(reads) == 40
+    assert {c.status for c in recorder.calls} == {200}  # no 429 from Amazon
+    assert (h.now() - started).total_seconds() >= (40 - 27) / 1.8 - 0.5  # the bucket waited
+    # Nothing changed since: the next poll lists again but reads nothing.
+    assert await _poller(h, amazon=mcf).poll_once() == 0
+    assert len([c for c in recorder.calls if c.operation == "getFulfillmentOrder"]) == 40
+
+
+async def test_the_shipbob_poll_waits_out_a_429_when_the_account_is_busy(harness: Harness) -> None:
+    """The seller's other ShipBob app spent the account's 150 requests of this minute: the
+    poll's call gets 429 with x-retry-after, waits that long, and then goes through."""
+    h = harness
+    recorder, sleeps = MemoryRecorder(), []
+    client = shipbob_client(h.info, h.http, runtime=_runtime_on_sandbox_clock(h, recorder, sleeps))
+    sb = h.info["shipbob"]
+    headers = {"authorization": f"Bearer {sb['personal_access_token']}"}
+    statuses = [(await h.http.get(f"{sb['api_base']}/channel", headers=headers)).status_code for _ in range(150)]
+    assert set(statuses) == {200}
+    assert await _poller(h, shipbob=client).poll_once() == 0
+    polled = [c.status for c in recorder.calls if c.operation == "getOrders"]
+    assert polled == [429, 200]
+    assert sleeps
+    assert sleeps[0] > 0  # x-retry-after, waited on the sandbox clock

@@ -29,6 +29,7 @@ __all__ = [
     "CancelThreePLOrder",
     "CreateLine",
     "CreateShopifyOrder",
+    "CreateThreePLOrder",
     "FetchShippingProviders",
     "FulfilFromThreePL",
     "HoldReason",
@@ -63,6 +64,7 @@ class ActionKind(StrEnum):
     REQUEST_FULFILLMENT_SERVICE_CANCEL = "request_fulfillment_service_cancel"  # to a 3PL app
     CANCEL_THREEPL_ORDER = "cancel_threepl_order"  # cancel at the 3PL (MCF, ShipBob)
     FULFIL_FROM_THREEPL = "fulfil_from_threepl"  # fulfillmentCreate with a 3PL parcel's tracking
+    CREATE_THREEPL_ORDER = "create_threepl_order"  # route_to: the 3PL order from the TikTok order
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
     FETCH_SHIPPING_PROVIDERS = "fetch_shipping_providers"  # TikTok provider list (cached)
@@ -334,6 +336,26 @@ class SwapCustomLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CreateThreePLOrder:
+    """Policy ``route_to``: create the 3PL order of a released order, under ``reference``
+    (looked up first: a repeat finds it and creates nothing)."""
+
+    kind: ClassVar[ActionKind] = ActionKind.CREATE_THREEPL_ORDER
+    priority: ClassVar[Priority] = Priority.RELEASE
+    target: ClassVar[Target] = Target.THREEPL
+    threepl: str  # ThreePL value
+    reference: str
+    order_date: datetime | None
+    speed: str  # ShippingSpeed value (domain/threepl_route.py)
+    address: ShippingAddress
+    items: tuple[tuple[str, int], ...]  # (seller SKU, units)
+
+    @property
+    def key(self) -> str:
+        return f"3pl-create:{self.reference}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FulfilFromThreePL:
     """Write a parcel the 3PL shipped to Shopify: one fulfilment of these fulfilment orders
     (what they have left) carrying its tracking. The tracking path then pushes it to TikTok."""
@@ -495,6 +517,7 @@ Action = (
     | CancelShopifyOrder
     | RequestFulfillmentServiceCancel
     | CancelThreePLOrder
+    | CreateThreePLOrder
     | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine

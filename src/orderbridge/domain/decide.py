@@ -61,6 +61,7 @@ from orderbridge.domain.policy import (
     TikTokShippedOrders,
 )
 from orderbridge.domain.threepl import threepl_parcels
+from orderbridge.domain.threepl_route import route
 
 __all__ = ["Decision", "decide"]
 
@@ -108,6 +109,7 @@ def decide(memory: LinkMemory, observed: Observed, policy: Policy, now: datetime
         kind = classify(order)
         if kind is OrderKind.SELLER_SHIPPED:
             holds_and_release(ctx, view)
+            route(ctx)
             threepl_parcels(ctx, view)
             tracking(ctx, view)
         after_shipping(ctx, view)

@@ -104,6 +104,7 @@ class LinkMemory:
     cancel_job_id: str = ""  # the orderCancel job Shopify started (for the timeline)
     fs_cancel_requested_at: datetime | None = None
     threepl_cancel_requested: bool = False
+    threepl_routed: str = ""  # the reference of the 3PL order route_to created
     allocation: tuple[UnitAllocation, ...] = ()
     packages: tuple[PushedPackage, ...] = ()
     removed_line_ids: tuple[str, ...] = ()

@@ -24,6 +24,7 @@ from orderbridge.domain.actions import (
     CancelShopifyOrder,
     CancelThreePLOrder,
     CreateShopifyOrder,
+    CreateThreePLOrder,
     PlaceHold,
     PushTracking,
     RecordNote,
@@ -116,6 +117,8 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, fs_cancel_requested_at=m.fs_cancel_requested_at or at)
     if isinstance(action, CancelThreePLOrder):
         return replace(m, threepl_cancel_requested=True)
+    if isinstance(action, CreateThreePLOrder):
+        return replace(m, threepl_routed=action.reference)
     if isinstance(action, RemoveUnits):
         removed = m.removed_line_ids
         for line_id in action.tiktok_line_ids:

@@ -22,6 +22,7 @@ __all__ = [
     "CreateAt",
     "CustomerNameMode",
     "Policy",
+    "RouteTo",
     "SampleOrders",
     "ThreePL",
     "ThreePLReference",
@@ -83,6 +84,14 @@ class ThreePLReference(StrEnum):
     TIKTOK_ORDER_ID = "tiktok_order_id"  # the TikTok order id
 
 
+class RouteTo(StrEnum):
+    """Where a released order is sent by OrderBridge itself (sellers with no Shopify->3PL app)."""
+
+    NONE = "none"  # the seller's own app (or warehouse) takes it from Shopify
+    AMAZON_MCF = "amazon_mcf"  # create the Amazon MCF fulfilment order from the TikTok order
+    SHIPBOB = "shipbob"  # create the ShipBob order from the TikTok order
+
+
 DEFAULT_HOLD_HANDLE = "orderbridge"
 DEFAULT_TAGS: tuple[str, ...] = ("TikTok", "tiktok-shop")
 DEFAULT_CUSTOMER_NAME = "TikTok Order"
@@ -139,6 +148,8 @@ class Policy:
     ``threepl_locations`` maps a Shopify location id (numeric or gid) to the 3PL that
     fulfils what is assigned there; ``threepl_reference`` is the id the seller's
     Shopify->3PL app uses as the 3PL order's reference (the others are tried after it).
+    ``route_to`` has OrderBridge create the 3PL order itself once an order is released
+    (under the TikTok order id as its reference).
     """
 
     create_at: CreateAt = CreateAt.UNPAID
@@ -156,6 +167,7 @@ class Policy:
     mcf_warehouse_ids: frozenset[str] = frozenset()
     threepl_locations: Mapping[str, ThreePL] = field(default_factory=_empty_locations)
     threepl_reference: ThreePLReference = ThreePLReference.SHOPIFY_ORDER_NAME
+    route_to: RouteTo = RouteTo.NONE
     masked_retry_period: timedelta = DEFAULT_MASKED_RETRY_PERIOD
     create_settle_period: timedelta = DEFAULT_CREATE_SETTLE_PERIOD
     search_interval: timedelta = DEFAULT_SEARCH_INTERVAL

@@ -81,6 +81,10 @@ class ExecutionContext:
     on_created: Callable[[dict[str, Any]], None] | None = None
 
 
+async def _no_route(action: a.CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
+    raise Refused(f"no 3PL account configured: cannot create {action.threepl} order {action.reference}")
+
+
 def _describe(exc: RemoteError) -> str:
     code = f"[{exc.code}] " if exc.code not in (None, "") else ""
     where = f"{exc.api} {exc.operation}: " if exc.api or exc.operation else ""
@@ -92,7 +96,8 @@ class Executor:
     """Runs actions idempotently: one handler per ``ActionKind`` (the TikTok ones live in
     ``executor_tiktok``); see the module docstring for the outcome mapping."""
 
-    def __init__(self) -> None:
+    def __init__(self, route: Callable[[a.CreateThreePLOrder, ExecutionContext], Awaitable[Outcome]] | None = None) -> None:
+        """``route`` creates 3PL orders (policy ``route_to``; ``engine/threepl/route.py``)."""
         self.providers_cache: dict[str, Providers] = {}
         self._handlers: dict[a.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
         k = a.ActionKind
@@ -107,6 +112,7 @@ class Executor:
             k.REQUEST_FULFILLMENT_SERVICE_CANCEL: ed.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
             k.FULFIL_FROM_THREEPL: fulfil_from_threepl,
+            k.CREATE_THREEPL_ORDER: route or _no_route,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: ed.swap_line,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,

@@ -48,7 +48,12 @@ from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.retention import snapshots_expired
-from orderbridge.engine.threepl.lookup import candidate_references, load_candidates, pick
+from orderbridge.engine.threepl.lookup import (
+    candidate_references,
+    load_candidates,
+    pick,
+    uses_threepl,
+)
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
 from orderbridge.logs import get_logger
@@ -263,7 +268,7 @@ class LinkWork:
             return
         order = truth.order
         shopify_id = memory.shopify_order_id or row.shopify_order_id
-        if runtime.policy.threepl_locations:  # the stored 3PL orders this one may have
+        if uses_threepl(runtime.policy):  # the stored 3PL orders this one may have
             refs = candidate_references(row.tiktok_order_id, shopify_id, row.shopify_order_name)
             cid_ = runtime.connection.id
             truth.threepl_candidates = await self._db(lambda c: load_candidates(c, cid_, refs))

@@ -17,6 +17,7 @@ from orderbridge.domain.policy import (
     CreateAt,
     CustomerNameMode,
     Policy,
+    RouteTo,
     SampleOrders,
     ThreePL,
     ThreePLReference,
@@ -52,6 +53,7 @@ class PolicyConfig(BaseModel):
     mcf_warehouse_ids: frozenset[str] = frozenset()
     threepl_locations: dict[str, ThreePL] = Field(default_factory=dict)
     threepl_reference: ThreePLReference = ThreePLReference.SHOPIFY_ORDER_NAME
+    route_to: RouteTo = RouteTo.NONE
     masked_retry_period: float | None = Field(default=None, gt=0)
     create_settle_period: float | None = Field(default=None, gt=0)
     search_interval: float | None = Field(default=None, gt=0)

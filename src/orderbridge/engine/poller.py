@@ -47,6 +47,7 @@ from orderbridge.domain.order import parse_status
 from orderbridge.domain.policy import ThreePL
 from orderbridge.engine.existing import find_existing
 from orderbridge.engine.poll_health import Parked, describe_failure, retry_delay
+from orderbridge.engine.threepl.lookup import threepls_used
 from orderbridge.engine.threepl.poll import ThreePLPoller
 from orderbridge.errors import AuthError
 
@@ -178,8 +179,7 @@ async def _poll_threepl(services: Services, connection: ConnectionRow) -> int:
     """The connection's 3PL orders (``engine/threepl/poll.py``), when its policy maps
     locations to 3PLs; a 3PL that fails is logged and tried at the next poll, the TikTok
     polls are not held back by it."""
-    policy = services.policy(connection)
-    used = set(policy.threepl_locations.values())
+    used = threepls_used(services.policy(connection))
     amazon = services.amazon_mcf if ThreePL.AMAZON_MCF in used else None
     shipbob = services.shipbob if ThreePL.SHIPBOB in used else None
     if amazon is None and shipbob is None:

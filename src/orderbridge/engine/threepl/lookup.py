@@ -14,10 +14,23 @@ from sqlalchemy import Connection
 
 from orderbridge.adapters.db import threepl_orders
 from orderbridge.domain.observed import ShopifyOrderView, ThreePLView
-from orderbridge.domain.policy import Policy
+from orderbridge.domain.policy import Policy, RouteTo, ThreePL
 from orderbridge.domain.threepl import gid_tail, holder_of, references, select
 
-__all__ = ["candidate_references", "load_candidates", "pick"]
+__all__ = ["candidate_references", "load_candidates", "pick", "threepls_used", "uses_threepl"]
+
+
+def threepls_used(policy: Policy) -> set[ThreePL]:
+    """The 3PLs a connection's orders may be at: mapped locations and ``route_to``."""
+    used = set(policy.threepl_locations.values())
+    if policy.route_to is not RouteTo.NONE:
+        used.add(ThreePL(policy.route_to.value))
+    return used
+
+
+def uses_threepl(policy: Policy) -> bool:
+    """Whether any order of the connection may be at a 3PL."""
+    return bool(policy.threepl_locations) or policy.route_to is not RouteTo.NONE
 
 
 def candidate_references(tiktok_order_id: str, shopify_order_id: str | None,
@@ -35,10 +48,12 @@ def load_candidates(conn: Connection, connection_id: int, refs: Sequence[str]) -
 
 def pick(policy: Policy, tiktok_order_id: str, view: ShopifyOrderView | None,
          candidates: Sequence[ThreePLView]) -> ThreePLView | None:
-    """The domain's choice among ``candidates`` (None when no location maps to a 3PL)."""
-    if not candidates or not policy.threepl_locations:
+    """The domain's choice among ``candidates``: the ``route_to`` 3PL's, else the one the
+    order's location maps to (None when neither names one)."""
+    if not candidates or not uses_threepl(policy):
         return None
-    holder = holder_of(view, policy.threepl_locations)
+    routed = policy.route_to is not RouteTo.NONE
+    holder = ThreePL(policy.route_to.value) if routed else holder_of(view, policy.threepl_locations)
     if holder is None:
         return None
     return select(candidates, holder, references(policy.threepl_reference, tiktok_order_id, view))

@@ -1,0 +1,97 @@
+"""``CreateThreePLOrder`` (policy ``route_to``): the 3PL order made from the TikTok order.
+
+Looked at first: the 3PL's order under the reference (Amazon ``getFulfillmentOrder`` by the
+seller fulfilment order id; ShipBob ``GET /order?ReferenceIds=``). Found: SUCCESS, nothing
+sent. Else created; a create whose answer is lost is found by the next decision's lookup
+(Amazon and ShipBob both refuse a second order with the same reference anyway).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orderbridge.adapters.amazon_mcf import (
+    AmazonMcfClient,
+    CreateItem,
+    CreateOrder,
+    DestinationAddress,
+    ShippingSpeed,
+)
+from orderbridge.adapters.shipbob import (
+    NewOrder,
+    NewProduct,
+    Recipient,
+    RecipientAddress,
+    ShipBobClient,
+)
+from orderbridge.domain.actions import CreateThreePLOrder
+from orderbridge.domain.outcome import Outcome
+from orderbridge.domain.policy import ThreePL
+from orderbridge.engine.executor_tiktok import Refused, succeed
+
+if TYPE_CHECKING:
+    from orderbridge.engine.executor import ExecutionContext
+
+__all__ = ["ORDER_COMMENT", "ThreePLRouter"]
+
+# Amazon prints the comment on the packing slip (required, up to 750 characters).
+ORDER_COMMENT = "Thank you for your order."
+
+
+def _name(action: CreateThreePLOrder) -> str:
+    return " ".join(p for p in (action.address.first_name, action.address.last_name) if p) or "Customer"
+
+
+class ThreePLRouter:
+    """Runs ``CreateThreePLOrder`` with the process's 3PL clients (``None``: not configured)."""
+
+    def __init__(self, amazon: AmazonMcfClient | None, shipbob: ShipBobClient | None) -> None:
+        self.amazon = amazon
+        self.shipbob = shipbob
+
+    async def __call__(self, action: CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
+        if action.threepl == ThreePL.AMAZON_MCF.value:
+            return await self._amazon(action, ctx)
+        if action.threepl == ThreePL.SHIPBOB.value:
+            return await self._shipbob(action, ctx)
+        raise Refused(f"unknown 3PL {action.threepl!r}")
+
+    async def _amazon(self, action: CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
+        if self.amazon is None:
+            raise Refused("route_to is amazon_mcf but no Amazon MCF account is configured "
+                          "(ORDERBRIDGE_AMAZON_MCF_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN)")
+        ref = action.reference
+        if await self.amazon.find_order(ref) is not None:
+            return succeed(ctx, message=f"Amazon MCF already has {ref}", threepl_order_id=ref)
+        a = action.address
+        await self.amazon.create_order(CreateOrder(
+            seller_fulfillment_order_id=ref, displayable_order_id=ref,
+            displayable_order_date=action.order_date or ctx.now(),
+            displayable_order_comment=ORDER_COMMENT,
+            shipping_speed_category=ShippingSpeed(action.speed),
+            destination_address=DestinationAddress(
+                name=_name(action), address_line1=a.address1, address_line2=a.address2 or None,
+                city=a.city, state_or_region=a.province_code, postal_code=a.zip,
+                country_code=a.country_code, phone=a.phone),
+            items=[CreateItem(seller_sku=sku, seller_fulfillment_order_item_id=f"{ref}-{i}", quantity=units)
+                   for i, (sku, units) in enumerate(action.items, start=1)],
+        ))
+        return succeed(ctx, threepl_order_id=ref)
+
+    async def _shipbob(self, action: CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
+        if self.shipbob is None:
+            raise Refused("route_to is shipbob but no ShipBob account is configured (ORDERBRIDGE_SHIPBOB_TOKEN)")
+        ref = action.reference
+        found = await self.shipbob.find_by_reference(ref)
+        if found is not None:
+            return succeed(ctx, message=f"ShipBob already has {ref}", threepl_order_id=str(found.id))
+        a = action.address
+        created = await self.shipbob.create_order(NewOrder(
+            reference_id=ref, order_number=ref, shipping_method=action.speed,
+            recipient=Recipient(name=_name(action), phone_number=a.phone, address=RecipientAddress(
+                address1=a.address1, address2=a.address2 or None, city=a.city, state=a.province_code,
+                country=a.country_code, zip_code=a.zip)),
+            products=[NewProduct(reference_id=sku, sku=sku, quantity=units) for sku, units in action.items],
+            purchase_date=action.order_date,
+        ))
+        return succeed(ctx, threepl_order_id=str(created.id))

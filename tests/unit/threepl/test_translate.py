@@ -8,6 +8,7 @@ from orderbridge.adapters.amazon_mcf import OrderDetail
 from orderbridge.adapters.amazon_mcf.translate import to_threepl_view as mcf_view
 from orderbridge.adapters.shipbob import Order
 from orderbridge.adapters.shipbob.translate import to_threepl_view as shipbob_view
+from orderbridge.adapters.shipbob.translate import webhook_order_view
 from orderbridge.domain.observed import ThreePLPackage
 from orderbridge.domain.policy import ThreePL
 
@@ -73,3 +74,13 @@ def test_a_shipbob_order_keeps_tracked_shipments_and_notes_untracked_ones() -> N
     cancelled = shipbob_view(Order.model_validate({"id": 56, "reference_id": "R", "status": "Cancelled"}))
     assert cancelled.cancelled
     assert not cancelled.cancellable
+
+
+def test_an_order_shipped_webhook_payload_is_a_view_a_shipment_payload_is_not() -> None:
+    found = webhook_order_view({"id": 9, "reference_id": "576001", "order_number": "#1001", "status": "Fulfilled",
+                                "shipments": [{"id": 1, "status": "Completed",
+                                               "tracking": {"carrier": "USPS", "tracking_number": "9400"}}]})
+    assert found is not None
+    view, alt = found
+    assert (view.reference, alt, view.packages[0].tracking_number) == ("576001", "#1001", "9400")
+    assert webhook_order_view({"id": 1, "status": "Completed", "tracking": None}) is None

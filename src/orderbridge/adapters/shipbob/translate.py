@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 from orderbridge.adapters.shipbob.models import Order, ShipmentStatus
 from orderbridge.domain.observed import ThreePLPackage, ThreePLView
 from orderbridge.domain.policy import ThreePL
 
-__all__ = ["to_threepl_view"]
+__all__ = ["to_threepl_view", "webhook_order_view"]
 
 
 def to_threepl_view(order: Order) -> ThreePLView:
@@ -35,3 +39,14 @@ def to_threepl_view(order: Order) -> ThreePLView:
         packages=tuple(packages),
         updated_at=order.last_updated_date,
     )
+
+
+def webhook_order_view(payload: dict[str, Any]) -> tuple[ThreePLView, str | None] | None:
+    """An order-topic webhook's payload (``order.shipped`` carries the whole order) as
+    (view, alternative reference) for ``engine/threepl/poll.store_views``; None when the
+    payload is not an order (a shipment-topic payload: poll instead)."""
+    try:
+        order = Order.model_validate(payload)
+    except ValidationError:
+        return None
+    return to_threepl_view(order), order.order_number

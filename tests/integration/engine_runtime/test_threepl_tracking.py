@@ -20,9 +20,11 @@ from orderbridge.adapters.calls import MemoryRecorder
 from orderbridge.adapters.db import order_exceptions, transaction
 from orderbridge.adapters.retry import Runtime
 from orderbridge.adapters.shipbob import NewOrder, NewProduct, Recipient, RecipientAddress
+from orderbridge.adapters.us_calendar import us_business_calendar
 from orderbridge.devkit import amazon_mcf_client, shipbob_client, usps_number
 from orderbridge.engine.policy_store import set_policy
 from orderbridge.engine.poller import Poller
+from orderbridge.engine.sla_desk import read_desk
 from orderbridge.engine.threepl.poll import ThreePLPoller
 
 from .conftest import HOUR, Harness
@@ -42,6 +44,13 @@ def _map_location(h: Harness, threepl: str, reference: str) -> None:
     assert location
     set_policy(h.services, h.connection, "threepl_locations", f'{{"{location}": "{threepl}"}}')
     set_policy(h.services, h.connection, "threepl_reference", reference)
+
+
+def _desk_status(h: Harness, tiktok_id: str) -> str:
+    with transaction(h.services.db, write=False) as conn:
+        rows = read_desk(conn, us_business_calendar(), h.now())
+    [row] = [r for r in rows if r.tiktok_order_id == tiktok_id]
+    return row.threepl_status
 
 
 def _poller(h: Harness, **clients: Any) -> ThreePLPoller:
@@ -88,6 +97,7 @@ async def test_mcf_tracking_reaches_shopify_and_tiktok_once(harness: Harness) ->
     assert await poller.poll_once() == 1  # stored; nothing shipped yet
     await h.settle()
     assert await _shopify_fulfilments(h, order_id) == []
+    assert _desk_status(h, order_id) == "amazon_mcf Received"  # `orderbridge sla` shows it
 
     for step in ("accept", "pick"):
         await h.control.warehouse("amazon_mcf", reference, step)

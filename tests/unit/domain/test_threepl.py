@@ -27,6 +27,7 @@ from tests.unit.domain.factories import (
     held_memory,
     kinds,
     observed,
+    ok,
     order,
     run,
     sline,
@@ -184,3 +185,32 @@ def test_a_parcel_before_tiktok_is_ready_is_written_and_pushed_later() -> None:
     unpaid = order(status=TikTokStatus.ON_HOLD)
     d = run(RELEASED, observed(unpaid, _released_view(), threepl=tpl), policy=MCF_POLICY)
     assert kinds(d) == ["fulfil_from_threepl"]
+
+
+@given(st.lists(st.sampled_from(UPS), min_size=1, max_size=6), st.integers(min_value=1, max_value=6))
+def test_each_parcel_is_written_and_pushed_at_most_once_however_often_decide_runs(
+        numbers: list[str], rounds: int) -> None:
+    """Repeated decisions over the same 3PL order (restarts, re-checks) with the executor's
+    effects applied: one Shopify fulfilment and one TikTok package for the first parcel, the
+    other distinct parcels raised as extra, never a second write of any number."""
+    policy = Policy(threepl_locations={"7": ThreePL.SHIPBOB})
+    tpl = _tpl(*(ThreePLPackage(tracking_number=n, carrier="UPS") for n in numbers), provider=ThreePL.SHIPBOB)
+    memory, fulfilments, fos = RELEASED, [], (_fo(),)
+    written: list[str] = []
+    pushed: list[str] = []
+    for _ in range(rounds * 3):
+        v = _released_view(*fulfilments, fos=fos)
+        d = run(memory, observed(order(), v, threepl=tpl), policy=policy)
+        memory = d.memory
+        for action in d.actions:
+            if isinstance(action, FulfilFromThreePL):
+                written.append(action.tracking_number)
+                fulfilments.append(fulfilment(f"F{len(fulfilments) + 1}", (action.tracking_number,)))
+                fos = (_fo(status="CLOSED"),)
+            elif isinstance(action, PushTracking):
+                pushed.append(action.tracking_number)
+                memory = ok(memory, action, package_id="pkg")
+    assert written == [numbers[0]]
+    assert pushed == [numbers[0]]
+    extra = set(numbers) - {numbers[0]}
+    assert ("THREEPL_EXTRA_PACKAGE" in codes(d)) is bool(extra)

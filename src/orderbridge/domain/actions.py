@@ -31,6 +31,7 @@ __all__ = [
     "CreateShopifyOrder",
     "CreateThreePLOrder",
     "FetchShippingProviders",
+    "FindThreePLOrder",
     "FulfilFromThreePL",
     "HoldReason",
     "PlaceHold",
@@ -65,6 +66,7 @@ class ActionKind(StrEnum):
     CANCEL_THREEPL_ORDER = "cancel_threepl_order"  # cancel at the 3PL (MCF, ShipBob)
     FULFIL_FROM_THREEPL = "fulfil_from_threepl"  # fulfillmentCreate with a 3PL parcel's tracking
     CREATE_THREEPL_ORDER = "create_threepl_order"  # route_to: the 3PL order from the TikTok order
+    FIND_THREEPL_ORDER = "find_threepl_order"  # fallback search of a 3PL order the polls missed
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
     FETCH_SHIPPING_PROVIDERS = "fetch_shipping_providers"  # TikTok provider list (cached)
@@ -356,6 +358,24 @@ class CreateThreePLOrder:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FindThreePLOrder:
+    """Look for the order's 3PL order under each of ``references`` (and, at Amazon, in the
+    orders listed since ``since``); what is found is stored like a poll's find."""
+
+    kind: ClassVar[ActionKind] = ActionKind.FIND_THREEPL_ORDER
+    priority: ClassVar[Priority] = Priority.READ
+    target: ClassVar[Target] = Target.THREEPL
+    threepl: str  # ThreePL value
+    tiktok_order_id: str
+    references: tuple[str, ...]
+    since: datetime
+
+    @property
+    def key(self) -> str:
+        return f"3pl-find:{self.tiktok_order_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FulfilFromThreePL:
     """Write a parcel the 3PL shipped to Shopify: one fulfilment of these fulfilment orders
     (what they have left) carrying its tracking. The tracking path then pushes it to TikTok."""
@@ -518,6 +538,7 @@ Action = (
     | RequestFulfillmentServiceCancel
     | CancelThreePLOrder
     | CreateThreePLOrder
+    | FindThreePLOrder
     | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine

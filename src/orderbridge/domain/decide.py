@@ -62,6 +62,7 @@ from orderbridge.domain.policy import (
 )
 from orderbridge.domain.threepl import threepl_parcels
 from orderbridge.domain.threepl_route import route
+from orderbridge.domain.threepl_search import look_for_threepl_order
 
 __all__ = ["Decision", "decide"]
 
@@ -110,6 +111,7 @@ def decide(memory: LinkMemory, observed: Observed, policy: Policy, now: datetime
         if kind is OrderKind.SELLER_SHIPPED:
             holds_and_release(ctx, view)
             route(ctx)
+            look_for_threepl_order(ctx, view)
             threepl_parcels(ctx, view)
             tracking(ctx, view)
         after_shipping(ctx, view)

@@ -33,6 +33,7 @@ class ExceptionCode(StrEnum):
     DUPLICATE_TRACKING = "DUPLICATE_TRACKING"  # the same number on two fulfilments of one order
     NON_MCF_TRACKING = "NON_MCF_TRACKING"  # an MCF warehouse order with non-Amazon tracking
     THREEPL_EXTRA_PACKAGE = "THREEPL_EXTRA_PACKAGE"  # a 3PL parcel Shopify has no units left for
+    THREEPL_ORDER_MISSING = "THREEPL_ORDER_MISSING"  # released long ago, no 3PL order found
     TRACKING_LOCKED = "TRACKING_LOCKED"  # a tracking change TikTok no longer accepts
     TRACKING_CHANGED_AFTER_PUSH = "TRACKING_CHANGED_AFTER_PUSH"  # changed, correction pending
     FULFILMENT_CANCELLED_AFTER_PUSH = "FULFILMENT_CANCELLED_AFTER_PUSH"  # TikTok has it still
@@ -84,6 +85,7 @@ _WARNINGS = frozenset(
         ExceptionCode.TRACKING_CHANGED_AFTER_PUSH,
         ExceptionCode.SLA_ALERT_UNDELIVERED,
         ExceptionCode.THREEPL_EXTRA_PACKAGE,
+        ExceptionCode.THREEPL_ORDER_MISSING,
     }
 )
 _INFOS = frozenset({ExceptionCode.TIKTOK_SHIPPED})

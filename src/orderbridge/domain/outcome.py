@@ -25,6 +25,7 @@ from orderbridge.domain.actions import (
     CancelThreePLOrder,
     CreateShopifyOrder,
     CreateThreePLOrder,
+    FindThreePLOrder,
     PlaceHold,
     PushTracking,
     RecordNote,
@@ -119,6 +120,8 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, threepl_cancel_requested=True)
     if isinstance(action, CreateThreePLOrder):
         return replace(m, threepl_routed=action.reference)
+    if isinstance(action, FindThreePLOrder):
+        return replace(m, threepl_searched_at=at)
     if isinstance(action, RemoveUnits):
         removed = m.removed_line_ids
         for line_id in action.tiktok_line_ids:

@@ -116,6 +116,11 @@ DEFAULT_MASKED_RECHECK = timedelta(minutes=5)
 DEFAULT_REJECTED_RETRY = timedelta(minutes=30)
 # A fulfilment service is given this long to accept a cancellation request.
 DEFAULT_FULFILLMENT_SERVICE_WAIT = timedelta(hours=1)
+# A released order with no 3PL order found is searched for after this (the seller's app and
+# the poll have had their chance), then at most this often, and raised after this long.
+DEFAULT_THREEPL_SEARCH_AFTER = timedelta(minutes=15)
+DEFAULT_THREEPL_SEARCH_INTERVAL = timedelta(hours=1)
+DEFAULT_THREEPL_MISSING_AFTER = timedelta(hours=4)
 # Periodic re-checks: open orders, and after delivery until AFTER_DELIVERY_WATCH.
 DEFAULT_OPEN_RECHECK = timedelta(minutes=15)
 DEFAULT_SLOW_RECHECK = timedelta(days=1)
@@ -175,6 +180,9 @@ class Policy:
     masked_recheck: timedelta = DEFAULT_MASKED_RECHECK
     rejected_retry: timedelta = DEFAULT_REJECTED_RETRY
     fulfillment_service_wait: timedelta = DEFAULT_FULFILLMENT_SERVICE_WAIT
+    threepl_search_after: timedelta = DEFAULT_THREEPL_SEARCH_AFTER
+    threepl_search_interval: timedelta = DEFAULT_THREEPL_SEARCH_INTERVAL
+    threepl_missing_after: timedelta = DEFAULT_THREEPL_MISSING_AFTER
     open_recheck: timedelta = DEFAULT_OPEN_RECHECK
     slow_recheck: timedelta = DEFAULT_SLOW_RECHECK
 

@@ -25,12 +25,13 @@ from orderbridge.domain.carriers import resolve_carrier, shopify_company
 from orderbridge.domain.decide_common import Ctx
 from orderbridge.domain.exceptions import ExceptionCode
 from orderbridge.domain.observed import FulfillmentStatus, ShopifyOrderView, ThreePLView
-from orderbridge.domain.policy import ThreePL, ThreePLReference
+from orderbridge.domain.policy import Policy, RouteTo, ThreePL, ThreePLReference
 from orderbridge.domain.tracking import is_amazon_issued
 
 __all__ = [
     "FULFILLABLE_STATUSES",
     "gid_tail",
+    "holder",
     "holder_of",
     "is_mcf_order",
     "references",
@@ -59,6 +60,13 @@ def holder_of(view: ShopifyOrderView | None, locations: Mapping[str, ThreePL]) -
         if found is not None:
             return found
     return None
+
+
+def holder(policy: Policy, view: ShopifyOrderView | None) -> ThreePL | None:
+    """The 3PL holding the order: ``route_to``'s when set, else its location's."""
+    if policy.route_to is not RouteTo.NONE:
+        return ThreePL(policy.route_to.value)
+    return holder_of(view, policy.threepl_locations)
 
 
 def references(

@@ -49,6 +49,7 @@ from orderbridge.engine.executor_tiktok import Providers, Refused, succeed
 from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
 from orderbridge.engine.threepl.fulfil import fulfil_from_threepl
+from orderbridge.engine.threepl.route import ThreePLRouter
 from orderbridge.errors import (
     AuthError,
     PermanentError,
@@ -81,8 +82,8 @@ class ExecutionContext:
     on_created: Callable[[dict[str, Any]], None] | None = None
 
 
-async def _no_route(action: a.CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
-    raise Refused(f"no 3PL account configured: cannot create {action.threepl} order {action.reference}")
+async def _no_threepl(action: a.CreateThreePLOrder | a.FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
+    raise Refused(f"no 3PL account configured: cannot reach {action.threepl}")
 
 
 def _describe(exc: RemoteError) -> str:
@@ -96,8 +97,8 @@ class Executor:
     """Runs actions idempotently: one handler per ``ActionKind`` (the TikTok ones live in
     ``executor_tiktok``); see the module docstring for the outcome mapping."""
 
-    def __init__(self, route: Callable[[a.CreateThreePLOrder, ExecutionContext], Awaitable[Outcome]] | None = None) -> None:
-        """``route`` creates 3PL orders (policy ``route_to``; ``engine/threepl/route.py``)."""
+    def __init__(self, threepl: ThreePLRouter | None = None) -> None:
+        """``threepl`` creates (policy ``route_to``) and finds 3PL orders (``engine/threepl/route.py``)."""
         self.providers_cache: dict[str, Providers] = {}
         self._handlers: dict[a.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
         k = a.ActionKind
@@ -112,7 +113,8 @@ class Executor:
             k.REQUEST_FULFILLMENT_SERVICE_CANCEL: ed.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
             k.FULFIL_FROM_THREEPL: fulfil_from_threepl,
-            k.CREATE_THREEPL_ORDER: route or _no_route,
+            k.CREATE_THREEPL_ORDER: threepl.create if threepl is not None else _no_threepl,
+            k.FIND_THREEPL_ORDER: threepl.find if threepl is not None else _no_threepl,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: ed.swap_line,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,

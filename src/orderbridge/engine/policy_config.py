@@ -31,6 +31,7 @@ __all__ = ["DURATION_KEYS", "PolicyConfig", "policy_from_json"]
 DURATION_KEYS = (
     "masked_retry_period", "create_settle_period", "search_interval", "retry_soon",
     "masked_recheck", "rejected_retry", "fulfillment_service_wait", "open_recheck", "slow_recheck",
+    "threepl_search_after", "threepl_search_interval", "threepl_missing_after",
 )
 
 
@@ -61,6 +62,9 @@ class PolicyConfig(BaseModel):
     masked_recheck: float | None = Field(default=None, gt=0)
     rejected_retry: float | None = Field(default=None, gt=0)
     fulfillment_service_wait: float | None = Field(default=None, gt=0)
+    threepl_search_after: float | None = Field(default=None, gt=0)
+    threepl_search_interval: float | None = Field(default=None, gt=0)
+    threepl_missing_after: float | None = Field(default=None, gt=0)
     open_recheck: float | None = Field(default=None, gt=0)
     slow_recheck: float | None = Field(default=None, gt=0)
 

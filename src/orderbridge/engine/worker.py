@@ -69,6 +69,7 @@ from orderbridge.engine.link_work import (
 from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch, urgency
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.skus import resolve_skus
+from orderbridge.engine.threepl.poll import threepl_store
 from orderbridge.engine.threepl.route import ThreePLRouter
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
@@ -345,8 +346,9 @@ class Reconciler:
             tiktok=self.services.tiktok_client(row, recorder),
             shopify=self.services.shopify_client(row, recorder),
             recorder=recorder,
-            executor=cached.executor if cached is not None else Executor(
-                route=ThreePLRouter(self.services.amazon_mcf, self.services.shipbob)),
+            executor=cached.executor if cached is not None else Executor(threepl=ThreePLRouter(
+                self.services.amazon_mcf, self.services.shipbob, threepl_store(self.services.db, connection_id,
+                                                                                self.services.clock.now))),
         )
         self._runtimes[connection_id] = runtime
         return runtime

@@ -236,3 +236,38 @@ async def test_the_shipbob_poll_waits_out_a_429_when_the_account_is_busy(harness
     assert polled == [429, 200]
     assert sleeps
     assert sleeps[0] > 0  # x-retry-after, waited on the sandbox clock
+
+
+async def test_a_3pl_order_the_polls_never_saw_is_found_by_the_fallback_search(harness: Harness) -> None:
+    """No 3PL poll at all: from 15 minutes after the release the order's pass searches Amazon
+    under each reference itself (hourly), stores what it finds and carries its tracking
+    through, once. (released_order() already ran the first, empty search.)"""
+    h = harness
+    _map_location(h, "amazon_mcf", "shopify_order_name")  # the seller's app used the TikTok id
+    order_id, shopify_id = await h.released_order()
+    mcf = amazon_mcf_client(h.info, h.http, runtime=_runtime(h))
+    await mcf.create_order(_mcf_order(order_id))
+    await h.control.advance(MCF_VALIDATION_SECONDS)
+    for step in ("accept", "pick"):
+        await h.control.warehouse("amazon_mcf", order_id, step)
+    shipped = await h.control.warehouse("amazon_mcf", order_id, "ship", {})
+    number = shipped["package"]["trackingNumber"]
+    assert h.link(order_id).memory["threepl_searched_at"]  # searched, nothing there yet
+    await h.advance(HOUR)
+    [package] = await h.control.tiktok_packages(order_id)
+    assert package["tracking_number"] == number
+    assert [f["tracking_numbers"] for f in await _shopify_fulfilments(h, order_id)] == [[number]]
+    await h.advance(3 * HOUR)
+    assert (await _mutations(h, shopify_id)).get("fulfillmentCreate") == 1
+    assert "THREEPL_ORDER_MISSING" not in _open_codes(h, order_id)
+
+
+async def test_an_order_no_3pl_has_after_hours_is_a_warning(harness: Harness) -> None:
+    h = harness
+    _map_location(h, "shipbob", "tiktok_order_id")
+    order_id, _ = await h.released_order()
+    await h.advance(4 * HOUR + 30 * 60)
+    issue = _open_codes(h, order_id)["THREEPL_ORDER_MISSING"]
+    assert issue.severity == "warning"
+    assert order_id in issue.message
+    assert h.link(order_id).last_error is None

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from orderbridge.adapters.db import threepl_orders
 from orderbridge.domain.observed import ShopifyOrderView, ThreePLView
 from orderbridge.domain.policy import Policy, RouteTo, ThreePL
-from orderbridge.domain.threepl import gid_tail, holder_of, references, select
+from orderbridge.domain.threepl import gid_tail, holder, references, select
 
 __all__ = ["candidate_references", "load_candidates", "pick", "threepls_used", "uses_threepl"]
 
@@ -50,10 +50,9 @@ def pick(policy: Policy, tiktok_order_id: str, view: ShopifyOrderView | None,
          candidates: Sequence[ThreePLView]) -> ThreePLView | None:
     """The domain's choice among ``candidates``: the ``route_to`` 3PL's, else the one the
     order's location maps to (None when neither names one)."""
-    if not candidates or not uses_threepl(policy):
+    if not candidates:
         return None
-    routed = policy.route_to is not RouteTo.NONE
-    holder = ThreePL(policy.route_to.value) if routed else holder_of(view, policy.threepl_locations)
-    if holder is None:
+    held_by = holder(policy, view)
+    if held_by is None:
         return None
-    return select(candidates, holder, references(policy.threepl_reference, tiktok_order_id, view))
+    return select(candidates, held_by, references(policy.threepl_reference, tiktok_order_id, view))

@@ -19,7 +19,7 @@ quota (Amazon's token bucket, ShipBob's sliding minute) and honour their 429s.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -35,7 +35,7 @@ from orderbridge.domain.observed import ThreePLView
 from orderbridge.domain.policy import ThreePL
 from orderbridge.logs import get_logger
 
-__all__ = ["FIRST_LOOKBACK", "OVERLAP", "ThreePLPoller", "store_views", "stream_of"]
+__all__ = ["FIRST_LOOKBACK", "OVERLAP", "ThreePLPoller", "store_views", "stream_of", "threepl_store"]
 
 slog = get_logger(__name__)
 
@@ -62,6 +62,21 @@ def store_views(conn: Connection, connection_id: int, views: Sequence[tuple[Thre
             changed += 1
             threepl_orders.due_links_for(conn, connection_id, [view.reference, alt or ""], now)
     return changed
+
+
+def threepl_store(db: Engine, connection_id: int, now: Callable[[], datetime]
+                  ) -> Callable[[ThreePLView, str | None], Awaitable[None]]:
+    """``store_views`` of one found order, for the fallback search (``threepl/route.py``)."""
+
+    async def store(view: ThreePLView, alt: str | None) -> None:
+        at = now()
+
+        def work(conn: Connection) -> int:
+            return store_views(conn, connection_id, [(view, alt)], at)
+
+        await in_transaction(db, work)
+
+    return store
 
 
 def _unchanged(known: tuple[datetime | None, str] | None, updated: datetime | None, status: str) -> bool:

@@ -1,6 +1,13 @@
-"""``CreateThreePLOrder`` (policy ``route_to``): the 3PL order made from the TikTok order.
+"""The 3PL actions: ``CreateThreePLOrder`` (policy ``route_to``: the 3PL order made from
+the TikTok order) and ``FindThreePLOrder`` (the fallback search, ``domain/threepl_search``).
 
-Looked at first: the 3PL's order under the reference (Amazon ``getFulfillmentOrder`` by the
+A search tries each reference (Amazon ``getFulfillmentOrder``, a refusal of an id Amazon
+cannot take counting as not found; ShipBob ``GET /order?ReferenceIds=``), then at Amazon the
+orders listed since the TikTok order was placed (``listAllFulfillmentOrders`` by
+``queryStartDate``, matching the seller or displayable id). What it finds is stored as a
+poll's find (``store``), so the order's next decision sees it.
+
+A create is looked at first: the 3PL's order under the reference (Amazon ``getFulfillmentOrder`` by the
 seller fulfilment order id; ShipBob ``GET /order?ReferenceIds=``). Found: SUCCESS, nothing
 sent. Else created; a create whose answer is lost is found by the next decision's lookup
 (Amazon and ShipBob both refuse a second order with the same reference anyway).
@@ -8,6 +15,8 @@ sent. Else created; a create whose answer is lost is found by the next decision'
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from orderbridge.adapters.amazon_mcf import (
@@ -17,6 +26,7 @@ from orderbridge.adapters.amazon_mcf import (
     DestinationAddress,
     ShippingSpeed,
 )
+from orderbridge.adapters.amazon_mcf.translate import to_threepl_view as mcf_view
 from orderbridge.adapters.shipbob import (
     NewOrder,
     NewProduct,
@@ -24,15 +34,18 @@ from orderbridge.adapters.shipbob import (
     RecipientAddress,
     ShipBobClient,
 )
-from orderbridge.domain.actions import CreateThreePLOrder
+from orderbridge.adapters.shipbob.translate import to_threepl_view as shipbob_view
+from orderbridge.domain.actions import CreateThreePLOrder, FindThreePLOrder
+from orderbridge.domain.observed import ThreePLView
 from orderbridge.domain.outcome import Outcome
 from orderbridge.domain.policy import ThreePL
 from orderbridge.engine.executor_tiktok import Refused, succeed
+from orderbridge.errors import Rejected
 
 if TYPE_CHECKING:
     from orderbridge.engine.executor import ExecutionContext
 
-__all__ = ["ORDER_COMMENT", "ThreePLRouter"]
+__all__ = ["ORDER_COMMENT", "Store", "ThreePLRouter"]
 
 # Amazon prints the comment on the packing slip (required, up to 750 characters).
 ORDER_COMMENT = "Thank you for your order."
@@ -42,14 +55,66 @@ def _name(action: CreateThreePLOrder) -> str:
     return " ".join(p for p in (action.address.first_name, action.address.last_name) if p) or "Customer"
 
 
-class ThreePLRouter:
-    """Runs ``CreateThreePLOrder`` with the process's 3PL clients (``None``: not configured)."""
+# What a found 3PL order is handed to: (view, alternative reference) -> stored, links due.
+Store = Callable[[ThreePLView, str | None], Awaitable[None]]
 
-    def __init__(self, amazon: AmazonMcfClient | None, shipbob: ShipBobClient | None) -> None:
+
+async def _nowhere(_view: ThreePLView, _alt: str | None) -> None:
+    return None
+
+
+class ThreePLRouter:
+    """Runs the 3PL actions of one connection with the process's 3PL clients (``None``: not
+    configured); ``store`` keeps what a search finds."""
+
+    def __init__(self, amazon: AmazonMcfClient | None, shipbob: ShipBobClient | None,
+                 store: Store = _nowhere) -> None:
         self.amazon = amazon
         self.shipbob = shipbob
+        self.store = store
 
-    async def __call__(self, action: CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
+    async def find(self, action: FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
+        """Search (see the module docstring); SUCCESS whether found or not (the message says)."""
+        refs = tuple(r for r in action.references if r)
+        if action.threepl == ThreePL.AMAZON_MCF.value:
+            found = await self._find_amazon(refs, action.since)
+        elif action.threepl == ThreePL.SHIPBOB.value:
+            found = await self._find_shipbob(refs)
+        else:
+            raise Refused(f"unknown 3PL {action.threepl!r}")
+        if found is None:
+            return succeed(ctx, message=f"no {action.threepl} order under {', '.join(refs)}")
+        view, alt = found
+        await self.store(view, alt)
+        return succeed(ctx, message=f"found {action.threepl} order {view.order_id} under {view.reference}",
+                       threepl_order_id=view.order_id)
+
+    async def _find_amazon(self, refs: tuple[str, ...], since: datetime) -> tuple[ThreePLView, str | None] | None:
+        if self.amazon is None:
+            raise Refused("no Amazon MCF account is configured (ORDERBRIDGE_AMAZON_MCF_*)")
+        for ref in refs:
+            try:
+                detail = await self.amazon.find_order(ref)
+            except Rejected:  # an id Amazon cannot take (e.g. with '#'): not this one
+                continue
+            if detail is not None:
+                return mcf_view(detail), detail.fulfillment_order.displayable_order_id
+        async for summary in self.amazon.iter_updated_since(since):
+            if summary.seller_fulfillment_order_id in refs or summary.displayable_order_id in refs:
+                detail = await self.amazon.get_order(summary.seller_fulfillment_order_id)
+                return mcf_view(detail), summary.displayable_order_id
+        return None
+
+    async def _find_shipbob(self, refs: tuple[str, ...]) -> tuple[ThreePLView, str | None] | None:
+        if self.shipbob is None:
+            raise Refused("no ShipBob account is configured (ORDERBRIDGE_SHIPBOB_TOKEN)")
+        for ref in refs:
+            order = await self.shipbob.find_by_reference(ref)
+            if order is not None:
+                return shipbob_view(order), order.order_number
+        return None
+
+    async def create(self, action: CreateThreePLOrder, ctx: ExecutionContext) -> Outcome:
         if action.threepl == ThreePL.AMAZON_MCF.value:
             return await self._amazon(action, ctx)
         if action.threepl == ThreePL.SHIPBOB.value:

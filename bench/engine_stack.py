@@ -41,10 +41,10 @@ from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.http import make_http_client
 from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import run
 from orderbridge.clock import ScaledClock
 from orderbridge.devkit import ControlClient
 from orderbridge.engine.connect import connect_sandbox, sandbox_settings
-from orderbridge.engine.runner import run
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.settings import Settings
 
@@ -152,7 +152,7 @@ def _free_port() -> int:
 
 def _start_sandboxes(workdir: Path, rate: float) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     info_file = workdir / "sandbox-info.json"
-    cmd = [sys.executable, "-c", "from orderbridge.cli import main; main()", "sandbox",
+    cmd = [sys.executable, "-c", "from orderbridge.cli.main import main; main()", "sandbox",
            "--info-file", str(info_file), "--rate", str(rate), "--seed", "3",
            "--control-port", "0", "--tiktok-port", "0", "--shopify-port", "0",
            "--amazon-mcf-port", "0", "--shipbob-port", "0"]

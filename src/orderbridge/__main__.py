@@ -1,5 +1,5 @@
 """``python -m orderbridge``."""
 
-from orderbridge.cli import main
+from orderbridge.cli.main import main
 
 main()

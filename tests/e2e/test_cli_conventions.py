@@ -111,3 +111,18 @@ def test_run_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         env = _env(tmp_path, ORDERBRIDGE_DATABASE_URL=url, ORDERBRIDGE_PORT=str(port))
         line = _one_line_error(_ob(env, "run"), 2)
     assert f"port {port} on 127.0.0.1 is already in use" in line
+
+
+
+def test_a_worker_whose_metrics_port_is_in_use_names_that_setting(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ob.db'}"
+    migrate.upgrade(url)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _env(tmp_path, ORDERBRIDGE_DATABASE_URL=url, ORDERBRIDGE_METRICS_PORT=str(port))
+        line = _one_line_error(_ob(env, "run", "--role", "worker"), 2)
+    assert f"port {port} on 127.0.0.1 is already in use" in line
+    assert "ORDERBRIDGE_METRICS_PORT" in line
+    assert "ORDERBRIDGE_PORT" not in line.replace("ORDERBRIDGE_METRICS_PORT", "")

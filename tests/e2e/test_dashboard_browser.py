@@ -21,7 +21,7 @@ from orderbridge.adapters.db import connections, generate_key, links, order_exce
 from orderbridge.adapters.db.operators import Role, add_user
 from orderbridge.adapters.db.web_sessions import set_password_hash
 from orderbridge.bootstrap import Services
-from orderbridge.engine.runner import WebServer
+from orderbridge.cli.runner import WebServer
 from orderbridge.settings import Settings
 from orderbridge.web import passwords
 from orderbridge.web.app import create_app

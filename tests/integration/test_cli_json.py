@@ -18,7 +18,7 @@ from orderbridge.adapters.db import (
     transaction,
 )
 from orderbridge.adapters.db.operators import Role, add_user, create_token
-from orderbridge.cli import app
+from orderbridge.cli.main import app
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

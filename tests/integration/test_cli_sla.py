@@ -23,7 +23,7 @@ from orderbridge.adapters.db import (
     transaction,
 )
 from orderbridge.adapters.db.tables import order_links
-from orderbridge.cli import app
+from orderbridge.cli.main import app
 
 
 def _order(order_id: str, status: str, **extra: Any) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def test_sla_json_lists_unscanned_orders_least_time_left_first(desk: dict[str, s
 def test_sla_table_and_a_bad_connection(desk: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    from orderbridge import cli_sla
+    from orderbridge.cli import sla as cli_sla
 
     monkeypatch.setattr(cli_sla, "console", Console(width=250))  # the table unwrapped
     result = CliRunner().invoke(app, ["sla"])

@@ -1,6 +1,6 @@
 """The fix shown for an exception is a command that exists."""
 
-from orderbridge.cli_exceptions import fix_command
+from orderbridge.cli.exceptions import fix_command
 from orderbridge.domain.exceptions import IssueAction
 
 

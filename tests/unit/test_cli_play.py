@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from orderbridge.cli_connect import _write_sandbox_config
-from orderbridge.cli_play import parse_duration
+from orderbridge.cli.connect import _write_sandbox_config
+from orderbridge.cli.play import parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -11,7 +11,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from orderbridge.cli import app
+from orderbridge.cli.main import app
 from orderbridge.logs import configure_logging, get_logger, redact
 
 

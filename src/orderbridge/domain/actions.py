@@ -348,7 +348,7 @@ class CreateThreePLOrder:
     threepl: str  # ThreePL value
     reference: str
     order_date: datetime | None
-    speed: str  # ShippingSpeed value (domain/threepl_route.py)
+    speed: str  # ShippingSpeed value (domain/decide/threepl_route.py)
     address: ShippingAddress
     items: tuple[tuple[str, int], ...]  # (seller SKU, units)
 

@@ -39,7 +39,7 @@ from orderbridge.domain.actions import (
     UpdateShopifyAddress,
     UpdateTracking,
 )
-from orderbridge.domain.decide_common import fingerprint
+from orderbridge.domain.decide.common import fingerprint
 from orderbridge.domain.link import LinkMemory, LinkState, PushedPackage, Rejection, add_unique
 
 __all__ = ["Outcome", "OutcomeStatus", "apply_outcome"]

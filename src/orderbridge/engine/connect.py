@@ -42,9 +42,9 @@ from orderbridge.adapters.tiktok import (
     TokenSet,
     WebhookEventType,
 )
-from orderbridge.bootstrap import Services
 from orderbridge.clock import from_unix, to_unix
 from orderbridge.engine.policy_store import set_policy, show_policy
+from orderbridge.engine.ports import Process
 from orderbridge.engine.shopify_tokens import save_grant_fields
 from orderbridge.errors import ConfigurationError, RemoteError
 
@@ -130,7 +130,7 @@ class WebhookReport:
     shopify_existing: tuple[str, ...]  # already subscribed to our address
 
 
-def find_connection(services: Services, name_or_id: str) -> ConnectionRow:
+def find_connection(services: Process, name_or_id: str) -> ConnectionRow:
     """The connection with this name (or numeric id); ``ConfigurationError`` if none."""
     with transaction(services.db, write=False) as conn:
         row = connections.find_connection(conn, services.cipher, name=name_or_id)
@@ -146,7 +146,7 @@ def _complete(row: ConnectionRow) -> bool:
                 and not row.tiktok_shop_id.startswith(PENDING_SHOP_PREFIX))
 
 
-def save_connection(services: Services, name: str, *, tiktok_shop_id: str | None = None,
+def save_connection(services: Process, name: str, *, tiktok_shop_id: str | None = None,
           shopify_domain: str | None = None, fields: ConnectionFields, summary: str) -> ConnectionRow:
     """Create or update the connection ``name`` with ``fields``; set its status."""
     now = services.clock.now()
@@ -186,7 +186,7 @@ def save_connection(services: Services, name: str, *, tiktok_shop_id: str | None
 # --- TikTok ---------------------------------------------------------------------------
 
 
-def _app_credentials(services: Services) -> tuple[str, str]:
+def _app_credentials(services: Process) -> tuple[str, str]:
     s = services.settings
     if not s.tiktok_app_key or not s.tiktok_app_secret:
         raise ConfigurationError(
@@ -194,11 +194,11 @@ def _app_credentials(services: Services) -> tuple[str, str]:
     return s.tiktok_app_key, s.tiktok_app_secret
 
 
-def _runtime(services: Services) -> Runtime:
+def _runtime(services: Process) -> Runtime:
     return Runtime.on(services.clock)
 
 
-def _tiktok_client(services: Services, tokens: TokenSet, shop: Shop | None = None) -> TikTokClient:
+def _tiktok_client(services: Process, tokens: TokenSet, shop: Shop | None = None) -> TikTokClient:
     key, secret = _app_credentials(services)
     return TikTokClient(
         services.http, app_key=key, app_secret=secret, token_store=MemoryTokenStore(tokens),
@@ -238,7 +238,7 @@ async def _check_seller_shipping(client: TikTokClient, shop: Shop) -> None:
 
 
 async def connect_tiktok_with_tokens(
-    services: Services, name: str, tokens: TokenSet, *, shop_id: str | None = None
+    services: Process, name: str, tokens: TokenSet, *, shop_id: str | None = None
 ) -> ConnectionRow:
     """Store TikTok tokens for connection ``name`` (Get Authorized Shops picks the shop)."""
     client = _tiktok_client(services, tokens)
@@ -259,7 +259,7 @@ async def connect_tiktok_with_tokens(
 
 
 async def connect_tiktok_with_code(
-    services: Services, name: str, auth_code: str, *, shop_id: str | None = None
+    services: Process, name: str, auth_code: str, *, shop_id: str | None = None
 ) -> ConnectionRow:
     """Exchange an authorization code (single use, 30 min) and store the shop's tokens."""
     key, secret = _app_credentials(services)
@@ -273,7 +273,7 @@ async def connect_tiktok_with_code(
 # --- Shopify --------------------------------------------------------------------------
 
 
-def _shopify_client(services: Services, domain: str, token: str) -> ShopifyClient:
+def _shopify_client(services: Process, domain: str, token: str) -> ShopifyClient:
     s = services.settings
     return ShopifyClient(shop_domain=domain, access_token=token, http=services.http,
                          api_version=s.shopify_api_version, endpoint_template=s.shopify_endpoint_template,
@@ -281,7 +281,7 @@ def _shopify_client(services: Services, domain: str, token: str) -> ShopifyClien
 
 
 async def connect_shopify(
-    services: Services, name: str, domain: str, token: str, location_id: str | None = None,
+    services: Process, name: str, domain: str, token: str, location_id: str | None = None,
     *, grant: OAuthGrant | None = None,
 ) -> ConnectionRow:
     """Check the token's scopes and store the store for connection ``name``.
@@ -321,7 +321,7 @@ async def connect_shopify(
 # --- webhooks -------------------------------------------------------------------------
 
 
-async def register_webhooks(services: Services, connection: ConnectionRow) -> WebhookReport:
+async def register_webhooks(services: Process, connection: ConnectionRow) -> WebhookReport:
     """Subscribe the connection's shops to our webhook URLs (idempotent).
 
     TikTok: ``PUT /event/202309/webhooks`` per event (the real service wants HTTPS, a
@@ -357,7 +357,7 @@ async def register_webhooks(services: Services, connection: ConnectionRow) -> We
 # --- the sandbox ----------------------------------------------------------------------
 
 
-def _check_sandbox_settings(services: Services, info: Mapping[str, Any]) -> None:
+def _check_sandbox_settings(services: Process, info: Mapping[str, Any]) -> None:
     s, tt, sh = services.settings, info["tiktok"], info["shopify"]
     expected = {
         "tiktok_api_base": tt["api_base"], "tiktok_auth_base": tt["auth_base"],
@@ -402,7 +402,7 @@ def _threepl_settings(info: Mapping[str, Any]) -> dict[str, str]:
 
 
 async def connect_sandbox(
-    services: Services, info: Mapping[str, Any], name: str = "sandbox", shop_index: int = 0
+    services: Process, info: Mapping[str, Any], name: str = "sandbox", shop_index: int = 0
 ) -> ConnectionRow:
     """Connect sandbox shop ``shop_index`` on both sides and register the webhooks.
 

@@ -35,7 +35,7 @@ from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.shopify.models import OrderSnapshot
 from orderbridge.adapters.shopify.translate import to_order_view
 from orderbridge.domain.actions import Action, FetchShippingProviders, PlaceHold, Target
-from orderbridge.domain.decide import Decision
+from orderbridge.domain.decide.core import Decision
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.engine.observe import LinkTruth
 

@@ -2,7 +2,7 @@
 
 ``LinkWork.link`` runs ``decide()`` on the link's fetched truth, saves the decision's
 memory (so a create attempt is recorded *before* it is sent), its exceptions and timeline,
-runs the actions in order through the ``Executor`` (saving ``apply_outcome`` after each and
+runs the actions in order through the ``ActionExecutor`` (saving ``apply_outcome`` after each and
 stopping at the first non-success), then saves the next due time and gives the lease back.
 Every save is its own short transaction and optimistic (``LeaseLost``: another worker has
 the link, stop touching it). A bad order gets an exception on its own link and a back-off
@@ -37,13 +37,13 @@ from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.bootstrap import Services
 from orderbridge.domain.actions import Action, CreateShopifyOrder, PlaceHold
-from orderbridge.domain.decide import decide
+from orderbridge.domain.decide.core import decide
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, ShippingProviders, SkuResolution
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
-from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.engine.executor.core import ActionExecutor, ExecutionContext
 from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
@@ -107,7 +107,7 @@ class ConnectionRuntime:
     tiktok: TikTokClient
     shopify: ShopifyClient
     recorder: RoutingRecorder
-    executor: Executor
+    executor: ActionExecutor
     auth_error: AuthError | None = None
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from orderbridge.adapters.db import connections, events, transaction
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.types import EventKind
-from orderbridge.bootstrap import Services
 from orderbridge.engine.policy_config import DURATION_KEYS, PolicyConfig, policy_from_json
+from orderbridge.engine.ports import Store
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["set_policy", "show_policy"]
@@ -41,7 +41,7 @@ def _parse_value(text: str) -> Any:
         return text  # a bare word: a string
 
 
-def set_policy(services: Services, connection: ConnectionRow, key: str, value: str) -> dict[str, Any]:
+def set_policy(services: Store, connection: ConnectionRow, key: str, value: str) -> dict[str, Any]:
     """Set one policy key (value as JSON, or a bare string); validated before it is stored."""
     if key not in PolicyConfig.model_fields:
         raise ConfigurationError(

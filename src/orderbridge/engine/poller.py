@@ -40,15 +40,16 @@ from orderbridge.adapters.db import (
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.adapters.tiktok import CancellationFilter, OrderFilter, ReturnFilter
-from orderbridge.bootstrap import Services
 from orderbridge.domain.existing import adoption_state
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.order import parse_status
 from orderbridge.domain.policy import ThreePL
 from orderbridge.engine.existing import find_existing
 from orderbridge.engine.poll_health import Parked, describe_failure, retry_delay
+from orderbridge.engine.ports import Clients
 from orderbridge.engine.threepl.lookup import threepls_used
 from orderbridge.engine.threepl.poll import ThreePLPoller
+from orderbridge.engine.threepl.ports import ThreePLAccounts
 from orderbridge.errors import AuthError
 
 __all__ = [
@@ -95,12 +96,12 @@ class PollReport:
 T = TypeVar("T")
 
 
-async def _db(services: Services, work: Callable[[Connection], T]) -> T:
+async def _db(services: Clients, work: Callable[[Connection], T]) -> T:
     return await in_transaction(services.db, work)
 
 
 async def _stream(
-    services: Services,
+    services: Clients,
     connection: ConnectionRow,
     stream: str,
     items: Callable[[datetime], AsyncIterator[tuple[str, datetime | None]]],
@@ -141,7 +142,7 @@ async def _stream(
     return seen, created
 
 
-async def poll_connection(services: Services, connection: ConnectionRow, owner: str) -> PollReport:
+async def poll_connection(services: Clients, connection: ConnectionRow, owner: str) -> PollReport:
     """One poll of one connection (orders, cancellations, returns), under its lease."""
     now = services.clock.now()
     hold = services.settings.poll_interval_seconds * 2 + 60
@@ -175,10 +176,12 @@ async def poll_connection(services: Services, connection: ConnectionRow, owner: 
     return report
 
 
-async def _poll_threepl(services: Services, connection: ConnectionRow) -> int:
+async def _poll_threepl(services: Clients, connection: ConnectionRow) -> int:
     """The connection's 3PL orders (``engine/threepl/poll.py``), when its policy maps
-    locations to 3PLs; a 3PL that fails is logged and tried at the next poll, the TikTok
-    polls are not held back by it."""
+    locations to 3PLs (and the process has their accounts); a 3PL that fails is logged and
+    tried at the next poll, the TikTok polls are not held back by it."""
+    if not isinstance(services, ThreePLAccounts):
+        return 0
     used = threepls_used(services.policy(connection))
     amazon = services.amazon_mcf if ThreePL.AMAZON_MCF in used else None
     shipbob = services.shipbob if ThreePL.SHIPBOB in used else None
@@ -202,7 +205,7 @@ class Poller:
 
     def __init__(
         self,
-        services: Services,
+        services: Clients,
         owner: str,
         on_due: Callable[[], None] | None = None,
         *,
@@ -322,13 +325,13 @@ def _connection_warning(
     events.append(conn, None, kind, text, data, at=at, connection_id=connection_id)
 
 
-def _read_connection(conn: Connection, *, services: Services, cid: int) -> ConnectionRow | None:
+def _read_connection(conn: Connection, *, services: Clients, cid: int) -> ConnectionRow | None:
     row = connections.get_connection(conn, services.cipher, cid)
     return row if row is not None and row.status == ConnectionStatus.ACTIVE else None
 
 
 async def _backfill_one(
-    services: Services, shopify: ShopifyClient, cid: int, order_id: str, status: str
+    services: Clients, shopify: ShopifyClient, cid: int, order_id: str, status: str
 ) -> tuple[bool, bool]:
     """Queue one order; (link created, linked to an order already in Shopify)."""
     now = services.clock.now()
@@ -362,7 +365,7 @@ async def _backfill_one(
 
 
 async def backfill(
-    services: Services,
+    services: Clients,
     connection: ConnectionRow,
     since: datetime,
     until: datetime | None,

@@ -34,9 +34,9 @@ from orderbridge.adapters.db import EventKind, events, in_transaction, inbox, le
 from orderbridge.adapters.db.scrub import flush_deleted, secure_delete
 from orderbridge.adapters.db.tables import order_links as ol
 from orderbridge.adapters.tiktok import Order as TikTokOrder
-from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.order import TikTokStatus
+from orderbridge.engine.ports import Store
 
 __all__ = [
     "RETENTION_INTERVAL_SECONDS",
@@ -131,7 +131,7 @@ def clear_snapshots(conn: Connection, now: datetime, retention: timedelta, after
 class Retention:
     """The periodic retention pass of one process (see module docstring)."""
 
-    def __init__(self, services: Services, owner: str) -> None:
+    def __init__(self, services: Store, owner: str) -> None:
         self.services = services
         self.owner = owner
 

@@ -27,7 +27,6 @@ from typing import Final
 from orderbridge.adapters.db import connections, transaction
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.shopify.oauth import authorize_url, valid_shop_domain, verify_callback
-from orderbridge.bootstrap import Services
 from orderbridge.engine.connect import (
     MissingScopes,
     connect_shopify,
@@ -35,6 +34,7 @@ from orderbridge.engine.connect import (
     save_connection,
 )
 from orderbridge.engine.oauth_state import InvalidState, make_state, read_state
+from orderbridge.engine.ports import Process
 from orderbridge.errors import ConfigurationError, OrderBridgeError, RetryableError
 
 __all__ = [
@@ -72,11 +72,11 @@ class Callback:
     state: str
 
 
-def _base(services: Services) -> str:
+def _base(services: Process) -> str:
     return services.settings.base_url.rstrip("/")
 
 
-def install_url(services: Services, domain: str) -> str:
+def install_url(services: Process, domain: str) -> str:
     """What the merchant opens to install the app on ``domain``."""
     return f"{_base(services)}{INSTALL_PATH}?shop={domain}"
 
@@ -89,7 +89,7 @@ def _shop(value: str | None) -> str:
     return shop
 
 
-def expect_install(services: Services, name: str, domain: str) -> ConnectionRow:
+def expect_install(services: Process, name: str, domain: str) -> ConnectionRow:
     """Let the store ``domain`` install the app as connection ``name`` (see the module docstring)."""
     try:
         shop = _shop(domain)
@@ -107,7 +107,7 @@ def expect_install(services: Services, name: str, domain: str) -> ConnectionRow:
                            summary=f"Shopify store {shop} may install the app")
 
 
-def _expected(services: Services, shop: str) -> ConnectionRow:
+def _expected(services: Process, shop: str) -> ConnectionRow:
     with transaction(services.db, write=False) as conn:
         row = connections.find_connection(conn, services.cipher, shopify_domain=shop)
     if row is None:
@@ -116,7 +116,7 @@ def _expected(services: Services, shop: str) -> ConnectionRow:
     return row
 
 
-def _app(services: Services) -> tuple[str, str]:
+def _app(services: Process) -> tuple[str, str]:
     s = services.settings
     if not s.shopify_client_id or not s.shopify_client_secret:
         raise InstallRefused("this OrderBridge has no Shopify app configured "
@@ -124,7 +124,7 @@ def _app(services: Services) -> tuple[str, str]:
     return s.shopify_client_id, s.shopify_client_secret
 
 
-def install_redirect(services: Services, shop_param: str | None) -> str:
+def install_redirect(services: Process, shop_param: str | None) -> str:
     """The authorize URL to send the merchant of ``shop_param`` to."""
     client_id, _secret = _app(services)
     shop = _shop(shop_param)
@@ -135,7 +135,7 @@ def install_redirect(services: Services, shop_param: str | None) -> str:
                          _base(services) + CALLBACK_PATH, state)
 
 
-def check_callback(services: Services, params: Sequence[tuple[str, str]]) -> Callback:
+def check_callback(services: Process, params: Sequence[tuple[str, str]]) -> Callback:
     """Everything about a redirect from Shopify but the state's single use (see the module docstring)."""
     _client_id, secret = _app(services)
     if any(len(v) > MAX_PARAM_LENGTH for _, v in params):
@@ -160,7 +160,7 @@ def check_callback(services: Services, params: Sequence[tuple[str, str]]) -> Cal
     return Callback(name=name, shop=shop, code=values["code"], state=values["state"])
 
 
-async def complete_install(services: Services, callback: Callback) -> ConnectionRow:
+async def complete_install(services: Process, callback: Callback) -> ConnectionRow:
     """Exchange the code, check the granted scopes, store the connection's Shopify side."""
     try:
         grant = await services.shopify_oauth().exchange_code(callback.shop, callback.code, services.clock.now())

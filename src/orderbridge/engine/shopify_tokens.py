@@ -24,7 +24,7 @@ from orderbridge.errors import AuthError, ConfigurationError
 from orderbridge.logs import get_logger
 
 if TYPE_CHECKING:
-    from orderbridge.bootstrap import Services
+    from orderbridge.engine.ports import Process
 
 __all__ = ["REFRESH_MARGIN", "ShopifyTokenSource", "save_grant_fields"]
 
@@ -53,7 +53,7 @@ def save_grant_fields(grant: OAuthGrant) -> connections.ConnectionFields:
 class ShopifyTokenSource:
     """The current Shopify access token of one connection (see the module docstring)."""
 
-    def __init__(self, services: Services, connection: ConnectionRow) -> None:
+    def __init__(self, services: Process, connection: ConnectionRow) -> None:
         self._services = services
         self._id = connection.id
         self._domain = connection.shopify_domain

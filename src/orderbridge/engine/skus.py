@@ -19,7 +19,7 @@ due at once so that it resumes by itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -43,9 +43,9 @@ from orderbridge.adapters.db.tables import (
     tiktok_skus,
 )
 from orderbridge.adapters.db.types import EventKind
-from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import ExceptionCode
 from orderbridge.domain.observed import SkuResolution, SkuState
+from orderbridge.engine.ports import Clients
 from orderbridge.errors import ConfigurationError
 
 __all__ = [
@@ -168,10 +168,19 @@ def _variants_by_skus(conn: Connection, connection_id: int, skus: list[str]) -> 
 # --- catalogue import ---------------------------------------------------------------
 
 
-async def import_catalogues(services: Services, connection: ConnectionRow) -> ImportReport:
-    """Read both catalogues, store them, and link equal SKUs (explicit links are kept)."""
+async def import_catalogues(services: Clients, connection: ConnectionRow,
+                            progress: Callable[[str, int], None] | None = None) -> ImportReport:
+    """Read both catalogues, store them, and link equal SKUs (explicit links are kept).
+
+    ``progress(side, count)``: called as each TikTok product and Shopify variant is read
+    (side ``"tiktok"`` or ``"shopify"``, count so far), for a progress display.
+    """
+    tell = progress or (lambda _side, _count: None)
     tiktok_rows: list[dict[str, Any]] = []
+    products = 0
     async for product in services.tiktok_client(connection).iter_products():
+        products += 1
+        tell("tiktok", products)
         for sku in product.skus:
             if sku.id:
                 tiktok_rows.append({
@@ -180,6 +189,7 @@ async def import_catalogues(services: Services, connection: ConnectionRow) -> Im
                 })
     variant_rows: list[dict[str, Any]] = []
     async for variant in services.shopify_client(connection).iter_variants():
+        tell("shopify", len(variant_rows) + 1)
         title = " / ".join(t for t in (variant.product_title, variant.title) if t)
         variant_rows.append({
             "variant_id": variant.id, "inventory_item_id": variant.inventory_item_id,
@@ -269,7 +279,7 @@ def _tiktok_sku_ids(conn: Connection, connection_id: int, key: str) -> tuple[lis
 
 
 def link_sku(
-    services: Services, connection_id: int, tiktok_sku_id_or_seller_sku: str, variant_id: str,
+    services: Clients, connection_id: int, tiktok_sku_id_or_seller_sku: str, variant_id: str,
     *, by: str = "the operator",
 ) -> LinkReport:
     """Link a TikTok SKU (by id, or every SKU with that seller SKU) to a Shopify variant.
@@ -369,7 +379,7 @@ class VariantMissing(ConfigurationError):
     """The variant named for a link does not exist in the store."""
 
 
-async def variant_exists(services: Services, row: ConnectionRow, variant_id: str) -> bool:
+async def variant_exists(services: Clients, row: ConnectionRow, variant_id: str) -> bool:
     """Ask the connection's Shopify store whether the variant exists."""
     numeric = variant_id.rsplit("/", 1)[1]
     async for variant in services.shopify_client(row).iter_variants(query=f"id:{numeric}", page_size=1):
@@ -379,7 +389,7 @@ async def variant_exists(services: Services, row: ConnectionRow, variant_id: str
 
 
 async def link_sku_checked(
-    services: Services, row: ConnectionRow, tiktok_sku: str, variant_id: str, *, by: str
+    services: Clients, row: ConnectionRow, tiktok_sku: str, variant_id: str, *, by: str
 ) -> LinkReport:
     """``link_sku`` once Shopify confirms the variant exists (a link to a variant that does not
     exist would make every later order of the SKU refused). VariantMissing when it does not;

@@ -43,10 +43,10 @@ from orderbridge.adapters.db import (
 from orderbridge.adapters.db.errors import LeaseLost
 from orderbridge.adapters.db.jobs import JobRow
 from orderbridge.adapters.db.tables import jobs as jobs_t
-from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import ExceptionCode, Severity
 from orderbridge.domain.sla_desk import AlertPlan, alert_subject, alert_text, plan_alerts
 from orderbridge.engine.link_work import backoff
+from orderbridge.engine.ports import Process
 from orderbridge.engine.sla_desk import DeskRow, OrderCache, desk_json, read_desk
 from orderbridge.engine.timeline import jsonable
 from orderbridge.logs import get_logger
@@ -68,7 +68,7 @@ class SlaAlerter:
 
     def __init__(
         self,
-        services: Services,
+        services: Process,
         owner: str,
         channels: Sequence[AlertChannel] | None = None,
         rng: random.Random | None = None,

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from orderbridge.adapters.calls import ApiCall
 from orderbridge.adapters.db import EventKind, events, order_exceptions
 from orderbridge.domain.actions import Action
-from orderbridge.domain.decide_common import Decision
+from orderbridge.domain.decide.common import Decision
 from orderbridge.domain.exceptions import ENGINE_CODES, Issue
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
 from orderbridge.logs import get_logger

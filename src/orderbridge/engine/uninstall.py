@@ -35,7 +35,7 @@ from orderbridge.adapters.db import (
 )
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.tables import inbox as inbox_table
-from orderbridge.bootstrap import Services
+from orderbridge.engine.ports import Clients
 from orderbridge.errors import AuthError, OrderBridgeError
 from orderbridge.logs import get_logger
 
@@ -57,7 +57,7 @@ class Verdict(StrEnum):
     NO_TOKEN = "no_token"  # nothing to ask with: not acted on
 
 
-async def _probe(services: Services, row: ConnectionRow) -> tuple[Verdict, str]:
+async def _probe(services: Clients, row: ConnectionRow) -> tuple[Verdict, str]:
     if not row.shopify_token:
         return Verdict.NO_TOKEN, "no Shopify token is stored to confirm it with"
     try:
@@ -73,7 +73,7 @@ async def _probe(services: Services, row: ConnectionRow) -> tuple[Verdict, str]:
     return Verdict.STILL_INSTALLED, "Shopify still accepts the token: forged or replayed? Not acted on"
 
 
-def _record(services: Services, row: ConnectionRow, domain: str, verdict: Verdict, why: str,
+def _record(services: Clients, row: ConnectionRow, domain: str, verdict: Verdict, why: str,
             inbox_key: str) -> None:
     now = services.clock.now()
     with transaction(services.db) as conn:
@@ -94,7 +94,7 @@ def _record(services: Services, row: ConnectionRow, domain: str, verdict: Verdic
                      .values(error=error), {"b_key": inbox_key})
 
 
-async def confirm_uninstall(services: Services, connection_ids: tuple[int, ...], domain: str,
+async def confirm_uninstall(services: Clients, connection_ids: tuple[int, ...], domain: str,
                             inbox_key: str) -> list[Verdict]:
     """Ask Shopify about each connection and act on the answer (see the module docstring)."""
     verdicts: list[Verdict] = []
@@ -116,6 +116,6 @@ async def confirm_uninstall(services: Services, connection_ids: tuple[int, ...],
     return verdicts
 
 
-def _load(services: Services, cid: int) -> ConnectionRow | None:
+def _load(services: Clients, cid: int) -> ConnectionRow | None:
     with transaction(services.db, write=False) as conn:
         return connections.get_connection(conn, services.cipher, cid)

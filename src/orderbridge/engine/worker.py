@@ -7,7 +7,7 @@ One pass (``Reconciler.run_once``):
    details 50 per call, cancellations and returns, each Shopify order), resolve SKUs;
 3. per link (``link_work.LinkWork``): ``decide()``; save the decision's memory (so a create
    attempt is recorded *before* it is sent), its exceptions and timeline; run the actions in
-   order through the ``Executor``, saving ``apply_outcome`` after each and stopping at the
+   order through the ``ActionExecutor``, saving ``apply_outcome`` after each and stopping at the
    first non-success; then save the next due time and release the lease, and write every
    API call made for the link to its timeline.
 
@@ -54,7 +54,7 @@ from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import SkuResolution
 from orderbridge.engine import timeline
 from orderbridge.engine.claimer import ClaimLoop
-from orderbridge.engine.executor import Executor
+from orderbridge.engine.executor.core import ActionExecutor
 from orderbridge.engine.link_work import (
     AUTH_RETRY,
     BACKOFF_BASE,
@@ -346,7 +346,7 @@ class Reconciler:
             tiktok=self.services.tiktok_client(row, recorder),
             shopify=self.services.shopify_client(row, recorder),
             recorder=recorder,
-            executor=cached.executor if cached is not None else Executor(threepl=ThreePLRouter(
+            executor=cached.executor if cached is not None else ActionExecutor(threepl=ThreePLRouter(
                 self.services.amazon_mcf, self.services.shipbob, threepl_store(self.services.db, connection_id,
                                                                                 self.services.clock.now))),
         )

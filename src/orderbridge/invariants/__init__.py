@@ -19,8 +19,8 @@ import asyncio
 from datetime import datetime
 
 from orderbridge.adapters.db import connections, transaction
-from orderbridge.bootstrap import Services
 from orderbridge.devkit import ControlClient
+from orderbridge.engine.ports import Clients
 from orderbridge.invariants.checks import Checker
 from orderbridge.invariants.observe import read_db, read_world
 from orderbridge.invariants.report import InvariantReport, InvariantResult, Violation
@@ -29,7 +29,7 @@ __all__ = ["InvariantReport", "InvariantResult", "Violation", "check_invariants"
 
 
 async def check_invariants(
-    control: ControlClient, services: Services, connection_id: int, *, now: datetime
+    control: ControlClient, services: Clients, connection_id: int, *, now: datetime
 ) -> InvariantReport:
     """Check lifecycle.md's six invariants for one connection at ``now`` (the story clock).
 

@@ -15,10 +15,10 @@ from orderbridge.adapters.db import connections, links, transaction
 from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.db.tables import inbox as inbox_table
 from orderbridge.adapters.db.tables import order_exceptions as exceptions_table
-from orderbridge.bootstrap import Services
 from orderbridge.clock import from_unix
 from orderbridge.devkit import ControlClient
 from orderbridge.domain.policy import Policy
+from orderbridge.engine.ports import Clients
 
 __all__ = ["Db", "EngineException", "SandboxWorld", "read_db", "read_world"]
 
@@ -62,7 +62,7 @@ class SandboxWorld:
     hold_releases: dict[str, list[dict[str, Any]]]  # Shopify order gid -> releases, in time order
 
 
-def read_db(services: Services, connection_id: int) -> Db:
+def read_db(services: Clients, connection_id: int) -> Db:
     """Links, exceptions (with their data) and the unprocessed inbox of one connection."""
     with transaction(services.db, write=False) as conn:
         row = connections.get_connection(conn, services.cipher, connection_id)

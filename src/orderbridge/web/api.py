@@ -35,7 +35,7 @@ from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.db.operators import Principal, Role
 from orderbridge.adapters.db.tables import order_exceptions as exc_t
 from orderbridge.adapters.db.tables import order_links as links_t
-from orderbridge.bootstrap import Services
+from orderbridge.engine.ports import Clients
 from orderbridge.engine.skus import VariantMissing, catalogue, link_sku_checked
 from orderbridge.errors import ConfigurationError, OrderBridgeError
 from orderbridge.web.overrides import LinkBusy, OverrideRefused, act_on_exception, apply_override
@@ -107,7 +107,7 @@ def _link_summary(link: LinkRow, codes: list[str]) -> dict[str, Any]:
     }
 
 
-def _resolve_connection(conn: Connection, services: Services, key: str) -> ConnectionRow:
+def _resolve_connection(conn: Connection, services: Clients, key: str) -> ConnectionRow:
     row = connections.find_connection(conn, services.cipher, name=key)
     if row is None and key.isdigit() and int(key) <= MAX_DB_ID:
         row = connections.get_connection(conn, services.cipher, int(key))
@@ -127,7 +127,7 @@ def _open_codes(conn: Connection, link_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _find_order(conn: Connection, services: Services, tiktok_order_id: str, connection: str | None) -> LinkRow:
+def _find_order(conn: Connection, services: Clients, tiktok_order_id: str, connection: str | None) -> LinkRow:
     stmt = select(links_t.c.id).where(links_t.c.tiktok_order_id == tiktok_order_id)
     if connection is not None:
         stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection).id)
@@ -141,7 +141,7 @@ def _find_order(conn: Connection, services: Services, tiktok_order_id: str, conn
     return link
 
 
-def router(services: Services, auth: Authenticator) -> APIRouter:
+def router(services: Clients, auth: Authenticator) -> APIRouter:
     """The ``/api`` routes: reads for viewers, writes for operators (and admins)."""
     r = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(auth.require(Role.VIEWER))])
     operator = Depends(auth.require(Role.OPERATOR))

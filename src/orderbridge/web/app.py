@@ -31,8 +31,8 @@ from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.shopify import parse_webhook_headers
 from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
-from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
+from orderbridge.engine.ports import Process
 from orderbridge.engine.uninstall import Verdict, confirm_uninstall
 from orderbridge.web import api, dashboard, intake, oauth, problems, sla_api
 from orderbridge.web.readiness import WorkerCheck, check_readiness
@@ -61,7 +61,7 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def create_app(services: Services, *, workers: WorkerCheck | None = None) -> FastAPI:
+def create_app(services: Process, *, workers: WorkerCheck | None = None) -> FastAPI:
     """The FastAPI application for one process (all state lives in ``services``).
 
     ``workers`` says whether this process's workers heartbeat (``/readyz``); ``None`` for a

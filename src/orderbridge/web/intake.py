@@ -51,8 +51,8 @@ from orderbridge.adapters.tiktok import (
     WebhookEventType,
     parse_webhook,
 )
-from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkState
+from orderbridge.engine.ports import Store
 from orderbridge.web import compliance
 from orderbridge.web.limits import json_too_deep
 from orderbridge.web.webhook_checks import shopify_problem
@@ -115,7 +115,7 @@ _SHOP_CONNECTION: Final = select(connections_table.c.id).where(
 )
 
 
-def _store_malformed(services: Services, source: str, body: bytes, headers: dict[str, str],
+def _store_malformed(services: Store, source: str, body: bytes, headers: dict[str, str],
                      topic: str | None, error: str, connection_id: int | None = None) -> Intake:
     now, key = services.clock.now(), _malformed_key(body)
     with transaction(services.db) as conn:
@@ -196,7 +196,7 @@ def _stale_delivery(conn: Connection, cid: int, event: WebhookEvent, topic: str,
     return due
 
 
-def tiktok_delivery(services: Services, body: bytes, headers: dict[str, str]) -> Intake:
+def tiktok_delivery(services: Store, body: bytes, headers: dict[str, str]) -> Intake:
     """Store a verified TikTok webhook and mark the orders it names due.
 
     A shop id with no connection, or a timestamp older than ``tiktok_webhook_max_age_seconds``
@@ -344,7 +344,7 @@ def _installed(conn: Connection, cids: list[int]) -> bool:
         t.c.id.in_(cids), t.c.status != ConnectionStatus.DISCONNECTED.value).limit(1)).first() is not None
 
 
-def shopify_delivery(services: Services, h: WebhookHeaders, body: bytes, headers: dict[str, str]) -> Intake:
+def shopify_delivery(services: Store, h: WebhookHeaders, body: bytes, headers: dict[str, str]) -> Intake:
     """Store a verified Shopify webhook and act on its topic (see module docstring)."""
     if not h.topic or not h.shop_domain or not (h.event_id or h.webhook_id):
         missing = ", ".join(h.missing()) or "x-shopify-event-id"

@@ -13,15 +13,15 @@ from fastapi import Depends, FastAPI, Response
 from orderbridge import __version__
 from orderbridge.adapters.db import run_sync
 from orderbridge.adapters.db.operators import Role
-from orderbridge.bootstrap import Services
 from orderbridge.engine.metrics import CONTENT_TYPE
+from orderbridge.engine.ports import Store
 from orderbridge.web import problems
 from orderbridge.web.security import Authenticator
 
 __all__ = ["create_metrics_app"]
 
 
-def create_metrics_app(services: Services) -> FastAPI:
+def create_metrics_app(services: Store) -> FastAPI:
     app = FastAPI(title="OrderBridge worker", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     viewer = Depends(Authenticator(services).require(Role.VIEWER))
     problems.install(app)

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from orderbridge.adapters.db import inbox, transaction
-from orderbridge.bootstrap import Services
 from orderbridge.engine.connect import connect_tiktok_with_code
 from orderbridge.engine.oauth_state import InvalidState, read_state
+from orderbridge.engine.ports import Process
 from orderbridge.engine.shopify_install import (
     InstallRefused,
     check_callback,
@@ -45,7 +45,7 @@ def _page(title: str, message: str, status: int) -> HTMLResponse:
     )
 
 
-def _use_state(services: Services, state: str, body: str, topic: str) -> bool:
+def _use_state(services: Process, state: str, body: str, topic: str) -> bool:
     """Record ``state`` as used; False if it already was (a replayed redirect)."""
     digest = hashlib.sha256(state.encode("utf-8")).hexdigest()
     with transaction(services.db) as conn:
@@ -53,7 +53,7 @@ def _use_state(services: Services, state: str, body: str, topic: str) -> bool:
                            body=body.encode("utf-8"), topic=topic)
 
 
-def router(services: Services) -> APIRouter:
+def router(services: Process) -> APIRouter:
     """The OAuth routes."""
     r = APIRouter(tags=["oauth"])
 

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, insert
 
 from orderbridge.adapters.db import ConnectionStatus, connections, migrate, transaction
 from orderbridge.adapters.db.tables import leases
-from orderbridge.bootstrap import Services
+from orderbridge.engine.ports import Store
 
 __all__ = ["WorkerCheck", "check_readiness"]
 
@@ -50,7 +50,7 @@ def _head() -> str:
     return migrate.head()
 
 
-def _probe_write(services: Services) -> None:
+def _probe_write(services: Store) -> None:
     now = services.clock.now()
     try:
         with transaction(services.db) as conn:
@@ -62,7 +62,7 @@ def _probe_write(services: Services) -> None:
         return
 
 
-def _read_checks(services: Services, conn: Connection) -> dict[str, str]:
+def _read_checks(services: Store, conn: Connection) -> dict[str, str]:
     problems: dict[str, str] = {}
     found = MigrationContext.configure(conn).get_current_revision()
     if found != _head():
@@ -79,7 +79,7 @@ def _read_checks(services: Services, conn: Connection) -> dict[str, str]:
     return problems
 
 
-def check_readiness(services: Services, workers: WorkerCheck | None = None) -> dict[str, str]:
+def check_readiness(services: Store, workers: WorkerCheck | None = None) -> dict[str, str]:
     """What keeps this process from being ready (check name -> reason); empty when ready.
 
     Blocking (database calls): run it with ``run_sync``.

@@ -40,8 +40,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderbridge.adapters.db import run_sync, transaction
 from orderbridge.adapters.db.operators import Principal, Role, audit, authenticate, touch_token
-from orderbridge.bootstrap import Services
 from orderbridge.clock import Clock
+from orderbridge.engine.ports import Store
 from orderbridge.web.limits import json_too_deep
 from orderbridge.web.problems import problem
 
@@ -137,7 +137,7 @@ def client_of(request: Request) -> str:
 class Authenticator:
     """``Depends(auth.require(Role.X))``: the Bearer token's principal, or 401/403/429."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Store) -> None:
         self.services = services
         self.limiter = FailureLimiter(services.clock, services.settings.auth_failures_per_minute)
         self.scheme = HTTPBearer(auto_error=False, description="an API token: `orderbridge token create`")
@@ -171,7 +171,7 @@ class Authenticator:
         return principal
 
 
-def _authenticate(services: Services, token: str, now: datetime) -> Principal | None:
+def _authenticate(services: Store, token: str, now: datetime) -> Principal | None:
     with transaction(services.db, write=False) as conn:
         principal = authenticate(conn, token, now=now)
     if principal is not None and principal.token_id is not None and (
@@ -185,7 +185,7 @@ def _authenticate(services: Services, token: str, now: datetime) -> Principal | 
     return principal
 
 
-def _record(services: Services, scope: Scope, status: int, principal: Principal | None) -> None:
+def _record(services: Store, scope: Scope, status: int, principal: Principal | None) -> None:
     client = scope.get("client")
     path = scope.get("path", "")
     query = scope.get("query_string", b"").decode("latin-1")
@@ -200,7 +200,7 @@ def _record(services: Services, scope: Scope, status: int, principal: Principal 
 class SecurityMiddleware:
     """Trusted hosts, body bounds, origin checks, security headers, the audit log."""
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Store) -> None:
         self.app, self.services = app, services
         s = services.settings
         self.trusted = s.trusted_hosts

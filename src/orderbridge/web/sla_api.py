@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from orderbridge.adapters.db import run_sync, transaction
 from orderbridge.adapters.db.operators import Role
-from orderbridge.bootstrap import Services
+from orderbridge.engine.ports import Process
 from orderbridge.engine.sla_desk import desk_json, read_desk
 from orderbridge.web.api import DEFAULT_LIMIT, MAX_LIMIT, ConnectionKey
 from orderbridge.web.api import _resolve_connection as resolve_connection  # one lookup, one 404
@@ -20,7 +20,7 @@ from orderbridge.web.security import Authenticator
 __all__ = ["router"]
 
 
-def router(services: Services, auth: Authenticator) -> APIRouter:
+def router(services: Process, auth: Authenticator) -> APIRouter:
     """The ``/api/sla`` route (viewers and up)."""
     r = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(auth.require(Role.VIEWER))])
 

@@ -36,14 +36,14 @@ from orderbridge.domain.actions import (
     ShopifyCancelReason,
     UpdateShopifyAddress,
 )
-from orderbridge.domain.decide import decide
+from orderbridge.domain.decide.core import decide
 from orderbridge.domain.exceptions import Issue
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Observed, ShopifyOrderView, SkuResolution, SkuState
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
-from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.engine.executor.core import ActionExecutor, ExecutionContext
 from orderbridge.errors import AuthError
 
 from .conftest import Kit
@@ -58,7 +58,7 @@ class Story:
     """One order's life driven by decide() and the executor, as the worker would."""
 
     kit: Kit
-    executor: Executor = field(default_factory=Executor)
+    executor: ActionExecutor = field(default_factory=ActionExecutor)
     memory: LinkMemory = field(default_factory=LinkMemory)
     order: TikTokOrder | None = None
     view: ShopifyOrderView | None = None

@@ -28,9 +28,9 @@ from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.db.tables import inbox, order_links
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import run
 from orderbridge.devkit import ControlClient
 from orderbridge.engine.connect import connect_sandbox, sandbox_settings
-from orderbridge.engine.runner import run
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, running_sandboxes
 from orderbridge.settings import Settings

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from orderbridge.adapters.db import TokenCipher, connections, generate_key, transaction
 from orderbridge.bootstrap import Services
-from orderbridge.cli import app
+from orderbridge.cli.main import app
 from orderbridge.engine.poller import Poller
 
 from .conftest import Harness, sandbox_connection

@@ -27,8 +27,8 @@ from structlog.testing import capture_logs
 from orderbridge.adapters.alert_channels import EmailChannel, WebhookChannel
 from orderbridge.adapters.db import events, order_exceptions, transaction
 from orderbridge.adapters.db.operators import Role, add_user, create_token
+from orderbridge.cli.runner import WebServer
 from orderbridge.devkit import usps_number
-from orderbridge.engine.runner import WebServer
 from orderbridge.engine.sla_alerts import SlaAlerter
 from orderbridge.web.app import create_app
 

@@ -13,7 +13,7 @@ import httpx
 from orderbridge.adapters.db import generate_key, operators, transaction
 from orderbridge.adapters.db.operators import Role
 from orderbridge.bootstrap import Services
-from orderbridge.engine.runner import run
+from orderbridge.cli.runner import run
 from orderbridge.settings import Settings
 
 

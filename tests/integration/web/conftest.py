@@ -21,9 +21,9 @@ import pytest
 from orderbridge.adapters.db import generate_key, transaction
 from orderbridge.adapters.db.operators import Role, add_user, create_token, find_user
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import WebServer
 from orderbridge.clock import ManualClock
 from orderbridge.engine.connect import sandbox_settings
-from orderbridge.engine.runner import WebServer
 from orderbridge.sandbox.runner import RunningSandboxes
 from orderbridge.settings import Settings
 from orderbridge.web.app import create_app

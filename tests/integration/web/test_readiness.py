@@ -17,9 +17,9 @@ from sqlalchemy import make_url
 from orderbridge.adapters.db import connections, generate_key, migrate, transaction
 from orderbridge.adapters.db.operators import Role
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import WORKER_HEARTBEAT_STALE_SECONDS, _workers_alive
 from orderbridge.clock import ManualClock
 from orderbridge.engine.poller import Poller
-from orderbridge.engine.runner import WORKER_HEARTBEAT_STALE_SECONDS, _workers_alive
 from orderbridge.settings import Settings
 
 from .conftest import NOW, bearer, serve_app, token_for

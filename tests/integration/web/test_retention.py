@@ -25,8 +25,8 @@ from orderbridge.adapters.db.tables import events as events_table
 from orderbridge.adapters.db.tables import inbox as inbox_table
 from orderbridge.adapters.db.tables import order_exceptions, order_links
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import Role, run
 from orderbridge.engine.retention import Retention, snapshots_expired
-from orderbridge.engine.runner import Role, run
 from tests.integration.web.conftest import NOW
 from tests.integration.web.test_shopify_webhooks import DOMAIN, deliver
 

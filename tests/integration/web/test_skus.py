@@ -46,6 +46,19 @@ async def test_import_links_equal_skus_and_reports_unmapped_and_ambiguous(sbx: S
     assert all(x.source == SkuLinkSource.SKU and x.shopify_inventory_item_id for x in made)
 
 
+async def test_import_reports_progress_per_item_read_on_each_side(sbx: SandboxKit) -> None:
+    row = await connect_sandbox(sbx.services, sbx.info)
+    seen: list[tuple[str, int]] = []
+    report = await import_catalogues(sbx.services, row, lambda side, count: seen.append((side, count)))
+    tiktok = [n for side, n in seen if side == "tiktok"]
+    shopify = [n for side, n in seen if side == "shopify"]
+    assert tiktok  # one call per product, counting up
+    assert tiktok == list(range(1, len(tiktok) + 1))
+    assert shopify == list(range(1, len(shopify) + 1))
+    assert len(shopify) >= report.tiktok_skus - 1  # every variant of the shop (one TikTok SKU has none)
+    assert seen.index(("shopify", 1)) > seen.index(("tiktok", len(tiktok)))  # TikTok first, then Shopify
+
+
 async def test_resolve_skus_explicit_first_then_equal_sku_never_the_first_of_two(sbx: SandboxKit) -> None:
     cid, seller = await _imported(sbx)
     by_sku = {v: k for k, v in seller.items()}

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from orderbridge.domain.actions import Action
-from orderbridge.domain.decide import decide
-from orderbridge.domain.decide_common import Decision
+from orderbridge.domain.decide.common import Decision
+from orderbridge.domain.decide.core import decide
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import (
     Cancellation,

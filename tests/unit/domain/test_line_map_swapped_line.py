@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from orderbridge.domain.decide_common import line_map
+from orderbridge.domain.decide.common import line_map
 from orderbridge.domain.observed import ShopifyLineItem, ShopifyOrderView
 from orderbridge.domain.order import UnitGroup
 

@@ -1,10 +1,11 @@
-"""domain/threepl_route: policy route_to creates the 3PL order of a released order, once."""
+"""domain/decide/threepl_route: policy route_to creates the 3PL order of a released order, once."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from orderbridge.domain.actions import CreateThreePLOrder
+from orderbridge.domain.decide.threepl_route import ShippingSpeed, speed_for
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (
     Cancellation,
@@ -14,7 +15,6 @@ from orderbridge.domain.observed import (
 )
 from orderbridge.domain.order import CombinedListingSku, TikTokStatus
 from orderbridge.domain.policy import Policy, RouteTo, ThreePL
-from orderbridge.domain.threepl_route import ShippingSpeed, speed_for
 from tests.unit.domain.factories import (
     ORDER_ID,
     T0,

@@ -1,4 +1,4 @@
-"""domain/threepl_search: the fallback search for a released order's unknown 3PL order."""
+"""domain/decide/threepl_search: the fallback search for a released order's unknown 3PL order."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from orderbridge.domain.observed import ShopifyFulfillmentOrder, ShopifyHold, Sh
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.domain.outcome import OutcomeStatus
 from orderbridge.domain.policy import Policy
-from orderbridge.engine.executor import ExecutionContext, Executor
+from orderbridge.engine.executor.core import ActionExecutor, ExecutionContext
 from orderbridge.errors import AuthError, NotFound, RateLimited, RemoteTimeout
 
 NOW = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)
@@ -80,7 +80,7 @@ CANCEL = CancelShopifyOrder(
     ],
 )
 async def test_errors_map_to_outcomes(error: Exception, status: OutcomeStatus, words: str) -> None:
-    outcome = await Executor().execute(CANCEL, ctx(Raising(error)))
+    outcome = await ActionExecutor().execute(CANCEL, ctx(Raising(error)))
     assert outcome.status is status
     assert words in outcome.message
     assert outcome.at == NOW
@@ -88,18 +88,18 @@ async def test_errors_map_to_outcomes(error: Exception, status: OutcomeStatus, w
 
 async def test_auth_errors_are_raised() -> None:
     with pytest.raises(AuthError):
-        await Executor().execute(CANCEL, ctx(Raising(AuthError("revoked"))))
+        await ActionExecutor().execute(CANCEL, ctx(Raising(AuthError("revoked"))))
 
 
 async def test_already_done_user_errors_are_success() -> None:
     error = UserErrors([UserErrorItem("TAKEN", None, "taken")], already_done_codes={"TAKEN"})
-    outcome = await Executor().execute(CANCEL, ctx(Raising(error)))
+    outcome = await ActionExecutor().execute(CANCEL, ctx(Raising(error)))
     assert outcome.status is OutcomeStatus.SUCCESS
 
 
 async def test_an_already_cancelled_order_is_success() -> None:
     error = UserErrors([UserErrorItem("INVALID", None, "Order has already been cancelled.")])
-    outcome = await Executor().execute(CANCEL, ctx(Raising(error)))
+    outcome = await ActionExecutor().execute(CANCEL, ctx(Raising(error)))
     assert outcome.status is OutcomeStatus.SUCCESS
 
 
@@ -115,7 +115,7 @@ async def test_checks_before_calling() -> None:
         ),
     )
     bare = ShopifyOrderView(id=ORDER, fulfillment_orders=(ShopifyFulfillmentOrder(id=FO),))
-    executor = Executor()
+    executor = ActionExecutor()
     cases = [
         (CANCEL, held, "already cancelled"),
         (
@@ -142,7 +142,7 @@ async def test_checks_before_calling() -> None:
 
 
 async def test_no_threepl_client_is_an_explicit_rejection() -> None:
-    outcome = await Executor().execute(
+    outcome = await ActionExecutor().execute(
         CancelThreePLOrder(threepl_order_id="MCF-1"), ctx(Raising(AssertionError()))
     )
     assert outcome.status is OutcomeStatus.REJECTED
@@ -151,7 +151,7 @@ async def test_no_threepl_client_is_an_explicit_rejection() -> None:
 
 def test_seller_cancel_reason_is_a_tiktok_key_fitting_the_status() -> None:
     from orderbridge.domain.order import TikTokStatus
-    from orderbridge.engine.executor_tiktok import seller_cancel_reason
+    from orderbridge.engine.executor.tiktok import seller_cancel_reason
 
     assert seller_cancel_reason("seller_cancel_reason_wrong_price", TikTokStatus.AWAITING_SHIPMENT) == (
         "seller_cancel_reason_wrong_price")

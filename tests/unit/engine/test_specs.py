@@ -14,7 +14,7 @@ from orderbridge.adapters.shopify.builders import build_order_create_variables
 from orderbridge.adapters.tiktok.models import Order
 from orderbridge.adapters.tiktok.translate import to_domain_order
 from orderbridge.domain.actions import CreateShopifyOrder
-from orderbridge.domain.decide import decide
+from orderbridge.domain.decide.core import decide
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.money import plan_money
 from orderbridge.domain.observed import Observed, SkuResolution, SkuState
@@ -27,8 +27,7 @@ from orderbridge.engine.specs import (
     order_spec,
     spec_total,
 )
-
-from .test_translate_tiktok import DOC_ORDER
+from tests.unit.tiktok.test_translate import DOC_ORDER
 
 NOW = datetime(2024, 11, 25, 17, 45, tzinfo=UTC)
 WHISK_SKU = "1729400000000000001"

@@ -30,6 +30,7 @@ from orderbridge.adapters.db import (
 )
 from orderbridge.adapters.db.crypto import TokenCipher, generate_key
 from orderbridge.adapters.db.engine import (
+    Database,
     in_transaction,
     is_sqlite,
     make_engine,
@@ -51,6 +52,7 @@ from orderbridge.adapters.db.types import (
 __all__ = [
     "AlreadyExists",
     "ConnectionStatus",
+    "Database",
     "EventKind",
     "ExceptionSeverity",
     "ExceptionStatus",

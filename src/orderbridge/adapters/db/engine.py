@@ -37,9 +37,13 @@ from sqlalchemy.engine import Connection, make_url
 from orderbridge.adapters import jsontext
 from orderbridge.errors import ConfigurationError
 
+# The handle the rest of the code holds for "the database" (callers never see SQLAlchemy).
+Database = Engine
+
 __all__ = [
     "DEFAULT_SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
+    "Database",
     "in_transaction",
     "is_sqlite",
     "make_engine",

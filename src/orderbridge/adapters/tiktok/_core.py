@@ -14,7 +14,7 @@ import httpx
 
 from orderbridge.adapters import jsontext
 from orderbridge.adapters.limiter import RateLimiter
-from orderbridge.adapters.tiktok._http import Executor, Prepared, RetryPolicy, Runtime
+from orderbridge.adapters.tiktok._http import Prepared, RetryPolicy, Runtime, TikTokCallExecutor
 from orderbridge.adapters.tiktok.auth import (
     DEFAULT_AUTH_BASE,
     DEFAULT_REFRESH_MARGIN,
@@ -116,7 +116,7 @@ class ClientCore:
             retry=self.retry,
         )
         self.tokens = TokenManager(self.auth, token_store, refresh_margin=refresh_margin)
-        self._executor = Executor(http, self.runtime, self.retry, self.limiter)
+        self._executor = TikTokCallExecutor(http, self.runtime, self.retry, self.limiter)
 
     def for_shop(self, shop_cipher: str, shop_id: str | None = None) -> Self:
         """A client for one shop of the same seller, sharing tokens, limiter and policy."""

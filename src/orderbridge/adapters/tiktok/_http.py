@@ -1,6 +1,6 @@
 """The request loop shared by the API client and the auth client.
 
-One ``Executor.run`` = one logical call: per attempt it waits for the rate limiter, builds
+One ``TikTokCallExecutor.run`` = one logical call: per attempt it waits for the rate limiter, builds
 a fresh request (new timestamp, current token, new signature), sends it, reads TikTok's
 envelope, records the attempt, and decides whether to retry.
 
@@ -59,10 +59,10 @@ __all__ = [
     "DEFAULT_MAX_RETRY_AFTER_SECONDS",
     "SECRET_PARAMS",
     "Envelope",
-    "Executor",
     "Prepared",
     "RetryPolicy",
     "Runtime",
+    "TikTokCallExecutor",
 ]
 
 log = get_logger(__name__)
@@ -148,7 +148,7 @@ def interpret(response: httpx.Response, operation: str, now: float) -> Envelope 
     )
 
 
-class Executor:
+class TikTokCallExecutor:
     """Runs one logical call with limiting, retries, token refresh and recording."""
 
     def __init__(

@@ -20,7 +20,7 @@ import httpx
 from pydantic import BeforeValidator, Field
 
 from orderbridge.adapters.tiktok._base import Text, TikTokModel, UnixTime, none_as_list
-from orderbridge.adapters.tiktok._http import Executor, Prepared, RetryPolicy, Runtime
+from orderbridge.adapters.tiktok._http import Prepared, RetryPolicy, Runtime, TikTokCallExecutor
 from orderbridge.adapters.tiktok.codes import API_NAME, InvalidResponse
 from orderbridge.clock import from_unix
 from orderbridge.errors import AuthError, PermanentError, RetryableError
@@ -155,7 +155,7 @@ class TikTokAuth:
         self._app_secret = app_secret
         self.auth_base = auth_base.rstrip("/")
         self.runtime = runtime or Runtime()
-        self._executor = Executor(http, self.runtime, retry or RetryPolicy())
+        self._executor = TikTokCallExecutor(http, self.runtime, retry or RetryPolicy())
         self._http = http
 
     async def get_token(self, auth_code: str) -> TokenGrant:

@@ -16,10 +16,10 @@ from orderbridge.adapters.shopify.translate import to_order_view
 from orderbridge.domain.actions import FulfilFromThreePL
 from orderbridge.domain.observed import FulfillmentStatus, ShopifyOrderView
 from orderbridge.domain.outcome import Outcome
-from orderbridge.engine.executor_tiktok import succeed
+from orderbridge.engine.executor.tiktok import succeed
 
 if TYPE_CHECKING:
-    from orderbridge.engine.executor import ExecutionContext
+    from orderbridge.engine.executor.core import ExecutionContext
 
 __all__ = ["fulfil_from_threepl"]
 

@@ -1,5 +1,5 @@
 """The 3PL actions: ``CreateThreePLOrder`` (policy ``route_to``: the 3PL order made from
-the TikTok order) and ``FindThreePLOrder`` (the fallback search, ``domain/threepl_search``).
+the TikTok order) and ``FindThreePLOrder`` (the fallback search, ``domain/decide/threepl_search``).
 
 A search tries each reference (Amazon ``getFulfillmentOrder``, a refusal of an id Amazon
 cannot take counting as not found; ShipBob ``GET /order?ReferenceIds=``), then at Amazon the
@@ -39,11 +39,11 @@ from orderbridge.domain.actions import CreateThreePLOrder, FindThreePLOrder
 from orderbridge.domain.observed import ThreePLView
 from orderbridge.domain.outcome import Outcome
 from orderbridge.domain.policy import ThreePL
-from orderbridge.engine.executor_tiktok import Refused, succeed
+from orderbridge.engine.executor.tiktok import Refused, succeed
 from orderbridge.errors import Rejected
 
 if TYPE_CHECKING:
-    from orderbridge.engine.executor import ExecutionContext
+    from orderbridge.engine.executor.core import ExecutionContext
 
 __all__ = ["ORDER_COMMENT", "Store", "ThreePLRouter"]
 

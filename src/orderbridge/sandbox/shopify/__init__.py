@@ -23,7 +23,7 @@ from orderbridge.sandbox.shopify.control_facts import build_facts_router
 from orderbridge.sandbox.shopify.control_install import build_install_router
 from orderbridge.sandbox.shopify.control_stock import build_stock_router
 from orderbridge.sandbox.shopify.cost import Buckets
-from orderbridge.sandbox.shopify.executor import Executor
+from orderbridge.sandbox.shopify.executor import GraphQLExecutor
 from orderbridge.sandbox.shopify.oauth import OAuthServer
 from orderbridge.sandbox.shopify.state import API_VERSION, FULFILLMENT_ORDER_SCOPES, World, gid
 from orderbridge.sandbox.shopify.webhooks import RETRY_SCHEDULE, SandboxRuntime
@@ -45,7 +45,7 @@ class ShopifySandbox:
         self.dispatcher = WebhookDispatcher("shopify", clock, scheduler, faults, RETRY_SCHEDULE)
         self.runtime = SandboxRuntime(self.world, clock, scheduler, self.dispatcher, seed)
         self.buckets = Buckets()
-        self.executor = Executor(self.buckets)
+        self.executor = GraphQLExecutor(self.buckets)
         self.handler = GraphQLApp(self.world, clock, self.runtime, self.executor, faults, seed)
         self.oauth = OAuthServer(self.world, clock)
         self.app = build_app(self.handler, self.oauth)

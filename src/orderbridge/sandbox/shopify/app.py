@@ -22,7 +22,7 @@ from starlette.routing import Route
 from orderbridge.clock import Clock
 from orderbridge.sandbox.common.faults import FaultAction, FaultPlan, apply_faults
 from orderbridge.sandbox.shopify.context import Ctx, Runtime
-from orderbridge.sandbox.shopify.executor import Executor, first_root_field, parse_document
+from orderbridge.sandbox.shopify.executor import GraphQLExecutor, first_root_field, parse_document
 from orderbridge.sandbox.shopify.oauth import OAuthServer
 from orderbridge.sandbox.shopify.state import API_VERSION, World
 
@@ -39,7 +39,7 @@ MYSHOPIFY = ".myshopify.com"
 class GraphQLApp:
     """Request handling, shared by both URL forms."""
 
-    def __init__(self, world: World, clock: Clock, runtime: Runtime, executor: Executor,
+    def __init__(self, world: World, clock: Clock, runtime: Runtime, executor: GraphQLExecutor,
                  faults: FaultPlan, seed: int) -> None:
         self.world, self.clock, self.runtime, self.executor, self.faults = world, clock, runtime, executor, faults
         self._rng = random.Random(f"shopify-request-ids:{seed}")

@@ -36,7 +36,7 @@ from orderbridge.sandbox.shopify import (
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.cost import MAX_QUERY_COST, Buckets, actual_cost, requested_cost
 
-__all__ = ["Executor", "first_root_field", "load_schema"]
+__all__ = ["GraphQLExecutor", "first_root_field", "load_schema"]
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _shape(error: GraphQLError, request_id: str, internal: bool = False) -> dict
     return out
 
 
-class Executor:
+class GraphQLExecutor:
     """Executes documents against the sandbox schema, with cost and throttling."""
 
     def __init__(self, buckets: Buckets) -> None:

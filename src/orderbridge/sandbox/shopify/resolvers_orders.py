@@ -8,7 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from orderbridge.sandbox.shopify import create_fulfilled as cf
+from orderbridge.sandbox.shopify import create_fulfilled
 from orderbridge.sandbox.shopify.context import Ctx, ctx_of, require_scope
 from orderbridge.sandbox.shopify.inputs import amount_of, bag_amount, parse_datetime, user_error
 from orderbridge.sandbox.shopify.nodes import connection, order_node
@@ -189,9 +189,9 @@ def order_create(_root: Any, info: GraphQLResolveInfo[Any], order: dict[str, Any
                 f"{shop.create_cap} new orders per minute.", extensions={"code": "THROTTLED"})
     try:
         new = _build_order(ctx, order)
-        fulfilled = cf.read_fulfilment(ctx, order)
+        fulfilled = create_fulfilled.read_fulfilment(ctx, order)
         _claim(ctx, new, (options or {}).get("inventoryBehaviour") or "BYPASS")
-    except (_UserError, cf.CreateFulfilmentError) as exc:
+    except (_UserError, create_fulfilled.CreateFulfilmentError) as exc:
         return {"order": None, "userErrors": [exc.error]}
     shop.create_times.append(ctx.now)
     shop.next_number += 1
@@ -207,7 +207,7 @@ def order_create(_root: Any, info: GraphQLResolveInfo[Any], order: dict[str, Any
                                             totals(new)["total"], ctx.now, new.processed_at))
     ctx.world.orders[new.id] = new
     ctx.world.count(shop.domain, "orderCreate", new.id)
-    cf.fulfil_at_create(ctx, new, fulfilled)  # fulfillmentStatus FULFILLED: done before any event
+    create_fulfilled.fulfil_at_create(ctx, new, fulfilled)  # fulfillmentStatus FULFILLED: done before any event
     touch(ctx.world, new, ctx.now)
     world, runtime = ctx.world, ctx.runtime
 

@@ -11,7 +11,7 @@ from typing import Final
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from orderbridge.bootstrap import Services
+from orderbridge.engine.ports import Process
 from orderbridge.web.dashboard.auth import HOME, NeedsSignIn, SessionAuth, login_url
 from orderbridge.web.dashboard.pages import STATIC_DIR, error_page, router
 
@@ -20,7 +20,7 @@ __all__ = ["HOME", "error_page", "install"]
 _CSS: Final = "dashboard.css"
 
 
-def install(app: FastAPI, services: Services) -> SessionAuth:
+def install(app: FastAPI, services: Process) -> SessionAuth:
     """Add the dashboard to ``app``; returns its session checker."""
     auth = SessionAuth(services)
     css = (STATIC_DIR / _CSS).read_bytes()

@@ -28,7 +28,7 @@ from orderbridge.adapters.db.web_sessions import (
     session_principal,
     set_password_hash,
 )
-from orderbridge.bootstrap import Services
+from orderbridge.engine.ports import Store
 from orderbridge.web import passwords
 from orderbridge.web.security import FailureLimiter, client_of
 
@@ -68,7 +68,7 @@ class SignIn:
 class SessionAuth:
     """Sessions of the dashboard for one app (one process)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Store) -> None:
         self.services = services
         s = services.settings
         self.lifetime = timedelta(hours=s.session_hours)

@@ -21,9 +21,9 @@ from fastapi.templating import Jinja2Templates
 from orderbridge.adapters.db import connections, run_sync, sku_links, transaction
 from orderbridge.adapters.db.board import exception_groups, order_detail, order_page, overview
 from orderbridge.adapters.db.operators import Role
-from orderbridge.bootstrap import Services
 from orderbridge.domain.exceptions import IssueAction
 from orderbridge.domain.observed import SkuState
+from orderbridge.engine.ports import Process
 from orderbridge.engine.skus import catalogue, link_sku_checked
 from orderbridge.engine.sla_desk import read_desk
 from orderbridge.errors import OrderBridgeError
@@ -81,7 +81,7 @@ def error_page(request: Request, status: int, detail: str, headers: dict[str, st
                 session=None, notice=None)
 
 
-def router(services: Services, auth: SessionAuth) -> APIRouter:
+def router(services: Process, auth: SessionAuth) -> APIRouter:
     """The ``/dashboard`` routes."""
     r = APIRouter(prefix=HOME, include_in_schema=False)
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from orderbridge.adapters.db import links, transaction
 from orderbridge.adapters.db.tables import order_exceptions
-from orderbridge.demo_story import Scenario
-from orderbridge.demo_world import DemoWorld
+from orderbridge.demo.story import Scenario
+from orderbridge.demo.world import DemoWorld
 from orderbridge.domain.policy import DEFAULT_HOLD_HANDLE
 from orderbridge.invariants import InvariantReport
 

@@ -17,8 +17,7 @@ from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import CancellationStatus, CancellationType, ReturnRecord
 from orderbridge.domain.order import LineItem, TikTokStatus
 from orderbridge.domain.policy import Policy, TikTokShippedOrders
-
-from .factories import (
+from tests.unit.domain.factories import (
     SHOPIFY_ID,
     T0,
     UPS,

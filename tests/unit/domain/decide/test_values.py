@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orderbridge.domain.actions import CreateShopifyOrder, PushTracking
-from orderbridge.domain.decide_common import Ctx
+from orderbridge.domain.decide.common import Ctx
 from orderbridge.domain.exceptions import ExceptionCode, Issue, Severity, severity_of
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import CancellationStatus, parse_cancellation_status

@@ -80,8 +80,11 @@ def require_current_database(url: str) -> None:
         alembic_log.setLevel(level)
 
 
-def check_port_free(host: str, port: int) -> None:
-    """Refuse a port another process listens on (before the server tries, and fails noisily)."""
+def check_port_free(host: str, port: int, setting: str = "ORDERBRIDGE_PORT") -> None:
+    """Refuse a port another process listens on (before the server tries, and fails noisily).
+
+    ``setting``: the variable that chose the port, named in the message.
+    """
     if port == 0:
         return
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -94,5 +97,5 @@ def check_port_free(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise ConfigurationError(
                     f"port {port} on {host} is already in use (another orderbridge?); "
-                    "stop it or choose another with ORDERBRIDGE_PORT") from None
+                    f"stop it or choose another with {setting}") from None
             raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

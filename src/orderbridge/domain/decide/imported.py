@@ -17,7 +17,7 @@ this module decides:
 
 from __future__ import annotations
 
-from orderbridge.domain.decide_common import Ctx
+from orderbridge.domain.decide.common import Ctx
 from orderbridge.domain.exceptions import ExceptionCode
 from orderbridge.domain.order import TikTokStatus, is_at_least
 

@@ -1,6 +1,6 @@
 """CLI commands that bring shops and SKUs in: ``connect``, ``connections``, ``skus``, ``policy``.
 
-Registered on the main ``orderbridge`` app by ``register(app)`` (cli.py). Every command
+Registered on the main ``orderbridge`` app by ``register(app)`` (cli/main.py). Every command
 reads settings with ``load_settings`` and builds ``Services.create(settings)``; a
 configuration problem is one line on stderr and exit code 2, a refusal by a remote API
 exit code 1.
@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderbridge.cli_json import JsonOpt, emit, row_dict
+from orderbridge.cli.output import JsonOpt, catalogue_progress, emit, row_dict
 from orderbridge.errors import ConfigurationError, RemoteError
 
 __all__ = ["register"]
@@ -43,7 +43,7 @@ def _run(work: Callable[[Any], Awaitable[T]], *, existing: bool = False,
     never created; otherwise it is migrated to head first.
     """
     from orderbridge.bootstrap import Services
-    from orderbridge.cli_db import require_current_database
+    from orderbridge.cli.db import require_current_database
     from orderbridge.settings import load_settings
 
     async def main() -> T:
@@ -190,7 +190,8 @@ def connect_sandbox_cmd(
         row = await connect_sandbox(services, info, name=name, shop_index=shop_index)
         console.print(f"connected {row.tiktok_shop_name} <-> {row.shopify_domain} as {row.name!r}; "
                       f"webhooks -> {services.settings.base_url.rstrip('/')}/webhooks/...", highlight=False)
-        report = await import_catalogues(services, row)
+        with catalogue_progress(console) as progress:
+            report = await import_catalogues(services, row, progress)
         console.print(f"catalogues imported: {report.summary()}", highlight=False)
         for sku, variants in report.ambiguous.items():
             console.print(f"  AMBIGUOUS {sku}: {', '.join(variants)} (choose: orderbridge skus link {sku} <variant>)",
@@ -308,7 +309,8 @@ def skus_import(connection: ConnectionOpt = None) -> None:
     from orderbridge.engine.skus import import_catalogues
 
     async def work(services: Any) -> None:
-        report = await import_catalogues(services, _connection(services, connection))
+        with catalogue_progress(console) as progress:
+            report = await import_catalogues(services, _connection(services, connection), progress)
         console.print(report.summary(), highlight=False)
         for sku, variants in report.ambiguous.items():
             console.print(f"  AMBIGUOUS {sku}: {', '.join(variants)}", highlight=False)

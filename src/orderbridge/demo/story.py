@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from orderbridge.demo_world import DemoWorld
+from orderbridge.demo.world import DemoWorld
 from orderbridge.devkit import tracking_number
 from orderbridge.domain.carriers import Carrier
 from orderbridge.engine.skus import import_catalogues, link_sku

@@ -13,7 +13,7 @@ answer is a SUCCESS without a second mutation. Then it calls the client and maps
   ``UNKNOWN`` (the next decision reconciles against remote state);
 - ``AuthError`` is raised: the worker marks the whole connection AUTH_EXPIRED.
 
-The worker keeps one ``Executor`` per process (or per connection) because of its cache
+The worker keeps one ``ActionExecutor`` per process (or per connection) because of its cache
 ``providers_cache`` (TikTok delivery option id -> providers, which the worker passes as
 ``Observed.providers``). Whether an ``orderCancel`` job may still run is read from the
 link's durable memory (``LinkMemory.cancel_job_pending``), never from process memory, so a
@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
 from orderbridge.adapters.shopify.builders import (
@@ -37,19 +37,17 @@ from orderbridge.adapters.shopify.builders import (
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.translate import to_order_view
 from orderbridge.adapters.tiktok import TikTokClient
-from orderbridge.domain import actions as a
+from orderbridge.domain import actions
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import ShopifyOrderView
 from orderbridge.domain.order import TikTokOrder
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
 from orderbridge.domain.policy import Policy
-from orderbridge.engine import executor_edits as ed
-from orderbridge.engine import executor_tiktok as tt
-from orderbridge.engine.executor_tiktok import Providers, Refused, succeed
+from orderbridge.engine.executor import edits, tiktok
+from orderbridge.engine.executor.tiktok import Providers, Refused, succeed
 from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
 from orderbridge.engine.threepl.fulfil import fulfil_from_threepl
-from orderbridge.engine.threepl.route import ThreePLRouter
 from orderbridge.errors import (
     AuthError,
     PermanentError,
@@ -57,7 +55,10 @@ from orderbridge.errors import (
     RetryableError,
 )
 
-__all__ = ["NO_THREEPL_MESSAGE", "ExecutionContext", "Executor", "Providers"]
+if TYPE_CHECKING:
+    from orderbridge.engine.threepl.route import ThreePLRouter
+
+__all__ = ["NO_THREEPL_MESSAGE", "ActionExecutor", "ExecutionContext", "Providers"]
 
 NO_THREEPL_MESSAGE = "no 3PL configured: cannot cancel the 3PL order"
 # Shopify's words when an order is already (being) cancelled: the cancel is done.
@@ -82,7 +83,7 @@ class ExecutionContext:
     on_created: Callable[[dict[str, Any]], None] | None = None
 
 
-async def _no_threepl(action: a.CreateThreePLOrder | a.FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
+async def _no_threepl(action: actions.CreateThreePLOrder | actions.FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
     raise Refused(f"no 3PL account configured: cannot reach {action.threepl}")
 
 
@@ -93,15 +94,15 @@ def _describe(exc: RemoteError) -> str:
     return f"{where}{code}{exc}{request}"
 
 
-class Executor:
+class ActionExecutor:
     """Runs actions idempotently: one handler per ``ActionKind`` (the TikTok ones live in
     ``executor_tiktok``); see the module docstring for the outcome mapping."""
 
     def __init__(self, threepl: ThreePLRouter | None = None) -> None:
         """``threepl`` creates (policy ``route_to``) and finds 3PL orders (``engine/threepl/route.py``)."""
         self.providers_cache: dict[str, Providers] = {}
-        self._handlers: dict[a.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
-        k = a.ActionKind
+        self._handlers: dict[actions.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
+        k = actions.ActionKind
         self._handlers = {
             k.CREATE_SHOPIFY_ORDER: self._create,
             k.SEARCH_EXISTING_SHOPIFY_ORDER: self._search,
@@ -110,18 +111,18 @@ class Executor:
             k.RECORD_PAYMENT: self._record_payment,
             k.RELEASE_HOLD: self._release_hold,
             k.CANCEL_SHOPIFY_ORDER: self._cancel_shopify,
-            k.REQUEST_FULFILLMENT_SERVICE_CANCEL: ed.fs_cancel,
+            k.REQUEST_FULFILLMENT_SERVICE_CANCEL: edits.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
             k.FULFIL_FROM_THREEPL: fulfil_from_threepl,
             k.CREATE_THREEPL_ORDER: threepl.create if threepl is not None else _no_threepl,
             k.FIND_THREEPL_ORDER: threepl.find if threepl is not None else _no_threepl,
             k.REMOVE_UNITS: self._remove_units,
-            k.SWAP_CUSTOM_LINE: ed.swap_line,
+            k.SWAP_CUSTOM_LINE: edits.swap_line,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,
-            k.PUSH_TRACKING: tt.push_tracking,
-            k.UPDATE_TRACKING: tt.update_tracking,
-            k.APPROVE_CANCELLATION: tt.approve_cancellation,
-            k.CANCEL_ON_TIKTOK: tt.cancel_on_tiktok,
+            k.PUSH_TRACKING: tiktok.push_tracking,
+            k.UPDATE_TRACKING: tiktok.update_tracking,
+            k.APPROVE_CANCELLATION: tiktok.approve_cancellation,
+            k.CANCEL_ON_TIKTOK: tiktok.cancel_on_tiktok,
             k.REFUND_SHOPIFY: self._refund,
             k.ADD_TAGS: self._add_tags,
             k.RECORD_NOTE: self._record_note,
@@ -132,7 +133,7 @@ class Executor:
         """A read-only view of ``providers_cache`` for ``Observed.providers``."""
         return MappingProxyType(self.providers_cache)
 
-    async def execute(self, action: a.Action, ctx: ExecutionContext) -> Outcome:
+    async def execute(self, action: actions.Action, ctx: ExecutionContext) -> Outcome:
         """Run ``action``; never raises except ``AuthError`` (see the module docstring)."""
         try:
             return await self._handlers[action.kind](action, ctx)
@@ -165,7 +166,7 @@ class Executor:
 
     # --- Shopify: create, search ---
 
-    async def _create(self, action: a.CreateShopifyOrder, ctx: ExecutionContext) -> Outcome:
+    async def _create(self, action: actions.CreateShopifyOrder, ctx: ExecutionContext) -> Outcome:
         known = ctx.memory.shopify_order_id or (ctx.view.id if ctx.view is not None else None)
         if known:
             return succeed(ctx, "the Shopify order already exists", shopify_order_id=known)
@@ -181,7 +182,7 @@ class Executor:
         note = f"created {created.name}" + (f", total {total}" if total is not None else "")
         return succeed(ctx, note, shopify_order_id=created.id, shopify_order_name=created.name)
 
-    async def _search(self, action: a.SearchExistingShopifyOrder, ctx: ExecutionContext) -> Outcome:
+    async def _search(self, action: actions.SearchExistingShopifyOrder, ctx: ExecutionContext) -> Outcome:
         found = await find_ours(ctx.shopify, action.source_identifier, action.tag)
         if not found:
             return succeed(ctx, "nothing found by source identifier or tag")
@@ -195,7 +196,7 @@ class Executor:
 
     # --- Shopify: hold, address, payment, release ---
 
-    async def _place_hold(self, action: a.PlaceHold, ctx: ExecutionContext) -> Outcome:
+    async def _place_hold(self, action: actions.PlaceHold, ctx: ExecutionContext) -> Outcome:
         fos = {fo.id: fo for fo in (ctx.view.fulfillment_orders if ctx.view else ())}
         hold_ids: list[str] = []
         placed = 0
@@ -224,7 +225,7 @@ class Executor:
         return succeed(ctx, message, hold_ids=",".join(hold_ids))
 
     async def _update_address(
-        self, action: a.UpdateShopifyAddress, ctx: ExecutionContext
+        self, action: actions.UpdateShopifyAddress, ctx: ExecutionContext
     ) -> Outcome:
         if ctx.memory.address_fingerprint == action.fingerprint:
             return succeed(ctx, "address already written")
@@ -234,7 +235,7 @@ class Executor:
         )
         return succeed(ctx, "address written", shopify_order_id=action.shopify_order_id)
 
-    async def _record_payment(self, action: a.RecordPayment, ctx: ExecutionContext) -> Outcome:
+    async def _record_payment(self, action: actions.RecordPayment, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)
         if view.financial_status.upper() in _PAID_STATUSES or view.total_outstanding <= 0:
             return succeed(ctx, "nothing outstanding")
@@ -250,7 +251,7 @@ class Executor:
             note += f" (decided on {action.amount})"
         return succeed(ctx, note, financial_status=result.display_financial_status or "")
 
-    async def _release_hold(self, action: a.ReleaseHold, ctx: ExecutionContext) -> Outcome:
+    async def _release_hold(self, action: actions.ReleaseHold, ctx: ExecutionContext) -> Outcome:
         fos = ctx.view.fulfillment_orders if ctx.view is not None else ()
         fo = next((f for f in fos if f.id == action.fulfillment_order_id), None)
         still = action.hold_ids
@@ -266,7 +267,7 @@ class Executor:
 
     # --- Shopify: cancellations and edits ---
 
-    async def _cancel_shopify(self, action: a.CancelShopifyOrder, ctx: ExecutionContext) -> Outcome:
+    async def _cancel_shopify(self, action: actions.CancelShopifyOrder, ctx: ExecutionContext) -> Outcome:
         view = ctx.view if ctx.view is not None and ctx.view.id == action.shopify_order_id else None
         if view is not None and view.cancelled_at is not None:
             return succeed(ctx, "already cancelled")
@@ -294,10 +295,10 @@ class Executor:
             job_done="true" if job is not None and job.done else "",
         )
 
-    async def _cancel_threepl(self, action: a.CancelThreePLOrder, ctx: ExecutionContext) -> Outcome:
+    async def _cancel_threepl(self, action: actions.CancelThreePLOrder, ctx: ExecutionContext) -> Outcome:
         raise Refused(f"{NO_THREEPL_MESSAGE} (order {action.threepl_order_id})")
 
-    async def _remove_units(self, action: a.RemoveUnits, ctx: ExecutionContext) -> Outcome:
+    async def _remove_units(self, action: actions.RemoveUnits, ctx: ExecutionContext) -> Outcome:
         if set(action.tiktok_line_ids) <= set(ctx.memory.removed_line_ids):
             return succeed(ctx, "units already removed")
         view = await self._view(ctx, action.shopify_order_id)
@@ -315,7 +316,7 @@ class Executor:
         )
         return succeed(ctx, f"removed {action.quantity} unit(s)")
 
-    async def _refund(self, action: a.RefundShopify, ctx: ExecutionContext) -> Outcome:
+    async def _refund(self, action: actions.RefundShopify, ctx: ExecutionContext) -> Outcome:
         if action.return_id in ctx.memory.refunds_done:
             return succeed(ctx, "already refunded")
         # Memory misses a refund whose answer was lost, and the @idempotent key is only sent
@@ -360,7 +361,7 @@ class Executor:
             message += f" of the {money(action.amount)} TikTok refunded (Shopify holds less)"
         return succeed(ctx, message, refund_id=result.id)
 
-    async def _add_tags(self, action: a.AddTags, ctx: ExecutionContext) -> Outcome:
+    async def _add_tags(self, action: actions.AddTags, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)
         have = {t.lower() for t in view.tags}
         missing = [t for t in action.tags if t.lower() not in have]
@@ -372,7 +373,7 @@ class Executor:
         )
         return succeed(ctx, "tagged " + ", ".join(missing))
 
-    async def _record_note(self, action: a.RecordNote, ctx: ExecutionContext) -> Outcome:
+    async def _record_note(self, action: actions.RecordNote, ctx: ExecutionContext) -> Outcome:
         if action.note_id in ctx.memory.notes_written:
             return succeed(ctx, "note already written")
         # The Admin API has no timeline comment: the line goes on the order note (read first,
@@ -388,6 +389,6 @@ class Executor:
         return succeed(ctx, "note written")
 
     async def _fetch_providers(
-        self, action: a.FetchShippingProviders, ctx: ExecutionContext
+        self, action: actions.FetchShippingProviders, ctx: ExecutionContext
     ) -> Outcome:
-        return await tt.fetch_providers(action, ctx, self.providers_cache)
+        return await tiktok.fetch_providers(action, ctx, self.providers_cache)

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from orderbridge.domain.actions import CreateThreePLOrder
 from orderbridge.domain.address import to_shipping_address
-from orderbridge.domain.decide_common import Ctx
+from orderbridge.domain.decide.common import Ctx
 from orderbridge.domain.order import TikTokStatus
 from orderbridge.domain.policy import RouteTo
 

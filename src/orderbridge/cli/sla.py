@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderbridge.cli_json import JsonOpt, emit
+from orderbridge.cli.output import JsonOpt, emit
 
 __all__ = ["register", "sla_command"]
 
@@ -33,7 +33,7 @@ def sla_command(
 ) -> None:
     """Orders to ship and not yet scanned by the carrier, least business time left first."""
     from orderbridge.adapters.db import transaction
-    from orderbridge.cli_engine import _services
+    from orderbridge.cli.engine import _services
     from orderbridge.domain.sla_desk import format_left
     from orderbridge.engine.connect import find_connection
     from orderbridge.engine.sla_desk import desk_json, read_desk

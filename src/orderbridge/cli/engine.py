@@ -1,6 +1,6 @@
 """The engine's commands of ``orderbridge``: run, status, order, backfill.
 
-Registered on the main typer app by ``cli.py`` (``register(app)``), kept here so that the
+Registered on the main typer app by ``cli/main.py`` (``register(app)``), kept here so that the
 engine's and the connection commands can change without editing one shared file.
 """
 
@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from orderbridge.cli_exceptions import fix_command
-from orderbridge.cli_json import JsonOpt, emit, row_dict
+from orderbridge.cli.exceptions import fix_command
+from orderbridge.cli.output import JsonOpt, emit, row_dict
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["register"]
@@ -33,7 +33,7 @@ def _services(*, existing: bool = False) -> Any:
     """Services; ``existing``: on a database that exists at the current migration, never
     creating or migrating one (read commands and ``run``); otherwise migrated to head."""
     from orderbridge.bootstrap import Services
-    from orderbridge.cli_db import require_current_database
+    from orderbridge.cli.db import require_current_database
     from orderbridge.settings import load_settings
 
     settings = load_settings()
@@ -65,8 +65,8 @@ def run_command(
     role: Annotated[str, typer.Option(help="all (web + workers, one process) | web | worker")] = "all",
 ) -> None:
     """Run OrderBridge: the web app and/or the reconciler workers and pollers."""
-    from orderbridge.cli_db import check_port_free
-    from orderbridge.engine.runner import Role, run
+    from orderbridge.cli.db import check_port_free
+    from orderbridge.cli.runner import Role, run
     from orderbridge.settings import load_settings
 
     try:
@@ -77,7 +77,7 @@ def run_command(
     if chosen is not Role.WORKER:
         check_port_free(settings.host, settings.port)
     elif settings.metrics_port:  # a worker's /metrics port (ORDERBRIDGE_METRICS_PORT)
-        check_port_free(settings.host, settings.metrics_port)
+        check_port_free(settings.host, settings.metrics_port, "ORDERBRIDGE_METRICS_PORT")
 
     async def main(services: Any) -> None:
         stop = asyncio.Event()

@@ -13,7 +13,7 @@ since the TikTok order was placed; ShipBob by ``ReferenceIds``), at most every
 from __future__ import annotations
 
 from orderbridge.domain.actions import FindThreePLOrder
-from orderbridge.domain.decide_common import Ctx
+from orderbridge.domain.decide.common import Ctx
 from orderbridge.domain.exceptions import ExceptionCode
 from orderbridge.domain.observed import ShopifyOrderView
 from orderbridge.domain.order import TikTokStatus

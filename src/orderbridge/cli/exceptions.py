@@ -59,8 +59,8 @@ def act(
     from orderbridge.adapters.db import links, make_engine, order_exceptions, transaction
     from orderbridge.adapters.db.order_exceptions import ExceptionRow
     from orderbridge.adapters.db.tables import order_exceptions as exc_t
-    from orderbridge.cli_auth import cli_actor
-    from orderbridge.cli_db import require_current_database
+    from orderbridge.cli.auth import cli_actor
+    from orderbridge.cli.db import require_current_database
     from orderbridge.settings import load_settings
     from orderbridge.web.overrides import LinkBusy, OverrideRefused, apply_override, memory_change
 

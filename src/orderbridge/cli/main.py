@@ -14,8 +14,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orderbridge import __version__, cli_auth, cli_engine, cli_exceptions, cli_play, cli_sla
-from orderbridge.cli_connect import register as register_connect_commands
+from orderbridge import __version__
+from orderbridge.cli import auth as auth_commands
+from orderbridge.cli import engine as engine_commands
+from orderbridge.cli import exceptions as exception_commands
+from orderbridge.cli import play as play_commands
+from orderbridge.cli import sla as sla_commands
+from orderbridge.cli.connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
 app = typer.Typer(
@@ -36,9 +41,10 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)  # errors stay one line
 
 
-# Commands whose own output is the story (a narrated demo, the sandbox's URLs): their
-# default log level is warning unless a level is asked for (flag or setting).
-_QUIET_BY_DEFAULT = frozenset({"demo", "sandbox"})
+# Commands whose own output is the story (the sandbox's URLs; a narrated demo, which prints
+# every exception an order raises as it happens, "+UNMAPPED_SKU"): their default log level
+# is quieter unless a level is asked for (flag or setting).
+_QUIET_BY_DEFAULT = {"demo": "error", "sandbox": "warning"}
 
 
 def _package_version() -> str:
@@ -86,7 +92,7 @@ def _global_options(
     except ConfigurationError:  # the command itself reports bad settings when it needs them
         level, fmt, level_set = "info", "console", False
     if not level_set and ctx.invoked_subcommand in _QUIET_BY_DEFAULT:
-        level = "warning"
+        level = _QUIET_BY_DEFAULT[ctx.invoked_subcommand]
     if verbose:
         level = "debug"
     if log_level is not None:
@@ -123,7 +129,7 @@ def keys_rotate() -> None:
     from datetime import UTC, datetime
 
     from orderbridge.adapters.db import TokenCipher, connections, make_engine, transaction
-    from orderbridge.cli_db import require_current_database
+    from orderbridge.cli.db import require_current_database
     from orderbridge.settings import load_settings
 
     try:
@@ -160,7 +166,7 @@ def db_upgrade(
         raise _fail(str(exc)) from None
     from sqlalchemy.exc import DBAPIError
 
-    from orderbridge.cli_db import database_error
+    from orderbridge.cli.db import database_error
 
     try:
         migrate.upgrade(settings.database_url)
@@ -230,23 +236,23 @@ def demo(
     seed: Annotated[int, typer.Option(help="seed of the sandboxes and the random orders")] = 7,
 ) -> None:
     """Run the engine against the local sandboxes on a day of orders and check the invariants (no accounts needed)."""
-    from orderbridge.demo import run_demo
+    from orderbridge.demo.run import run_demo
 
     ok = asyncio.run(run_demo(console, orders=orders, keep_serving=keep_serving, rate=rate, seed=seed))
     if not ok:
         raise typer.Exit(1)
 
 
-# The engine's commands (run, status, order, backfill) live in cli_engine.py.
-cli_engine.register(app)
-# user add|list, token create|list|revoke (cli_auth.py).
-cli_auth.register(app)
-# exceptions act ID ACTION (cli_exceptions.py).
-cli_exceptions.register(app)
-# play order|advance|fulfil|show: acting on the running sandboxes (cli_play.py).
-cli_play.register(app)
-# sla: the SLA desk (cli_sla.py).
-cli_sla.register(app)
+# The engine's commands (run, status, order, backfill) live in cli/engine.py.
+engine_commands.register(app)
+# user add|list, token create|list|revoke (cli/auth.py).
+auth_commands.register(app)
+# exceptions act ID ACTION (cli/exceptions.py).
+exception_commands.register(app)
+# play order|advance|fulfil|show: acting on the running sandboxes (cli/play.py).
+play_commands.register(app)
+# sla: the SLA desk (cli/sla.py).
+sla_commands.register(app)
 
 
 def main() -> None:

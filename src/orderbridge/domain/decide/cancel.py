@@ -15,8 +15,8 @@ from orderbridge.domain.actions import (
     RequestFulfillmentServiceCancel,
     ShopifyCancelReason,
 )
-from orderbridge.domain.decide_common import Ctx, order_lines
-from orderbridge.domain.decide_import import imported_cancellations
+from orderbridge.domain.decide.common import Ctx, order_lines
+from orderbridge.domain.decide.imported import imported_cancellations
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (

@@ -34,8 +34,8 @@ from orderbridge.domain.actions import (
     SearchExistingShopifyOrder,
     UpdateShopifyAddress,
 )
-from orderbridge.domain.decide import decide
-from orderbridge.domain.decide_common import Decision
+from orderbridge.domain.decide.common import Decision
+from orderbridge.domain.decide.core import decide
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import (
     Cancellation,

@@ -1,6 +1,6 @@
 """The executor's TikTok actions (see ``executor.py`` for the rules every action follows).
 
-Module functions rather than ``Executor`` methods only to keep each module small; they take
+Module functions rather than ``ActionExecutor`` methods only to keep each module small; they take
 the same ``ExecutionContext`` and return the same ``Outcome``. ``Refused`` (a local refusal,
 mapped to REJECTED) and ``succeed`` are shared with ``executor.py``.
 """
@@ -18,14 +18,14 @@ from orderbridge.adapters.tiktok.codes import (
     TikTokCode,
 )
 from orderbridge.adapters.tiktok.translate import to_domain_cancellation, to_domain_order
-from orderbridge.domain import actions as a
+from orderbridge.domain import actions
 from orderbridge.domain.observed import CancellationStatus
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
 from orderbridge.errors import Rejected
 
 if TYPE_CHECKING:
-    from orderbridge.engine.executor import ExecutionContext
+    from orderbridge.engine.executor.core import ExecutionContext
 
 __all__ = [
     "Providers",
@@ -66,7 +66,7 @@ def shipped_with(order: TikTokOrder, line_ids: tuple[str, ...], number: str) -> 
 
 
 async def fetch_providers(
-    action: a.FetchShippingProviders,
+    action: actions.FetchShippingProviders,
     ctx: ExecutionContext,
     cache: MutableMapping[str, Providers],
 ) -> Outcome:
@@ -87,7 +87,7 @@ def _code_in(exc: Rejected, codes: frozenset[TikTokCode]) -> bool:
     return str(exc.code) in {str(int(c)) for c in codes}
 
 
-async def push_tracking(action: a.PushTracking, ctx: ExecutionContext) -> Outcome:
+async def push_tracking(action: actions.PushTracking, ctx: ExecutionContext) -> Outcome:
     """Mark one package shipped with exactly ``action.line_ids``; TikTok's warning is the
     outcome's message. Units already carrying the number are a success (a lost answer)."""
     done = shipped_with(ctx.order, action.line_ids, action.tracking_number)
@@ -114,7 +114,7 @@ async def push_tracking(action: a.PushTracking, ctx: ExecutionContext) -> Outcom
     return succeed(ctx, shipped.warning_message or "", package_id=shipped.package_id)
 
 
-async def update_tracking(action: a.UpdateTracking, ctx: ExecutionContext) -> Outcome:
+async def update_tracking(action: actions.UpdateTracking, ctx: ExecutionContext) -> Outcome:
     """TikTok's one correction (by package when its id is known); a success without a call
     when the units already carry the number, in this decision's order or a fresh one after
     TikTok says it was already updated (our answer was lost)."""
@@ -139,7 +139,7 @@ async def update_tracking(action: a.UpdateTracking, ctx: ExecutionContext) -> Ou
     return succeed(ctx, "tracking corrected", package_id=action.package_id)
 
 
-async def approve_cancellation(action: a.ApproveCancellation, ctx: ExecutionContext) -> Outcome:
+async def approve_cancellation(action: actions.ApproveCancellation, ctx: ExecutionContext) -> Outcome:
     """Approve (idempotency key = the cancel id) unless TikTok shows it approved already."""
     page = await ctx.tiktok.search_cancellations(CancellationFilter(cancel_ids=[action.cancel_id]))
     record = next((c for c in page.cancellations if c.cancel_id == action.cancel_id), None)
@@ -171,7 +171,7 @@ def seller_cancel_reason(reason: str, status: TikTokStatus) -> str:
     return UNPAID_FALLBACK_REASON if status is TikTokStatus.UNPAID else PAID_FALLBACK_REASON
 
 
-async def cancel_on_tiktok(action: a.CancelOnTikTok, ctx: ExecutionContext) -> Outcome:
+async def cancel_on_tiktok(action: actions.CancelOnTikTok, ctx: ExecutionContext) -> Outcome:
     """Seller cancel (a person chose it); nothing to do when TikTok shows it cancelled, in
     this decision's order or a fresh one after TikTok refuses (our answer was lost)."""
     if ctx.order.status is TikTokStatus.CANCELLED:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -29,10 +30,11 @@ from orderbridge.adapters.db.operators import Role as UserRole
 from orderbridge.adapters.db.operators import add_user, create_token
 from orderbridge.adapters.db.tables import order_links
 from orderbridge.bootstrap import Services
+from orderbridge.cli.runner import Role, run
 from orderbridge.devkit import ControlClient
 from orderbridge.engine.connect import connect_sandbox, sandbox_settings
-from orderbridge.engine.runner import Role, run
 from orderbridge.engine.skus import import_catalogues
+from orderbridge.private_files import write_private
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, serve
 from orderbridge.settings import Settings
 
@@ -47,6 +49,23 @@ QUIET_LOOKS: Final = 2
 ENGINE_START_TIMEOUT_SECONDS: Final = 15.0
 DEMO_ADMIN: Final = "demo-admin"
 DEMO_TOKEN_DAYS: Final = 7
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether ``port`` can be bound now (the servers bind it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def fixed_ports(wanted: dict[str, int], engine_port: int) -> tuple[dict[str, int], int] | None:
+    """The documented ports when every one is free, else None (the caller then takes any free ones)."""
+    if all(port_is_free(p) for p in (*wanted.values(), engine_port)):
+        return dict(wanted), engine_port
+    return None
 
 
 def free_port(host: str = HOST) -> int:
@@ -67,6 +86,7 @@ class DemoWorld:
     connection: ConnectionRow
     engine_url: str
     admin_token: str = ""  # an API token of the demo admin (the database is thrown away after)
+    config_path: str = ""  # orderbridge.toml naming the demo's database (removed when the demo stops)
     _stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
@@ -92,6 +112,7 @@ class DemoWorld:
                 "log_level": "warning", **sandbox_settings(info),
             }
             settings = Settings(**values)
+            config_path = _write_config(Path(tmp.name), settings)
             http = httpx.AsyncClient(timeout=30.0)
             services = Services.create(settings, clock=world.clock, http=http)
 
@@ -125,6 +146,7 @@ class DemoWorld:
             await asyncio.wait_for(ready.wait(), ENGINE_START_TIMEOUT_SECONDS)
             demo = cls(world, running, services, control, connection, str(started["web"]),
                        _demo_admin(services))
+            demo.config_path = str(config_path)
             demo._stops = stops
             return demo
         except BaseException:
@@ -176,6 +198,16 @@ class DemoWorld:
             await self.control.advance(min(step, left))
             left -= step
             await self.settle()
+
+
+def _write_config(where: Path, settings: Settings) -> Path:
+    """An ``orderbridge.toml`` (and its 0600 secrets file) so other commands can open the demo's database."""
+    config = where / "orderbridge.toml"
+    secrets = where / "orderbridge.secrets.toml"
+    write_private(secrets, f"secret_key = {json.dumps(settings.secret_key)}\n")
+    config.write_text(f"database_url = {json.dumps(settings.database_url)}\n"
+                      f"secrets_file = {json.dumps(secrets.name)}\n", encoding="utf-8")
+    return config
 
 
 def _demo_admin(services: Services) -> str:

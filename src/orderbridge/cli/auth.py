@@ -32,8 +32,8 @@ from orderbridge.adapters.db.operators import (
     revoke_token,
 )
 from orderbridge.adapters.db.web_sessions import set_password_hash
-from orderbridge.cli_db import require_current_database
-from orderbridge.cli_json import JsonOpt, emit, row_dict
+from orderbridge.cli.db import require_current_database
+from orderbridge.cli.output import JsonOpt, emit, row_dict
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
 from orderbridge.web import passwords
 

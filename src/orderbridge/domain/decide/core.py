@@ -29,16 +29,23 @@ from orderbridge.domain.address import (
     destination_kind,
     to_shipping_address,
 )
-from orderbridge.domain.decide_cancel import linked_cancellations
-from orderbridge.domain.decide_common import Ctx, Decision
-from orderbridge.domain.decide_import import IMPORT_FINANCIAL_STATUS, import_ready, import_tracking
-from orderbridge.domain.decide_release import (
+from orderbridge.domain.decide.cancel import linked_cancellations
+from orderbridge.domain.decide.common import Ctx, Decision
+from orderbridge.domain.decide.imported import (
+    IMPORT_FINANCIAL_STATUS,
+    import_ready,
+    import_tracking,
+)
+from orderbridge.domain.decide.release import (
     address_problem,
     after_shipping,
     holds_and_release,
     raise_sku_issues,
 )
-from orderbridge.domain.decide_tracking import tracking
+from orderbridge.domain.decide.threepl import threepl_parcels
+from orderbridge.domain.decide.threepl_route import route
+from orderbridge.domain.decide.threepl_search import look_for_threepl_order
+from orderbridge.domain.decide.tracking import tracking
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.existing import order_tag
 from orderbridge.domain.link import LinkMemory, LinkState
@@ -60,9 +67,6 @@ from orderbridge.domain.policy import (
     SampleOrders,
     TikTokShippedOrders,
 )
-from orderbridge.domain.threepl import threepl_parcels
-from orderbridge.domain.threepl_route import route
-from orderbridge.domain.threepl_search import look_for_threepl_order
 
 __all__ = ["Decision", "decide"]
 

@@ -21,7 +21,7 @@ from orderbridge.domain.actions import (
     UpdateShopifyAddress,
 )
 from orderbridge.domain.address import Destination, destination_kind, to_shipping_address
-from orderbridge.domain.decide_common import Ctx, fingerprint, order_lines
+from orderbridge.domain.decide.common import Ctx, fingerprint, order_lines
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from orderbridge.adapters.shopify.api_edits import SwapKept
 from orderbridge.adapters.shopify.builders import money
 from orderbridge.adapters.shopify.translate import to_order_view
-from orderbridge.domain import actions as a
+from orderbridge.domain import actions
 from orderbridge.domain.observed import ShopifyOrderView
 from orderbridge.domain.outcome import Outcome
-from orderbridge.engine.executor_tiktok import succeed
+from orderbridge.engine.executor.tiktok import succeed
 
 if TYPE_CHECKING:
-    from orderbridge.engine.executor import ExecutionContext
+    from orderbridge.engine.executor.core import ExecutionContext
 
 __all__ = ["channel_tax_title", "fs_cancel", "order_view", "swap_line"]
 
@@ -36,7 +36,7 @@ async def order_view(ctx: ExecutionContext, order_id: str) -> ShopifyOrderView:
     return to_order_view(snapshot, our_app_holds_handle=ctx.policy.hold_handle)
 
 
-async def swap_line(action: a.SwapCustomLine, ctx: ExecutionContext) -> Outcome:
+async def swap_line(action: actions.SwapCustomLine, ctx: ExecutionContext) -> Outcome:
     """Swap the custom line for the variant keeping the order's total (the price paid and
     TikTok's channel-liable tax), or keep the custom line when the swap would change the total
     (``kept_custom_line``); nothing when the order shows it done.
@@ -109,7 +109,7 @@ def channel_tax_title(tiktok_sku_id: str) -> str:
             f"merchant) for TikTok SKU {tiktok_sku_id}")
 
 
-async def fs_cancel(action: a.RequestFulfillmentServiceCancel, ctx: ExecutionContext) -> Outcome:
+async def fs_cancel(action: actions.RequestFulfillmentServiceCancel, ctx: ExecutionContext) -> Outcome:
     """Ask the fulfilment service to cancel, unless memory or Shopify shows it was asked (an
     answer lost after Shopify took the request) or the fulfilment order is already gone."""
     if ctx.memory.fs_cancel_requested_at is not None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from orderbridge.domain.actions import FetchShippingProviders, PushTracking, UpdateTracking
 from orderbridge.domain.carriers import accepted_names, match_tiktok_provider, resolve_carrier
-from orderbridge.domain.decide_common import Ctx, order_lines
+from orderbridge.domain.decide.common import Ctx, order_lines
+from orderbridge.domain.decide.threepl import is_mcf_order
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import PushedPackage, UnitAllocation
 from orderbridge.domain.observed import FulfillmentStatus, ShopifyFulfillment, ShopifyOrderView
 from orderbridge.domain.order import TikTokStatus, is_at_least
 from orderbridge.domain.policy import TRACKING_CORRECTION_WINDOW
-from orderbridge.domain.threepl import is_mcf_order
 from orderbridge.domain.tracking import is_amazon_issued, validate_tracking
 
 __all__ = ["tracking"]

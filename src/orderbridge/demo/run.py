@@ -2,11 +2,11 @@
 
 One process runs the TikTok Shop and Shopify sandboxes, and the engine (web app, workers,
 pollers) on SQLite in a temporary directory, connected to the sandbox shop with webhooks
-pointing at the engine (``demo_world.py``). The story (``demo_story.py``) places a
+pointing at the engine (``world.py``). The story (``story.py``) places a
 realistic mix of orders through the control API, plays the buyers, TikTok, the merchant
 fulfilling in Shopify and the carriers over about 24 hours of story time (the clock moves
 in steps; the engine catches up after each), narrating what changes. At the end it prints
-each order on both sides (``demo_report.py``) and the invariant report
+each order on both sides (``report.py``) and the invariant report
 (``orderbridge.invariants``). The run succeeds when every invariant holds and every order
 ended as its scenario expects. With ``keep_serving`` everything stays up for a person to
 watch and play, on a real-time clock, until Ctrl-C.
@@ -23,10 +23,13 @@ from typing import Final
 
 from rich.console import Console
 
-from orderbridge.demo_report import OrderView, invariant_table, look, order_table
-from orderbridge.demo_story import Scenario, play, scenarios
-from orderbridge.demo_world import DemoWorld
+from orderbridge.demo.report import OrderView, invariant_table, look, order_table
+from orderbridge.demo.story import Scenario, play, scenarios
+from orderbridge.demo.world import DEMO_ADMIN, DemoWorld, fixed_ports
 from orderbridge.invariants import check_invariants
+from orderbridge.sandbox.runner import DEFAULT_PORTS
+
+DEFAULT_ENGINE_PORT: Final = 8000
 
 __all__ = ["DEFAULT_EXTRA_ORDERS", "DEMO_START", "run_demo"]
 
@@ -78,6 +81,11 @@ async def _serve_until_stopped(console: Console, demo: DemoWorld, rate: float) -
         f"  sandbox info       {control}/info\n"
         f"  engine API         {demo.engine_url}/api/orders   (docs: {demo.engine_url}/docs)\n"
         f"  engine exceptions  {demo.engine_url}/api/exceptions?status=open\n"
+        f"  settings           {demo.config_path}   (its SQLite database; removed when the demo stops)\n"
+        f"  from another terminal, e.g.:\n"
+        f"    ORDERBRIDGE_CONFIG={demo.config_path} orderbridge status\n"
+        f"  dashboard          {demo.engine_url}/dashboard   (sign in as {DEMO_ADMIN} after setting a password:\n"
+        f"    ORDERBRIDGE_CONFIG={demo.config_path} orderbridge user password {DEMO_ADMIN})\n"
         f"  the engine's API is private: every request needs the demo admin's token, e.g.\n"
         f"    curl -H 'Authorization: Bearer {demo.admin_token}' {demo.engine_url}/api/orders")
     stopped = asyncio.Event()
@@ -92,7 +100,16 @@ async def run_demo(console: Console, *, orders: int = DEFAULT_EXTRA_ORDERS, keep
                    rate: float = 1.0, seed: int = DEFAULT_SEED) -> bool:
     """Play the story; True when every invariant held and every order ended as expected."""
     began = time.perf_counter()
-    demo = await DemoWorld.start(seed=seed, start=DEMO_START)
+    # Serving afterwards: the documented ports (sandboxes 9000-9004, engine 8000) when they are free,
+    # so the printed addresses and the docs agree; a one-shot run takes any free ports.
+    fixed = fixed_ports(DEFAULT_PORTS, DEFAULT_ENGINE_PORT) if keep_serving else None
+    if keep_serving and fixed is None:
+        console.print(f"[yellow]the documented ports ({', '.join(str(p) for p in DEFAULT_PORTS.values())}, "
+                      f"{DEFAULT_ENGINE_PORT}) are not all free: serving on other free ports[/]")
+    ports, engine_port = fixed if fixed is not None else (None, 0)
+    with console.status("starting the sandboxes and the engine, connecting the shop, importing both catalogues"):
+        demo = await DemoWorld.start(seed=seed, start=DEMO_START,
+                                     ports=ports or dict.fromkeys(DEFAULT_PORTS, 0), engine_port=engine_port)
     try:
         console.print(f"sandboxes: control API {demo.info['control_url']}/docs; engine {demo.engine_url} "
                       f"(SQLite in a temporary directory); connected TikTok shop "

@@ -34,8 +34,8 @@ SECRETS_WHAT = "secrets file"
 # with its password. Everything else belongs in the config file.
 # A Slack incoming-webhook URL is itself the credential that lets anyone post to the channel.
 SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret",
-                   "sla_smtp_password", "sla_webhook_url", "amazon_mcf_client_secret",
-                   "amazon_mcf_refresh_token", "shipbob_token")
+                   "sla_smtp_password", "sla_webhook_url", "shipbob_webhook_secrets",
+                   "amazon_mcf_client_secret", "amazon_mcf_refresh_token", "shipbob_token")
 # Links one worker claims and works as one pass (TikTok details are read 50 per call).
 DEFAULT_CLAIM_BATCH = 50
 DEFAULT_API_MAX_BODY_BYTES = 65_536
@@ -177,7 +177,7 @@ class Settings(BaseSettings):
     tiktok_app_key: str | None = None
     tiktok_app_secret: str | None = None
     tiktok_service_id: str | None = None
-    shopify_api_version: str = "2025-10"
+    shopify_api_version: str = "2026-10"  # = adapters.shopify.versions.PINNED_API_VERSION (tested)
     shopify_endpoint_template: str = Field(
         default="https://{shop}/admin/api/{version}/graphql.json",
         description="Admin GraphQL URL; {shop} and {version} are filled in (the sandbox's differs).",
@@ -260,6 +260,12 @@ class Settings(BaseSettings):
     sla_smtp_password: str | None = None
     sla_smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
 
+    # ShipBob webhooks (docs/configuration.md#shipbob-webhooks): connection name -> whsec_ secret
+    shipbob_webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="per connection name, the whsec_ secret of its ShipBob webhook subscription "
+        "(deliveries go to /webhooks/shipbob/<connection name>)")
+
     clock_source: str = Field(
         default="system",
         description="system (the wall clock), or sandbox:<control URL> to follow the sandbox "
@@ -276,6 +282,14 @@ class Settings(BaseSettings):
             )
         if not (value.startswith("sqlite") or value.startswith("postgresql+psycopg://")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("shipbob_webhook_secrets")
+    @classmethod
+    def _check_shipbob_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, secret in value.items():
+            if not secret.startswith("whsec_") or len(secret) <= len("whsec_"):
+                raise ValueError(f"the ShipBob webhook secret of {name!r} must be whsec_ followed by base64")
         return value
 
     @field_validator("sla_webhook_url")

@@ -14,7 +14,8 @@ import pytest
 from orderbridge.adapters.db import migrate
 
 READ_COMMANDS = [["status"], ["order", "576001"], ["connections"], ["policy", "show"],
-                 ["user", "list"], ["token", "list"]]
+                 ["user", "list"], ["token", "list"], ["cancellations"],
+                 ["cancellations", "approve", "576001"]]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

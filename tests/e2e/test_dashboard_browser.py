@@ -123,3 +123,6 @@ async def test_a_viewer_reads_but_has_no_buttons(site: str, chromium: Browser) -
     await page.get_by_role("link", name="SLA desk").click()
     await expect(page.get_by_role("heading", name="SLA desk")).to_be_visible()
     await expect(page.locator("table.sla")).to_contain_text("Nothing waits for a carrier scan.")
+    await page.get_by_role("link", name="Cancellations").click()
+    await expect(page.get_by_role("heading", name="Cancellation desk")).to_be_visible()
+    await expect(page.locator("table.cancellations")).to_contain_text("No buyer cancellation request is pending.")

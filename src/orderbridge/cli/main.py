@@ -16,6 +16,7 @@ from rich.console import Console
 
 from orderbridge import __version__
 from orderbridge.cli import auth as auth_commands
+from orderbridge.cli import cancellations as cancellation_commands
 from orderbridge.cli import engine as engine_commands
 from orderbridge.cli import exceptions as exception_commands
 from orderbridge.cli import play as play_commands
@@ -253,6 +254,8 @@ exception_commands.register(app)
 play_commands.register(app)
 # sla: the SLA desk (cli/sla.py).
 sla_commands.register(app)
+# cancellations [approve ORDER]: the cancellation desk (cli/cancellations.py).
+cancellation_commands.register(app)
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ __all__ = [
     "shopify_company",
 ]
 
-DEFAULT_SHOPIFY_API_VERSION = "2025-10"
+DEFAULT_SHOPIFY_API_VERSION = "2026-10"
 _SHOPIFY_VERSION = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 _SHOPIFY_UNSTABLE = "unstable"
 

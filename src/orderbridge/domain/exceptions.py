@@ -49,6 +49,7 @@ class ExceptionCode(StrEnum):
     HOLD_RELEASED_BY_HAND = "HOLD_RELEASED_BY_HAND"  # someone released our hold early (warning)
     CANCEL_REQUEST_PENDING = "CANCEL_REQUEST_PENDING"  # a buyer request awaits a person
     CANCEL_REQUEST_BLOCKED = "CANCEL_REQUEST_BLOCKED"  # a buyer request the goods cannot stop
+    CANCEL_REQUEST_STOPPING = "CANCEL_REQUEST_STOPPING"  # the desk is stopping the goods (info)
     ADDRESS_CHANGED_AFTER_SHIP = "ADDRESS_CHANGED_AFTER_SHIP"  # the buyer moved after shipping
     UNKNOWN_STATUS = "UNKNOWN_STATUS"  # a TikTok status this version does not know
     SLA_ALERT_UNDELIVERED = "SLA_ALERT_UNDELIVERED"  # an SLA alert channel failed: retrying
@@ -88,7 +89,7 @@ _WARNINGS = frozenset(
         ExceptionCode.THREEPL_ORDER_MISSING,
     }
 )
-_INFOS = frozenset({ExceptionCode.TIKTOK_SHIPPED})
+_INFOS = frozenset({ExceptionCode.TIKTOK_SHIPPED, ExceptionCode.CANCEL_REQUEST_STOPPING})
 
 # Raised and resolved by the engine (per connection; the SLA alerter per order), never by
 # ``decide``: a decision neither raises nor resolves them.

@@ -15,7 +15,6 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from orderbridge.domain.order import TikTokOrder
-from orderbridge.domain.policy import ThreePL
 
 __all__ = [
     "CLOSED_FULFILLMENT_ORDER_STATUSES",
@@ -231,19 +230,27 @@ class ThreePLPackage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThreePLView:
-    """The 3PL order as last looked up (``engine/threepl``: polls, webhooks, searches).
+    """The 3PL order as last looked up (``engine/threepl``: polls, webhooks, searches; the
+    cancellation desk's own look-up): the facts its API gives (``domain/cancel_desk.py``
+    decides from them whether it can still be stopped).
 
     ``order_id`` is the id the 3PL's own calls take (Amazon: the seller fulfilment order id;
     ShipBob: its numeric order id); ``reference`` the seller's reference it was found by.
+    ``provider`` is ``amazon_mcf`` or ``shipbob`` (a ``ThreePL`` value; empty: a 3PL this
+    module does not know, whose ``cancellable`` the adapter states); ``live_shipments``
+    counts shipments not cancelled (Amazon); ``picked`` says the warehouse has the goods in
+    hand (ShipBob); ``packages`` are the parcels that left with tracking.
     """
 
     order_id: str
-    provider: ThreePL | None = None
+    provider: str = ""  # a ThreePL value
     reference: str = ""
     status: str = ""
-    cancellable: bool = True  # MCF: Received/Planning and no shipments; ShipBob: not picked
+    cancellable: bool = True  # only read when ``provider`` is empty
     cancelled: bool = False
     shipped_without_tracking: bool = False
+    live_shipments: int = 0
+    picked: bool = False
     packages: tuple[ThreePLPackage, ...] = ()
     updated_at: datetime | None = None
 

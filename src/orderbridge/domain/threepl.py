@@ -72,7 +72,7 @@ def select(
 ) -> ThreePLView | None:
     """The 3PL order of this order: from ``holder`` (any 3PL when it is not known), found
     under the earliest of ``refs``; a live one before a cancelled one (a re-sent order)."""
-    fitting = [c for c in candidates if holder is None or c.provider is holder]
+    fitting = [c for c in candidates if holder is None or c.provider == holder]
     rank = {ref: i for i, ref in enumerate(refs)}
     fitting = [c for c in fitting if c.reference in rank]
     if not fitting:

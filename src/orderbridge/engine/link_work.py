@@ -15,7 +15,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -34,6 +34,7 @@ from orderbridge.adapters.db import (
 from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.links import LinkChanges, LinkRow
 from orderbridge.adapters.shopify import ShopifyClient
+from orderbridge.adapters.threepl_lookup import ThreePLHandle
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.bootstrap import Services
 from orderbridge.domain.actions import Action, CreateShopifyOrder, PlaceHold
@@ -43,7 +44,13 @@ from orderbridge.domain.observed import Observed, ShippingProviders, SkuResoluti
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
-from orderbridge.engine.executor.core import ActionExecutor, ExecutionContext
+from orderbridge.engine.cancel_desk import (
+    ThreePLLocator,
+    ThreePLUnreadable,
+    look_up_threepl,
+    stored_view,
+)
+from orderbridge.engine.executor import ActionExecutor, ExecutionContext
 from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
@@ -138,9 +145,10 @@ class LinkWork:
     ``rng`` jitters the back-offs; the streaks of immediate re-decisions live here.
     """
 
-    def __init__(self, services: Services, rng: random.Random) -> None:
+    def __init__(self, services: Services, rng: random.Random, threepl: ThreePLLocator | None = None) -> None:
         self.services = services
         self.rng = rng
+        self.threepl = threepl  # where an order's 3PL order is (the cancellation desk reads it)
         self._streaks: dict[int, int] = {}
 
     async def _db(self, work: Callable[[Connection], T]) -> T:
@@ -288,6 +296,16 @@ class LinkWork:
             stands_for=runtime.policy.open_recheck)
         decision, now, marker, fresh_until = decided.decision, decided.now, decided.marker, decided.fresh_until
         cid = runtime.connection.id
+        try:  # a pending buyer request: decide again knowing the 3PL order (cancel_desk.py)
+            handle, threepl = await look_up_threepl(
+                self.threepl, cid, order, truth.shopify or stored_view(shopify_id, row.shopify_order_name),
+                truth.cancellations, memory.cancels_approved)
+        except ThreePLUnreadable as exc:
+            await self.fail_link(current, runtime, row, EngineCode.ORDER_UNREADABLE, str(exc), {"api": "3pl"}, raw)
+            return
+        if threepl is not None:
+            decision = decide(memory, replace(self._observed(runtime, truth, skus), threepl=threepl),
+                              runtime.policy, now)
         previous = row.state
 
         def record(conn: Connection, saved: LinkRow) -> None:
@@ -321,7 +339,7 @@ class LinkWork:
         row = await self.save(current, row, after=record, **first)
         for index, action in enumerate(actions):
             created: list[dict[str, Any]] = []
-            outcome = await self._execute(runtime, action, order, truth, memory, created.append)
+            outcome = await self._execute(runtime, action, order, truth, memory, created.append, handle)
             memory = apply_outcome(memory, action, outcome)
             # What orderCreate answered is the order as far as we know it: the next pass
             # then only has to find its fulfilment orders (``observe.lean_hold_read``).
@@ -361,6 +379,7 @@ class LinkWork:
     async def _execute(
         self, runtime: ConnectionRuntime, action: Action, order: Any, truth: LinkTruth,
         memory: LinkMemory, on_created: Callable[[dict[str, Any]], None],
+        threepl: ThreePLHandle | None = None,
     ) -> Outcome:
         ctx = ExecutionContext(
             tiktok=runtime.tiktok,
@@ -372,6 +391,7 @@ class LinkWork:
             memory=memory,
             now=self._now,
             on_created=on_created,
+            threepl=threepl,
         )
         try:
             return await runtime.executor.execute(action, ctx)

@@ -45,6 +45,7 @@ from orderbridge.adapters.db.jobs import JobRow
 from orderbridge.adapters.db.tables import jobs as jobs_t
 from orderbridge.domain.exceptions import ExceptionCode, Severity
 from orderbridge.domain.sla_desk import AlertPlan, alert_subject, alert_text, plan_alerts
+from orderbridge.engine.cancel_alerts import plan_cancel_alerts
 from orderbridge.engine.link_work import backoff
 from orderbridge.engine.ports import Process
 from orderbridge.engine.sla_desk import DeskRow, OrderCache, desk_json, read_desk
@@ -123,6 +124,8 @@ class SlaAlerter:
             if plan is not None:
                 with transaction(self.services.db) as conn:
                     planned += self._claim_and_enqueue(conn, row, plan, now)
+        with transaction(self.services.db) as conn:  # the cancellation desk's alerts, same channels
+            planned += plan_cancel_alerts(conn, now, [c.name for c in self.channels], JOB_KIND)
         return planned
 
     def _alert(self, row: DeskRow, plan: AlertPlan, now: datetime) -> Alert:

@@ -144,8 +144,8 @@ def _threepl_statuses(conn: Connection, found: Sequence[Any]) -> dict[int, str]:
             if int(r.connection_id) != cid:
                 continue
             picked = select_threepl(views, None, refs[int(r.id)])
-            if picked is not None and picked.provider is not None:
-                out[int(r.id)] = f"{picked.provider.value} {picked.status or '?'}"
+            if picked is not None and picked.provider:
+                out[int(r.id)] = f"{picked.provider} {picked.status or '?'}"
     return out
 
 

@@ -53,6 +53,7 @@ from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import SkuResolution
 from orderbridge.engine import timeline
+from orderbridge.engine.cancel_desk import ThreePLLocator
 from orderbridge.engine.claimer import ClaimLoop
 from orderbridge.engine.executor.core import ActionExecutor
 from orderbridge.engine.link_work import (
@@ -144,6 +145,7 @@ class Reconciler:
         rng: random.Random | None = None,
         listen: bool | None = None,
         pacing: float | None = None,
+        threepl: ThreePLLocator | None = None,
     ) -> None:
         self.services = services
         self.owner = owner
@@ -152,7 +154,7 @@ class Reconciler:
         self.listen = wake.listens(services.db) if listen is None else listen
         self.pacing = (CLAIM_PACING_SECONDS if self.listen else 0.0) if pacing is None else pacing
         self._runtimes: dict[int, ConnectionRuntime] = {}
-        self._links = LinkWork(services, self.rng)
+        self._links = LinkWork(services, self.rng, threepl)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 

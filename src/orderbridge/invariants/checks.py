@@ -31,7 +31,7 @@ RECONCILE_SLACK: Final = timedelta(minutes=5)
 IN_FLIGHT_STATES: Final = frozenset({"creating", "create_unknown", "cancelling"})
 CANCEL_CODES: Final = frozenset({
     "FULFILLED_BUT_CANCELLED", "SHOPIFY_CANCELLED", "SHOPIFY_ORDER_GONE", "CANCEL_REQUEST_PENDING",
-    "CANCEL_REQUEST_BLOCKED", "SHOPIFY_REJECTED", "TIKTOK_REJECTED",
+    "CANCEL_REQUEST_BLOCKED", "CANCEL_REQUEST_STOPPING", "SHOPIFY_REJECTED", "TIKTOK_REJECTED",
 })
 # Without a Shopify order, an eligible order is explained only by these (open) codes.
 NO_ORDER_CODES: Final = frozenset({

@@ -4,7 +4,7 @@
 ``uvicorn --factory``). Routes:
 
 - ``POST /webhooks/tiktok``, ``POST /webhooks/shopify``: verify, store, mark due, answer
-  (``intake.py``). Bodies over ``webhook_max_body_bytes`` get 413 before being read whole.
+  (``intake.py``); ``POST /webhooks/shipbob/{connection}`` likewise (``shipbob_hooks.py``). Bodies over ``webhook_max_body_bytes`` get 413 before being read whole.
 - ``GET /healthz`` (the process answers), ``GET /readyz`` (ready to work: ``readiness.py``).
 - ``/api/...``: the JSON API (``api.py``; OpenAPI at ``/docs`` and ``/openapi.json``),
   private: an operator's API token with the role each route needs.
@@ -34,7 +34,16 @@ from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.engine.metrics import CONTENT_TYPE
 from orderbridge.engine.ports import Process
 from orderbridge.engine.uninstall import Verdict, confirm_uninstall
-from orderbridge.web import api, dashboard, intake, oauth, problems, sla_api
+from orderbridge.web import (
+    api,
+    cancel_api,
+    dashboard,
+    intake,
+    oauth,
+    problems,
+    shipbob_hooks,
+    sla_api,
+)
 from orderbridge.web.readiness import WorkerCheck, check_readiness
 from orderbridge.web.security import Authenticator, SecurityMiddleware
 from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
@@ -160,6 +169,11 @@ def create_app(services: Process, *, workers: WorkerCheck | None = None) -> Fast
 
     app.include_router(api.router(services, auth))
     app.include_router(sla_api.router(services, auth))
+    app.include_router(cancel_api.router(services.db, services.clock.now, auth,
+                                         lambda conn, key: api._resolve_connection(conn, services, key).id))
+    app.include_router(shipbob_hooks.router(
+        services.db, services.clock.now, lambda name: settings.shipbob_webhook_secrets.get(name),
+        lambda request: read_limited_body(request, settings.webhook_max_body_bytes)))
     dashboard.install(app, services)
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages

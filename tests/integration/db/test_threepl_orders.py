@@ -24,7 +24,7 @@ def _view(order_id: str, reference: str, provider: ThreePL = ThreePL.SHIPBOB, **
 
 def test_upsert_round_trips_and_reports_changes(migrated_engine: Engine, shop: int) -> None:
     shipped = _view("77", "#1001", packages=(ThreePLPackage(tracking_number="9400", carrier="USPS", shipped_at=T0),),
-                    cancellable=False, shipped_without_tracking=True)
+                    cancellable=False, shipped_without_tracking=True, live_shipments=1, picked=True)
     with transaction(migrated_engine) as conn:
         assert threepl_orders.upsert(conn, shop, _view("77", "#1001"), now=T0, alt_reference="1001")
         assert not threepl_orders.upsert(conn, shop, _view("77", "#1001"), now=T0, alt_reference="1001")

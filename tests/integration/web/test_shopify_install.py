@@ -227,7 +227,7 @@ def _uninstall_body(shop_id: int, domain: str) -> bytes:
 async def _deliver(e: Engine, body: bytes, domain: str, event_id: str) -> httpx.Response:
     digest = base64.b64encode(hmac.new(e.secret.encode(), body, hashlib.sha256).digest()).decode()
     headers = {"X-Shopify-Topic": "app/uninstalled", "X-Shopify-Hmac-Sha256": digest,
-               "X-Shopify-Shop-Domain": domain, "X-Shopify-API-Version": "2025-10",
+               "X-Shopify-Shop-Domain": domain, "X-Shopify-API-Version": "2026-10",
                "X-Shopify-Webhook-Id": f"w-{event_id}", "X-Shopify-Event-Id": event_id,
                "Content-Type": "application/json"}
     return await e.http.post(f"{e.url}/webhooks/shopify", content=body, headers=headers)

@@ -27,7 +27,7 @@ async def deliver(client: httpx.AsyncClient, topic: str, payload: dict[str, Any]
                   signature: str | None = None, domain: str = DOMAIN, body: bytes | None = None) -> httpx.Response:
     raw = body if body is not None else json.dumps(payload).encode()
     headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature or hmac_of(raw),
-               "X-Shopify-Shop-Domain": domain, "X-Shopify-API-Version": "2025-10",
+               "X-Shopify-Shop-Domain": domain, "X-Shopify-API-Version": "2026-10",
                "X-Shopify-Webhook-Id": f"w-{event_id}", "X-Shopify-Event-Id": event_id,
                "X-Shopify-Triggered-At": "2026-11-16T18:00:00.123456789Z"}
     return await client.post("/webhooks/shopify", content=raw, headers=headers)

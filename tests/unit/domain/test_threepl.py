@@ -44,7 +44,7 @@ def _fo(fid: str = "fo1", status: str = "OPEN", location: str = LOC) -> ShopifyF
     return ShopifyFulfillmentOrder(id=fid, status=status, location_id=location)
 
 
-def _tpl(*packages: ThreePLPackage, provider: ThreePL | None = ThreePL.AMAZON_MCF, **kw: object) -> ThreePLView:
+def _tpl(*packages: ThreePLPackage, provider: str = ThreePL.AMAZON_MCF, **kw: object) -> ThreePLView:
     base: dict[str, object] = {"order_id": "1001", "provider": provider, "reference": "1001",
                                "status": "Complete", "packages": packages}
     base.update(kw)
@@ -174,7 +174,7 @@ def test_a_cancelled_shopify_fulfilment_does_not_count_as_written() -> None:
 
 
 def test_nothing_without_a_3pl_order_its_provider_or_parcels() -> None:
-    for tpl in (None, _tpl(provider=None), _tpl()):
+    for tpl in (None, _tpl(provider=""), _tpl()):
         d = run(RELEASED, observed(order(), _released_view(), threepl=tpl), policy=MCF_POLICY)
         assert kinds(d) == []
         assert not codes(d)

@@ -16,7 +16,7 @@ from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.shopify import ShopifySandbox
 
 SHOP = "matcha-shop.myshopify.com"
-URL = f"/{SHOP}/admin/api/2025-10/graphql.json"
+URL = f"/{SHOP}/admin/api/2026-10/graphql.json"
 
 CREATE = """
 mutation($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {

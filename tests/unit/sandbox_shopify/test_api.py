@@ -87,10 +87,16 @@ async def test_auth_errors(env: Env) -> None:
         response = await env.client.post(URL, json={"query": "{ shop { name } }"}, headers=headers)
         assert response.status_code == 401
         assert response.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+    # A retired version falls forward (answered, and the header says by which version);
+    # a version the sandbox does not serve is 404 (sandbox_shopify/test_versions.py).
     response = await env.client.post("/admin/api/2019-01/graphql.json", json={"query": "{shop{name}}"},
                                      headers={"X-Shopify-Access-Token": env.token, "X-Shopify-Shop-Domain": SHOP})
+    assert response.status_code == 200
+    assert response.headers["X-Shopify-API-Version"] == "2026-10"
+    response = await env.client.post("/admin/api/unstable/graphql.json", json={"query": "{shop{name}}"},
+                                     headers={"X-Shopify-Access-Token": env.token, "X-Shopify-Shop-Domain": SHOP})
     assert response.status_code == 404
-    response = await env.client.post("/admin/api/2025-10/graphql.json", json={"query": "{shop{myshopifyDomain}}"},
+    response = await env.client.post("/admin/api/2026-10/graphql.json", json={"query": "{shop{myshopifyDomain}}"},
                                      headers={"X-Shopify-Access-Token": env.token, "Host": SHOP})
     assert response.json()["data"]["shop"]["myshopifyDomain"] == SHOP
     assert response.headers["X-Request-Id"]

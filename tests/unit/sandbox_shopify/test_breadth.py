@@ -96,6 +96,14 @@ async def test_refund_create_is_idempotent_by_key(env: Env) -> None:
     raw = (await env.control.get(f"/shopify/orders/{order['id']}")).json()
     assert len(raw["refunds"]) == 1
     assert raw["inventory"]["BOWL-WHT"]["claimed"] == 1
+    # From 2026-04 the key is mandatory: without the directive refundCreate is an error and
+    # nothing is refunded (https://shopify.dev/changelog/making-idempotency-mandatory-for-
+    # inventory-adjustments-and-refund-mutations).
+    bare = await env.gql(REFUND.replace(' @idempotent(key: "refund-key-1")', ""), {"input": refund_input})
+    assert bare["data"]["refundCreate"] is None
+    assert "@idempotent" in bare["errors"][0]["message"]
+    raw = (await env.control.get(f"/shopify/orders/{order['id']}")).json()
+    assert len(raw["refunds"]) == 1
 
 
 async def test_webhook_hmac_and_headers(env: Env) -> None:
@@ -119,7 +127,7 @@ async def test_webhook_hmac_and_headers(env: Env) -> None:
     expected = base64.b64encode(hmac.new(secret.encode(), request.content, hashlib.sha256).digest()).decode()
     assert request.headers["X-Shopify-Hmac-Sha256"] == expected
     assert request.headers["X-Shopify-Shop-Domain"] == SHOP
-    assert request.headers["X-Shopify-API-Version"] == "2025-10"
+    assert request.headers["X-Shopify-API-Version"] == "2026-10"
     assert request.headers["Content-Type"] == "application/json"
     for name in ("X-Shopify-Webhook-Id", "X-Shopify-Event-Id", "X-Shopify-Triggered-At"):
         assert request.headers[name]

@@ -93,12 +93,27 @@ async def test_fulfillment_input_alone_implies_fulfilled(env: Env) -> None:
     assert got["fulfillments"][0]["trackingInfo"] == [{"company": "USPS", "number": "A1"}]
 
 
+async def test_tracking_numbers_from_2026_10_and_the_singular_one_wins(env: Env) -> None:
+    # https://shopify.dev/changelog/order-create-fulfillment-tracking-numbers: 2026-10 adds
+    # trackingNumbers; "If you provide both ... the singular value takes precedence".
+    several = await env.create(order={"fulfillment": {
+        "locationId": _location(env), "trackingNumbers": ["A1", "B2"], "trackingCompany": "USPS"}})
+    got = await _detail(env, several["id"])
+    assert got["fulfillments"][0]["trackingInfo"] == [{"company": "USPS", "number": "A1"},
+                                                      {"company": "USPS", "number": "B2"}]
+    both = await env.create(order={"fulfillment": {
+        "locationId": _location(env), "trackingNumber": "C3", "trackingNumbers": ["A1", "B2"],
+        "trackingCompany": "USPS"}})
+    got = await _detail(env, both["id"])
+    assert got["fulfillments"][0]["trackingInfo"] == [{"company": "USPS", "number": "C3"}]
+
+
 async def test_fields_shopify_lacks_or_types_it_refuses_are_variable_errors(env: Env) -> None:
-    # Shopify 2025-10: OrderCreateFulfillmentInput has no trackingNumbers; shipmentStatus is
-    # the FulfillmentEventStatus enum; OrderCreateTaxLineInput.rate is required; countryCode
-    # is the CountryCode enum.
+    # Shopify 2026-10: shipmentStatus is the FulfillmentEventStatus enum;
+    # OrderCreateTaxLineInput.rate is required; countryCode is the CountryCode enum;
+    # trackingNumbers is a list of strings (a lone string is not coerced into an object).
     bad = [
-        {"fulfillment": {"locationId": _location(env), "trackingNumbers": ["A1", "B2"]}},
+        {"fulfillment": {"locationId": _location(env), "trackingNumbers": {"first": "A1"}}},
         {"fulfillment": {"locationId": _location(env), "shipmentStatus": "shipped"}},
         {"taxLines": [{"title": "Sales tax", "priceSet": {"shopMoney": {"amount": "1.00", "currencyCode": "USD"}}}]},
         {"shippingAddress": {"address1": "1 Main St", "countryCode": "USA"}},
@@ -107,7 +122,9 @@ async def test_fields_shopify_lacks_or_types_it_refuses_are_variable_errors(env:
         body = await _create_raw(env, order)
         assert "data" not in body or body["data"] is None, order
         assert body["errors"], order
-        assert body["errors"][0]["extensions"]["code"] == "variableMismatch", body
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE", body
+        assert body["errors"][0]["message"].startswith(
+            "Variable $order of type OrderCreateOrderInput! was provided invalid value for "), body
 
 
 async def test_bad_location_or_unmodelled_status_is_a_user_error_and_nothing_is_made(env: Env) -> None:

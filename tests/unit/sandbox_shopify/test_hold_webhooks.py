@@ -1,6 +1,6 @@
 """fulfillment_orders/placed_on_hold and /hold_released, sent as Shopify documents them.
 
-Shopify (WebhookSubscriptionTopic, 2025-10): placed_on_hold "will only trigger once when the
+Shopify (WebhookSubscriptionTopic, 2026-10): placed_on_hold "will only trigger once when the
 first hold is applied", hold_released "only ... once when the last hold is released and the
 status of the fulfillment order is no longer ON_HOLD"; the hold_released body names the
 fulfilment order (gid and new status) and nothing else. Each delivery is signed like every
@@ -78,7 +78,7 @@ async def test_the_apps_own_release_sends_hold_released_signed_with_shopifys_hea
     assert headers.event_id != headers.webhook_id
     assert headers.triggered_at is not None
     assert released_at <= headers.triggered_at <= env.clock.now()
-    assert delivery.headers["X-Shopify-API-Version"] == "2025-10"
+    assert delivery.headers["X-Shopify-API-Version"] == "2026-10"
     assert delivery.headers["Content-Type"] == "application/json"
     assert str(delivery.url) == "https://hooks.example/shopify"
 
@@ -117,3 +117,27 @@ async def test_hold_released_waits_for_the_last_hold_and_placed_on_hold_comes_on
     # Releasing again (nothing left) sends nothing more.
     await env.control.post(f"/shopify/fulfillment-orders/{fo_id}/release", json={})
     assert len(await _delivered(env, received, RELEASED)) == 1
+
+
+async def test_placed_on_hold_has_the_keys_shopify_sends(env: Env) -> None:
+    # Shopify's sample payload (https://shopify.dev/docs/api/webhooks/2026-10?reference=toml#list-of-topics-fulfillment_orders/placed_on_hold):
+    # fulfillment_order {id, status, fulfillment_holds}, remaining_fulfillment_order {id, status},
+    # held_fulfillment_order_line_items [{id, quantity}], created_fulfillment_hold; each hold
+    # {id, reason, reason_notes, held_by_requesting_app, handle, held_by_app {id}}.
+    received = await _listen(env)
+    order, fo_id = await _held(env)
+    [placed] = await _delivered(env, received, PLACED)
+    body = json.loads(placed.content)
+    assert set(body) == {"fulfillment_order", "remaining_fulfillment_order", "held_fulfillment_order_line_items",
+                         "created_fulfillment_hold"}
+    hold = body["created_fulfillment_hold"]
+    assert set(hold) == {"id", "reason", "reason_notes", "held_by_requesting_app", "handle", "held_by_app"}
+    assert hold["id"].startswith("gid://shopify/FulfillmentHold/")
+    assert (hold["reason"], hold["reason_notes"], hold["handle"]) == ("awaiting_payment", "unpaid", "orderbridge")
+    assert hold["held_by_app"]["id"].startswith("gid://shopify/App/")
+    assert hold["held_by_requesting_app"] is True  # the receiving app placed it
+    assert body["fulfillment_order"] == {"id": fo_id, "status": "on_hold", "fulfillment_holds": [hold]}
+    assert body["remaining_fulfillment_order"] is None  # the whole fulfilment order is held
+    lines = (await env.fos(order["id"]))[0]["lineItems"]["nodes"]
+    assert body["held_fulfillment_order_line_items"] == [
+        {"id": ln["id"], "quantity": ln["remainingQuantity"]} for ln in lines]

@@ -1,7 +1,7 @@
-"""The sandbox's schema against Shopify's 2025-10 reference, field for field.
+"""The sandbox's schema against Shopify's 2026-10 reference, field for field.
 
-tests/data/shopify_2025_10_types.json is the project's machine-readable description of the
-types the engine uses, written from https://shopify.dev/docs/api/admin-graphql/2025-10/
+tests/data/shopify_2026_10_types.json is the project's machine-readable description of the
+types the engine uses, written from https://shopify.dev/docs/api/admin-graphql/2026-10/
 (each type cites its page). A type of the sandbox that drifts from it (a field Shopify lacks,
 a nullable one Shopify requires, a string where Shopify has an enum, a list where Shopify has
 a connection, a deprecation forgotten) fails here.
@@ -26,7 +26,7 @@ from graphql import (
 
 from orderbridge.sandbox.shopify.executor import load_schema
 
-REFERENCE = json.loads((Path(__file__).resolve().parents[2] / "data" / "shopify_2025_10_types.json")
+REFERENCE = json.loads((Path(__file__).resolve().parents[2] / "data" / "shopify_2026_10_types.json")
                        .read_text(encoding="utf-8"))
 TYPES: dict[str, dict[str, Any]] = REFERENCE["types"]
 
@@ -42,9 +42,9 @@ def _with_default(value: GraphQLInputField | GraphQLArgument) -> str:
     return text + " = " + print_ast(default) if default is not None else text
 
 
-def test_the_reference_pins_2025_10() -> None:
-    assert REFERENCE["version"] == "2025-10"
-    assert all(spec["url"].startswith("https://shopify.dev/docs/api/admin-graphql/2025-10/") for spec in TYPES.values())
+def test_the_reference_pins_2026_10() -> None:
+    assert REFERENCE["version"] == "2026-10"
+    assert all(spec["url"].startswith("https://shopify.dev/docs/api/admin-graphql/2026-10/") for spec in TYPES.values())
 
 
 @pytest.mark.parametrize("name", sorted(TYPES))
@@ -67,7 +67,7 @@ def test_sandbox_type_matches_the_reference(schema: GraphQLSchema, name: str) ->
         for field, args in spec.get("args", {}).items():
             got = {a: _with_default(v) for a, v in found.fields[field].args.items()}
             assert got == args, f"{name}.{field} arguments"
-    assert not set(spec.get("absent", [])) & set(ours), f"{name} has fields Shopify's 2025-10 lacks"
+    assert not set(spec.get("absent", [])) & set(ours), f"{name} has fields Shopify's 2026-10 lacks"
     if spec["complete"]:
         assert ours == spec["fields"]
     else:

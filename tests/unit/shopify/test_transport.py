@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
-from orderbridge.adapters.shopify import LineItemSpec, OrderSpec, UserErrors
+from orderbridge.adapters.shopify import LineItemSpec, OrderSpec, UserErrors, transport
 from orderbridge.adapters.shopify.models import OrderCancelReason
 from orderbridge.clock import ManualClock
 from orderbridge.errors import (
@@ -42,7 +43,7 @@ async def test_request_shape_and_call_record(harness: Harness) -> None:
 
     request = harness.server.requests[0]
     assert request.method == "POST"
-    assert str(request.url) == f"https://{SHOP}/admin/api/2025-10/graphql.json"
+    assert str(request.url) == f"https://{SHOP}/admin/api/2026-10/graphql.json"
     assert request.headers["X-Shopify-Access-Token"] == TOKEN
     assert request.headers["Content-Type"] == "application/json"
     body = harness.server.bodies()[0]
@@ -53,7 +54,7 @@ async def test_request_shape_and_call_record(harness: Harness) -> None:
     [call] = harness.recorder.calls
     assert (call.api, call.operation, call.method, call.status, call.ok) == ("shopify", "Job", "POST", 200, True)
     assert call.request_id == "abc-123"
-    assert call.path == "/admin/api/2025-10/graphql.json"
+    assert call.path == "/admin/api/2026-10/graphql.json"
     assert call.details["requested_cost"] == 1
     assert call.details["actual_cost"] == 1
     assert call.duration_ms >= 0
@@ -257,3 +258,28 @@ async def test_null_order_is_not_found(harness: Harness) -> None:
     harness.server.reply(gql({"order": None}))
     with pytest.raises(NotFound):
         await harness.time.run(client.get_order("gid://shopify/Order/404"))
+
+
+async def test_a_fall_forward_is_logged_once(harness: Harness) -> None:
+    # Shopify answers a retired version with another one and says which in
+    # X-Shopify-API-Version (https://shopify.dev/docs/api/usage/versioning).
+    transport._FELL_FORWARD.clear()  # once per process: start from none
+    client = harness.client(api_version="2025-07")
+    answered = {"X-Shopify-API-Version": "2026-10"}
+    harness.server.reply(gql(JOB_DATA, headers=answered), gql(JOB_DATA, headers=answered))
+    with capture_logs() as logs:
+        await harness.time.run(client.get_job("gid://shopify/Job/9"))
+        await harness.time.run(client.get_job("gid://shopify/Job/9"))
+    warnings = [e for e in logs if e["event"] == "shopify_api_version_fell_forward"]
+    assert len(warnings) == 1
+    assert (warnings[0]["requested"], warnings[0]["answered"], warnings[0]["log_level"]) == (
+        "2025-07", "2026-10", "warning")
+    assert warnings[0]["shop"] == SHOP
+
+
+async def test_the_pinned_version_answering_logs_nothing(harness: Harness) -> None:
+    client = harness.client()
+    harness.server.reply(gql(JOB_DATA, headers={"X-Shopify-API-Version": "2026-10"}))
+    with capture_logs() as logs:
+        await harness.time.run(client.get_job("gid://shopify/Job/9"))
+    assert not [e for e in logs if e["event"] == "shopify_api_version_fell_forward"]

@@ -40,7 +40,7 @@ def test_headers_are_read_case_insensitively() -> None:
         "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
         "x-shopify-event-id": "98880550-7158-44d4-b7cd-2c97c8a091b5",
         "X-Shopify-Triggered-At": "2026-01-05T17:00:01.123456789Z",
-        "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-API-Version": "2026-10",
         "X-Shopify-Hmac-Sha256": RFC4231_BASE64,
         "X-Shopify-Name": "orderbridge",
     }
@@ -50,7 +50,7 @@ def test_headers_are_read_case_insensitively() -> None:
     assert parsed.webhook_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
     assert parsed.event_id == "98880550-7158-44d4-b7cd-2c97c8a091b5"
     assert parsed.triggered_at == datetime(2026, 1, 5, 17, 0, 1, 123456, tzinfo=UTC)
-    assert parsed.api_version == "2025-10"
+    assert parsed.api_version == "2026-10"
     assert parsed.hmac == RFC4231_BASE64
     assert parsed.name == "orderbridge"
     assert parsed.missing() == []

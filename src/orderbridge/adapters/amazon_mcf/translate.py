@@ -34,6 +34,7 @@ def to_threepl_view(detail: OrderDetail) -> ThreePLView:
         cancellable=detail.cancellable,
         cancelled=detail.status is McfStatus.CANCELLED,
         shipped_without_tracking=untracked,
+        live_shipments=sum(1 for s in detail.fulfillment_shipments if not s.cancelled),
         packages=tuple(packages),
         updated_at=order.status_updated_date,
     )

@@ -45,12 +45,14 @@ def view_to_json(view: ThreePLView) -> dict[str, Any]:
     """The stored form of a view (JSON-safe)."""
     return {
         "order_id": view.order_id,
-        "provider": view.provider.value if view.provider is not None else None,
+        "provider": str(view.provider) or None,
         "reference": view.reference,
         "status": view.status,
         "cancellable": view.cancellable,
         "cancelled": view.cancelled,
         "shipped_without_tracking": view.shipped_without_tracking,
+        "live_shipments": view.live_shipments,
+        "picked": view.picked,
         "updated_at": _iso(view.updated_at),
         "packages": [
             {"tracking_number": p.tracking_number, "carrier": p.carrier, "shipped_at": _iso(p.shipped_at)}
@@ -64,12 +66,14 @@ def view_from_json(data: dict[str, Any]) -> ThreePLView:
     provider = data.get("provider")
     return ThreePLView(
         order_id=str(data["order_id"]),
-        provider=ThreePL(provider) if provider else None,
+        provider=str(ThreePL(provider)) if provider else "",
         reference=str(data.get("reference") or ""),
         status=str(data.get("status") or ""),
         cancellable=bool(data.get("cancellable", True)),
         cancelled=bool(data.get("cancelled", False)),
         shipped_without_tracking=bool(data.get("shipped_without_tracking", False)),
+        live_shipments=int(data.get("live_shipments") or 0),
+        picked=bool(data.get("picked", False)),
         updated_at=_at(data.get("updated_at")),
         packages=tuple(
             ThreePLPackage(tracking_number=str(p.get("tracking_number") or ""),
@@ -82,10 +86,10 @@ def view_from_json(data: dict[str, Any]) -> ThreePLView:
 def upsert(conn: Connection, connection_id: int, view: ThreePLView, *, now: datetime,
            alt_reference: str | None = None) -> bool:
     """Store ``view`` (by provider and 3PL order id); returns whether it changed."""
-    if view.provider is None:
+    if not view.provider:
         raise ValueError("a stored 3PL order needs its provider")
     data = view_to_json(view)
-    key = (t.c.connection_id == connection_id, t.c.provider == view.provider.value,
+    key = (t.c.connection_id == connection_id, t.c.provider == str(view.provider),
            t.c.threepl_order_id == view.order_id)
     before = conn.execute(select(t.c.view, t.c.alt_reference).where(*key)).first()
     if before is not None and before.view == data and before.alt_reference == alt_reference:
@@ -94,7 +98,7 @@ def upsert(conn: Connection, connection_id: int, view: ThreePLView, *, now: date
     values = {"reference": view.reference, "alt_reference": alt_reference or None, "view": data,
               "remote_updated_at": view.updated_at, "updated_at": now}
     conn.execute(
-        ins.values(connection_id=connection_id, provider=view.provider.value,
+        ins.values(connection_id=connection_id, provider=str(view.provider),
                    threepl_order_id=view.order_id, **values)
         .on_conflict_do_update(index_elements=[t.c.connection_id, t.c.provider, t.c.threepl_order_id],
                                set_=values)

@@ -28,14 +28,18 @@ def to_threepl_view(order: Order) -> ThreePLView:
                 shipped_at=tracking.shipping_date or shipment.actual_fulfillment_date))
         elif shipment.status == ShipmentStatus.COMPLETED:
             untracked = True
+    live = [s for s in order.shipments if s.status != ShipmentStatus.CANCELLED]
     return ThreePLView(
         order_id=str(order.id),
         provider=ThreePL.SHIPBOB,
         reference=order.reference_id,
         status=order.status,
         cancellable=order.cancellable,
-        cancelled=order.status.lower() == ShipmentStatus.CANCELLED.value.lower(),
+        cancelled=order.status.lower() == ShipmentStatus.CANCELLED.value.lower()
+        or (bool(order.shipments) and not live),
         shipped_without_tracking=untracked,
+        live_shipments=len(live),
+        picked=any(s.picked for s in live),
         packages=tuple(packages),
         updated_at=order.last_updated_date,
     )

@@ -1,4 +1,4 @@
-"""The Shopify Admin GraphQL client OrderBridge uses (API version 2025-10 by default).
+"""The Shopify Admin GraphQL client OrderBridge uses (the pinned API version of ``versions.py`` by default).
 
 ``ShopifyClient`` is the transport (``transport.py``: endpoint, throttle, retries, errors,
 call records) plus the typed operations of ``api_orders.py``, ``api_fulfillment.py``,
@@ -11,7 +11,7 @@ Construct one per store and connection::
         shop_domain="example.myshopify.com",
         access_token=token,
         http=httpx.AsyncClient(),            # owned by the caller
-        api_version="2025-10",
+        api_version="2026-10",
         endpoint_template="https://{shop}/admin/api/{version}/graphql.json",
         registry=registry,                   # one ThrottleRegistry per process
         recorder=recorder,

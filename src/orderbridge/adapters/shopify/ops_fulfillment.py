@@ -1,4 +1,4 @@
-"""GraphQL documents for holds, fulfilments, order edits and refunds (Admin API 2025-10)."""
+"""GraphQL documents for holds, fulfilments, order edits and refunds (Admin API 2026-10)."""
 
 from __future__ import annotations
 

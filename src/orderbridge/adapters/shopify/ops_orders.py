@@ -1,6 +1,6 @@
-"""GraphQL documents for the store, orders, payments and cancellation (Admin API 2025-10).
+"""GraphQL documents for the store, orders, payments and cancellation (Admin API 2026-10).
 
-Field and argument names are those of the 2025-10 reference on shopify.dev. Variables are
+Field and argument names are those of the 2026-10 reference on shopify.dev. Variables are
 declared non-null whenever we always send a value: a non-null variable is valid for both a
 nullable and a non-null argument, so the documents do not depend on details we could not
 confirm (e.g. whether ``notifyCustomer`` is nullable).

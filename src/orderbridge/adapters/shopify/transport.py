@@ -42,6 +42,7 @@ from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
 from orderbridge.adapters.shopify.errors import UserErrors, parse_user_errors
 from orderbridge.adapters.shopify.operation import Operation
 from orderbridge.adapters.shopify.throttle import Priority, StoreThrottle, ThrottleRegistry
+from orderbridge.adapters.shopify.versions import PINNED_API_VERSION
 from orderbridge.clock import Clock, SystemClock
 from orderbridge.errors import (
     AuthError,
@@ -65,7 +66,12 @@ __all__ = [
 
 API_NAME = "shopify"
 log = get_logger(__name__)
-DEFAULT_API_VERSION = "2025-10"
+DEFAULT_API_VERSION = PINNED_API_VERSION
+# Shopify names the version that answered; a retired one "falls forward" to another without
+# an error (https://shopify.dev/docs/api/usage/versioning), so a difference is logged once per
+# process, store and pair of versions.
+API_VERSION_HEADER = "X-Shopify-API-Version"
+_FELL_FORWARD: set[tuple[str, str, str]] = set()
 DEFAULT_ENDPOINT_TEMPLATE = "https://{shop}/admin/api/{version}/graphql.json"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
@@ -168,6 +174,20 @@ class ShopifyTransport:
         self._observations = 0  # throttleStatus values seen (tells a response that had none)
         self._path = f"/admin/api/{api_version}/graphql.json"
 
+    def _check_answering_version(self, response: httpx.Response) -> None:
+        answered = response.headers.get(API_VERSION_HEADER)
+        if not answered or answered == self.api_version:
+            return
+        key = (self.shop_domain, self.api_version, answered)
+        if key in _FELL_FORWARD:
+            return
+        _FELL_FORWARD.add(key)
+        log.warning("shopify_api_version_fell_forward", api=API_NAME, shop=self.shop_domain,
+                    requested=self.api_version, answered=answered,
+                    hint="Shopify no longer serves the configured shopify_api_version and answered with "
+                         "another version's schema: set shopify_api_version to a supported version "
+                         "(docs/api-versions.md)")
+
     def endpoint_url(self, shop_domain: str | None = None) -> str:
         """The GraphQL endpoint of ``shop_domain`` (default: this client's store)."""
         return self.endpoint_template.format(shop=shop_domain or self.shop_domain, version=self.api_version)
@@ -233,6 +253,7 @@ class ShopifyTransport:
         self._fail(RemoteTimeout, state, f"{message} (outcome unknown)", code=code)
 
     async def _handle_response(self, state: _Attempt, response: httpx.Response) -> GraphQLResult | None:
+        self._check_answering_version(response)
         status = response.status_code
         request_id = response.headers.get(REQUEST_ID_HEADER)
         if status == 429:

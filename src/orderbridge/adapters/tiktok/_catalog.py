@@ -44,7 +44,7 @@ class CatalogEndpoints(ClientCore):
         data = await self._call(
             "products.search",
             "POST",
-            "/product/202309/products/search",
+            "/product/{version}/products/search",
             idempotent=True,
             query={"page_size": page_size, "page_token": page_token or None},
             body=(filters or ProductFilter()).to_body(),
@@ -69,7 +69,7 @@ class CatalogEndpoints(ClientCore):
         await self._call(
             "products.update_inventory",
             "POST",
-            "/product/202309/products/{product_id}/inventory/update",
+            "/product/{version}/products/{product_id}/inventory/update",
             idempotent=True,
             path_params={"product_id": product_id},
             body={"skus": [s.to_json() for s in skus]},
@@ -92,7 +92,7 @@ class CatalogEndpoints(ClientCore):
         data = await self._call(
             "products.inventory_search",
             "POST",
-            "/product/202309/inventory/search",
+            "/product/{version}/inventory/search",
             idempotent=True,
             body=body,
         )
@@ -102,7 +102,7 @@ class CatalogEndpoints(ClientCore):
 
     async def get_webhooks(self) -> list[WebhookSubscription]:
         """The shop's webhook subscriptions."""
-        data = await self._call("webhooks.list", "GET", "/event/202309/webhooks", idempotent=True)
+        data = await self._call("webhooks.list", "GET", "/event/{version}/webhooks", idempotent=True)
         return [WebhookSubscription.model_validate(w) for w in data.get("webhooks") or []]
 
     async def update_webhook(self, event_type: WebhookEventType | int | str, address: str) -> None:
@@ -112,7 +112,7 @@ class CatalogEndpoints(ClientCore):
         await self._call(
             "webhooks.update",
             "PUT",
-            "/event/202309/webhooks",
+            "/event/{version}/webhooks",
             idempotent=True,
             body={"address": address, "event_type": _event_name(event_type)},
         )
@@ -122,7 +122,7 @@ class CatalogEndpoints(ClientCore):
         await self._call(
             "webhooks.delete",
             "DELETE",
-            "/event/202309/webhooks",
+            "/event/{version}/webhooks",
             idempotent=True,
             body={"event_type": _event_name(event_type)},
         )

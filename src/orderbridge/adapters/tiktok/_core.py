@@ -24,6 +24,7 @@ from orderbridge.adapters.tiktok.auth import (
 )
 from orderbridge.adapters.tiktok.codes import API_NAME, InvalidResponse
 from orderbridge.adapters.tiktok.signing import sign_request
+from orderbridge.adapters.tiktok.versions import versioned_path
 from orderbridge.errors import ConfigurationError
 
 __all__ = [
@@ -138,6 +139,7 @@ class ClientCore:
         order_ref: str | None = None,
     ) -> dict[str, Any]:
         """Send one signed call; return TikTok's ``data``."""
+        template = versioned_path(operation, template)
         segments = {k: _segment(v) for k, v in (path_params or {}).items()}
         path = self._base_path + template.format(**segments)
         url = self.api_base + template.format(**segments)

@@ -1,4 +1,4 @@
-"""``TikTokClient``: the TikTok Shop Partner API (202309) endpoints OrderBridge uses.
+"""``TikTokClient``: the TikTok Shop Partner API endpoints OrderBridge uses (versions: ``versions.py``).
 
 Reject Cancellation (``POST /return_refund/202309/cancellations/{id}/reject``) is
 deliberately absent: TikTok told US developers to stop using it before 31 Mar 2024. A
@@ -35,7 +35,6 @@ from orderbridge.adapters.tiktok.models import (
     Shop,
     TrackingEvent,
 )
-from orderbridge.adapters.tiktok.versions import ORDER_DETAIL_VERSION
 
 __all__ = [
     "MAX_CANCELLATION_PAGE_SIZE",
@@ -82,7 +81,7 @@ class TikTokClient(CatalogEndpoints):
 
     async def get_authorized_shops(self) -> list[Shop]:
         """The shops this token may act on (no ``shop_cipher``)."""
-        data = await self._call("shops.list", "GET", "/authorization/202309/shops", idempotent=True)
+        data = await self._call("shops.list", "GET", "/authorization/{version}/shops", idempotent=True)
         return [Shop.model_validate(s) for s in data.get("shops") or []]
 
     # -- orders ----------------------------------------------------------------------
@@ -101,7 +100,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "orders.search",
             "POST",
-            "/order/202309/orders/search",
+            "/order/{version}/orders/search",
             idempotent=True,
             query=_search_query(page_size, page_token, sort_field, sort_order),
             body=(filters or OrderFilter()).to_body(),
@@ -147,7 +146,7 @@ class TikTokClient(CatalogEndpoints):
             data = await self._call(
                 "orders.get",
                 "GET",
-                f"/order/{ORDER_DETAIL_VERSION}/orders",
+                "/order/{version}/orders",
                 idempotent=True,
                 query={"ids": ",".join(batch)},
                 order_ref=batch[0] if len(batch) == 1 else None,
@@ -176,7 +175,7 @@ class TikTokClient(CatalogEndpoints):
             data = await self._call(
                 "orders.add_external_references",
                 "POST",
-                "/order/202406/orders/external_orders",
+                "/order/{version}/orders/external_orders",
                 idempotent=True,
                 body={"orders": [ref.to_json() for ref in batch]},
             )
@@ -190,7 +189,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "logistics.shipping_providers",
             "GET",
-            "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
+            "/logistics/{version}/delivery_options/{delivery_option_id}/shipping_providers",
             idempotent=True,
             path_params={"delivery_option_id": delivery_option_id},
         )
@@ -217,7 +216,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "fulfillment.mark_shipped",
             "POST",
-            "/fulfillment/202309/orders/{order_id}/packages",
+            "/fulfillment/{version}/orders/{order_id}/packages",
             idempotent=False,
             path_params={"order_id": order_id},
             body=body,
@@ -244,7 +243,7 @@ class TikTokClient(CatalogEndpoints):
             await self._call(
                 "fulfillment.update_package_shipping_info",
                 "POST",
-                "/fulfillment/202309/packages/{package_id}/shipping_info/update",
+                "/fulfillment/{version}/packages/{package_id}/shipping_info/update",
                 idempotent=False,
                 path_params={"package_id": package_id},
                 body=body,
@@ -254,7 +253,7 @@ class TikTokClient(CatalogEndpoints):
         await self._call(
             "fulfillment.update_shipping_info",
             "POST",
-            "/fulfillment/202309/orders/{order_id}/shipping_info/update",
+            "/fulfillment/{version}/orders/{order_id}/shipping_info/update",
             idempotent=False,
             path_params={"order_id": order_id},
             body=body,
@@ -266,7 +265,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "fulfillment.tracking",
             "GET",
-            "/fulfillment/202309/orders/{order_id}/tracking",
+            "/fulfillment/{version}/orders/{order_id}/tracking",
             idempotent=True,
             path_params={"order_id": order_id},
             order_ref=order_id,
@@ -289,7 +288,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "cancellations.search",
             "POST",
-            "/return_refund/202309/cancellations/search",
+            "/return_refund/{version}/cancellations/search",
             idempotent=True,
             query=_search_query(page_size, page_token, sort_field, sort_order),
             body=(filters or CancellationFilter()).to_body(),
@@ -318,7 +317,7 @@ class TikTokClient(CatalogEndpoints):
         await self._call(
             "cancellations.approve",
             "POST",
-            "/return_refund/202309/cancellations/{cancel_id}/approve",
+            "/return_refund/{version}/cancellations/{cancel_id}/approve",
             idempotent=True,
             path_params={"cancel_id": cancel_id},
             query={"idempotency_key": idempotency_key},
@@ -347,7 +346,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "cancellations.seller_cancel",
             "POST",
-            "/return_refund/202309/cancellations",
+            "/return_refund/{version}/cancellations",
             idempotent=False,
             body=body,
             order_ref=order_id,
@@ -368,7 +367,7 @@ class TikTokClient(CatalogEndpoints):
         data = await self._call(
             "returns.search",
             "POST",
-            "/return_refund/202309/returns/search",
+            "/return_refund/{version}/returns/search",
             idempotent=True,
             query=_search_query(page_size, page_token, sort_field, sort_order),
             body=(filters or ReturnFilter()).to_body(),

@@ -260,7 +260,8 @@ class ShippedPackage(TikTokModel):
 
 
 class TrackingEvent(TikTokModel):
-    """One carrier event of Get Order Tracking (field names unconfirmed by the docs)."""
+    """One carrier event of Get Tracking (``tracking[]``: ``description``, ``update_time_millis``,
+    https://partner.tiktokshop.com/docv2/page/get-tracking-202309)."""
 
     description: Text = ""
     update_time_millis: int | None = None

@@ -15,6 +15,7 @@ from orderbridge.domain.actions import (
     RequestFulfillmentServiceCancel,
     ShopifyCancelReason,
 )
+from orderbridge.domain.cancel_desk import DeskState, Stoppability, desk_state, stoppability
 from orderbridge.domain.decide.common import Ctx, order_lines
 from orderbridge.domain.decide.imported import imported_cancellations
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
@@ -24,6 +25,7 @@ from orderbridge.domain.observed import (
     CancellationStatus,
     CancellationType,
     ShopifyOrderView,
+    ThreePLView,
 )
 from orderbridge.domain.order import OrderKind, classify
 
@@ -125,16 +127,15 @@ def _tiktok_cancelled(ctx: Ctx, view: ShopifyOrderView) -> None:
 
 def _goods_stopped(ctx: Ctx, view: ShopifyOrderView, request: Cancellation) -> bool:
     """After the Shopify cancel: nothing shipped and the 3PL order cancelled too."""
-    if view.shipped:
-        _blocked(ctx, request, "Shopify already has a fulfilment for it")
-        return False
     threepl = ctx.observed.threepl
+    stop = stoppability(view, threepl)
+    if not stop.stoppable:
+        _blocked(ctx, request, stop)
+        return False
+    _stopping(ctx, request, stop)
     if threepl is not None and not threepl.cancelled:
-        if threepl.cancellable:
-            ctx.act(CancelThreePLOrder(threepl_order_id=threepl.order_id))
-            ctx.due(ctx.now + ctx.policy.retry_soon)
-        else:
-            _blocked(ctx, request, f"the 3PL order is already {threepl.status or 'in progress'}")
+        ctx.act(CancelThreePLOrder(threepl_order_id=threepl.order_id))
+        ctx.due(ctx.now + ctx.policy.retry_soon)
         return False
     return True
 
@@ -201,15 +202,43 @@ def _partial(ctx: Ctx, view: ShopifyOrderView) -> None:
         )
 
 
-def _blocked(ctx: Ctx, request: Cancellation, why: str) -> None:
+def _desk_data(request: Cancellation, stop: Stoppability, state: DeskState,
+               threepl: ThreePLView | None) -> dict[str, str]:
+    """What the desk shows of a request (stored with its exception, read by the desk)."""
+    return {
+        "cancel_id": request.cancel_id,
+        "deadline": request.deadline.isoformat() if request.deadline else "none given",
+        "reason": request.reason,
+        "reason_text": request.reason_text,
+        "desk_state": state.value,
+        "stoppable": "true" if stop.stoppable else "false",
+        "why": stop.reason,
+        "steps": "; ".join(stop.steps),
+        "threepl": threepl.provider if threepl is not None else "",
+        "threepl_order_id": threepl.order_id if threepl is not None else "",
+        "threepl_status": threepl.status if threepl is not None else "",
+    }
+
+
+def _blocked(ctx: Ctx, request: Cancellation, stop: Stoppability) -> None:
     deadline = request.deadline.isoformat() if request.deadline else "none given"
     ctx.flag(
         ExceptionCode.CANCEL_REQUEST_BLOCKED,
         f"The buyer asked to cancel ({request.reason_text or request.reason or 'no reason'}) "
-        f"but the goods cannot be stopped: {why}. Ship it now (tracking rejects the request) "
+        f"but the goods cannot be stopped: {stop.reason}. Ship it now (tracking rejects the request) "
         f"before {deadline}.",
-        {"cancel_id": request.cancel_id, "deadline": deadline, "reason": request.reason},
+        _desk_data(request, stop, DeskState.BLOCKED, ctx.observed.threepl),
         (IssueAction.SHIP_NOW, IssueAction.DISMISS),
+    )
+
+
+def _stopping(ctx: Ctx, request: Cancellation, stop: Stoppability) -> None:
+    ctx.flag(
+        ExceptionCode.CANCEL_REQUEST_STOPPING,
+        f"The buyer asked to cancel ({request.reason_text or request.reason or 'no reason'}); "
+        f"OrderBridge is stopping the goods: {'; then '.join(stop.steps)}.",
+        _desk_data(request, stop, DeskState.STOPPING, ctx.observed.threepl),
+        (),
     )
 
 
@@ -221,25 +250,28 @@ def _desk(ctx: Ctx, view: ShopifyOrderView) -> bool:
     for request in ctx.pending_requests():
         if request.deadline is not None and request.deadline > ctx.now:
             ctx.due(request.deadline)
-        if view.shipped:
-            _blocked(ctx, request, "Shopify already has a fulfilment for it")
+        stop = stoppability(view, threepl)
+        state = desk_state(
+            stop,
+            auto_approve=ctx.policy.auto_approve_cancellations,
+            person_approved=request.cancel_id in ctx.memory.cancels_person_approved,
+        )
+        if state is DeskState.BLOCKED:
+            _blocked(ctx, request, stop)
             continue
-        if threepl is not None and not (threepl.cancelled or threepl.cancellable):
-            _blocked(ctx, request, f"the 3PL order is already {threepl.status or 'in progress'}")
-            continue
-        approved = request.cancel_id in ctx.memory.cancels_person_approved
-        if not (ctx.policy.auto_approve_cancellations or approved):
+        if state is DeskState.AWAITING_PERSON:
             deadline = request.deadline.isoformat() if request.deadline else "none given"
             why = request.reason_text or request.reason or "no reason"
             ctx.flag(
                 ExceptionCode.CANCEL_REQUEST_PENDING,
                 f"The buyer asked to cancel ({why}); approve it (OrderBridge stops the goods "
                 f"first) or ship it before {deadline}.",
-                {"cancel_id": request.cancel_id, "deadline": deadline, "reason": request.reason},
+                _desk_data(request, stop, state, threepl),
                 (IssueAction.APPROVE, IssueAction.SHIP_NOW),
             )
             continue
         stopping = True
+        _stopping(ctx, request, stop)
         if threepl is not None and not threepl.cancelled:
             ctx.act(CancelThreePLOrder(threepl_order_id=threepl.order_id))
             ctx.due(ctx.now + ctx.policy.retry_soon)

@@ -28,7 +28,7 @@ def is_mcf_order(ctx: Ctx) -> bool:
     3PL order is Amazon's."""
     threepl = ctx.observed.threepl
     return ctx.order.warehouse_id in ctx.policy.mcf_warehouse_ids or (
-        threepl is not None and threepl.provider is ThreePL.AMAZON_MCF
+        threepl is not None and threepl.provider == ThreePL.AMAZON_MCF
     )
 
 
@@ -41,7 +41,7 @@ def _company(carrier_name: str) -> str:
 def threepl_parcels(ctx: Ctx, view: ShopifyOrderView) -> None:
     """Write the 3PL's parcels with tracking to Shopify, one fulfilment each, once."""
     threepl = ctx.observed.threepl
-    if threepl is None or threepl.provider is None or not threepl.packages:
+    if threepl is None or not threepl.provider or not threepl.packages:
         return
     on_shopify = {
         n.strip().upper()
@@ -58,7 +58,7 @@ def threepl_parcels(ctx: Ctx, view: ShopifyOrderView) -> None:
         if not number or number in on_shopify:
             continue
         data = {
-            "threepl": threepl.provider.value,
+            "threepl": threepl.provider,
             "threepl_order_id": threepl.order_id,
             "tracking_number": number,
             "carrier": package.carrier,
@@ -76,7 +76,7 @@ def threepl_parcels(ctx: Ctx, view: ShopifyOrderView) -> None:
         if not open_fos:
             ctx.flag(
                 ExceptionCode.THREEPL_EXTRA_PACKAGE,
-                f"{threepl.provider.value} shipped parcel {number} for order "
+                f"{threepl.provider} shipped parcel {number} for order "
                 f"{threepl.order_id}, but the Shopify order has nothing left to fulfil: add "
                 "it to TikTok by hand if it belongs to this order.",
                 data,
@@ -88,7 +88,7 @@ def threepl_parcels(ctx: Ctx, view: ShopifyOrderView) -> None:
                 fulfillment_order_ids=open_fos,
                 tracking_number=number,
                 tracking_company=_company(package.carrier),
-                threepl=threepl.provider.value,
+                threepl=threepl.provider,
                 threepl_order_id=threepl.order_id,
             )
         )

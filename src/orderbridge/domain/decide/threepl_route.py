@@ -56,7 +56,7 @@ def route(ctx: Ctx) -> None:
     if order.status is not TikTokStatus.AWAITING_SHIPMENT:
         return  # cancelled, or already shipped some other way: nothing to send
     found = ctx.observed.threepl
-    if found is not None and found.provider is not None and found.provider.value == target.value:
+    if found is not None and found.provider == target.value:
         ctx.update(threepl_routed=found.reference)
         return
     address, _ = to_shipping_address(order.recipient)

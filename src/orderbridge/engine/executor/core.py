@@ -36,6 +36,11 @@ from orderbridge.adapters.shopify.builders import (
 )
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.translate import to_order_view
+from orderbridge.adapters.threepl_lookup import (
+    ThreePLHandle,
+    cancel_threepl_order,
+    find_threepl_order,
+)
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.domain import actions
 from orderbridge.domain.link import LinkMemory
@@ -81,6 +86,8 @@ class ExecutionContext:
     now: Callable[[], datetime]
     # Told the raw order ``orderCreate`` answered (the worker keeps it as the snapshot).
     on_created: Callable[[dict[str, Any]], None] | None = None
+    # The order's 3PL order (client and reference) when the cancellation desk looked it up.
+    threepl: ThreePLHandle | None = None
 
 
 async def _no_threepl(action: actions.CreateThreePLOrder | actions.FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
@@ -296,7 +303,20 @@ class ActionExecutor:
         )
 
     async def _cancel_threepl(self, action: actions.CancelThreePLOrder, ctx: ExecutionContext) -> Outcome:
-        raise Refused(f"{NO_THREEPL_MESSAGE} (order {action.threepl_order_id})")
+        """Cancel at the 3PL unless its order already is; the next decision reads it again and
+        goes on to Shopify only once the 3PL shows it cancelled. A 3PL's AuthError is this
+        order's refusal, not the TikTok/Shopify connection's."""
+        if ctx.threepl is None:
+            raise Refused(f"{NO_THREEPL_MESSAGE} (order {action.threepl_order_id})")
+        client = ctx.threepl.client
+        try:
+            seen = await find_threepl_order(client, ctx.threepl.reference)
+            if seen is not None and seen.cancelled:
+                return succeed(ctx, f"3PL order {action.threepl_order_id} already cancelled")
+            await cancel_threepl_order(client, action.threepl_order_id)
+        except AuthError as exc:
+            raise Refused(f"the 3PL refused our credentials: {_describe(exc)}") from exc
+        return succeed(ctx, f"3PL order {action.threepl_order_id} cancel sent")
 
     async def _remove_units(self, action: actions.RemoveUnits, ctx: ExecutionContext) -> Outcome:
         if set(action.tiktok_line_ids) <= set(ctx.memory.removed_line_ids):

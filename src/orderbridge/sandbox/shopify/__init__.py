@@ -1,4 +1,4 @@
-"""The Shopify sandbox: a local emulator of the Shopify Admin GraphQL API, version 2025-10.
+"""The Shopify sandbox: a local emulator of the Shopify Admin GraphQL API, version 2026-10.
 
 Faithful to the wire format and to the awkward behaviour that breaks integrations:
 fulfilment orders appear a moment after the order, a token without fulfilment-order

@@ -24,7 +24,8 @@ from orderbridge.sandbox.common.faults import FaultAction, FaultPlan, apply_faul
 from orderbridge.sandbox.shopify.context import Ctx, Runtime
 from orderbridge.sandbox.shopify.executor import GraphQLExecutor, first_root_field, parse_document
 from orderbridge.sandbox.shopify.oauth import OAuthServer
-from orderbridge.sandbox.shopify.state import API_VERSION, World
+from orderbridge.sandbox.shopify.state import World
+from orderbridge.sandbox.shopify.versions import answering_version
 
 __all__ = ["build_app"]
 
@@ -72,8 +73,10 @@ class GraphQLApp:
                                 status_code=500, headers=headers)
 
     async def _handle(self, request: Request, request_id: str, headers: dict[str, str]) -> Response:
-        if request.path_params.get("version") != API_VERSION:
+        answering = answering_version(str(request.path_params.get("version", "")), self.clock.now())
+        if answering is None:
             return JSONResponse({"errors": "Not Found"}, status_code=404, headers=headers)
+        headers["X-Shopify-API-Version"] = answering
         domain = self._shop_domain(request)
         shop = self.world.shops.get(domain or "")
         if shop is None:

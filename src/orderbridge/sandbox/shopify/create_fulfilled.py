@@ -63,7 +63,12 @@ def read_fulfilment(ctx: Ctx, data: dict[str, Any]) -> FulfilledAtCreate | None:
         if wanted not in ctx.shop.location_ids:
             raise CreateFulfilmentError(["order", "fulfillment", "locationId"], "Location does not exist.")
         location = wanted
-    numbers = [given["trackingNumber"]] if given.get("trackingNumber") else []
+    # 2026-10 adds trackingNumbers; when both are given the singular one wins and the list is
+    # ignored (https://shopify.dev/changelog/order-create-fulfillment-tracking-numbers).
+    if given.get("trackingNumber"):
+        numbers = [given["trackingNumber"]]
+    else:
+        numbers = [n for n in given.get("trackingNumbers") or [] if n]
     company = given.get("trackingCompany")
     tracking = [Tracking(company, n, None) for n in numbers]
     if not tracking and company:

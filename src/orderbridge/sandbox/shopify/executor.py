@@ -35,6 +35,7 @@ from orderbridge.sandbox.shopify import (
 )
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.cost import MAX_QUERY_COST, Buckets, actual_cost, requested_cost
+from orderbridge.sandbox.shopify.variables import variable_errors
 
 __all__ = ["GraphQLExecutor", "first_root_field", "load_schema"]
 
@@ -49,7 +50,7 @@ _CODES = (
     ("Unknown argument", "argumentNotAccepted"),
     ("is required, but it was not provided", "missingRequiredArguments"),
     ("Unknown type", "undefinedType"),
-    ("Variable", "variableMismatch"),
+    ("Variable", "variableMismatch"),  # validation: a variable used where its type does not fit
     ("Unknown directive", "undefinedDirective"),
     ("must have a selection of subfields", "selectionMismatch"),
     ("must not have a selection", "selectionMismatch"),
@@ -145,6 +146,9 @@ class GraphQLExecutor:
             message = (f'No operation named "{operation_name}"' if operation_name
                        else "An operation name is required")
             return {"errors": [{"message": message, "extensions": {"code": "OPERATION_NOT_FOUND"}}]}
+        ill_typed = variable_errors(self.schema, operation, variables)
+        if ill_typed:
+            return {"errors": ill_typed}
         return self._priced(ctx, document, operation, variables, operation_name)
 
     def _priced(self, ctx: Ctx, document: DocumentNode, operation: OperationDefinitionNode,

@@ -7,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from graphql import GraphQLResolveInfo, value_from_ast_untyped
+from graphql import GraphQLError, GraphQLResolveInfo, value_from_ast_untyped
 
 from orderbridge.sandbox.shopify.context import Ctx, require_scope
 from orderbridge.sandbox.shopify.inputs import amount_of, user_error
@@ -320,7 +320,13 @@ def _idempotency_key(info: GraphQLResolveInfo[Any]) -> str | None:
 def refund_create(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]) -> dict[str, Any]:
     ctx = require_scope(info, "write_orders")
     key = _idempotency_key(info)
-    if key is not None and (ctx.shop.domain, str(ctx.app.id), key) in ctx.world.idempotency:
+    if key is None:
+        # Mandatory from 2026-04: "calling these mutations without an idempotency directive will
+        # result in an error at runtime" (https://shopify.dev/changelog/making-idempotency-
+        # mandatory-for-inventory-adjustments-and-refund-mutations). The wording is ours.
+        raise GraphQLError("The @idempotent directive is required for refundCreate.",
+                           extensions={"code": "BAD_REQUEST"})
+    if (ctx.shop.domain, str(ctx.app.id), key) in ctx.world.idempotency:
         memo = ctx.world.idempotency[(ctx.shop.domain, str(ctx.app.id), key)]
         order = ctx.world.orders.get(memo["order"])
         refund = next((r for r in order.refunds if r.id == memo["refund"]), None) if order else None

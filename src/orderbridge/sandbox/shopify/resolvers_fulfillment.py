@@ -42,14 +42,26 @@ def reopen_status(fo: FulfillmentOrder) -> str:
     return "IN_PROGRESS" if any(ln.remaining < ln.total for ln in fo.lines) else "OPEN"
 
 
-def _fo_event(ctx: Ctx, fo: FulfillmentOrder, topic: str, extra: dict[str, Any]) -> None:
-    body = {"fulfillment_order": {"id": gid("FulfillmentOrder", fo.id), "status": fo.status.lower(),
-                                  "fulfillment_holds": [
-                                      {"id": gid("FulfillmentHold", h.id), "reason": h.reason.lower(),
-                                       "reason_notes": h.reason_notes, "handle": h.handle}
-                                      for h in fo.holds]}}
-    body.update(extra)
-    ctx.runtime.emit(ctx.world.orders[fo.order_id].shop, topic, body)
+def hold_webhook_json(hold: Hold) -> dict[str, Any]:
+    """A hold as fulfillment_orders/placed_on_hold names it (Shopify's sample payload:
+    https://shopify.dev/docs/api/webhooks/2026-10?reference=toml#list-of-topics-fulfillment_orders/placed_on_hold).
+    ``held_by_requesting_app`` is set per receiving app when the delivery goes out."""
+    return {"id": gid("FulfillmentHold", hold.id), "reason": hold.reason.lower(), "reason_notes": hold.reason_notes,
+            "held_by_requesting_app": False, "handle": hold.handle, "held_by_app": {"id": gid("App", hold.app_id)}}
+
+
+def _placed_on_hold(ctx: Ctx, fo: FulfillmentOrder, new: Hold, remaining: FulfillmentOrder | None) -> None:
+    """fulfillment_orders/placed_on_hold with the four keys Shopify sends: the fulfilment order
+    (gid, status, its holds), the remaining fulfilment order of a partial hold (or null), the
+    held fulfilment order line items and the hold just created."""
+    ctx.runtime.emit(ctx.world.orders[fo.order_id].shop, "fulfillment_orders/placed_on_hold", {
+        "fulfillment_order": {"id": gid("FulfillmentOrder", fo.id), "status": fo.status.lower(),
+                              "fulfillment_holds": [hold_webhook_json(h) for h in fo.holds]},
+        "remaining_fulfillment_order": ({"id": gid("FulfillmentOrder", remaining.id),
+                                         "status": remaining.status.lower()} if remaining else None),
+        "held_fulfillment_order_line_items": [{"id": gid("FulfillmentOrderLineItem", ln.id),
+                                               "quantity": ln.remaining} for ln in fo.lines],
+        "created_fulfillment_hold": hold_webhook_json(new)})
 
 
 def release_holds(ctx: Ctx, fo: FulfillmentOrder, hold_ids: list[int] | None) -> None:
@@ -122,12 +134,8 @@ def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: di
     order = ctx.world.orders[fo.order_id]
     ctx.world.count(ctx.shop.domain, "fulfillmentOrderHold", order.id)
     touch(ctx.world, order, ctx.now)
-    hold_json = {"id": gid("FulfillmentHold", new.id), "handle": new.handle, "reason": new.reason.lower(),
-                 "reason_notes": new.reason_notes}
     if first_hold:
-        _fo_event(ctx, fo, "fulfillment_orders/placed_on_hold", {
-            "remaining_fulfillment_order": {"id": gid("FulfillmentOrder", remaining.id)} if remaining else None,
-            "fulfillment_hold": hold_json, "created_fulfillment_hold": hold_json})
+        _placed_on_hold(ctx, fo, new, remaining)
     return {"fulfillmentHold": hold_node(ctx, new), "fulfillmentOrder": fo_node(ctx, fo),
             "remainingFulfillmentOrder": fo_node(ctx, remaining) if remaining else None, "userErrors": []}
 

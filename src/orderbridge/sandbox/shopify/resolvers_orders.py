@@ -231,8 +231,9 @@ def order_update(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any
     order = _order_or_none(ctx, input["id"])
     if order is None:
         return {"order": None, "userErrors": [user_error(["id"], "Order does not exist")]}
-    # 2025-10's OrderInput has no phone (it comes in 2026-01).
-    for key, attr in (("note", "note"), ("email", "email"), ("shippingAddress", "shipping_address")):
+    # OrderInput.phone exists from 2026-01 (the sandbox serves 2026-10).
+    for key, attr in (("note", "note"), ("email", "email"), ("phone", "phone"),
+                      ("shippingAddress", "shipping_address")):
         if key in input:
             setattr(order, attr, input[key])
     if "tags" in input and input["tags"] is not None:

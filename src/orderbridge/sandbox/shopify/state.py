@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from orderbridge.sandbox.common.ids import IdGenerator
+from orderbridge.sandbox.shopify.versions import SERVED
 
 __all__ = [
     "API_VERSION",
@@ -36,7 +37,7 @@ __all__ = [
     "parse_gid",
 ]
 
-API_VERSION = "2025-10"
+API_VERSION = SERVED  # the Admin API version the sandbox emulates (versions.py)
 CENT = Decimal("0.01")
 
 # Time-driven behaviours (virtual time), each changeable through the control API.

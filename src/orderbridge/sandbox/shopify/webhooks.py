@@ -164,6 +164,7 @@ class SandboxRuntime(Runtime):
         for sub in list(self.world.subscriptions.values()):
             if sub.shop == shop and sub.topic == enum:
                 payload = {k: v for k, v in body.items() if k in sub.include_fields} if sub.include_fields else body
+                payload = _as_seen_by(payload, sub.app_id)
                 self.deliver(shop, topic, payload, sub.uri, sub.app_id, event)
 
     def order_event(self, order: Order, topic: str) -> None:
@@ -194,3 +195,21 @@ class SandboxRuntime(Runtime):
             return False
         self.deliver(shop, topic, body, url, app_id, self._uuid())
         return True
+
+
+def _as_seen_by(body: dict[str, Any], app_id: int) -> dict[str, Any]:
+    """``held_by_requesting_app`` of each hold in ``body``, from the receiving app's side."""
+    app = gid("App", app_id)
+
+    def seen(hold: Any) -> Any:
+        if isinstance(hold, dict) and "held_by_requesting_app" in hold:
+            return hold | {"held_by_requesting_app": (hold.get("held_by_app") or {}).get("id") == app}
+        return hold
+
+    if "created_fulfillment_hold" not in body:
+        return body
+    out = dict(body, created_fulfillment_hold=seen(body["created_fulfillment_hold"]))
+    fo = body.get("fulfillment_order")
+    if isinstance(fo, dict) and isinstance(fo.get("fulfillment_holds"), list):
+        out["fulfillment_order"] = fo | {"fulfillment_holds": [seen(h) for h in fo["fulfillment_holds"]]}
+    return out

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orderbridge.engine.ports import Process
+from orderbridge.web.dashboard import cancel_page
 from orderbridge.web.dashboard.auth import HOME, NeedsSignIn, SessionAuth, login_url
 from orderbridge.web.dashboard.pages import STATIC_DIR, error_page, router
 
@@ -41,4 +42,5 @@ def install(app: FastAPI, services: Process) -> SessionAuth:
         return RedirectResponse(HOME, status_code=303)
 
     app.include_router(router(services, auth))
+    app.include_router(cancel_page.router(services.db, services.clock.now, auth))
     return auth

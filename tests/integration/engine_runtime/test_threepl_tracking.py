@@ -271,3 +271,26 @@ async def test_an_order_no_3pl_has_after_hours_is_a_warning(harness: Harness) ->
     assert issue.severity == "warning"
     assert order_id in issue.message
     assert h.link(order_id).last_error is None
+
+
+async def test_the_cancellation_desk_finds_the_3pl_order_by_the_same_policy(harness: Harness) -> None:
+    """No locator handed to the engine: the policy that maps the location to Amazon MCF and
+    names the reference is what the cancellation desk uses too (with the settings' account)."""
+    h = harness
+    _map_location(h, "amazon_mcf", "tiktok_order_id")
+    order_id, shopify_id = await h.released_order()
+    mcf = amazon_mcf_client(h.info, h.http, runtime=_runtime(h))
+    await mcf.create_order(_mcf_order(order_id))
+    await h.control.advance(MCF_VALIDATION_SECONDS)
+    await h.control.warehouse("amazon_mcf", order_id, "accept")  # Planning: still stoppable
+    answer = await h.control.tiktok_action(order_id, "buyer_cancel", {"reason": "changed mind"})
+    assert answer["cancellation"]["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
+    h.mark_due(order_id)
+    await h.settle()
+    assert (await mcf.get_order(order_id)).fulfillment_order.fulfillment_order_status == "Cancelled"
+    await h.advance(60, settle=False)  # Shopify's cancel job finishes
+    h.mark_due(order_id)
+    await h.settle()
+    assert (await h.control.shopify_order(shopify_id))["cancelled_at"] is not None
+    [record] = await h.control.tiktok_cancellations(order_id)
+    assert record["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"

@@ -29,7 +29,10 @@ __all__ = [
     "CancelThreePLOrder",
     "CreateLine",
     "CreateShopifyOrder",
+    "CreateThreePLOrder",
     "FetchShippingProviders",
+    "FindThreePLOrder",
+    "FulfilFromThreePL",
     "HoldReason",
     "PlaceHold",
     "Priority",
@@ -61,6 +64,9 @@ class ActionKind(StrEnum):
     CANCEL_SHOPIFY_ORDER = "cancel_shopify_order"  # orderCancel (a job)
     REQUEST_FULFILLMENT_SERVICE_CANCEL = "request_fulfillment_service_cancel"  # to a 3PL app
     CANCEL_THREEPL_ORDER = "cancel_threepl_order"  # cancel at the 3PL (MCF, ShipBob)
+    FULFIL_FROM_THREEPL = "fulfil_from_threepl"  # fulfillmentCreate with a 3PL parcel's tracking
+    CREATE_THREEPL_ORDER = "create_threepl_order"  # route_to: the 3PL order from the TikTok order
+    FIND_THREEPL_ORDER = "find_threepl_order"  # fallback search of a 3PL order the polls missed
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
     FETCH_SHIPPING_PROVIDERS = "fetch_shipping_providers"  # TikTok provider list (cached)
@@ -333,6 +339,64 @@ class SwapCustomLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CreateThreePLOrder:
+    """Policy ``route_to``: create the 3PL order of a released order, under ``reference``
+    (looked up first: a repeat finds it and creates nothing)."""
+
+    kind: ClassVar[ActionKind] = ActionKind.CREATE_THREEPL_ORDER
+    priority: ClassVar[Priority] = Priority.RELEASE
+    target: ClassVar[Target] = Target.THREEPL
+    threepl: str  # ThreePL value
+    reference: str
+    order_date: datetime | None
+    speed: str  # ShippingSpeed value (domain/decide/threepl_route.py)
+    address: ShippingAddress
+    items: tuple[tuple[str, int], ...]  # (seller SKU, units)
+
+    @property
+    def key(self) -> str:
+        return f"3pl-create:{self.reference}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindThreePLOrder:
+    """Look for the order's 3PL order under each of ``references`` (and, at Amazon, in the
+    orders listed since ``since``); what is found is stored like a poll's find."""
+
+    kind: ClassVar[ActionKind] = ActionKind.FIND_THREEPL_ORDER
+    priority: ClassVar[Priority] = Priority.READ
+    target: ClassVar[Target] = Target.THREEPL
+    threepl: str  # ThreePL value
+    tiktok_order_id: str
+    references: tuple[str, ...]
+    since: datetime
+
+    @property
+    def key(self) -> str:
+        return f"3pl-find:{self.tiktok_order_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FulfilFromThreePL:
+    """Write a parcel the 3PL shipped to Shopify: one fulfilment of these fulfilment orders
+    (what they have left) carrying its tracking. The tracking path then pushes it to TikTok."""
+
+    kind: ClassVar[ActionKind] = ActionKind.FULFIL_FROM_THREEPL
+    priority: ClassVar[Priority] = Priority.TRACKING
+    target: ClassVar[Target] = Target.SHOPIFY
+    shopify_order_id: str
+    fulfillment_order_ids: tuple[str, ...]
+    tracking_number: str
+    tracking_company: str
+    threepl: str  # ThreePL value
+    threepl_order_id: str
+
+    @property
+    def key(self) -> str:
+        return f"3pl-fulfil:{self.tracking_number}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchShippingProviders:
     """Fetch (and cache) TikTok's providers for a delivery option."""
 
@@ -492,6 +556,9 @@ Action = (
     | CancelShopifyOrder
     | RequestFulfillmentServiceCancel
     | CancelThreePLOrder
+    | CreateThreePLOrder
+    | FindThreePLOrder
+    | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine
     | FetchShippingProviders

@@ -104,6 +104,8 @@ class LinkMemory:
     cancel_job_id: str = ""  # the orderCancel job Shopify started (for the timeline)
     fs_cancel_requested_at: datetime | None = None
     threepl_cancel_requested: bool = False
+    threepl_routed: str = ""  # the reference of the 3PL order route_to created
+    threepl_searched_at: datetime | None = None  # the last fallback search for the 3PL order
     allocation: tuple[UnitAllocation, ...] = ()
     packages: tuple[PushedPackage, ...] = ()
     removed_line_ids: tuple[str, ...] = ()

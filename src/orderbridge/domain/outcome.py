@@ -25,6 +25,8 @@ from orderbridge.domain.actions import (
     CancelShopifyOrder,
     CancelThreePLOrder,
     CreateShopifyOrder,
+    CreateThreePLOrder,
+    FindThreePLOrder,
     PlaceHold,
     PushTracking,
     RecordNote,
@@ -117,6 +119,10 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, fs_cancel_requested_at=m.fs_cancel_requested_at or at)
     if isinstance(action, CancelThreePLOrder):
         return replace(m, threepl_cancel_requested=True)
+    if isinstance(action, CreateThreePLOrder):
+        return replace(m, threepl_routed=action.reference)
+    if isinstance(action, FindThreePLOrder):
+        return replace(m, threepl_searched_at=at)
     if isinstance(action, RemoveUnits):
         removed = m.removed_line_ids
         for line_id in action.tiktok_line_ids:

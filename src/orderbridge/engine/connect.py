@@ -382,7 +382,21 @@ def sandbox_settings(info: Mapping[str, Any]) -> dict[str, str]:
         "shopify_endpoint_template": sh["graphql_url_template"],
         "shopify_api_version": sh["api_version"], "shopify_client_secret": sh["client_secret"],
         "shopify_client_id": sh["api_key"], "shopify_admin_url_template": sh["admin_url_template"],
+        **_threepl_settings(info),
     }
+
+
+def _threepl_settings(info: Mapping[str, Any]) -> dict[str, str]:
+    """The 3PL sandboxes' accounts (when the info file has them)."""
+    out: dict[str, str] = {}
+    mcf, sb = info.get("amazon_mcf"), info.get("shipbob")
+    if mcf:
+        out.update(amazon_mcf_endpoint=mcf["endpoint"], amazon_mcf_lwa_token_url=mcf["lwa_token_url"],
+                   amazon_mcf_client_id=mcf["client_id"], amazon_mcf_client_secret=mcf["client_secret"],
+                   amazon_mcf_refresh_token=mcf["refresh_token"])
+    if sb:
+        out.update(shipbob_api_base=sb["api_base"], shipbob_token=sb["personal_access_token"])
+    return out
 
 
 async def connect_sandbox(

@@ -18,7 +18,10 @@ from orderbridge.domain.policy import (
     CreateAt,
     CustomerNameMode,
     Policy,
+    RouteTo,
     SampleOrders,
+    ThreePL,
+    ThreePLReference,
     TikTokShippedOrders,
 )
 from orderbridge.engine.stock_config import StockConfig
@@ -30,6 +33,7 @@ __all__ = ["DURATION_KEYS", "PolicyConfig", "policy_from_json"]
 DURATION_KEYS = (
     "masked_retry_period", "create_settle_period", "search_interval", "retry_soon",
     "masked_recheck", "rejected_retry", "fulfillment_service_wait", "open_recheck", "slow_recheck",
+    "threepl_search_after", "threepl_search_interval", "threepl_missing_after",
 )
 
 
@@ -51,6 +55,9 @@ class PolicyConfig(BaseModel):
     status_tags: bool = False
     shipping_titles: dict[str, str] = Field(default_factory=dict)
     mcf_warehouse_ids: frozenset[str] = frozenset()
+    threepl_locations: dict[str, ThreePL] = Field(default_factory=dict)
+    threepl_reference: ThreePLReference = ThreePLReference.SHOPIFY_ORDER_NAME
+    route_to: RouteTo = RouteTo.NONE
     masked_retry_period: float | None = Field(default=None, gt=0)
     create_settle_period: float | None = Field(default=None, gt=0)
     search_interval: float | None = Field(default=None, gt=0)
@@ -58,6 +65,9 @@ class PolicyConfig(BaseModel):
     masked_recheck: float | None = Field(default=None, gt=0)
     rejected_retry: float | None = Field(default=None, gt=0)
     fulfillment_service_wait: float | None = Field(default=None, gt=0)
+    threepl_search_after: float | None = Field(default=None, gt=0)
+    threepl_search_interval: float | None = Field(default=None, gt=0)
+    threepl_missing_after: float | None = Field(default=None, gt=0)
     open_recheck: float | None = Field(default=None, gt=0)
     slow_recheck: float | None = Field(default=None, gt=0)
     # Read by the stock push (engine/stock_config.py), not by decide().

@@ -9,10 +9,10 @@ Used by ``orderbridge sla``, ``GET /api/sla`` and the alerter (``sla_alerts.py``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
@@ -22,13 +22,16 @@ from orderbridge.adapters.tiktok.translate import TranslationError, to_domain_or
 from orderbridge.domain.order import TikTokOrder
 from orderbridge.domain.sla import BusinessCalendar, Deadline
 from orderbridge.domain.sla_desk import DESK_STATUSES, DeskEntry, desk_entry
+from orderbridge.domain.threepl import select as select_threepl
+from orderbridge.engine.threepl.lookup import candidate_references, load_candidates
 from orderbridge.logs import get_logger
 
 __all__ = ["THREEPL_UNKNOWN", "DeskRow", "OrderCache", "desk_entries", "desk_json", "read_desk"]
 
 slog = get_logger(__name__)
+_T = TypeVar("_T")
 
-# The 3PL status column until 3PL lookups exist (issue 10 items 1-2).
+# The 3PL status column of an order no 3PL order is known for.
 THREEPL_UNKNOWN: Final = "-"
 _DESK_STATUS_TEXT: Final = tuple(status.value for status in DESK_STATUSES)
 # IN lists are sent in chunks of this size (well under SQLite's variable limit).
@@ -93,6 +96,7 @@ def read_desk(
         for gone in set(cache) - {int(r.id) for r in found}:
             del cache[gone]
     sent = _alerts_sent(conn, [int(r.id) for r in found])
+    statuses = _threepl_statuses(conn, found)
     desk: list[DeskRow] = []
     for r in found:
         order = known.get(int(r.id), (None, None))[1]
@@ -103,6 +107,7 @@ def read_desk(
             link_id=int(r.id), connection_id=int(r.connection_id), connection=str(r.name),
             tiktok_order_id=str(r.tiktok_order_id), shopify_order_name=r.shopify_order_name,
             link_state=str(r.state), entry=entry, alerts_sent=sent.get(int(r.id), ()),
+            threepl_status=statuses.get(int(r.id), THREEPL_UNKNOWN),
         ))
     desk.sort(key=_sort_key)
     return desk
@@ -122,6 +127,28 @@ def desk_entries(conn: Connection, calendar: BusinessCalendar, now: datetime,
     return out
 
 
+def _threepl_statuses(conn: Connection, found: Sequence[Any]) -> dict[int, str]:
+    """Each link's 3PL order as the 3PL last said (``amazon_mcf Planning``), by link id:
+    the one under its earliest reference, whichever 3PL (engine/threepl)."""
+    refs = {int(r.id): candidate_references(str(r.tiktok_order_id), r.shopify_order_id, r.shopify_order_name)
+            for r in found}
+    by_connection: dict[int, list[str]] = {}
+    for r in found:
+        by_connection.setdefault(int(r.connection_id), []).extend(refs[int(r.id)])
+    out: dict[int, str] = {}
+    for cid, wanted in by_connection.items():
+        views = [v for chunk in _chunks(wanted) for v in load_candidates(conn, cid, chunk)]
+        if not views:
+            continue
+        for r in found:
+            if int(r.connection_id) != cid:
+                continue
+            picked = select_threepl(views, None, refs[int(r.id)])
+            if picked is not None and picked.provider:
+                out[int(r.id)] = f"{picked.provider} {picked.status or '?'}"
+    return out
+
+
 def _parsed(snapshot: Any, tiktok_order_id: str, connection_id: int) -> TikTokOrder | None:
     try:
         return _domain_order(snapshot)
@@ -131,7 +158,7 @@ def _parsed(snapshot: Any, tiktok_order_id: str, connection_id: int) -> TikTokOr
         return None
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
+def _chunks(ids: list[_T]) -> Iterator[list[_T]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start:start + _CHUNK]
 

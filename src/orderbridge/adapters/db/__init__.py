@@ -49,6 +49,7 @@ from orderbridge.adapters.db import (
     scrub,
     sku_links,
     sla_desk,
+    threepl_orders,
     wake,
     web_sessions,
 )
@@ -132,6 +133,7 @@ __all__ = [
     "scrub",
     "sku_links",
     "sla_desk",
+    "threepl_orders",
     "transaction",
     "wake",
     "web_sessions",

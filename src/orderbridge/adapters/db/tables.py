@@ -42,6 +42,7 @@ __all__ = [
     "sku_links",
     "stock_reconciles",
     "stock_skus",
+    "threepl_orders",
     "tiktok_skus",
     "user_connections",
     "users",
@@ -309,6 +310,24 @@ shopify_variants = Table(
     Column("title", Text),
     Column("updated_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("connection_id", "variant_id"),
+)
+
+# 3PL orders as last seen (polls, webhooks, searches), by the references the seller's
+# Shopify->3PL app gave them: the engine reads a link's from here, never from the 3PL.
+threepl_orders = Table(
+    "threepl_orders",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("threepl_order_id", String(_REMOTE_ID), nullable=False),
+    Column("reference", String(_REMOTE_ID), nullable=False),
+    Column("alt_reference", String(_REMOTE_ID)),
+    Column("view", JSONType, nullable=False),
+    Column("remote_updated_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "provider", "threepl_order_id"),
+    Index("ix_threepl_orders_reference", "connection_id", "reference"),
+    Index("ix_threepl_orders_alt_reference", "connection_id", "alt_reference"),
 )
 
 alerts = Table(

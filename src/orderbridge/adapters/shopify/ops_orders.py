@@ -245,6 +245,7 @@ query OrderSuggestedRefund($id: ID!, $lines: [RefundLineItemInput!], $shipping: 
 _FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
       nodes {
         id status requestStatus
+        assignedLocation { location { id } }
         fulfillmentHolds { id handle reason heldByRequestingApp }
         lineItems(first: $fulfillmentOrderLineItemsFirst) {
           nodes { id remainingQuantity totalQuantity lineItem { id } }
@@ -258,7 +259,7 @@ _FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
 def _fulfillment_orders_cost(v: Mapping[str, Any]) -> int:
     fos = int_var(v, "fulfillmentOrdersFirst", DEFAULT_FULFILLMENT_ORDERS_FIRST)
     fo_lines = int_var(v, "fulfillmentOrderLineItemsFirst", DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST)
-    fo_node = 1 + 1 + connection_cost(fo_lines, 2)  # node, holds, lines
+    fo_node = 1 + 2 + 1 + connection_cost(fo_lines, 2)  # node, assigned location, holds, lines
     return connection_cost(fos, fo_node) + 1
 
 

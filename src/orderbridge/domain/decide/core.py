@@ -42,6 +42,9 @@ from orderbridge.domain.decide.release import (
     holds_and_release,
     raise_sku_issues,
 )
+from orderbridge.domain.decide.threepl import threepl_parcels
+from orderbridge.domain.decide.threepl_route import route
+from orderbridge.domain.decide.threepl_search import look_for_threepl_order
 from orderbridge.domain.decide.tracking import tracking
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.existing import order_tag
@@ -112,6 +115,9 @@ def decide(memory: LinkMemory, observed: Observed, policy: Policy, now: datetime
         kind = classify(order)
         if kind is OrderKind.SELLER_SHIPPED:
             holds_and_release(ctx, view)
+            route(ctx)
+            look_for_threepl_order(ctx, view)
+            threepl_parcels(ctx, view)
             tracking(ctx, view)
         after_shipping(ctx, view)
     _totals(ctx)

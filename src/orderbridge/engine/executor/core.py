@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
 from orderbridge.adapters.shopify.builders import (
@@ -52,12 +52,16 @@ from orderbridge.engine.executor import edits, tiktok
 from orderbridge.engine.executor.tiktok import Providers, Refused, succeed
 from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
+from orderbridge.engine.threepl.fulfil import fulfil_from_threepl
 from orderbridge.errors import (
     AuthError,
     PermanentError,
     RemoteError,
     RetryableError,
 )
+
+if TYPE_CHECKING:
+    from orderbridge.engine.threepl.route import ThreePLRouter
 
 __all__ = ["NO_THREEPL_MESSAGE", "ActionExecutor", "ExecutionContext", "Providers"]
 
@@ -86,6 +90,10 @@ class ExecutionContext:
     threepl: ThreePLHandle | None = None
 
 
+async def _no_threepl(action: actions.CreateThreePLOrder | actions.FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
+    raise Refused(f"no 3PL account configured: cannot reach {action.threepl}")
+
+
 def _describe(exc: RemoteError) -> str:
     code = f"[{exc.code}] " if exc.code not in (None, "") else ""
     where = f"{exc.api} {exc.operation}: " if exc.api or exc.operation else ""
@@ -97,7 +105,8 @@ class ActionExecutor:
     """Runs actions idempotently: one handler per ``ActionKind`` (the TikTok ones live in
     ``executor_tiktok``); see the module docstring for the outcome mapping."""
 
-    def __init__(self) -> None:
+    def __init__(self, threepl: ThreePLRouter | None = None) -> None:
+        """``threepl`` creates (policy ``route_to``) and finds 3PL orders (``engine/threepl/route.py``)."""
         self.providers_cache: dict[str, Providers] = {}
         self._handlers: dict[actions.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
         k = actions.ActionKind
@@ -111,6 +120,9 @@ class ActionExecutor:
             k.CANCEL_SHOPIFY_ORDER: self._cancel_shopify,
             k.REQUEST_FULFILLMENT_SERVICE_CANCEL: edits.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
+            k.FULFIL_FROM_THREEPL: fulfil_from_threepl,
+            k.CREATE_THREEPL_ORDER: threepl.create if threepl is not None else _no_threepl,
+            k.FIND_THREEPL_ORDER: threepl.find if threepl is not None else _no_threepl,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: edits.swap_line,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,

@@ -11,6 +11,8 @@ and the reference.
   is cancelled; ``POST /order/{id}:cancel`` by ShipBob's order id.
 
 Whether the order can still be stopped is the domain's rule (``domain/cancel_desk.py``).
+The vendor payloads become views through each adapter's one translator
+(``amazon_mcf/translate.py``, ``shipbob/translate.py``), the same the 3PL poll uses.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orderbridge.adapters.amazon_mcf import AmazonMcfClient
-from orderbridge.adapters.amazon_mcf.models import McfStatus, OrderDetail
+from orderbridge.adapters.amazon_mcf.translate import to_threepl_view as mcf_view
 from orderbridge.adapters.shipbob import ShipBobClient
-from orderbridge.adapters.shipbob.models import Order, ShipmentStatus
-from orderbridge.domain.cancel_desk import AMAZON_MCF, SHIPBOB
+from orderbridge.adapters.shipbob.translate import to_threepl_view as shipbob_view
 from orderbridge.domain.observed import ThreePLView
 
 __all__ = ["ThreePLClient", "ThreePLHandle", "cancel_threepl_order", "find_threepl_order",
@@ -36,35 +37,6 @@ class ThreePLHandle:
 
     client: ThreePLClient
     reference: str
-
-
-def mcf_view(detail: OrderDetail) -> ThreePLView:
-    """The facts of an MCF order (``order_id`` is our ``sellerFulfillmentOrderId``)."""
-    order = detail.fulfillment_order
-    live = [s for s in detail.fulfillment_shipments if not s.cancelled]
-    return ThreePLView(
-        order_id=order.seller_fulfillment_order_id,
-        status=order.fulfillment_order_status,
-        provider=AMAZON_MCF,
-        live_shipments=len(live),
-        cancelled=order.status is McfStatus.CANCELLED,
-        cancellable=False,  # the domain decides from the facts (provider is set)
-    )
-
-
-def shipbob_view(order: Order) -> ThreePLView:
-    """The facts of a ShipBob order (``order_id`` is ShipBob's numeric order id)."""
-    live = [s for s in order.shipments if s.status != ShipmentStatus.CANCELLED]
-    cancelled = order.status.lower() == "cancelled" or (bool(order.shipments) and not live)
-    return ThreePLView(
-        order_id=str(order.id),
-        status=order.status,
-        provider=SHIPBOB,
-        live_shipments=len(live),
-        picked=any(s.picked for s in live),
-        cancelled=cancelled,
-        cancellable=False,
-    )
 
 
 async def find_threepl_order(client: ThreePLClient, reference: str) -> ThreePLView | None:

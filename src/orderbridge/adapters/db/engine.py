@@ -40,6 +40,8 @@ from orderbridge.errors import ConfigurationError
 __all__ = [
     "DEFAULT_SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
+    "Database",
+    "Tx",
     "in_transaction",
     "is_sqlite",
     "make_engine",
@@ -187,3 +189,10 @@ async def in_transaction(engine: Engine, work: Callable[[Connection], T], *, wri
             return work(conn)
 
     return await run_sync(engine, run)
+
+
+# For code outside this package that hands work to ``in_transaction`` / ``run_sync``
+# without importing SQLAlchemy itself: the database, and the connection of an open
+# transaction that repository functions take.
+Database = Engine
+Tx = Connection

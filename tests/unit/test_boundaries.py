@@ -46,3 +46,16 @@ def test_domain_imports_only_the_standard_library() -> None:
                 continue
             bad.append(f"{path.relative_to(SRC)} imports {name}")
     assert bad == []
+
+
+def test_the_workers_reach_the_database_through_named_functions_only() -> None:
+    # worker.py and link_work.py: no SQL, no tables, no wiring (issue 14); what they use of
+    # the database is adapters/db's named functions, of the wiring ``passes.EngineServices``.
+    forbidden = ("sqlalchemy", "orderbridge.adapters.db.tables", "orderbridge.bootstrap")
+    bad = []
+    for name in ("worker.py", "link_work.py"):
+        path = SRC / "engine" / name
+        bad += [f"{name} imports {m}" for m in _imports(path) if m.startswith(forbidden)]
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines < 400, f"{name} has {lines} lines"
+    assert bad == []

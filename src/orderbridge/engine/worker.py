@@ -21,6 +21,7 @@ pushes its links back instead of hammering the API.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -333,10 +334,16 @@ class Reconciler:
         calls = pass_steps.by_link(batch_buffer.take(), live, memories)
         skus = await pass_steps.skus_of(self.services, connection_id,
                                         [t for t in truth.links.values() if t.order], calls.pop(None, []))
-        gate = asyncio.Semaphore(LINK_CONCURRENCY)
+        # The most urgent links take the first turns (creates and holds before reads for
+        # tracking): each link reads its Shopify order on its turn, at its own priority.
+        # Up to LINK_CONCURRENCY lanes take the next link in that order (lanes rather than a
+        # semaphore over a task per link: asyncio's semaphore scans its waiters on acquire).
+        live.sort(key=lambda row: urgency(memories[row.id]))
+        queue = collections.deque(live)
 
-        async def one(row: LinkRow) -> None:
-            async with gate:
+        async def lane() -> None:
+            while queue:
+                row = queue.popleft()
                 job = LinkJob(row, memories[row.id], truth.links[row.tiktok_order_id], skus,
                               calls.get(row.id, []), open_exceptions=row.id in open_exceptions)
                 try:
@@ -344,10 +351,7 @@ class Reconciler:
                 finally:
                     current.done()
 
-        # The most urgent links take the first turns (creates and holds before reads for
-        # tracking): each link reads its Shopify order on its turn, at its own priority.
-        live.sort(key=lambda row: urgency(memories[row.id]))
-        await asyncio.gather(*(one(row) for row in live))
+        await asyncio.gather(*(lane() for _ in range(min(LINK_CONCURRENCY, len(live)))))
         if runtime.auth_error is not None:
             await self._mark_auth_expired(runtime, runtime.auth_error)
 

@@ -102,13 +102,7 @@ DB_INSIDES = ("sqlalchemy", "alembic", "psycopg", f"{DB}.tables")
 
 # Engine modules that still write SQL themselves (issue 15, item 1: being moved into
 # adapters/db). Delete a line when its module goes through the package surface.
-SQL_OUTSIDE_DB: Offences = {
-    # The worker's hot path: only the ``Connection`` type left (issue 15; being moved behind
-    # the port together with the per-order statement work, see docs/benchmarks-findings.md).
-    "orderbridge.engine.link_work": frozenset({"sqlalchemy"}),
-    "orderbridge.engine.timeline": frozenset({"sqlalchemy"}),
-    "orderbridge.engine.worker": frozenset({"sqlalchemy"}),
-}
+SQL_OUTSIDE_DB: Offences = {}
 
 
 def _private_db_modules(imports: frozenset[str]) -> bool:
@@ -164,14 +158,9 @@ def test_the_web_never_imports_the_command_line_or_the_demo() -> None:
 
 # Only the entry points import the composition root (``bootstrap.Services``); engine and
 # web modules take the narrowest protocol of ``engine/ports.py`` instead (issue 15, item 2).
-# The worker's two modules still take ``Services``: delete a line when its module no longer
-# imports it.
 ENTRY_POINTS = ("orderbridge.cli", "orderbridge.demo", "orderbridge.__main__")
 BOOTSTRAP = "orderbridge.bootstrap"
-SERVICES_OUTSIDE_ENTRY_POINTS: Offences = {
-    "orderbridge.engine.link_work": frozenset({BOOTSTRAP}),
-    "orderbridge.engine.worker": frozenset({BOOTSTRAP}),
-}
+SERVICES_OUTSIDE_ENTRY_POINTS: Offences = {}
 
 
 def test_only_the_entry_points_import_the_composition_root() -> None:

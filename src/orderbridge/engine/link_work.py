@@ -15,14 +15,12 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
 import structlog
-from sqlalchemy import Connection
 
-from orderbridge.adapters.calls import ApiCall
 from orderbridge.adapters.db import (
     EventKind,
     LeaseLost,
@@ -31,18 +29,14 @@ from orderbridge.adapters.db import (
     links,
     order_exceptions,
 )
-from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db.engine import Tx
 from orderbridge.adapters.db.links import LinkChanges, LinkRow
-from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.adapters.threepl_lookup import ThreePLHandle
-from orderbridge.adapters.tiktok import TikTokClient
-from orderbridge.bootstrap import Services
-from orderbridge.domain.actions import Action, CreateShopifyOrder, PlaceHold
+from orderbridge.domain.actions import Action
 from orderbridge.domain.decide.core import decide
-from orderbridge.domain.link import LinkMemory, LinkState
+from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import Observed, ShippingProviders, SkuResolution
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
-from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
 from orderbridge.engine.cancel_desk import (
     ThreePLLocator,
@@ -50,10 +44,23 @@ from orderbridge.engine.cancel_desk import (
     look_up_threepl,
     stored_view,
 )
-from orderbridge.engine.executor import ActionExecutor, ExecutionContext
+from orderbridge.engine.executor.core import ExecutionContext
 from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
-from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
+from orderbridge.engine.passes import (
+    AUTH_RETRY,
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    RENEW_FRACTION,
+    ConnectionRuntime,
+    EngineServices,
+    LinkJob,
+    Pass,
+    Streaks,
+    backoff,
+    memory_changes,
+)
+from orderbridge.engine.recording import CallBuffer, recording_into
 from orderbridge.engine.retention import snapshots_expired
 from orderbridge.engine.threepl.lookup import (
     candidate_references,
@@ -69,6 +76,7 @@ __all__ = [
     "AUTH_RETRY",
     "BACKOFF_BASE",
     "BACKOFF_MAX",
+    "RENEW_FRACTION",
     "ConnectionRuntime",
     "LinkJob",
     "LinkWork",
@@ -81,62 +89,8 @@ slog = get_logger(__name__)
 
 T = TypeVar("T")
 
-# Retry back-off: BACKOFF_BASE * 2**attempts, capped, times a jitter in [1-J, 1+J].
-BACKOFF_BASE: Final = timedelta(seconds=5)
-BACKOFF_MAX: Final = timedelta(minutes=15)
-BACKOFF_JITTER: Final = 0.2
-# Links of a connection whose tokens are dead (or that is paused) are looked at this often.
-AUTH_RETRY: Final = timedelta(minutes=15)
-# Actions after whose success the decision's own timer is kept (no immediate re-decision).
-SELF_TIMED_ACTIONS: Final = (CreateShopifyOrder, PlaceHold)
-# After this many immediate re-decisions in a row a link waits ``policy.retry_soon``.
-MAX_IMMEDIATE_ROUNDS: Final = 8
-# Renew a link's lease when less than this fraction of it is left.
-RENEW_FRACTION: Final = 0.5
 # The engine's own exception codes: a decision that could be made clears them.
 _ENGINE_CODES: Final = tuple(code.value for code in EngineCode)
-
-
-def backoff(attempts: int, rng: random.Random) -> timedelta:
-    """The retry delay after ``attempts`` failures, with jitter."""
-    base = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-    jitter: float = rng.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
-    delay: timedelta = base * jitter
-    return delay
-
-
-@dataclass
-class ConnectionRuntime:
-    """One connection's clients, policy and executor, shared by all worker tasks."""
-
-    connection: ConnectionRow
-    policy: Policy
-    tiktok: TikTokClient
-    shopify: ShopifyClient
-    recorder: RoutingRecorder
-    executor: ActionExecutor
-    auth_error: AuthError | None = None
-
-
-@dataclass
-class Pass:
-    """The links one worker task holds during one pass (released if it is interrupted);
-    ``done()`` tells the claimer a link's turn is over (its slot is free)."""
-
-    owner: str
-    held: dict[int, LinkRow] = field(default_factory=dict)
-    done: Callable[[], None] = lambda: None
-
-
-@dataclass(frozen=True)
-class LinkJob:
-    """One claimed link with what the pass fetched for it."""
-
-    row: LinkRow
-    memory: LinkMemory
-    truth: LinkTruth
-    skus: Mapping[str, SkuResolution]
-    calls: list[ApiCall]  # the batch's API calls that concern this order
 
 
 class LinkWork:
@@ -145,13 +99,13 @@ class LinkWork:
     ``rng`` jitters the back-offs; the streaks of immediate re-decisions live here.
     """
 
-    def __init__(self, services: Services, rng: random.Random, threepl: ThreePLLocator | None = None) -> None:
+    def __init__(self, services: EngineServices, rng: random.Random, threepl: ThreePLLocator | None = None) -> None:
         self.services = services
         self.rng = rng
         self.threepl = threepl  # where an order's 3PL order is (the cancellation desk reads it)
-        self._streaks: dict[int, int] = {}
+        self._streaks = Streaks(rng)
 
-    async def _db(self, work: Callable[[Connection], T]) -> T:
+    async def _db(self, work: Callable[[Tx], T]) -> T:
         return await in_transaction(self.services.db, work)
 
     def _now(self) -> datetime:
@@ -162,7 +116,7 @@ class LinkWork:
         at = self._now() + delay
         owner = current.owner
 
-        def work(conn: Connection) -> None:
+        def work(conn: Tx) -> None:
             for row in rows:
                 links.release_lease(conn, row, owner, next_due_at=at)
 
@@ -205,7 +159,7 @@ class LinkWork:
                 )
 
     async def save(self, current: Pass, row: LinkRow, *, release: bool = False,
-                   after: Callable[[Connection, LinkRow], None] | None = None,
+                   after: Callable[[Tx, LinkRow], None] | None = None,
                    **changes: Any) -> LinkRow:
         """Save ``changes`` to a held link (renewing a lease running low), run ``after``
         in the same transaction; ``release=True`` also gives the lease back."""
@@ -214,13 +168,14 @@ class LinkWork:
         renew = self._needs_renewal(row, now)
         lease = self.services.settings.lease_seconds
 
-        def work(conn: Connection) -> LinkRow:
+        def work(conn: Tx) -> LinkRow:
             fields: LinkChanges = changes  # type: ignore[assignment]
-            saved = links.save_link(conn, row, owner, now=now, release=release, **fields)
-            if renew and not release:
-                saved = links.renew_lease(conn, saved, owner, now, lease_seconds=lease)
-            if after is not None:
-                after(conn, saved)
+            with timeline.batched(conn):  # the entries of ``after``: one statement
+                saved = links.save_link(conn, row, owner, now=now, release=release, **fields)
+                if renew and not release:
+                    saved = links.renew_lease(conn, saved, owner, now, lease_seconds=lease)
+                if after is not None:
+                    after(conn, saved)
             return saved
 
         saved = await self._db(work)
@@ -245,7 +200,7 @@ class LinkWork:
         attempts = row.attempts + 1
         cid = runtime.connection.id
 
-        def after(conn: Connection, saved: LinkRow) -> None:
+        def after(conn: Tx, saved: LinkRow) -> None:
             _, opened = order_exceptions.raise_exception(
                 conn, saved.id, code.value, "error", message, data, "retry", now=now
             )
@@ -308,15 +263,20 @@ class LinkWork:
                               runtime.policy, now)
         previous = row.state
 
-        def record(conn: Connection, saved: LinkRow) -> None:
+        # Only the lease holder opens the exceptions a decision resolves: a link the claim
+        # found without any has nothing to resolve (two no-op statements fewer).
+        resolve = job.open_exceptions
+
+        def record(conn: Tx, saved: LinkRow) -> None:
             timeline.record_decision(conn, saved.id, cid, decision, previous, now=now)
             timeline.record_issues(conn, saved.id, cid, decision.issues,
-                                   resolve_others=bool(decision.resolved), now=now)
-            order_exceptions.resolve_codes(conn, saved.id, _ENGINE_CODES, now=now)
+                                   resolve_others=resolve and bool(decision.resolved), now=now)
+            if resolve:
+                order_exceptions.resolve_codes(conn, saved.id, _ENGINE_CODES, now=now)
 
         memory = decision.memory
         first: dict[str, Any] = {
-            **_memory_changes(memory),
+            **memory_changes(memory),
             "tiktok_status": order.raw_status or order.status.value,
             "tiktok_snapshot": raw,
             **marker,  # cleared before any Shopify write is sent
@@ -344,7 +304,7 @@ class LinkWork:
             # What orderCreate answered is the order as far as we know it: the next pass
             # then only has to find its fulfilment orders (``observe.lean_hold_read``).
             seen: dict[str, Any] = {"shopify_snapshot": created[-1]} if created else {}
-            changes = {**_memory_changes(memory), **seen}
+            changes = {**memory_changes(memory), **seen}
             recorder = _action_recorder(cid, action, outcome)
             failed = outcome if outcome.status is not OutcomeStatus.SUCCESS else None
             if failed is None and index < len(actions) - 1:
@@ -358,14 +318,14 @@ class LinkWork:
 
     async def _last_save(
         self, current: Pass, row: LinkRow, buffer: CallBuffer,
-        record: Callable[[Connection, LinkRow], None], changes: dict[str, Any],
+        record: Callable[[Tx, LinkRow], None], changes: dict[str, Any],
     ) -> None:
         """Save ``changes`` and release the lease, recording ``record`` and the API calls
         buffered for the link in the same transaction (kept for ``link()`` if it fails)."""
         calls = buffer.take()
         cid = row.connection_id
 
-        def after(conn: Connection, saved: LinkRow) -> None:
+        def after(conn: Tx, saved: LinkRow) -> None:
             record(conn, saved)
             if calls:
                 timeline.record_calls(conn, saved.id, cid, calls)
@@ -424,60 +384,18 @@ class LinkWork:
         return snapshot
 
     def _finish(
-        self,
-        runtime: ConnectionRuntime,
-        row: LinkRow,
-        actions: Sequence[Action],
-        decided_due: datetime | None,
-        failed: Outcome | None,
-        warning: str | None,
+        self, runtime: ConnectionRuntime, row: LinkRow, actions: Sequence[Action],
+        decided_due: datetime | None, failed: Outcome | None, warning: str | None,
     ) -> dict[str, Any]:
         """The next due time, attempts and error to save with the lease's release."""
-        now = self._now()
-        attempts = 0
-        error: str | None = warning
-        due = decided_due
-        if failed is not None and failed.status is OutcomeStatus.UNKNOWN:
-            attempts = row.attempts + 1
-            error = failed.message or "the outcome of an action is unknown"
-            due = now + backoff(attempts, self.rng)
-            self._streaks.pop(row.id, None)
-        elif failed is None and decided_due is not None and all(
-            isinstance(action, SELF_TIMED_ACTIONS) for action in actions
-        ) and actions:
-            # A create or a hold that succeeded: the decision already says when to look
-            # next (fulfilment orders ~2 s after a create; the release or the periodic
-            # re-check after a hold). Looking at once would spend a Shopify read for nothing.
-            self._streaks.pop(row.id, None)
-            due = decided_due
-        elif actions:
-            # Something was done (or refused): decide again at once on fresh truth.
-            streak = self._streaks.get(row.id, 0) + 1
-            self._streaks[row.id] = streak
-            due = now if streak <= MAX_IMMEDIATE_ROUNDS else now + runtime.policy.retry_soon
-            if failed is not None:
-                error = failed.message
-        else:
-            self._streaks.pop(row.id, None)
-        if warning is not None:
-            attempts = row.attempts + 1
-        return {"next_due_at": due, "attempts": attempts,
-                "last_error": None if error is None else error[:2000]}
+        return self._streaks.finish(row, actions, decided_due, failed, warning, now=self._now(),
+                                    retry_soon=runtime.policy.retry_soon)
 
 
 def _action_recorder(
     connection_id: int, action: Action, outcome: Outcome
-) -> Callable[[Connection, LinkRow], None]:
-    def after(conn: Connection, saved: LinkRow) -> None:
+) -> Callable[[Tx, LinkRow], None]:
+    def after(conn: Tx, saved: LinkRow) -> None:
         timeline.record_action(conn, saved.id, connection_id, action, outcome)
 
     return after
-
-
-def _memory_changes(memory: LinkMemory) -> dict[str, Any]:
-    creating = memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING)
-    changes: dict[str, Any] = {"memory": memory.to_json(), "state": memory.state.value,
-                               "priority": links.CREATE_PRIORITY if creating else links.DEFAULT_PRIORITY}
-    if memory.shopify_order_id:
-        changes["shopify_order_id"] = memory.shopify_order_id
-    return changes

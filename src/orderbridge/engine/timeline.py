@@ -9,17 +9,16 @@ outcome and raised exception is also one structured log event (``decision``,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Connection
-
 from orderbridge.adapters.calls import ApiCall
-from orderbridge.adapters.db import EventKind, events, order_exceptions
+from orderbridge.adapters.db import Connection, EventKind, events, order_exceptions
 from orderbridge.domain.actions import Action
 from orderbridge.domain.decide.common import Decision
 from orderbridge.domain.exceptions import ENGINE_CODES, Issue
@@ -29,6 +28,7 @@ from orderbridge.logs import get_logger
 
 __all__ = [
     "EngineCode",
+    "batched",
     "jsonable",
     "record_action",
     "record_calls",
@@ -40,6 +40,32 @@ log = get_logger(__name__)
 
 # Nesting deeper than this is cut (a timeline entry is for people, not a dump).
 _MAX_DEPTH: Final = 6
+# ``Connection.info`` key of the entries ``batched`` holds back until the end of its block.
+_PENDING: Final = "orderbridge_timeline_pending"
+
+
+@contextlib.contextmanager
+def batched(conn: Connection) -> Iterator[None]:
+    """Within this block, the timeline entries written on ``conn`` are inserted together,
+    in order, in one batched statement at its end (same transaction; nothing if it fails)."""
+    if _PENDING in conn.info:  # already batching: the outer block writes them
+        yield
+        return
+    pending: list[dict[str, Any]] = []
+    conn.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        conn.info.pop(_PENDING, None)
+    events.append_many(conn, pending)
+
+
+def _write(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    pending: list[dict[str, Any]] | None = conn.info.get(_PENDING)
+    if pending is not None:
+        pending.extend(entries)
+    else:
+        events.append_many(conn, entries)
 
 
 class EngineCode(enum.StrEnum):
@@ -90,8 +116,7 @@ def record_decision(
                  previous_state=previous_state, state=state,
                  actions=[a.kind.value for a in decision.actions],
                  issues=[i.code.value for i in decision.issues])
-        events.append(
-            conn,
+        _write(conn, [events.entry(
             link_id,
             EventKind.DECISION,
             f"{previous_state} -> {state}: {kinds}",
@@ -102,9 +127,10 @@ def record_decision(
             },
             at=now,
             connection_id=connection_id,
-        )
-    for note in decision.notes:
-        events.append(conn, link_id, EventKind.NOTE, note, at=now, connection_id=connection_id)
+        )])
+    if decision.notes:
+        _write(conn, [events.entry(link_id, EventKind.NOTE, note, at=now, connection_id=connection_id)
+                      for note in decision.notes])
 
 
 def record_action(
@@ -124,7 +150,7 @@ def record_action(
         "action_outcome", link_id=link_id, connection_id=connection_id,
         action=action.kind.value, outcome=outcome.status.value,
         message=(outcome.message or "")[:300] or None)
-    events.append(conn, link_id, kind, text, data, at=outcome.at, connection_id=connection_id)
+    _write(conn, [events.entry(link_id, kind, text, data, at=outcome.at, connection_id=connection_id)])
     link_replacement(conn, link_id, connection_id, action, outcome)
 
 
@@ -132,7 +158,8 @@ def record_calls(
     conn: Connection, link_id: int | None, connection_id: int, calls: Sequence[ApiCall]
 ) -> None:
     """Every API call with its remote request id (one batched insert)."""
-    events.append_api_calls(conn, calls, link_id=link_id, connection_id=connection_id)
+    if calls:
+        _write(conn, events.api_call_entries(calls, link_id=link_id, connection_id=connection_id))
 
 
 def record_issues(
@@ -159,18 +186,17 @@ def record_issues(
         if opened:
             log.warning("order_exception_raised", link_id=link_id, connection_id=connection_id,
                         code=issue.code.value, severity=issue.severity.value)
-            events.append(
-                conn,
+            _write(conn, [events.entry(
                 link_id,
                 EventKind.WARNING,
                 f"exception {issue.code.value}: {issue.message}",
                 at=now,
                 connection_id=connection_id,
-            )
+            )])
     if resolve_others:
         keep = [i.code.value for i in issues] + [c.value for c in ENGINE_CODES]
         for code in order_exceptions.resolve_all_except(conn, link_id, keep, now=now):
-            events.append(
-                conn, link_id, EventKind.EVENT, f"exception {code} resolved", at=now,
+            _write(conn, [events.entry(
+                link_id, EventKind.EVENT, f"exception {code} resolved", at=now,
                 connection_id=connection_id,
-            )
+            )])

@@ -21,56 +21,47 @@ pushes its links back instead of hammering the API.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
 import random
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
-
-from sqlalchemy import Connection
 
 from orderbridge.adapters.calls import ApiCall
 from orderbridge.adapters.db import (
     ConnectionStatus,
-    EventKind,
-    LeaseLost,
     connections,
-    events,
     in_transaction,
     links,
-    order_exceptions,
     wake,
 )
-from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db.engine import Tx
 from orderbridge.adapters.db.links import LinkRow
 from orderbridge.adapters.tiktok import StaleTimestamp
-from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
-from orderbridge.domain.observed import SkuResolution
 from orderbridge.domain.policy import Policy
-from orderbridge.engine import timeline
+from orderbridge.engine import pass_steps, timeline
 from orderbridge.engine.cancel_desk import ThreePLLocator
 from orderbridge.engine.claimer import ClaimLoop
 from orderbridge.engine.executor.core import ActionExecutor
-from orderbridge.engine.link_work import (
+from orderbridge.engine.link_work import LinkWork
+from orderbridge.engine.observe import BatchFailed, fetch_batch, urgency
+from orderbridge.engine.passes import (
     AUTH_RETRY,
     BACKOFF_BASE,
     BACKOFF_MAX,
-    RENEW_FRACTION,
     ConnectionRuntime,
+    EngineServices,
     LinkJob,
-    LinkWork,
     Pass,
     backoff,
 )
-from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch, urgency
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
-from orderbridge.engine.skus import resolve_skus
 from orderbridge.engine.threepl.locator import PolicyLocator
 from orderbridge.engine.threepl.poll import threepl_store
 from orderbridge.engine.threepl.route import ThreePLRouter
@@ -99,8 +90,6 @@ SAFETY_POLL_SECONDS: Final = 30.0
 MAX_IDLE_SECONDS: Final = 5.0
 # A failed pass waits this long before the next (a database outage must not spin).
 ERROR_PAUSE_SECONDS: Final = 1.0
-# A pass looks at least this often (real seconds) whether its leases need renewing.
-LEASE_CHECK_SECONDS: Final = 1.0
 # PostgreSQL: after a claim that did not fill a batch, the process's next claim waits this
 # long, so the hints that trickle in meanwhile go into one batch (one TikTok read for many
 # orders) instead of many processes each claiming one or two links per hint.
@@ -112,19 +101,8 @@ def default_owner(role: str = "worker") -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{role}"
 
 
-# A connection row as read with the claim: the row, None (deleted) or why it can't be read.
-_Loaded = ConnectionRow | None | Exception
-
-
-@dataclass(frozen=True, slots=True)
-class _Claimed:
-    """One claim: the links leased, and their connections read in the same transaction."""
-
-    rows: list[LinkRow]
-    loaded: dict[int, _Loaded]
-
-    def __len__(self) -> int:
-        return len(self.rows)
+_Claimed = pass_steps.Claimed
+_Loaded = pass_steps.Loaded
 
 
 class Reconciler:
@@ -140,7 +118,7 @@ class Reconciler:
 
     def __init__(
         self,
-        services: Services,
+        services: EngineServices,
         owner: str,
         *,
         batch: int = 50,
@@ -180,7 +158,7 @@ class Reconciler:
 
     # --- the database, off the event loop ---
 
-    async def _db(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
+    async def _db(self, work: Callable[[Tx], T], *, write: bool = True) -> T:
         return await in_transaction(self.services.db, work, write=write)
 
     def _now(self) -> datetime:
@@ -247,22 +225,7 @@ class Reconciler:
         """Lease up to ``limit`` due links to ``owner``, with their connections."""
         now = self._now()
         lease = self.services.settings.lease_seconds
-        cipher = self.services.cipher
-
-        def work(conn: Connection) -> _Claimed:
-            rows = links.claim_due_links(conn, owner, now, limit=limit, lease_seconds=lease)
-            # Their connections are read in the same transaction (one database round trip
-            # fewer on the way to the first API call); a connection that cannot be read is
-            # its own links' problem, never the others'.
-            loaded: dict[int, _Loaded] = {}
-            for cid in dict.fromkeys(row.connection_id for row in rows):
-                try:
-                    loaded[cid] = connections.get_connection(conn, cipher, cid)
-                except Exception as exc:
-                    loaded[cid] = exc
-            return _Claimed(rows, loaded)
-
-        return await self._db(work)
+        return await self._db(pass_steps.claimer(owner, now, limit, lease, self.services.cipher))
 
     async def _work(self, owner: str, batch: _Claimed, done: Callable[[], None] = lambda: None) -> None:
         """Work one claimed batch, per connection; ``done()`` after each link's turn (its
@@ -276,9 +239,8 @@ class Reconciler:
         renewer = asyncio.create_task(self._keep_leases(current))
         started = time.perf_counter()
         try:
-            await asyncio.gather(
-                *(self._connection_batch(current, cid, rows, loaded[cid]) for cid, rows in groups.items())
-            )
+            await asyncio.gather(*(self._connection_batch(current, cid, rows, loaded[cid], batch.open_exceptions)
+                                   for cid, rows in groups.items()))
             self.services.metrics.observe_pass(time.perf_counter() - started, len(claimed))
         finally:
             renewer.cancel()
@@ -288,31 +250,7 @@ class Reconciler:
                 await self._release_all(current, None)
 
     async def _keep_leases(self, current: Pass) -> None:
-        """Renew the leases of the links a pass still holds before they run low.
-
-        A link whose turn comes late in a long pass (a busy Shopify budget, slow APIs) must
-        not lose its lease while it waits, or another worker takes it and both do the work
-        again and again (a livelock). Saves renew too; this covers links not saved for a
-        while. A link saved meanwhile (a new version) is skipped: its save renewed it.
-        """
-        lease = self.services.settings.lease_seconds
-        clock = self.services.clock
-        while current.held:
-            now = self._now()
-            low = now + timedelta(seconds=lease * RENEW_FRACTION)
-            expiring = [row for row in current.held.values()
-                        if row.lease_expires_at is not None and row.lease_expires_at <= low]
-            if expiring:
-                for row in await self._db(_renewer(expiring, current.owner, now, lease)):
-                    held = current.held.get(row.id)
-                    if held is not None and held.version == row.version:
-                        current.held[row.id] = row
-            soonest = min((row.lease_expires_at for row in current.held.values()
-                           if row.lease_expires_at is not None), default=None)
-            if soonest is None:
-                return
-            renew_at = soonest - timedelta(seconds=lease * RENEW_FRACTION)
-            await asyncio.sleep(min(LEASE_CHECK_SECONDS, max(0.0, clock.real_seconds_until(renew_at))))
+        await pass_steps.keep_leases(self.services, current)
 
     async def _release_all(self, current: Pass, delay: timedelta | None) -> None:
         """Give back every link still held (interrupted pass: due again at once)."""
@@ -320,7 +258,7 @@ class Reconciler:
         current.held.clear()
         at = self._now() + (delay or timedelta(0))
 
-        def work(conn: Connection) -> None:
+        def work(conn: Tx) -> None:
             for row in rows:
                 links.release_lease(conn, row, current.owner, next_due_at=at)
             wake.announce_due(conn)  # another process may take them at once
@@ -364,7 +302,8 @@ class Reconciler:
         return runtime
 
     async def _connection_batch(
-        self, current: Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded
+        self, current: Pass, connection_id: int, rows: list[LinkRow], loaded: _Loaded,
+        open_exceptions: frozenset[int] = frozenset(),
     ) -> None:
         try:
             runtime = self._runtime_for(connection_id, loaded)
@@ -406,82 +345,36 @@ class Reconciler:
             await self._batch_failed(current, runtime, live, f"{type(exc).__name__}: {exc}",
                                      batch_buffer.take())
             return
-        calls = _by_link(batch_buffer.take(), live, memories)
-        skus = await self._skus(connection_id, [t for t in truth.links.values() if t.order])
-        gate = asyncio.Semaphore(LINK_CONCURRENCY)
+        calls = pass_steps.by_link(batch_buffer.take(), live, memories)
+        skus = await pass_steps.skus_of(self.services, connection_id,
+                                        [t for t in truth.links.values() if t.order], calls.pop(None, []))
+        # The most urgent links take the first turns (creates and holds before reads for
+        # tracking): each link reads its Shopify order on its turn, at its own priority.
+        # Up to LINK_CONCURRENCY lanes take the next link in that order (lanes rather than a
+        # semaphore over a task per link: asyncio's semaphore scans its waiters on acquire).
+        live.sort(key=lambda row: urgency(memories[row.id]))
+        queue = collections.deque(live)
 
-        async def one(row: LinkRow) -> None:
-            async with gate:
+        async def lane() -> None:
+            while queue:
+                row = queue.popleft()
                 job = LinkJob(row, memories[row.id], truth.links[row.tiktok_order_id], skus,
-                              calls.get(row.id, []))
+                              calls.get(row.id, []), open_exceptions=row.id in open_exceptions)
                 try:
                     await self._links.link(current, runtime, job)
                 finally:
                     current.done()
 
-        # The most urgent links take the first turns (creates and holds before reads for
-        # tracking): each link reads its Shopify order on its turn, at its own priority.
-        live.sort(key=lambda row: urgency(memories[row.id]))
-        await asyncio.gather(*(one(row) for row in live))
-        if calls.get(None):
-            unattributed = calls[None]
-            await self._db(lambda c: timeline.record_calls(c, None, connection_id, unattributed))
+        await asyncio.gather(*(lane() for _ in range(min(LINK_CONCURRENCY, len(live)))))
         if runtime.auth_error is not None:
             await self._mark_auth_expired(runtime, runtime.auth_error)
-
-    async def _skus(self, connection_id: int, truths: Sequence[LinkTruth]) -> Mapping[str, SkuResolution]:
-        seller: dict[str, str] = {}
-        bundles: set[str] = set()
-        for truth in truths:
-            assert truth.order is not None
-            for item in truth.order.line_items:
-                seller.setdefault(item.sku_id, item.seller_sku)
-                if item.combined_listing_skus:
-                    bundles.add(item.sku_id)
-        if not seller:
-            return {}
-        return await self._db(
-            lambda c: resolve_skus(c, connection_id, list(seller), seller, bundles=bundles)
-        )
 
     async def _batch_failed(
         self, current: Pass, runtime: ConnectionRuntime, rows: Sequence[LinkRow], why: str,
         calls: list[ApiCall], *, clock_mismatch: bool = False,
     ) -> None:
-        """Put a batch back with back-off. TikTok refusing the timestamps even after signing
-        again means the engine's clock and TikTok's differ: that is raised on every order it
-        holds up (CLOCK_MISMATCH), not only written as a last error nobody reads."""
-        now = self._now()
-        owner = current.owner
-        cid = runtime.connection.id
-        mismatch = (
-            f"TikTok refused the requests' timestamps (engine clock {now.isoformat()}): this "
-            "machine's clock differs from TikTok's by more than TikTok allows (about 5 minutes "
-            "behind or 30 seconds ahead). Set the clock right (NTP), or against the sandboxes "
-            "the engine's clock_source; the order is retried by itself."
-        )
-        if clock_mismatch:
-            log.warning("connection %s: CLOCK_MISMATCH (%s)", cid, why)
-
-        def work(conn: Connection) -> None:
-            for row in rows:
-                attempts = row.attempts + 1
-                try:
-                    saved = links.save_link(
-                        conn, row, owner, now=now, release=True, attempts=attempts,
-                        last_error=why[:2000], next_due_at=now + backoff(attempts, self.rng),
-                    )
-                except LeaseLost:
-                    continue
-                if clock_mismatch:
-                    order_exceptions.raise_exception(
-                        conn, saved.id, EngineCode.CLOCK_MISMATCH.value, "error", mismatch,
-                        {"engine_clock": now.isoformat(), "error": why[:500]}, "retry", now=now)
-            timeline.record_calls(conn, None, cid, calls)
-
-        for row in rows:
-            current.held.pop(row.id, None)
-        await self._db(work)
+        await pass_steps.batch_failed(self.services, self.rng, current, runtime, rows, why, calls,
+                                      clock_mismatch=clock_mismatch)
 
     async def _auth_expired(
         self, current: Pass, runtime: ConnectionRuntime, rows: Sequence[LinkRow], exc: AuthError,
@@ -493,54 +386,5 @@ class Reconciler:
         await self._mark_auth_expired(runtime, exc)
 
     async def _mark_auth_expired(self, runtime: ConnectionRuntime, exc: AuthError) -> None:
-        now = self._now()
-        cid = runtime.connection.id
-        detail = exc.describe()
-
-        def work(conn: Connection) -> None:
-            connections.update_connection(
-                conn, self.services.cipher, cid, now=now, status=ConnectionStatus.AUTH_EXPIRED
-            )
-            events.append(
-                conn, None, EventKind.WARNING,
-                f"AUTH_EXPIRED: {exc}. Re-authorise the connection (orderbridge connect).",
-                detail, at=now, connection_id=cid, remote_request_id=exc.request_id,
-            )
-
-        await self._db(work)
-        self._runtimes.pop(cid, None)
-        log.warning("connection %s: AUTH_EXPIRED (%s); its links wait", cid, exc)
-
-    # --- per link ---
-
-
-def _renewer(
-    rows: Sequence[LinkRow], owner: str, now: datetime, lease: float
-) -> Callable[[Connection], list[LinkRow]]:
-    """The transaction that renews ``owner``'s leases on ``rows`` (skipping lost ones)."""
-    def work(conn: Connection) -> list[LinkRow]:
-        renewed = []
-        for row in rows:
-            try:
-                renewed.append(links.renew_lease(conn, row, owner, now, lease_seconds=lease))
-            except LeaseLost:
-                continue
-        return renewed
-
-    return work
-
-
-def _by_link(
-    calls: list[ApiCall], rows: Sequence[LinkRow], memories: Mapping[int, LinkMemory]
-) -> dict[int | None, list[ApiCall]]:
-    """Batch calls that name one order go to its link; the rest to the connection."""
-    refs: dict[str, int] = {}
-    for row in rows:
-        refs[row.tiktok_order_id] = row.id
-        sid = memories[row.id].shopify_order_id or row.shopify_order_id
-        if sid:
-            refs[sid] = row.id
-    out: dict[int | None, list[ApiCall]] = {}
-    for call in calls:
-        out.setdefault(refs.get(call.order_ref or ""), []).append(call)
-    return out
+        await pass_steps.mark_auth_expired(self.services, runtime, exc)
+        self._runtimes.pop(runtime.connection.id, None)

@@ -12,7 +12,7 @@ import functools
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select, text, update
 
 from orderbridge.adapters.db._sql import (
     claim_statement,
@@ -22,11 +22,13 @@ from orderbridge.adapters.db._sql import (
     insert_for_dialect,
     keep_hint,
 )
+from orderbridge.adapters.db.tables import order_exceptions as x
 from orderbridge.adapters.db.tables import order_links as t
 
 __all__ = [
     "COUNT_SHOPIFY_HINT",
     "NEXT_DUE",
+    "OPEN_EXCEPTIONS",
     "RELEASE",
     "RELEASE_UNTIL_HINT",
     "RENEW",
@@ -127,4 +129,11 @@ COUNT_SHOPIFY_HINT: Final = (
     .values(shopify_hints=t.c.shopify_hints + 1,
             priority=case((t.c.priority > bindparam("b_priority"), bindparam("b_priority")),
                           else_=t.c.priority))
+)
+# The links in ``b_values`` that have an open exception (the status as a literal, so both
+# databases use the partial index of open exceptions).
+OPEN_EXCEPTIONS: Final = (
+    select(x.c.link_id)
+    .where(x.c.link_id.in_(bindparam("b_values", expanding=True)), text("order_exceptions.status = 'open'"))
+    .distinct()
 )

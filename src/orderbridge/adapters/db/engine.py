@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import functools
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import Connection, make_url
 
 from orderbridge.adapters import jsontext
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
     "Database",
+    "Tx",
     "in_transaction",
     "is_sqlite",
     "make_engine",
@@ -144,10 +146,16 @@ def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool, busy_timeout_ms
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # Straight to the driver (it manages no transactions here, see above): the same
+        # BEGIN as ``exec_driver_sql`` without a SQLAlchemy execution context, a statement's
+        # worth of CPU saved on every transaction.
+        begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            driver.execute(begin).close()
+        except sqlite3.Error as error:  # as SQLAlchemy would raise it ("database is locked")
+            raise exc.DBAPIError.instance(begin, None, error, sqlite3.Error) from error
 
 
 @contextmanager
@@ -191,3 +199,9 @@ async def in_transaction(engine: Engine, work: Callable[[Connection], T], *, wri
             return work(conn)
 
     return await run_sync(engine, run)
+
+
+# For code outside this package that hands work to ``in_transaction`` / ``run_sync``
+# without importing SQLAlchemy itself: the connection of an open transaction that
+# repository functions take (``Database``, the database, is defined at the top).
+Tx = Connection

@@ -15,7 +15,7 @@ from orderbridge.adapters.db._sql import row_dict
 from orderbridge.adapters.db.tables import events as t
 from orderbridge.adapters.db.types import EventKind
 
-__all__ = ["EventRow", "append", "append_api_calls", "recent", "timeline"]
+__all__ = ["EventRow", "api_call_entries", "append", "append_api_calls", "append_many", "entry", "recent", "timeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,27 @@ def append(
     duration_ms: float | None = None,
 ) -> int:
     """Add an entry to a link's timeline (or a connection's, with ``link_id=None``)."""
-    params = {
+    params = entry(link_id, kind, summary, data, at=at, connection_id=connection_id,
+                   remote_request_id=remote_request_id, duration_ms=duration_ms)
+    # One statement, values as parameters: compiled once and cached, not rebuilt per entry
+    # (the timeline takes ~10 entries per order).
+    pk = conn.execute(_INSERT, params).inserted_primary_key
+    return int(pk[0]) if pk is not None else 0
+
+
+def entry(
+    link_id: int | None,
+    kind: str,
+    summary: str,
+    data: dict[str, Any] | None = None,
+    *,
+    at: datetime,
+    connection_id: int | None = None,
+    remote_request_id: str | None = None,
+    duration_ms: float | None = None,
+) -> dict[str, Any]:
+    """The row ``append`` would insert, for ``append_many``."""
+    return {
         "link_id": link_id,
         "connection_id": connection_id,
         "at": at,
@@ -56,10 +76,20 @@ def append(
         "remote_request_id": remote_request_id,
         "duration_ms": None if duration_ms is None else round(duration_ms),
     }
-    # One statement, values as parameters: compiled once and cached, not rebuilt per entry
-    # (the timeline takes ~10 entries per order).
-    pk = conn.execute(_INSERT, params).inserted_primary_key
-    return int(pk[0]) if pk is not None else 0
+
+
+def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
+    """Insert several timeline rows (``entry``, ``api_call_entries``) in one batched
+    statement, in this order."""
+    if entries:
+        conn.execute(_INSERT, list(entries))
+
+
+def api_call_entries(
+    calls: Sequence[ApiCall], *, link_id: int | None, connection_id: int | None
+) -> list[dict[str, Any]]:
+    """The rows ``append_api_calls`` would insert, for ``append_many``."""
+    return [_api_call_params(call, link_id, connection_id) for call in calls]
 
 
 _INSERT = insert(t)

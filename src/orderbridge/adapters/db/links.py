@@ -59,6 +59,7 @@ __all__ = [
     "release_lease",
     "renew_lease",
     "save_link",
+    "with_open_exceptions",
 ]
 
 # Lower runs first; the domain may use values on either side of this.
@@ -314,6 +315,16 @@ def claim_due_links(
     claimed = [_row(r) for r in conn.execute(stmts.claim(limit, connection_id is not None), params)]
     claimed.sort(key=lambda link: (link.priority, link.id))
     return claimed
+
+
+def with_open_exceptions(conn: Connection, link_ids: Sequence[int]) -> frozenset[int]:
+    """Which of these links have an open exception (read with the claim: a decision on a
+    link with none has nothing to resolve, and only the lease holder opens the exceptions a
+    decision resolves)."""
+    found: set[int] = set()
+    for chunk in _chunks(list(dict.fromkeys(link_ids))):
+        found.update(conn.execute(stmts.OPEN_EXCEPTIONS, {"b_values": chunk}).scalars())
+    return frozenset(found)
 
 
 def _lease_lost(conn: Connection, link_id: int, owner: str, version: int) -> LeaseLost:

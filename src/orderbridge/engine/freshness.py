@@ -18,7 +18,7 @@ tell the engine news about the Shopify order, so:
   act on anything but fetching TikTok's provider list, the pass reads the order first and
   decides again, so no write, and no push of tracking, rests on an earlier pass's read;
 - after the engine's own holds (and no hint), the next read asks for the fulfilment orders
-  only (``observe.lean_hold_read``); after any other Shopify (or 3PL) write, the whole order.
+  only (``shopify_read.lean_hold_read``); after any other Shopify (or 3PL) write, the whole order.
 
 A Shopify webhook that arrives during a pass is counted after the claim: the next pass
 reads. A lost Shopify webhook is noticed at the periodic re-check, as before.
@@ -80,7 +80,7 @@ def snapshot_stands(row: LinkRow, memory: LinkMemory, now: datetime) -> bool:
 def after_own_holds(row: LinkRow) -> bool:
     """Whether the stored snapshot was read whole, no Shopify webhook was counted since, and
     the engine's only Shopify writes since were holds: the fulfilment orders are all that a
-    read has to learn (``observe.lean_hold_read``)."""
+    read has to learn (``shopify_read.lean_hold_read``)."""
     return (row.shopify_seen_hints is not None and row.shopify_seen_hints == row.shopify_hints
             and row.shopify_fresh_until is None)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -31,11 +31,8 @@ from orderbridge.adapters.db import (
 )
 from orderbridge.adapters.db.engine import Tx
 from orderbridge.adapters.db.links import LinkChanges, LinkRow
-from orderbridge.adapters.threepl_lookup import ThreePLHandle
 from orderbridge.domain.actions import Action
 from orderbridge.domain.decide.core import decide
-from orderbridge.domain.link import LinkMemory
-from orderbridge.domain.observed import Observed, ShippingProviders, SkuResolution
 from orderbridge.domain.outcome import Outcome, OutcomeStatus, apply_outcome
 from orderbridge.engine import timeline
 from orderbridge.engine.cancel_desk import (
@@ -44,9 +41,8 @@ from orderbridge.engine.cancel_desk import (
     look_up_threepl,
     stored_view,
 )
-from orderbridge.engine.executor.core import ExecutionContext
 from orderbridge.engine.freshness import decide_on_shopify, no_later_than
-from orderbridge.engine.observe import LinkTruth, read_shopify
+from orderbridge.engine.link_inputs import execute_action, observed_for
 from orderbridge.engine.passes import (
     AUTH_RETRY,
     BACKOFF_BASE,
@@ -62,10 +58,10 @@ from orderbridge.engine.passes import (
 )
 from orderbridge.engine.recording import CallBuffer, recording_into
 from orderbridge.engine.retention import snapshots_expired
+from orderbridge.engine.shopify_read import read_shopify
 from orderbridge.engine.threepl.lookup import (
     candidate_references,
     load_candidates,
-    pick,
     uses_threepl,
 )
 from orderbridge.engine.timeline import EngineCode
@@ -246,7 +242,7 @@ class LinkWork:
 
         decided = await decide_on_shopify(
             row, memory, truth, shopify_id, hold_handle=runtime.policy.hold_handle, clock=self._now,
-            read=read, decide_now=lambda at: decide(memory, self._observed(runtime, truth, skus),
+            read=read, decide_now=lambda at: decide(memory, observed_for(runtime, truth, skus),
                                                     runtime.policy, at),
             stands_for=runtime.policy.open_recheck)
         decision, now, marker, fresh_until = decided.decision, decided.now, decided.marker, decided.fresh_until
@@ -259,7 +255,7 @@ class LinkWork:
             await self.fail_link(current, runtime, row, EngineCode.ORDER_UNREADABLE, str(exc), {"api": "3pl"}, raw)
             return
         if threepl is not None:
-            decision = decide(memory, replace(self._observed(runtime, truth, skus), threepl=threepl),
+            decision = decide(memory, replace(observed_for(runtime, truth, skus), threepl=threepl),
                               runtime.policy, now)
         previous = row.state
 
@@ -299,10 +295,11 @@ class LinkWork:
         row = await self.save(current, row, after=record, **first)
         for index, action in enumerate(actions):
             created: list[dict[str, Any]] = []
-            outcome = await self._execute(runtime, action, order, truth, memory, created.append, handle)
+            outcome = await execute_action(runtime, action, order, truth, memory, now=self._now,
+                                           on_created=created.append, threepl=handle)
             memory = apply_outcome(memory, action, outcome)
             # What orderCreate answered is the order as far as we know it: the next pass
-            # then only has to find its fulfilment orders (``observe.lean_hold_read``).
+            # then only has to find its fulfilment orders (``shopify_read.lean_hold_read``).
             seen: dict[str, Any] = {"shopify_snapshot": created[-1]} if created else {}
             changes = {**memory_changes(memory), **seen}
             recorder = _action_recorder(cid, action, outcome)
@@ -335,53 +332,6 @@ class LinkWork:
         except BaseException:
             buffer.calls[:0] = calls  # not written: link() records them
             raise
-
-    async def _execute(
-        self, runtime: ConnectionRuntime, action: Action, order: Any, truth: LinkTruth,
-        memory: LinkMemory, on_created: Callable[[dict[str, Any]], None],
-        threepl: ThreePLHandle | None = None,
-    ) -> Outcome:
-        ctx = ExecutionContext(
-            tiktok=runtime.tiktok,
-            shopify=runtime.shopify,
-            policy=runtime.policy,
-            location_id=runtime.connection.shopify_location_id,
-            order=order,
-            view=truth.shopify,
-            memory=memory,
-            now=self._now,
-            on_created=on_created,
-            threepl=threepl,
-        )
-        try:
-            return await runtime.executor.execute(action, ctx)
-        except AuthError:
-            raise
-        except Exception as exc:  # unknown outcome: the next decision checks
-            log.exception("action %s failed unexpectedly", action.kind.value)
-            return Outcome(status=OutcomeStatus.UNKNOWN, at=self._now(),
-                           message=f"unexpected {type(exc).__name__}: {exc}")
-
-    def _observed(self, runtime: ConnectionRuntime, truth: LinkTruth,
-                  skus: Mapping[str, SkuResolution]) -> Observed:
-        order = truth.order
-        assert order is not None
-        return Observed(
-            tiktok=order,
-            cancellations=truth.cancellations,
-            returns=truth.returns,
-            shopify=truth.shopify,
-            skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
-            providers=self._providers(runtime),
-            threepl=pick(runtime.policy, order.id, truth.shopify, truth.threepl_candidates),
-        )
-
-    def _providers(self, runtime: ConnectionRuntime) -> ShippingProviders:
-        cache = getattr(runtime.executor, "providers", None)
-        if cache is None:
-            return {}
-        snapshot: ShippingProviders = dict(cache)
-        return snapshot
 
     def _finish(
         self, runtime: ConnectionRuntime, row: LinkRow, actions: Sequence[Action],

@@ -1,11 +1,9 @@
-"""Fetching the truth for the claimed links of one connection.
+"""Fetching TikTok's truth for the claimed links of one connection.
 
 For the whole batch (``fetch_batch``): one ``get_orders`` call per 50 TikTok orders and the
-cancellations and returns of those orders (searched by order ids, 50 at a time). Per link
-(``read_shopify``), as that link's turn comes: its Shopify order, asking only for what the
-next decision needs, at the priority of the action it serves. A create never waits behind
-the batch's reads, and the throttle orders reads and writes alike. Nothing here writes to
-the database.
+cancellations and returns of those orders (searched by order ids, 50 at a time). Each
+link's Shopify order is read later, on that link's turn (``shopify_read.read_shopify``),
+into the same ``LinkTruth``. Nothing here writes to the database.
 
 Failures are sorted by reach: ``AuthError`` belongs to the connection (raised to the
 worker); a retryable failure of a batch call puts the whole batch back (``BatchFailed``);
@@ -16,22 +14,10 @@ that cannot be read) is that order's problem only (``LinkTruth.error``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final
 
-from orderbridge.adapters.shopify import ShopifyClient
-from orderbridge.adapters.shopify.models import OrderSnapshot
-from orderbridge.adapters.shopify.ops_orders import (
-    DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST,
-    DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST,
-    DEFAULT_FULFILLMENT_ORDERS_FIRST,
-    DEFAULT_FULFILLMENTS_FIRST,
-    DEFAULT_ORDER_LINE_ITEMS_FIRST,
-)
-from orderbridge.adapters.shopify.throttle import Priority
-from orderbridge.adapters.shopify.translate import gone_view, to_order_view
 from orderbridge.adapters.tiktok import CancellationFilter, ReturnFilter, TikTokClient
 from orderbridge.adapters.tiktok.models import Order
 from orderbridge.adapters.tiktok.translate import (
@@ -39,31 +25,19 @@ from orderbridge.adapters.tiktok.translate import (
     to_domain_order,
     to_domain_return,
 )
-from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.observed import Cancellation, ReturnRecord, ShopifyOrderView, ThreePLView
-from orderbridge.domain.order import TikTokOrder, TikTokStatus
-from orderbridge.errors import AuthError, NotFound, RetryableError
+from orderbridge.domain.order import TikTokOrder
+from orderbridge.errors import AuthError, RetryableError
 
 __all__ = [
     "BatchFailed",
     "BatchTruth",
     "LinkTruth",
     "fetch_batch",
-    "lean_hold_read",
-    "read_priority",
-    "read_shopify",
-    "read_sizes",
-    "urgency",
 ]
 
 # TikTok's limit on ids per Get Order Detail call, and the ids per after-sale search.
 ORDER_IDS_PER_CALL: Final = 50
-# A sized read asks for one more line / fulfilment order than last seen, and two more
-# fulfilments (a plain list without pageInfo: a full page counts as cut).
-SIZE_SLACK: Final = 1
-FULFILLMENTS_SLACK: Final = 2
-# Fulfilment orders asked for at least (an order is often split over two locations).
-MIN_FULFILLMENT_ORDERS: Final = 2
 
 
 class BatchFailed(Exception):
@@ -200,159 +174,6 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return out
 
 
-def _nodes(connection: Any) -> list[dict[str, Any]]:
-    nodes = connection.get("nodes") if isinstance(connection, dict) else connection
-    return [n for n in nodes or [] if isinstance(n, dict)] if isinstance(nodes, list) else []
-
-
-def read_sizes(snapshot: Mapping[str, Any] | None, lines: int) -> dict[str, int]:
-    """Page sizes of a Shopify order read, sized to what was last seen of the order.
-
-    The throttle reserves a read's *requested* cost before sending it, and Shopify prices
-    a connection by its page size, not by what comes back: the default snapshot requests
-    ~660 points for an order that costs ~30. Under a busy bucket such a read waits seconds
-    for room and everything queued behind it waits too. So a read asks for the lines,
-    fulfilment orders and fulfilments last seen (or the TikTok lines, before any read) plus
-    a little slack (~10x fewer points); a list that comes back cut (``truncated``) is read
-    again whole.
-    """
-    seen = snapshot or {}
-    fos = _nodes(seen.get("fulfillmentOrders"))
-    fuls = _nodes(seen.get("fulfillments"))
-    widest = max([len(_nodes(seen.get("lineItems"))), lines, 1]
-                 + [len(_nodes(fo.get("lineItems"))) for fo in fos]
-                 + [len(_nodes(f.get("fulfillmentLineItems"))) for f in fuls])
-    n = widest + SIZE_SLACK
-    return {
-        "line_items_first": min(n, DEFAULT_ORDER_LINE_ITEMS_FIRST),
-        "fulfillment_orders_first": min(max(len(fos) + SIZE_SLACK, MIN_FULFILLMENT_ORDERS),
-                                        DEFAULT_FULFILLMENT_ORDERS_FIRST),
-        "fulfillment_order_line_items_first": min(n, DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST),
-        "fulfillments_first": min(len(fuls) + FULFILLMENTS_SLACK, DEFAULT_FULFILLMENTS_FIRST),
-        "fulfillment_line_items_first": min(n, DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST),
-    }
-
-
-def _defaults(sizes: Mapping[str, int]) -> bool:
-    return sizes == {
-        "line_items_first": DEFAULT_ORDER_LINE_ITEMS_FIRST,
-        "fulfillment_orders_first": DEFAULT_FULFILLMENT_ORDERS_FIRST,
-        "fulfillment_order_line_items_first": DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST,
-        "fulfillments_first": DEFAULT_FULFILLMENTS_FIRST,
-        "fulfillment_line_items_first": DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST,
-    }
-
-
-def lean_hold_read(memory: LinkMemory, snapshot: Mapping[str, Any] | None, *,
-                   after_own_holds: bool = False) -> bool:
-    """Whether the only thing to learn is the fulfilment orders (and their holds).
-
-    Right after a create the engine knows the order as ``orderCreate`` returned it (lines,
-    totals) but not its fulfilment orders, which Shopify builds a moment later. Reading
-    just those (a few points) instead of the whole order is what the hold needs. Only while
-    nothing else can have changed on our side: no hold placed yet, nothing released, and no
-    custom line (a SKU swap edits the lines, which the stored snapshot would not show).
-    ``after_own_holds``: the stored snapshot was read whole, no Shopify webhook came since,
-    and the engine's only writes since were its holds (``freshness``): the fulfilment
-    orders are again all that can have changed.
-    """
-    if snapshot is None or memory.state is not LinkState.CREATED_HELD:
-        return False
-    if memory.released_at or memory.hold_released_by_hand:
-        return False
-    if after_own_holds:
-        fresh = bool(memory.held_fulfillment_order_ids)
-    else:
-        fresh = not memory.held_fulfillment_order_ids and not _nodes(snapshot.get("fulfillmentOrders"))
-    lines = _nodes(snapshot.get("lineItems"))
-    return fresh and bool(lines) and all(isinstance(line.get("variant"), dict) for line in lines)
-
-
-def read_priority(memory: LinkMemory, tiktok_status: TikTokStatus | None = None) -> int:
-    """The budget priority of a Shopify order read: that of the action the read serves.
-
-    A read at plain ``READ`` would starve behind a stream of creates (``CREATE_AND_HOLD``)
-    while the order it is for waits, unheld, for its hold; so the read for a hold goes at the
-    hold's priority, the read before a release at the release's, and so on. A held order
-    TikTok has not cleared to ship (``tiktok_status`` UNPAID or ON_HOLD, read in the same
-    pass) has no release to serve: its look goes last (``RECHECK``), behind the reads for
-    tracking that a merchant's bulk fulfilment is waiting on (a poller sweep makes hundreds
-    of held orders due at once; a buyer's cancel shows in TikTok's status and goes at
-    ``CANCELLATION``).
-    """
-    state = memory.state
-    if state is LinkState.CREATED_HELD:
-        if not memory.held_fulfillment_order_ids:
-            return Priority.CREATE_AND_HOLD
-        if tiktok_status in (TikTokStatus.UNPAID, TikTokStatus.ON_HOLD):
-            return Priority.RECHECK
-        if tiktok_status is TikTokStatus.CANCELLED:
-            return Priority.CANCELLATION
-        return Priority.RELEASE
-    if state is LinkState.CANCELLING:
-        return Priority.CANCELLATION
-    return Priority.READ
-
-
-def urgency(memory: LinkMemory) -> int:
-    """How soon a link's turn should come in a pass: the priority of its first call
-    (a link with no Shopify order yet is about to create one)."""
-    if memory.shopify_order_id is None and memory.state in (LinkState.NEW, LinkState.CREATING):
-        return Priority.CREATE_AND_HOLD
-    return read_priority(memory)
-
-
-async def read_shopify(
-    shopify: ShopifyClient,
-    truth: LinkTruth,
-    order_id: str,
-    memory: LinkMemory,
-    snapshot: Mapping[str, Any] | None,
-    *,
-    hold_handle: str,
-    now: datetime,
-    after_own_holds: bool = False,
-) -> None:
-    """Read the Shopify order of one link into ``truth`` (its view and raw snapshot).
-
-    Asks only for what the next decision needs (``lean_hold_read``, ``read_sizes``) at the
-    priority of the action it serves. A deleted order becomes the gone view; a read that
-    fails leaves the view missing (``decide()`` then waits) with a warning.
-    """
-    priority = read_priority(memory, truth.order.status if truth.order is not None else None)
-    lines = len(truth.order.line_items) if truth.order is not None else 0
-    try:
-        if snapshot is not None and lean_hold_read(memory, snapshot, after_own_holds=after_own_holds):
-            found = await shopify.get_fulfillment_orders(
-                order_id, priority=priority, fulfillment_orders_first=MIN_FULFILLMENT_ORDERS)
-            merged = {**snapshot, "fulfillmentOrders": found.raw.get("fulfillmentOrders")}
-            read = OrderSnapshot.from_raw(merged)
-            read.truncated = found.truncated
-        else:
-            sizes = read_sizes(snapshot, lines)
-            read = await shopify.get_order(order_id, priority=priority, **sizes)
-            if read.truncated and _defaults(sizes):
-                read.truncated = False  # as much as one read may ask for: take it
-        if read.truncated:  # a list was cut: read the whole snapshot
-            read = await shopify.get_order(order_id, priority=priority)
-    except NotFound:
-        truth.shopify = gone_view(order_id)
-        return
-    except AuthError:
-        raise
-    except Exception as exc:  # decide() waits when the view is missing
-        truth.warning = f"Shopify order {order_id} could not be read: {exc}"
-        return
-    try:
-        truth.shopify = to_order_view(
-            read,
-            our_app_holds_handle=hold_handle,
-            cancel_job_pending=memory.cancel_job_pending(now),
-        )
-        truth.shopify_raw = read.raw or None
-    except Exception as exc:
-        truth.error = f"the Shopify order {order_id} could not be understood: {exc}"
-
 
 async def fetch_batch(
     tiktok: TikTokClient, wanted: Sequence[tuple[str, str | None]]
@@ -360,7 +181,7 @@ async def fetch_batch(
     """TikTok's truth for ``wanted`` = (TikTok order id, Shopify order id or None) pairs.
 
     Raises ``AuthError`` (the connection's) and ``BatchFailed`` (retry the batch later).
-    Each link's Shopify order is read afterwards, on its turn (``read_shopify``).
+    Each link's Shopify order is read afterwards, on its turn (``shopify_read.read_shopify``).
     """
     ids = list(dict.fromkeys(w[0] for w in wanted))
     truths = {oid: LinkTruth(oid) for oid in ids}

@@ -50,7 +50,7 @@ from orderbridge.engine.cancel_desk import ThreePLLocator
 from orderbridge.engine.claimer import ClaimLoop
 from orderbridge.engine.executor.core import ActionExecutor
 from orderbridge.engine.link_work import LinkWork
-from orderbridge.engine.observe import BatchFailed, fetch_batch, urgency
+from orderbridge.engine.observe import BatchFailed, fetch_batch
 from orderbridge.engine.passes import (
     AUTH_RETRY,
     BACKOFF_BASE,
@@ -62,6 +62,7 @@ from orderbridge.engine.passes import (
     backoff,
 )
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
+from orderbridge.engine.shopify_read import urgency
 from orderbridge.engine.threepl.locator import PolicyLocator
 from orderbridge.engine.threepl.poll import threepl_store
 from orderbridge.engine.threepl.route import ThreePLRouter

@@ -14,10 +14,8 @@ from orderbridge.adapters.shopify import Priority, ShopifyClient, ops_orders
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.order import TikTokStatus
-from orderbridge.engine.observe import (
-    BatchFailed,
-    LinkTruth,
-    fetch_batch,
+from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch
+from orderbridge.engine.shopify_read import (
     lean_hold_read,
     read_priority,
     read_shopify,

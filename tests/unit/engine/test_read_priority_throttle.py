@@ -7,7 +7,7 @@ import asyncio
 
 from orderbridge.adapters.shopify import Priority, ThrottleRegistry
 from orderbridge.domain.link import LinkMemory, LinkState
-from orderbridge.engine.observe import read_priority
+from orderbridge.engine.shopify_read import read_priority
 
 
 async def test_reads_for_holds_are_not_starved_by_creates() -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.history import build_history_router
+from orderbridge.sandbox.shopify.resolvers_cancel import cancel_blocker, cancel_order_now
 from orderbridge.sandbox.shopify.resolvers_catalog import topic_name
 from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     cancel_fulfillment,
@@ -20,7 +21,6 @@ from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     release_holds,
     set_tracking,
 )
-from orderbridge.sandbox.shopify.resolvers_orders import cancel_blocker, cancel_order_now
 from orderbridge.sandbox.shopify.state import (
     DEFAULT_DEV_STORE_CREATE_CAP,
     App,

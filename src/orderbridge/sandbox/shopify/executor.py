@@ -28,6 +28,7 @@ from graphql import (
 )
 
 from orderbridge.sandbox.shopify import (
+    resolvers_cancel,
     resolvers_catalog,
     resolvers_edit,
     resolvers_fulfillment,
@@ -67,9 +68,10 @@ def load_schema() -> GraphQLSchema:
     """The SDL schema with every root resolver attached."""
     sdl = resources.files("orderbridge.sandbox.shopify").joinpath("schema.graphql").read_text()
     schema = build_schema(sdl)
-    queries = resolvers_orders.QUERIES | resolvers_fulfillment.QUERIES | resolvers_catalog.QUERIES
-    mutations = (resolvers_orders.MUTATIONS | resolvers_fulfillment.MUTATIONS | resolvers_catalog.MUTATIONS
-                 | resolvers_edit.MUTATIONS)
+    queries = (resolvers_orders.QUERIES | resolvers_cancel.QUERIES | resolvers_fulfillment.QUERIES
+               | resolvers_catalog.QUERIES)
+    mutations = (resolvers_orders.MUTATIONS | resolvers_cancel.MUTATIONS | resolvers_fulfillment.MUTATIONS
+                 | resolvers_catalog.MUTATIONS | resolvers_edit.MUTATIONS)
     assert schema.query_type is not None
     assert schema.mutation_type is not None
     for name, resolver in queries.items():

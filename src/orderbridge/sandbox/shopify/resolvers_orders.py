@@ -1,4 +1,4 @@
-"""orderCreate, orderUpdate, payments, orderCancel (an asynchronous job), order queries."""
+"""orderCreate, orderUpdate, payments, order queries (orderCancel: ``resolvers_cancel``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 
 from orderbridge.sandbox.shopify import create_fulfilled
-from orderbridge.sandbox.shopify.context import Ctx, ctx_of, require_scope
+from orderbridge.sandbox.shopify.context import Ctx, require_scope
 from orderbridge.sandbox.shopify.inputs import amount_of, bag_amount, parse_datetime, user_error
 from orderbridge.sandbox.shopify.nodes import connection, order_node
 from orderbridge.sandbox.shopify.search import order_search
 from orderbridge.sandbox.shopify.state import (
-    Job,
     LineItem,
     Order,
     ShippingLine,
@@ -24,13 +23,12 @@ from orderbridge.sandbox.shopify.state import (
     gid,
     parse_gid,
 )
-from orderbridge.sandbox.shopify.world import build_fulfillment_orders, restock_line, totals, touch
+from orderbridge.sandbox.shopify.world import build_fulfillment_orders, totals, touch
 
-__all__ = ["MUTATIONS", "QUERIES", "cancel_order_now"]
+__all__ = ["MUTATIONS", "QUERIES", "order_create", "order_or_none"]
 
 PROTECTED_SOURCE_NAMES = frozenset({"web", "pos", "shopify_draft_order", "iphone", "android"})
 DEV_CAP_WINDOW = timedelta(minutes=1)
-SERVICE_BUSY = ("SUBMITTED", "ACCEPTED", "CANCELLATION_REQUESTED")
 
 
 def _tax_lines(raw: list[dict[str, Any]] | None, base: Decimal, path: list[str]) -> list[TaxLine]:
@@ -222,13 +220,14 @@ def order_create(_root: Any, info: GraphQLResolveInfo[Any], order: dict[str, Any
     return {"order": order_node(ctx, new), "userErrors": []}
 
 
-def _order_or_none(ctx: Ctx, value: Any) -> Order | None:
+def order_or_none(ctx: Ctx, value: Any) -> Order | None:
+    """The shop's order with this GID, or None."""
     return ctx.world.order_in(ctx.shop.domain, parse_gid(value, "Order"))
 
 
 def order_update(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]) -> dict[str, Any]:
     ctx = require_scope(info, "write_orders")
-    order = _order_or_none(ctx, input["id"])
+    order = order_or_none(ctx, input["id"])
     if order is None:
         return {"order": None, "userErrors": [user_error(["id"], "Order does not exist")]}
     # OrderInput.phone exists from 2026-01 (the sandbox serves 2026-10).
@@ -263,7 +262,7 @@ def _record_payment(ctx: Ctx, order: Order, amount: Decimal, gateway: str, manua
 
 def order_mark_as_paid(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]) -> dict[str, Any]:
     ctx = require_scope(info, "write_orders")
-    order = _order_or_none(ctx, input["id"])
+    order = order_or_none(ctx, input["id"])
     if order is None:
         return {"order": None, "userErrors": [user_error(["id"], "Order does not exist")]}
     outstanding = totals(order, current=True)["outstanding"]
@@ -279,7 +278,7 @@ def order_create_manual_payment(_root: Any, info: GraphQLResolveInfo[Any], id: s
                                 amount: dict[str, Any] | None = None, paymentMethodName: str | None = None,
                                 processedAt: str | None = None) -> dict[str, Any]:
     ctx = require_scope(info, "write_orders")
-    order = _order_or_none(ctx, id)
+    order = order_or_none(ctx, id)
     if order is None:
         return {"order": None, "userErrors": [user_error(["id"], "Order is not found.", "ORDER_NOT_FOUND")]}
     outstanding = totals(order, current=True)["outstanding"]
@@ -301,86 +300,9 @@ def order_create_manual_payment(_root: Any, info: GraphQLResolveInfo[Any], id: s
     return {"order": order_node(ctx, order), "userErrors": []}
 
 
-def cancel_order_now(ctx: Ctx, order: Order, reason: str, restock: bool, staff_note: str | None,
-                     refund: bool) -> None:
-    """Complete a cancellation (the job's work, or the merchant's admin action)."""
-    if order.cancelled_at is not None:
-        return
-    order.cancel_pending = False
-    order.cancelled_at = order.closed_at = ctx.now
-    order.cancel_reason = reason
-    if staff_note:
-        order.staff_notes.append(staff_note)
-    if restock:
-        for li in order.line_items:
-            restock_line(ctx.world, order, li.id, li.claimed)
-    for fo_id in order.fulfillment_order_ids:
-        fo = ctx.world.fulfillment_orders[fo_id]
-        if fo.status not in ("CLOSED", "CANCELLED"):
-            fo.status, fo.updated_at = "CLOSED", ctx.now
-    received = totals(order, current=True)["received"]
-    if refund and received > 0:
-        from orderbridge.sandbox.shopify.state import Refund  # local: only used here
-
-        tx = Transaction(ctx.world.new_id("transaction"), "REFUND", "SUCCESS", "manual", received,
-                         ctx.now, ctx.now, manual=True)
-        order.transactions.append(tx)
-        order.refunds.append(Refund(ctx.world.new_id("refund"), order.id, ctx.now, staff_note, [],
-                                    Decimal("0"), received, [tx.id]))
-    touch(ctx.world, order, ctx.now)
-    ctx.runtime.order_event(order, "orders/cancelled")
-    ctx.runtime.order_event(order, "orders/updated")
-
-
-def cancel_blocker(ctx: Ctx, order: Order) -> str | None:
-    """Why an order cannot be cancelled now, or None."""
-    if order.cancelled_at is not None:
-        return "Order has already been cancelled."
-    if order.cancel_pending:
-        return "Order is already being cancelled."
-    if any(f.status == "SUCCESS" for f in order.fulfillments):
-        return "Cannot cancel an order that has fulfillments. Cancel the fulfillments first."
-    for fo_id in order.fulfillment_order_ids:
-        fo = ctx.world.fulfillment_orders[fo_id]
-        if ctx.world.locations[fo.location_id].service_app_id and fo.request_status in SERVICE_BUSY:
-            return ("A fulfillment service is fulfilling this order. Request cancellation from the "
-                    "fulfillment service first.")
-    return None
-
-
-def order_cancel(_root: Any, info: GraphQLResolveInfo[Any], orderId: str, reason: str, restock: bool,
-                 refund: bool | None = None, refundMethod: dict[str, Any] | None = None,
-                 notifyCustomer: bool = False, staffNote: str | None = None) -> dict[str, Any]:
-    ctx = require_scope(info, "write_orders", "write_marketplace_orders")
-    order = _order_or_none(ctx, orderId)
-    if order is None:
-        err = user_error(["orderId"], "Order does not exist.", "NOT_FOUND")
-        return {"job": None, "orderCancelUserErrors": [err], "userErrors": [err]}
-    if staffNote is not None and len(staffNote) > 255:
-        err = user_error(["staffNote"], "Staff note is too long (maximum is 255 characters).", "INVALID")
-        return {"job": None, "orderCancelUserErrors": [err], "userErrors": [err]}
-    blocker = cancel_blocker(ctx, order)
-    if blocker is not None:
-        err = user_error(["orderId"], blocker, "INVALID")
-        return {"job": None, "orderCancelUserErrors": [err], "userErrors": [err]}
-    ctx.world.count(ctx.shop.domain, "orderCancel", order.id)
-    job = Job(ctx.world.new_id("job"), ctx.shop.domain)
-    ctx.world.jobs[job.id] = job
-    order.cancel_pending = True
-    wants_refund = bool(refund) or bool((refundMethod or {}).get("originalPaymentMethodsRefund"))
-
-    def finish() -> None:
-        later = Ctx(ctx.world, ctx.shop, ctx.token, ctx.app, ctx.runtime.now(), ctx.runtime, ctx.request_id)
-        cancel_order_now(later, order, reason, restock, staffNote, wants_refund)
-        job.done = True
-
-    ctx.runtime.schedule(ctx.world.timing.cancel_job_delay, finish, f"shopify cancel {order.name}")
-    return {"job": {"id": gid("Job", job.id), "done": False}, "orderCancelUserErrors": [], "userErrors": []}
-
-
 def q_order(_root: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any] | None:
     ctx = require_scope(info, "read_orders", "read_marketplace_orders")
-    order = _order_or_none(ctx, id)
+    order = order_or_none(ctx, id)
     return order_node(ctx, order) if order else None
 
 
@@ -390,16 +312,8 @@ def q_orders(_root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> dict[str
     return connection(found, args, lambda o: order_node(ctx, o), lambda o: o.id)
 
 
-def q_job(_root: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any] | None:
-    ctx = ctx_of(info)
-    job = ctx.world.jobs.get(parse_gid(id, "Job") or -1)
-    if job is None or job.shop != ctx.shop.domain:
-        return None
-    return {"id": gid("Job", job.id), "done": job.done}
-
-
-QUERIES = {"order": q_order, "orders": q_orders, "job": q_job}
+QUERIES = {"order": q_order, "orders": q_orders}
 MUTATIONS = {
     "orderCreate": order_create, "orderUpdate": order_update, "orderMarkAsPaid": order_mark_as_paid,
-    "orderCreateManualPayment": order_create_manual_payment, "orderCancel": order_cancel,
+    "orderCreateManualPayment": order_create_manual_payment,
 }

@@ -32,6 +32,7 @@ from orderbridge.sandbox.tiktok.fulfillment import Fulfillment
 from orderbridge.sandbox.tiktok.orders import Engine
 from orderbridge.sandbox.tiktok.returns import ReturnDesk
 from orderbridge.sandbox.tiktok.returns_api import ReturnApi, build_return_control
+from orderbridge.sandbox.tiktok.shop_api import ShopApi
 from orderbridge.sandbox.tiktok.state import AuthCode, Token
 from orderbridge.sandbox.tiktok.webhooks import EventEmitter
 
@@ -69,7 +70,7 @@ class TikTokSandbox:
         self.auth = Auth(self.world, clock)
         self.api = Api(self.engine, self.auth, self.fulfillment, self.cancels)
         self.returns = ReturnDesk(self.engine)
-        self.api.extra_routes = ReturnApi(self.returns).routes()
+        self.api.extra_routes = [*ShopApi(self.engine).routes(), *ReturnApi(self.returns).routes()]
         self.limiter = (RateLimiter(RATE_LIMIT_PER_SECOND, monotonic) if monotonic
                         else RateLimiter(RATE_LIMIT_PER_SECOND))
         self.app: FastAPI = build_app(self.api, self.world, clock, faults, self.limiter)

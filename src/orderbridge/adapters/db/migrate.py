@@ -5,7 +5,7 @@ is no ``alembic.ini``. ``upgrade`` is what ``orderbridge db upgrade`` runs; ``ch
 the app runs at start to refuse a schema it does not know. Concurrent upgrades are safe:
 they serialise on SQLite's write lock or a PostgreSQL advisory lock (see ``env.py``).
 
-To write a new revision (developers): change ``tables.py``, then
+To write a new revision (developers): change ``tables/``, then
 ``make_revision("sqlite:///scratch.db", "what changed")`` against a database at head, review
 the generated file (batch mode for SQLite), and keep ``schema_diffs`` empty on both dialects.
 """

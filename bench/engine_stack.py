@@ -44,7 +44,7 @@ from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import run
 from orderbridge.clock import ScaledClock
 from orderbridge.devkit import ControlClient
-from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+from orderbridge.engine.sandbox_connection import connect_sandbox, sandbox_settings
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.settings import Settings
 

@@ -175,7 +175,7 @@ def connect_sandbox_cmd(
 ) -> None:
     """Connect a sandbox shop on both sides, register the webhooks, import both catalogues,
     and follow the sandbox's clock."""
-    from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+    from orderbridge.engine.sandbox_connection import connect_sandbox, sandbox_settings
     from orderbridge.engine.skus import import_catalogues
 
     try:
@@ -364,7 +364,7 @@ def skus_list(connection: ConnectionOpt = None) -> None:
 @policy_app.command("show")
 def policy_show(connection: ConnectionOpt = None, as_json: JsonOpt = False) -> None:
     """The effective policy (stored values over the defaults)."""
-    from orderbridge.engine.connect import show_policy
+    from orderbridge.engine.policy_store import show_policy
 
     async def work(services: Any) -> None:
         policy = show_policy(_connection(services, connection))
@@ -383,7 +383,7 @@ def policy_set(
     connection: ConnectionOpt = None,
 ) -> None:
     """Set one policy key (validated before it is stored)."""
-    from orderbridge.engine.connect import set_policy
+    from orderbridge.engine.policy_store import set_policy
 
     async def work(services: Any) -> None:
         stored = set_policy(services, _connection(services, connection), key, value)

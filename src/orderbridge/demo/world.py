@@ -27,7 +27,7 @@ from orderbridge.adapters.db import ConnectionRow, generate_key, operators, orde
 from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import Role, run
 from orderbridge.devkit import ControlClient
-from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+from orderbridge.engine.sandbox_connection import connect_sandbox, sandbox_settings
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.private_files import write_private
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, serve

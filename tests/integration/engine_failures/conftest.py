@@ -30,7 +30,7 @@ from orderbridge.adapters.db.tables import inbox, order_links
 from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import run
 from orderbridge.devkit import ControlClient
-from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+from orderbridge.engine.sandbox_connection import connect_sandbox, sandbox_settings
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, running_sandboxes
 from orderbridge.settings import Settings

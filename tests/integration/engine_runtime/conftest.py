@@ -22,7 +22,7 @@ from orderbridge.adapters.db.links import LinkRow
 from orderbridge.bootstrap import Services
 from orderbridge.clock import from_unix
 from orderbridge.devkit import ControlClient
-from orderbridge.engine.connect import sandbox_settings
+from orderbridge.engine.sandbox_connection import sandbox_settings
 from orderbridge.engine.skus import import_catalogues
 from orderbridge.engine.worker import Reconciler
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, running_sandboxes

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from orderbridge.cli import app
-from orderbridge.engine.connect import sandbox_settings
+from orderbridge.engine.sandbox_connection import sandbox_settings
 
 from .conftest import Harness
 from .test_returns import delivered, open_return

@@ -25,7 +25,7 @@ from orderbridge.adapters.db.operators import Role, add_user, create_token, find
 from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import WebServer
 from orderbridge.clock import ManualClock
-from orderbridge.engine.connect import sandbox_settings
+from orderbridge.engine.sandbox_connection import sandbox_settings
 from orderbridge.sandbox.runner import RunningSandboxes
 from orderbridge.settings import Settings
 from orderbridge.web.app import create_app

@@ -23,7 +23,7 @@ from hypothesis.errors import Unsatisfiable
 
 from orderbridge.adapters.db import links, order_exceptions, transaction
 from orderbridge.adapters.db.operators import Role
-from orderbridge.engine.connect import connect_sandbox, sandbox_settings
+from orderbridge.engine.sandbox_connection import connect_sandbox, sandbox_settings
 from orderbridge.engine.skus import import_catalogues
 from tests.integration.web.conftest import SandboxKit, bearer, serve_app, token_for
 from tests.integration.web.test_shopify_webhooks import hmac_of

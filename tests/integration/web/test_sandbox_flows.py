@@ -12,8 +12,8 @@ from orderbridge.adapters.db import ConnectionStatus, connections, links, transa
 from orderbridge.adapters.db.tables import inbox
 from orderbridge.bootstrap import Services
 from orderbridge.devkit import ControlClient
-from orderbridge.engine.connect import connect_sandbox
 from orderbridge.engine.oauth_state import make_state
+from orderbridge.engine.sandbox_connection import connect_sandbox
 from orderbridge.sandbox.common.server import ServedApp, ServerGroup, ServerThread
 from orderbridge.web.app import create_app
 from tests.integration.web.conftest import SandboxKit

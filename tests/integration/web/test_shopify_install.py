@@ -25,8 +25,8 @@ from orderbridge.adapters.db.tables import inbox
 from orderbridge.adapters.shopify import ShopifyClient
 from orderbridge.bootstrap import Services
 from orderbridge.devkit import ControlClient
-from orderbridge.engine.connect import connect_sandbox
 from orderbridge.engine.oauth_state import make_state
+from orderbridge.engine.sandbox_connection import connect_sandbox
 from orderbridge.engine.shopify_install import expect_install
 from orderbridge.errors import AuthError
 from orderbridge.sandbox.common.server import ServedApp, ServerGroup, ServerThread

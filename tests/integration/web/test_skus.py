@@ -17,7 +17,7 @@ from orderbridge.adapters.db.grants import grant_connection
 from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.db.tables import shopify_variants, tiktok_skus
 from orderbridge.domain.observed import SkuState
-from orderbridge.engine.connect import connect_sandbox
+from orderbridge.engine.sandbox_connection import connect_sandbox
 from orderbridge.engine.skus import import_catalogues, link_sku, resolve_skus
 from orderbridge.errors import ConfigurationError
 from orderbridge.web.app import create_app

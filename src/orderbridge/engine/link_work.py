@@ -26,7 +26,7 @@ from orderbridge.adapters.db import (
     LeaseLost,
     events,
     in_transaction,
-    links,
+    link_leases,
     order_exceptions,
 )
 from orderbridge.adapters.db.engine import Tx
@@ -114,7 +114,7 @@ class LinkWork:
 
         def work(conn: Tx) -> None:
             for row in rows:
-                links.release_lease(conn, row, owner, next_due_at=at)
+                link_leases.release_lease(conn, row, owner, next_due_at=at)
 
         for row in rows:
             current.held.pop(row.id, None)
@@ -167,9 +167,9 @@ class LinkWork:
         def work(conn: Tx) -> LinkRow:
             fields: LinkChanges = changes  # type: ignore[assignment]
             with timeline.batched(conn):  # the entries of ``after``: one statement
-                saved = links.save_link(conn, row, owner, now=now, release=release, **fields)
+                saved = link_leases.save_link(conn, row, owner, now=now, release=release, **fields)
                 if renew and not release:
-                    saved = links.renew_lease(conn, saved, owner, now, lease_seconds=lease)
+                    saved = link_leases.renew_lease(conn, saved, owner, now, lease_seconds=lease)
                 if after is not None:
                     after(conn, saved)
             return saved

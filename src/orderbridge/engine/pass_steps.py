@@ -21,7 +21,7 @@ from orderbridge.adapters.db import (
     connections,
     events,
     in_transaction,
-    links,
+    link_leases,
     order_exceptions,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
@@ -81,7 +81,7 @@ def claimer(owner: str, now: datetime, limit: int, lease: float, cipher: TokenCi
     connections (one round trip fewer on the way to the first API call; a connection that
     cannot be read is its own links' problem, never the others') and their open exceptions."""
     def work(conn: Tx) -> Claimed:
-        rows = links.claim_due_links(conn, owner, now, limit=limit, lease_seconds=lease)
+        rows = link_leases.claim_due_links(conn, owner, now, limit=limit, lease_seconds=lease)
         loaded: dict[int, Loaded] = {}
         for cid in dict.fromkeys(row.connection_id for row in rows):
             try:
@@ -89,7 +89,7 @@ def claimer(owner: str, now: datetime, limit: int, lease: float, cipher: TokenCi
             except Exception as exc:
                 loaded[cid] = exc
         ids = [row.id for row in rows]
-        return Claimed(rows, loaded, links.with_open_exceptions(conn, ids) if ids else frozenset())
+        return Claimed(rows, loaded, link_leases.with_open_exceptions(conn, ids) if ids else frozenset())
 
     return work
 
@@ -145,7 +145,7 @@ async def batch_failed(
         for row in rows:
             attempts = row.attempts + 1
             try:
-                saved = links.save_link(
+                saved = link_leases.save_link(
                     conn, row, owner, now=now, release=True, attempts=attempts,
                     last_error=why[:2000], next_due_at=now + backoff(attempts, rng),
                 )
@@ -187,7 +187,7 @@ def renewer(rows: Sequence[LinkRow], owner: str, now: datetime, lease: float) ->
         renewed = []
         for row in rows:
             try:
-                renewed.append(links.renew_lease(conn, row, owner, now, lease_seconds=lease))
+                renewed.append(link_leases.renew_lease(conn, row, owner, now, lease_seconds=lease))
             except LeaseLost:
                 continue
         return renewed

@@ -37,6 +37,7 @@ from orderbridge.adapters.db import (
     ConnectionStatus,
     connections,
     in_transaction,
+    link_leases,
     links,
     wake,
 )
@@ -261,7 +262,7 @@ class Reconciler:
 
         def work(conn: Tx) -> None:
             for row in rows:
-                links.release_lease(conn, row, current.owner, next_due_at=at)
+                link_leases.release_lease(conn, row, current.owner, next_due_at=at)
             wake.announce_due(conn)  # another process may take them at once
 
         await asyncio.shield(self._db(work))

@@ -9,7 +9,7 @@ ignores the key, so the worker's next save may drop it — the timeline keeps th
 
 The memory belongs to the worker that holds the link's lease, so an override is written
 only while no lease is held, with the link's version checked and bumped by the worker's own
-save (``link_overrides.save_unleased`` through ``links.save_link``); a leased link answers
+save (``link_overrides.save_unleased`` through ``link_leases.save_link``); a leased link answers
 ``LinkBusy`` (HTTP 409: try again in a moment).
 """
 

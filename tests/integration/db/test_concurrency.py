@@ -16,6 +16,7 @@ from orderbridge.adapters.db import (
     inbox,
     jobs,
     leases,
+    link_leases,
     links,
     make_engine,
     order_exceptions,
@@ -73,7 +74,7 @@ def test_concurrent_claims_never_share_a_link(engines: list[Engine], shop: int) 
         got: list[int] = []
         while True:
             with transaction(engine) as conn:
-                batch = links.claim_due_links(conn, f"w{i}", T0, limit=7, lease_seconds=60)
+                batch = link_leases.claim_due_links(conn, f"w{i}", T0, limit=7, lease_seconds=60)
             if not batch:
                 return got
             got.extend(link.id for link in batch)
@@ -98,12 +99,12 @@ def test_concurrent_get_or_create_makes_one_link(engines: list[Engine], shop: in
 def test_concurrent_saves_one_wins(engines: list[Engine], shop: int) -> None:
     with transaction(engines[0]) as conn:
         links.get_or_create_link(conn, shop, "A", T0)
-        [link] = links.claim_due_links(conn, "w", T0, limit=1, lease_seconds=60)
+        [link] = link_leases.claim_due_links(conn, "w", T0, limit=1, lease_seconds=60)
 
     def save(engine: Engine, i: int) -> bool:
         try:
             with transaction(engine) as conn:
-                links.save_link(conn, link, "w", now=T0, memory={"by": i})
+                link_leases.save_link(conn, link, "w", now=T0, memory={"by": i})
         except LeaseLost:
             return False
         return True
@@ -114,12 +115,12 @@ def test_concurrent_saves_one_wins(engines: list[Engine], shop: int) -> None:
 def test_expired_lease_reclaimed_by_one_of_many(engines: list[Engine], shop: int) -> None:
     with transaction(engines[0]) as conn:
         links.get_or_create_link(conn, shop, "A", T0)
-        [dead] = links.claim_due_links(conn, "crashed", T0, limit=1, lease_seconds=30)
+        [dead] = link_leases.claim_due_links(conn, "crashed", T0, limit=1, lease_seconds=30)
     later = T0 + timedelta(seconds=31)
 
     def claim(engine: Engine, i: int) -> list[int]:
         with transaction(engine) as conn:
-            return [x.id for x in links.claim_due_links(conn, f"w{i}", later, limit=5, lease_seconds=30)]
+            return [x.id for x in link_leases.claim_due_links(conn, f"w{i}", later, limit=5, lease_seconds=30)]
 
     assert sorted(x for got in _race(engines, claim) for x in got) == [dead.id]
 

@@ -1,5 +1,5 @@
 """Writes to a link no worker holds (an operator's override, the backfill's adoption): the
-version check and the save are the worker's own (``links.save_link``), on both databases."""
+version check and the save are the worker's own (``link_leases.save_link``), on both databases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from orderbridge.adapters.db import LeaseLost, link_overrides, links, transaction
+from orderbridge.adapters.db import LeaseLost, link_leases, link_overrides, links, transaction
 
 from .conftest import T0
 
@@ -24,7 +24,7 @@ def _new(engine: Engine, shop: int, **kwargs: Any) -> links.LinkRow:
 
 def _claim(engine: Engine, owner: str, at: datetime = T0) -> list[links.LinkRow]:
     with transaction(engine) as conn:
-        return links.claim_due_links(conn, owner, at, limit=10, lease_seconds=LEASE)
+        return link_leases.claim_due_links(conn, owner, at, limit=10, lease_seconds=LEASE)
 
 
 def test_an_unleased_link_is_saved_once_and_left_unleased(migrated_engine: Engine, shop: int) -> None:
@@ -63,7 +63,7 @@ def test_an_expired_lease_is_no_hold_and_its_holder_loses(migrated_engine: Engin
     assert saved.version == held.version + 1
     assert saved.lease_owner is None
     with transaction(migrated_engine) as conn, pytest.raises(LeaseLost):
-        links.save_link(conn, held, "w1", now=later, memory={"x": 2})  # the presumed-dead worker
+        link_leases.save_link(conn, held, "w1", now=later, memory={"x": 2})  # the presumed-dead worker
     with transaction(migrated_engine) as conn:
         assert links.get_link(conn, held.id) == saved
 

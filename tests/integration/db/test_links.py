@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from orderbridge.adapters.db import LeaseLost, links, transaction
+from orderbridge.adapters.db import LeaseLost, link_leases, links, transaction
 
 from .conftest import T0
 
@@ -18,7 +18,7 @@ def _claim(
     engine: Engine, owner: str, at: datetime = T0, limit: int = 10
 ) -> list[links.LinkRow]:
     with transaction(engine) as conn:
-        return links.claim_due_links(conn, owner, at, limit=limit, lease_seconds=LEASE)
+        return link_leases.claim_due_links(conn, owner, at, limit=limit, lease_seconds=LEASE)
 
 
 def test_get_or_create_is_idempotent(migrated_engine: Engine, shop: int) -> None:
@@ -57,7 +57,7 @@ def test_mark_due_by_shopify_order(migrated_engine: Engine, shop: int) -> None:
         _link, _ = links.get_or_create_link(conn, shop, "A", T0, due_at=T0 + timedelta(days=1))
     [claimed] = _claim(migrated_engine, "w1", at=T0 + timedelta(days=1))
     with transaction(migrated_engine) as conn:
-        links.save_link(
+        link_leases.save_link(
             conn, claimed, "w1", now=T0, release=True, shopify_order_id="gid://shopify/Order/9",
             next_due_at=T0 + timedelta(days=3),
         )
@@ -108,10 +108,10 @@ def test_expired_lease_is_reclaimed_and_old_holder_loses(migrated_engine: Engine
     assert theirs.id == mine.id
     assert theirs.lease_owner == "w2"
     with transaction(migrated_engine) as conn, pytest.raises(LeaseLost, match="w2"):
-        links.save_link(conn, mine, "w1", now=T0, state="created")
+        link_leases.save_link(conn, mine, "w1", now=T0, state="created")
     with transaction(migrated_engine) as conn:
-        assert not links.release_lease(conn, mine, "w1", next_due_at=None)
-        saved = links.save_link(conn, theirs, "w2", now=T0, state="created", release=True)
+        assert not link_leases.release_lease(conn, mine, "w1", next_due_at=None)
+        saved = link_leases.save_link(conn, theirs, "w2", now=T0, state="created", release=True)
     assert saved.state == "created"
     assert saved.lease_owner is None
 
@@ -121,12 +121,12 @@ def test_save_with_stale_version_fails(migrated_engine: Engine, shop: int) -> No
         links.get_or_create_link(conn, shop, "A", T0)
     [link] = _claim(migrated_engine, "w1")
     with transaction(migrated_engine) as conn:
-        saved = links.save_link(conn, link, "w1", now=T0, memory={"step": 1})
+        saved = link_leases.save_link(conn, link, "w1", now=T0, memory={"step": 1})
     assert saved.version == link.version + 1
     with transaction(migrated_engine) as conn, pytest.raises(LeaseLost, match="version"):
-        links.save_link(conn, link, "w1", now=T0, memory={"step": 2})
+        link_leases.save_link(conn, link, "w1", now=T0, memory={"step": 2})
     with transaction(migrated_engine) as conn:
-        again = links.save_link(conn, saved, "w1", now=T0, memory={"step": 2}, attempts=3,
+        again = link_leases.save_link(conn, saved, "w1", now=T0, memory={"step": 2}, attempts=3,
                                 last_error="boom", tiktok_snapshot={"status": "AWAITING_SHIPMENT"})
     assert again.memory == {"step": 2}
     assert again.attempts == 3
@@ -142,11 +142,11 @@ def test_hint_during_lease_survives_the_save(migrated_engine: Engine, shop: int)
     with transaction(migrated_engine) as conn:
         links.mark_due(conn, hint_at, ids=[a.id])
         # the hint does not steal the leased link
-        assert links.claim_due_links(conn, "w2", hint_at, limit=5, lease_seconds=LEASE) == []
+        assert link_leases.claim_due_links(conn, "w2", hint_at, limit=5, lease_seconds=LEASE) == []
         assert links.next_due_time(conn) == a.lease_expires_at
-        saved_a = links.save_link(conn, a, "w1", now=hint_at, release=True,
+        saved_a = link_leases.save_link(conn, a, "w1", now=hint_at, release=True,
                                   next_due_at=T0 + timedelta(hours=1))
-        saved_b = links.save_link(conn, b, "w1", now=hint_at, release=True,
+        saved_b = link_leases.save_link(conn, b, "w1", now=hint_at, release=True,
                                   next_due_at=T0 + timedelta(hours=1))
         assert links.next_due_time(conn) == hint_at
     assert saved_a.next_due_at == hint_at
@@ -158,19 +158,19 @@ def test_hint_survives_release_and_renewal(migrated_engine: Engine, shop: int) -
         links.get_or_create_link(conn, shop, "A", T0)
     [a] = _claim(migrated_engine, "w1")
     with transaction(migrated_engine) as conn:
-        renewed = links.renew_lease(conn, a, "w1", T0 + timedelta(seconds=30), lease_seconds=LEASE)
+        renewed = link_leases.renew_lease(conn, a, "w1", T0 + timedelta(seconds=30), lease_seconds=LEASE)
         assert renewed.lease_expires_at == T0 + timedelta(seconds=90)
         assert renewed.next_due_at == renewed.lease_expires_at
         links.mark_due(conn, T0 + timedelta(seconds=31), ids=[a.id])
-        renewed = links.renew_lease(conn, renewed, "w1", T0 + timedelta(seconds=40), lease_seconds=LEASE)
+        renewed = link_leases.renew_lease(conn, renewed, "w1", T0 + timedelta(seconds=40), lease_seconds=LEASE)
         assert renewed.next_due_at == T0 + timedelta(seconds=31)
-        assert links.release_lease(conn, renewed, "w1", next_due_at=None)
+        assert link_leases.release_lease(conn, renewed, "w1", next_due_at=None)
         got = links.get_link(conn, a.id)
     assert got is not None
     assert got.next_due_at == T0 + timedelta(seconds=31)
     assert got.lease_owner is None
     with transaction(migrated_engine) as conn, pytest.raises(LeaseLost):
-        links.renew_lease(conn, renewed, "w1", T0, lease_seconds=LEASE)
+        link_leases.renew_lease(conn, renewed, "w1", T0, lease_seconds=LEASE)
 
 
 def test_release_without_hint_sets_the_timer(migrated_engine: Engine, shop: int) -> None:
@@ -178,7 +178,7 @@ def test_release_without_hint_sets_the_timer(migrated_engine: Engine, shop: int)
         links.get_or_create_link(conn, shop, "A", T0)
     [a] = _claim(migrated_engine, "w1")
     with transaction(migrated_engine) as conn:
-        assert links.release_lease(conn, a, "w1", next_due_at=None)
+        assert link_leases.release_lease(conn, a, "w1", next_due_at=None)
         assert links.next_due_time(conn) is None
         got = links.get_link(conn, a.id)
     assert got is not None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from orderbridge.adapters.db import links, transaction
+from orderbridge.adapters.db import link_leases, links, transaction
 from orderbridge.domain.actions import AddTags, HoldReason, PlaceHold, PushTracking
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.engine.freshness import after_own_holds, fresh_marker, snapshot_stands
@@ -35,14 +35,14 @@ def _hint(engine: Engine, link_id: int, at: datetime) -> None:
 
 def _claim(engine: Engine, owner: str, at: datetime) -> list[links.LinkRow]:
     with transaction(engine) as conn:
-        return links.claim_due_links(conn, owner, at, limit=10, lease_seconds=LEASE)
+        return link_leases.claim_due_links(conn, owner, at, limit=10, lease_seconds=LEASE)
 
 
 def _finish_pass(engine: Engine, claimed: links.LinkRow, owner: str, at: datetime) -> links.LinkRow:
     """A pass that read the order and had nothing to do: release with the marker."""
     marker = fresh_marker(claimed, read=True, actions=(), fresh_until=at + RECHECK)
     with transaction(engine) as conn:
-        return links.save_link(conn, claimed, owner, now=at, release=True, memory=RELEASED.to_json(),
+        return link_leases.save_link(conn, claimed, owner, now=at, release=True, memory=RELEASED.to_json(),
                                state=RELEASED.state.value, shopify_snapshot=SNAPSHOT,
                                next_due_at=at + RECHECK, **marker)
 
@@ -109,7 +109,7 @@ def test_a_shopify_write_clears_the_marker(migrated_engine: Engine, shop: int) -
     holds_only = fresh_marker(claimed, read=True, actions=(hold,), fresh_until=due)
     assert holds_only == {"shopify_seen_hints": 0, "shopify_fresh_until": None}
     with transaction(migrated_engine) as conn:
-        saved = links.save_link(conn, claimed, "w1", now=T0, release=True, **holds_only)
+        saved = link_leases.save_link(conn, claimed, "w1", now=T0, release=True, **holds_only)
     held = LinkMemory(state=LinkState.CREATED_HELD, held_fulfillment_order_ids=("fo1",))
     assert after_own_holds(saved)
     assert not snapshot_stands(saved, held, T0)
@@ -136,7 +136,7 @@ def test_a_new_order_is_claimed_before_a_burst_of_re_checks(migrated_engine: Eng
 
 def _claim_limit(engine: Engine, owner: str, at: datetime, limit: int) -> list[links.LinkRow]:
     with transaction(engine) as conn:
-        return links.claim_due_links(conn, owner, at, limit=limit, lease_seconds=LEASE)
+        return link_leases.claim_due_links(conn, owner, at, limit=limit, lease_seconds=LEASE)
 
 
 def test_a_shopify_hint_is_claimed_before_re_checks_due_earlier(migrated_engine: Engine, shop: int) -> None:

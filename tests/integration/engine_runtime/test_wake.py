@@ -17,7 +17,15 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from orderbridge.adapters.db import connections, generate_key, links, make_engine, transaction, wake
+from orderbridge.adapters.db import (
+    connections,
+    generate_key,
+    link_leases,
+    links,
+    make_engine,
+    transaction,
+    wake,
+)
 from orderbridge.bootstrap import Services
 from orderbridge.clock import ManualClock
 from orderbridge.engine import worker
@@ -81,8 +89,8 @@ async def test_an_idle_worker_is_woken_by_a_mark_due_committed_elsewhere(
     cid = _connection(services)
     with transaction(services.db) as conn:  # a link that waits for a hint
         link, _ = links.get_or_create_link(conn, cid, "o-1", T0)
-        [held] = links.claim_due_links(conn, "setup", T0, limit=1, lease_seconds=1)
-        assert links.release_lease(conn, held, "setup", next_due_at=None)
+        [held] = link_leases.claim_due_links(conn, "setup", T0, limit=1, lease_seconds=1)
+        assert link_leases.release_lease(conn, held, "setup", next_due_at=None)
     reconciler = RecordingReconciler(services)
     assert reconciler.listen
     assert reconciler.pacing == worker.CLAIM_PACING_SECONDS

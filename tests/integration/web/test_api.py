@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from orderbridge.adapters.db import connections, links, order_exceptions, transaction
+from orderbridge.adapters.db import connections, link_leases, links, order_exceptions, transaction
 from orderbridge.adapters.db.tables import order_links
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
@@ -128,7 +128,7 @@ async def test_dismiss_closes_the_exception_and_remembers_the_code(
 async def test_a_leased_link_refuses_overrides_with_409(services: Services, api: httpx.AsyncClient) -> None:
     ids = seed(services)
     with transaction(services.db) as conn:
-        links.claim_due_links(conn, "worker-1", LATER, limit=10, lease_seconds=60)
+        link_leases.claim_due_links(conn, "worker-1", LATER, limit=10, lease_seconds=60)
     services.clock.set(LATER)  # type: ignore[attr-defined]
     response = await api.post(f"/api/exceptions/{ids['bad']}/action", json={"action": "push_anyway"})
     assert response.status_code == 409

@@ -18,6 +18,7 @@ from orderbridge.adapters.db import (
     connections,
     cursors,
     inbox,
+    link_leases,
     links,
     order_exceptions,
     transaction,
@@ -44,13 +45,13 @@ def _order(services: Services, cid: int, tiktok_id: str, *, minutes: int = 0, **
     with transaction(services.db) as conn:
         link, _ = links.get_or_create_link(conn, cid, tiktok_id, now + timedelta(minutes=minutes))
         if changes:
-            claimed = links.claim_due_links(conn, "test", now + timedelta(days=30), limit=100, lease_seconds=30,
+            claimed = link_leases.claim_due_links(conn, "test", now + timedelta(days=30), limit=100, lease_seconds=30,
                                             connection_id=cid)
             for held in claimed:
                 if held.id == link.id:
-                    links.save_link(conn, held, "test", now=now, release=True, **changes)
+                    link_leases.save_link(conn, held, "test", now=now, release=True, **changes)
                 else:
-                    links.release_lease(conn, held, "test", next_due_at=now)
+                    link_leases.release_lease(conn, held, "test", next_due_at=now)
     return link.id
 
 

@@ -6,7 +6,7 @@ Public surface::
     transaction(engine, write=True)       one transaction, as a Connection
     TokenCipher(key), generate_key()      crypto.py (Fernet / MultiFernet)
     migrate.upgrade/downgrade/current/check/head/schema_diffs
-    links, inbox, jobs, leases, events, order_exceptions, connections, cursors,
+    links, link_leases, inbox, jobs, leases, events, order_exceptions, connections, cursors,
     sku_links, alerts                     repositories: functions taking a Connection
     link_overrides                        a person's versioned write to an unleased link
     orders, board                         operators' reads (API and CLI; the dashboard)
@@ -39,6 +39,7 @@ from orderbridge.adapters.db import (
     intake,
     jobs,
     leases,
+    link_leases,
     link_overrides,
     links,
     operators,
@@ -120,6 +121,7 @@ __all__ = [
     "is_sqlite",
     "jobs",
     "leases",
+    "link_leases",
     "link_overrides",
     "links",
     "make_engine",

@@ -1,12 +1,12 @@
 """Writes to a link no worker holds, through the same versioned save as a worker's.
 
 A worker writes a link only under its lease, at the version its claim returned
-(``links.save_link``). Two writers hold no lease: an operator's override (the API's, the
+(``link_leases.save_link``). Two writers hold no lease: an operator's override (the API's, the
 dashboard's and the command line's buttons, ``web/overrides.py``) and the backfill that
 points a new link at a Shopify order made before (``adopt_existing``, ``engine/poller.py``).
 ``save_unleased`` first takes the link for ``owner`` inside the caller's transaction, only
 while it is still at the version the caller read and no live lease holds it, and then
-writes through ``links.save_link`` with ``release=True``. The take bumps nothing (the save
+writes through ``link_leases.save_link`` with ``release=True``. The take bumps nothing (the save
 bumps the version once) and its lease ends at ``now``: nothing is ever left held, even if
 the transaction went no further. One version check, one save, for workers and people alike.
 """
@@ -18,7 +18,7 @@ from typing import Any, Final, Unpack
 
 from sqlalchemy import Connection, bindparam, or_, update
 
-from orderbridge.adapters.db import links
+from orderbridge.adapters.db import link_leases, links
 from orderbridge.adapters.db.links import LinkChanges, LinkRow
 from orderbridge.adapters.db.tables import order_links as t
 
@@ -51,7 +51,7 @@ def save_unleased(
     params = {"b_id": link.id, "b_version": link.version, "b_owner": owner, "b_now": now}
     if conn.execute(_TAKE, params).rowcount != 1:
         return None
-    return links.save_link(conn, link, owner, now=now, release=True, **changes)
+    return link_leases.save_link(conn, link, owner, now=now, release=True, **changes)
 
 
 def adopt_existing(

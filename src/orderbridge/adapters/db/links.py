@@ -4,7 +4,7 @@ The protocol, in short:
 
 - ``get_or_create_link`` / ``ensure_due`` when a webhook or poll names an order;
   ``mark_due`` to make existing links due (it only ever moves ``next_due_at`` earlier).
-- A worker ``claim_due_links``: one statement leases up to ``limit`` due links, bumps their
+- A worker ``claim_due_links`` (the lease's steps are in ``link_leases.py``): one statement leases up to ``limit`` due links, bumps their
   version and sets ``next_due_at`` to the lease expiry, so that a crashed worker's links come
   back by themselves when the lease runs out.
 - The worker calls the APIs *outside* any transaction, then ``save_link`` with the version it
@@ -26,14 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final, TypedDict, Unpack
+from datetime import datetime
+from typing import Any, Final, TypedDict
 
 from sqlalchemy import Connection, func, or_, select, update
 
 from orderbridge.adapters.db import _link_statements as stmts
 from orderbridge.adapters.db._sql import insert_for, row_dict
-from orderbridge.adapters.db.errors import LeaseLost
 from orderbridge.adapters.db.tables import order_links as t
 from orderbridge.adapters.db.wake import announce_due
 
@@ -45,7 +44,6 @@ __all__ = [
     "LinkChanges",
     "LinkRow",
     "adopt_existing",
-    "claim_due_links",
     "count_by_state",
     "count_shopify_hints",
     "ensure_due",
@@ -53,13 +51,11 @@ __all__ = [
     "find_links_by_shopify_order",
     "get_link",
     "get_or_create_link",
+    "in_chunks",
+    "link_row",
     "list_links",
     "mark_due",
     "next_due_time",
-    "release_lease",
-    "renew_lease",
-    "save_link",
-    "with_open_exceptions",
 ]
 
 # Lower runs first; the domain may use values on either side of this.
@@ -123,14 +119,13 @@ class LinkChanges(TypedDict, total=False):
     shopify_fresh_until: datetime | None
 
 
-_CHANGEABLE: Final = frozenset(LinkChanges.__annotations__)
-
-
-def _row(row: Any) -> LinkRow:
+def link_row(row: Any) -> LinkRow:
+    """A fetched ``order_links`` row as a ``LinkRow``."""
     return LinkRow(**row_dict(row))
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+def in_chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """``values`` in IN lists short enough for every dialect."""
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
 
@@ -138,7 +133,7 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 def get_link(conn: Connection, link_id: int) -> LinkRow | None:
     """The link with this id, if any."""
     row = conn.execute(select(t).where(t.c.id == link_id)).first()
-    return None if row is None else _row(row)
+    return None if row is None else link_row(row)
 
 
 def find_link(conn: Connection, connection_id: int, tiktok_order_id: str) -> LinkRow | None:
@@ -146,7 +141,7 @@ def find_link(conn: Connection, connection_id: int, tiktok_order_id: str) -> Lin
     row = conn.execute(
         select(t).where(t.c.connection_id == connection_id, t.c.tiktok_order_id == tiktok_order_id)
     ).first()
-    return None if row is None else _row(row)
+    return None if row is None else link_row(row)
 
 
 def find_links_by_shopify_order(
@@ -158,7 +153,7 @@ def find_links_by_shopify_order(
         .where(t.c.connection_id == connection_id, t.c.shopify_order_id == shopify_order_id)
         .order_by(t.c.id)
     )
-    return [_row(r) for r in rows]
+    return [link_row(r) for r in rows]
 
 
 def _new_values(
@@ -202,7 +197,7 @@ def get_or_create_link(
     row = conn.execute(stmts.create_link(conn.dialect.name), values).first()
     if row is not None:
         announce_due(conn)
-        return _row(row), True
+        return link_row(row), True
     found = find_link(conn, connection_id, tiktok_order_id)
     if found is None:  # pragma: no cover - a conflict means the row exists
         raise RuntimeError(f"link for {tiktok_order_id} vanished during get_or_create")
@@ -225,7 +220,7 @@ def ensure_due(
     """
     created: list[str] = []
     unique_ids = list(dict.fromkeys(tiktok_order_ids))
-    for chunk in _chunks(unique_ids):
+    for chunk in in_chunks(unique_ids):
         stmt = (
             insert_for(conn, t)
             .values([_new_values(connection_id, oid, now, at, INITIAL_STATE, priority) for oid in chunk])
@@ -273,7 +268,7 @@ def mark_due(
     moved = 0
     for column, values in selectors:
         stmt = stmts.mark_due(column, connection_id is not None)
-        for chunk in _chunks(list(values)):
+        for chunk in in_chunks(list(values)):
             params = {"b_values": chunk, "b_at": at, "b_connection": connection_id}
             moved += conn.execute(stmt, params).rowcount
     if moved:
@@ -290,110 +285,8 @@ def count_shopify_hints(conn: Connection, ids: Sequence[int]) -> None:
     (``SHOPIFY_HINT_PRIORITY``, unless it is more urgent already). Never touches the version
     or the lease.
     """
-    for chunk in _chunks(list(ids)):
+    for chunk in in_chunks(list(ids)):
         conn.execute(stmts.COUNT_SHOPIFY_HINT, {"b_values": chunk, "b_priority": SHOPIFY_HINT_PRIORITY})
-
-
-def claim_due_links(
-    conn: Connection,
-    owner: str,
-    now: datetime,
-    *,
-    limit: int,
-    lease_seconds: float,
-    connection_id: int | None = None,
-) -> list[LinkRow]:
-    """Lease up to ``limit`` due links to ``owner`` in one statement; returns them.
-
-    ``UPDATE … WHERE id IN (SELECT id … ORDER BY priority, next_due_at LIMIT n FOR UPDATE
-    SKIP LOCKED) RETURNING …``: concurrent claimers on PostgreSQL skip each other's rows;
-    on SQLite the statement runs under ``BEGIN IMMEDIATE`` (one writer at a time).
-    A link is due when ``next_due_at <= now`` and its lease is absent or expired.
-    """
-    expires = now + timedelta(seconds=lease_seconds)
-    params = {"b_now": now, "b_connection": connection_id, "b_owner": owner, "b_expires": expires}
-    claimed = [_row(r) for r in conn.execute(stmts.claim(limit, connection_id is not None), params)]
-    claimed.sort(key=lambda link: (link.priority, link.id))
-    return claimed
-
-
-def with_open_exceptions(conn: Connection, link_ids: Sequence[int]) -> frozenset[int]:
-    """Which of these links have an open exception (read with the claim: a decision on a
-    link with none has nothing to resolve, and only the lease holder opens the exceptions a
-    decision resolves)."""
-    found: set[int] = set()
-    for chunk in _chunks(list(dict.fromkeys(link_ids))):
-        found.update(conn.execute(stmts.OPEN_EXCEPTIONS, {"b_values": chunk}).scalars())
-    return frozenset(found)
-
-
-def _lease_lost(conn: Connection, link_id: int, owner: str, version: int) -> LeaseLost:
-    current = get_link(conn, link_id)
-    if current is None:
-        return LeaseLost(f"link {link_id} no longer exists")
-    return LeaseLost(
-        f"link {link_id}: {owner} expected version {version} under its lease; now version "
-        f"{current.version}, lease {current.lease_owner} until {current.lease_expires_at}"
-    )
-
-
-def save_link(
-    conn: Connection,
-    link: LinkRow,
-    owner: str,
-    expected_version: int | None = None,
-    *,
-    now: datetime,
-    release: bool = False,
-    **changes: Unpack[LinkChanges],
-) -> LinkRow:
-    """Write ``changes`` to a link ``owner`` holds, bump its version, return the new row.
-
-    ``expected_version`` defaults to ``link.version`` (the version the claim returned).
-    Raises ``LeaseLost`` if the lease is no longer ``owner``'s or the version moved.
-    ``release=True`` also gives the lease up. A ``next_due_at`` change keeps any earlier
-    hint that ``mark_due`` left while the link was leased.
-    """
-    unknown = set(changes) - _CHANGEABLE
-    if unknown:  # pragma: no cover - the TypedDict catches this statically
-        raise TypeError(f"save_link cannot change {sorted(unknown)}")
-    version = link.version if expected_version is None else expected_version
-    keys = tuple(sorted(k for k in changes if k != "next_due_at"))
-    params: dict[str, Any] = {f"v_{k}": changes[k] for k in keys}  # type: ignore[literal-required]
-    due = ""
-    if "next_due_at" in changes:
-        due = "none" if changes["next_due_at"] is None else "value"
-        params["v_next_due_at"] = changes["next_due_at"]
-    params.update(stmts.held_params(link.id, owner, version), v_updated_at=now)
-    row = conn.execute(stmts.save(keys, due, release), params).first()
-    if row is None:
-        raise _lease_lost(conn, link.id, owner, version)
-    return _row(row)
-
-
-def renew_lease(
-    conn: Connection, link: LinkRow, owner: str, now: datetime, *, lease_seconds: float
-) -> LinkRow:
-    """Extend ``owner``'s lease on a link (long work); raises ``LeaseLost``."""
-    expires = now + timedelta(seconds=lease_seconds)
-    params = {**stmts.held_params(link.id, owner, link.version), "b_expires": expires}
-    row = conn.execute(stmts.RENEW, params).first()
-    if row is None:
-        raise _lease_lost(conn, link.id, owner, link.version)
-    return _row(row)
-
-
-def release_lease(
-    conn: Connection, link: LinkRow, owner: str, *, next_due_at: datetime | None
-) -> bool:
-    """Give up ``owner``'s lease without other changes; False if it was no longer held.
-
-    ``next_due_at`` is when to look again (``None``: only when something marks it due),
-    kept earlier if a hint arrived meanwhile.
-    """
-    params = {**stmts.held_params(link.id, owner, link.version), "v_next_due_at": next_due_at}
-    stmt = stmts.RELEASE_UNTIL_HINT if next_due_at is None else stmts.RELEASE
-    return conn.execute(stmt, params).rowcount == 1
 
 
 def adopt_existing(
@@ -439,7 +332,7 @@ def list_links(
         stmt = stmt.where(t.c.connection_id == connection_id)
     if states is not None:
         stmt = stmt.where(t.c.state.in_(list(states)))
-    return [_row(r) for r in conn.execute(stmt)]
+    return [link_row(r) for r in conn.execute(stmt)]
 
 
 def count_by_state(conn: Connection, *, connection_id: int | None = None) -> dict[str, int]:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from orderbridge.adapters.shopify import LineItemSpec, OrderSpec, UserErrors, transport
+from orderbridge.adapters.shopify import LineItemSpec, OrderSpec, UserErrors, versions
 from orderbridge.adapters.shopify.models import OrderCancelReason
 from orderbridge.clock import ManualClock
 from orderbridge.errors import (
@@ -263,7 +263,7 @@ async def test_null_order_is_not_found(harness: Harness) -> None:
 async def test_a_fall_forward_is_logged_once(harness: Harness) -> None:
     # Shopify answers a retired version with another one and says which in
     # X-Shopify-API-Version (https://shopify.dev/docs/api/usage/versioning).
-    transport._FELL_FORWARD.clear()  # once per process: start from none
+    versions.FELL_FORWARD_SEEN.clear()  # once per process: start from none
     client = harness.client(api_version="2025-07")
     answered = {"X-Shopify-API-Version": "2026-10"}
     harness.server.reply(gql(JOB_DATA, headers=answered), gql(JOB_DATA, headers=answered))

@@ -32,17 +32,28 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NoReturn
 
 import httpx
 
 from orderbridge.adapters import jsontext
-from orderbridge.adapters.calls import ApiCall, CallRecorder, NullRecorder
+from orderbridge.adapters.calls import CallRecorder, NullRecorder
+from orderbridge.adapters.shopify.attempts import (
+    Attempt,
+    attempt_call,
+    backoff_delay,
+    cost_number,
+    is_throttled,
+    retry_after_seconds,
+)
 from orderbridge.adapters.shopify.errors import UserErrors, parse_user_errors
 from orderbridge.adapters.shopify.operation import Operation
 from orderbridge.adapters.shopify.throttle import Priority, StoreThrottle, ThrottleRegistry
-from orderbridge.adapters.shopify.versions import PINNED_API_VERSION
+from orderbridge.adapters.shopify.versions import (
+    API_VERSION_HEADER,
+    PINNED_API_VERSION,
+    warn_if_fell_forward,
+)
 from orderbridge.clock import Clock, SystemClock
 from orderbridge.errors import (
     AuthError,
@@ -67,21 +78,12 @@ __all__ = [
 API_NAME = "shopify"
 log = get_logger(__name__)
 DEFAULT_API_VERSION = PINNED_API_VERSION
-# Shopify names the version that answered; a retired one "falls forward" to another without
-# an error (https://shopify.dev/docs/api/usage/versioning), so a difference is logged once per
-# process, store and pair of versions.
-API_VERSION_HEADER = "X-Shopify-API-Version"
-_FELL_FORWARD: set[tuple[str, str, str]] = set()
 DEFAULT_ENDPOINT_TEMPLATE = "https://{shop}/admin/api/{version}/graphql.json"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 DEFAULT_MAX_THROTTLE_RETRIES = 6
 DEFAULT_MAX_SERVER_RETRIES = 3
 DEFAULT_MAX_TIMEOUT_RETRIES = 2
-DEFAULT_BACKOFF_BASE_SECONDS = 0.5
-DEFAULT_BACKOFF_CAP_SECONDS = 30.0
-# Shopify's REST docs show ``Retry-After: 2.0``; used when a 429 carries none.
-DEFAULT_RETRY_AFTER_SECONDS = 2.0
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -99,23 +101,6 @@ class GraphQLResult:
     requested_cost: float | None = None
     actual_cost: float | None = None
     attempts: int = 1
-
-
-@dataclass(slots=True)
-class _Attempt:
-    """Bookkeeping of one operation's attempts (for retries and records)."""
-
-    operation: Operation
-    priority: int
-    order_ref: str | None
-    cost: float
-    number: int = 0
-    throttled: int = 0
-    server_errors: int = 0
-    timeouts: int = 0
-    started_at: datetime | None = None
-    started: float = 0.0
-    waited: float = 0.0  # seconds the last attempt waited for the store's budget
 
 
 class ShopifyTransport:
@@ -174,20 +159,6 @@ class ShopifyTransport:
         self._observations = 0  # throttleStatus values seen (tells a response that had none)
         self._path = f"/admin/api/{api_version}/graphql.json"
 
-    def _check_answering_version(self, response: httpx.Response) -> None:
-        answered = response.headers.get(API_VERSION_HEADER)
-        if not answered or answered == self.api_version:
-            return
-        key = (self.shop_domain, self.api_version, answered)
-        if key in _FELL_FORWARD:
-            return
-        _FELL_FORWARD.add(key)
-        log.warning("shopify_api_version_fell_forward", api=API_NAME, shop=self.shop_domain,
-                    requested=self.api_version, answered=answered,
-                    hint="Shopify no longer serves the configured shopify_api_version and answered with "
-                         "another version's schema: set shopify_api_version to a supported version "
-                         "(docs/api-versions.md)")
-
     def endpoint_url(self, shop_domain: str | None = None) -> str:
         """The GraphQL endpoint of ``shop_domain`` (default: this client's store)."""
         return self.endpoint_template.format(shop=shop_domain or self.shop_domain, version=self.api_version)
@@ -212,7 +183,7 @@ class ShopifyTransport:
         content = jsontext.dumps_bytes(
             {"query": document or operation.document, "variables": values, "operationName": operation.name}
         )
-        state = _Attempt(operation, int(priority), order_ref, float(operation.estimate(values)))
+        state = Attempt(operation, int(priority), order_ref, float(operation.estimate(values)))
         while True:
             state.number += 1
             before = self._registry.monotonic()
@@ -234,7 +205,7 @@ class ShopifyTransport:
 
     # -- outcomes -------------------------------------------------------------------
 
-    async def _after_transport_error(self, state: _Attempt, exc: httpx.HTTPError) -> None:
+    async def _after_transport_error(self, state: Attempt, exc: httpx.HTTPError) -> None:
         timed_out = isinstance(exc, httpx.TimeoutException)
         code = "TIMEOUT" if timed_out else "TRANSPORT_ERROR"
         message = f"{type(exc).__name__}: {exc}"
@@ -252,12 +223,12 @@ class ShopifyTransport:
             return
         self._fail(RemoteTimeout, state, f"{message} (outcome unknown)", code=code)
 
-    async def _handle_response(self, state: _Attempt, response: httpx.Response) -> GraphQLResult | None:
-        self._check_answering_version(response)
+    async def _handle_response(self, state: Attempt, response: httpx.Response) -> GraphQLResult | None:
+        warn_if_fell_forward(self.shop_domain, self.api_version, response.headers.get(API_VERSION_HEADER))
         status = response.status_code
         request_id = response.headers.get(REQUEST_ID_HEADER)
         if status == 429:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             with contextlib.suppress(ValueError):
                 body_429 = jsontext.loads(response.content)
                 if isinstance(body_429, dict) and isinstance(body_429.get("extensions"), dict):
@@ -294,7 +265,7 @@ class ShopifyTransport:
         extensions: dict[str, Any] = raw_extensions if isinstance(raw_extensions, dict) else {}
         observed_before = self._observations
         requested, actual = self._observe_cost(extensions, state.cost)
-        if self._observations == observed_before and _is_throttled(body.get("errors")):
+        if self._observations == observed_before and is_throttled(body.get("errors")):
             # THROTTLED without a throttleStatus: assume an empty bucket rather than
             # resending at once.
             self._throttle.drain()
@@ -311,7 +282,7 @@ class ShopifyTransport:
         self._record(state, status=status, ok=True, request_id=request_id, requested=requested, actual=actual)
         return GraphQLResult(data, payload, extensions or {}, request_id, requested, actual, state.number)
 
-    async def _server_error(self, state: _Attempt, status: int, message: str, request_id: str | None) -> None:
+    async def _server_error(self, state: Attempt, status: int, message: str, request_id: str | None) -> None:
         self._record(state, status=status, ok=False, code=str(status), message=message, request_id=request_id)
         if not state.operation.retry_safe:
             # The mutation may have run before the failure: let the engine reconcile.
@@ -324,7 +295,7 @@ class ShopifyTransport:
         self._fail(UpstreamUnavailable, state, message, code=status, request_id=request_id, status=status)
 
     async def _graphql_errors(
-        self, state: _Attempt, status: int, errors: Any, request_id: str | None,
+        self, state: Attempt, status: int, errors: Any, request_id: str | None,
         requested: float | None, actual: float | None,
     ) -> None:
         items = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -351,7 +322,7 @@ class ShopifyTransport:
         self._fail(Rejected, state, message, code=first_code, request_id=request_id, status=status, details=items)
 
     def _check_user_errors(
-        self, state: _Attempt, status: int, payload: Any, request_id: str | None,
+        self, state: Attempt, status: int, payload: Any, request_id: str | None,
         requested: float | None, actual: float | None,
     ) -> None:
         op = state.operation
@@ -380,7 +351,7 @@ class ShopifyTransport:
         cost = extensions.get("cost")
         if not isinstance(cost, dict):
             return None, None
-        requested, actual = _number(cost.get("requestedQueryCost")), _number(cost.get("actualQueryCost"))
+        requested, actual = cost_number(cost.get("requestedQueryCost")), cost_number(cost.get("actualQueryCost"))
         # We reserved our own estimate; Shopify charged the actual cost in the end.
         refund = reserved - actual if reserved is not None and actual is not None else 0.0
         status = cost.get("throttleStatus")
@@ -398,70 +369,26 @@ class ShopifyTransport:
 
     # -- helpers --------------------------------------------------------------------
 
-    async def _backoff(self, attempt: int, state: _Attempt) -> None:
-        ceiling = min(DEFAULT_BACKOFF_CAP_SECONDS, DEFAULT_BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-        # "Equal jitter": at least half the ceiling, so clients that failed together spread
-        # out without ever retrying immediately.
-        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+    async def _backoff(self, attempt: int, state: Attempt) -> None:
+        delay = backoff_delay(attempt, self._rng)
         log.info("api_retry", api=API_NAME, operation=state.operation.name, shop=self.shop_domain,
                  attempt=state.number, retry_in_s=round(delay, 3), order_ref=state.order_ref)
         await self._registry.sleep(delay)
 
-    def _fail(self, kind: type[RemoteError], state: _Attempt, message: str, **kw: Any) -> NoReturn:
+    def _fail(self, kind: type[RemoteError], state: Attempt, message: str, **kw: Any) -> NoReturn:
         raise kind(message, api=API_NAME, operation=state.operation.name, **kw)
 
     def _record(
-        self, state: _Attempt, *, status: int | None, ok: bool, code: str | None = None,
+        self, state: Attempt, *, status: int | None, ok: bool, code: str | None = None,
         message: str | None = None, request_id: str | None = None,
         requested: float | None = None, actual: float | None = None,
     ) -> None:
         duration_ms = max(0.0, (self._registry.monotonic() - state.started) * 1000.0)
-        bucket = self._throttle.bucket
-        call = ApiCall(
-            api=API_NAME,
-            operation=state.operation.name,
-            method="POST",
-            path=self._path,
-            started_at=state.started_at or self._clock.now(),
-            duration_ms=duration_ms,
-            status=status,
-            ok=ok,
-            code=code,
-            message=message,
-            request_id=request_id,
-            attempt=state.number,
-            order_ref=state.order_ref,
-            details={
-                "estimated_cost": state.cost,
-                "requested_cost": requested,
-                "actual_cost": actual,
-                "priority": state.priority,
-                "bucket_maximum": bucket.maximum,
-                "bucket_restore_rate": bucket.restore_rate,
-                "throttle_wait_s": round(state.waited, 3),
-            },
+        call = attempt_call(
+            state, api=API_NAME, path=self._path, started_at=state.started_at or self._clock.now(),
+            duration_ms=duration_ms, bucket=self._throttle.bucket, status=status, ok=ok, code=code,
+            message=message, request_id=request_id, requested=requested, actual=actual,
         )
         # A recorder must not break a call (its contract says it won't raise anyway).
         with contextlib.suppress(Exception):
             self._recorder.record(call)
-
-
-def _is_throttled(errors: Any) -> bool:
-    if not isinstance(errors, list):
-        return False
-    return any(
-        isinstance(e, dict) and isinstance(e.get("extensions"), dict) and e["extensions"].get("code") == "THROTTLED"
-        for e in errors
-    )
-
-
-def _retry_after(value: str | None) -> float:
-    try:
-        seconds = float(value) if value is not None else DEFAULT_RETRY_AFTER_SECONDS
-    except ValueError:
-        seconds = DEFAULT_RETRY_AFTER_SECONDS
-    return max(0.0, seconds)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

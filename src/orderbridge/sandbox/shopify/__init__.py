@@ -22,6 +22,7 @@ from orderbridge.sandbox.shopify.control import build_router
 from orderbridge.sandbox.shopify.control_facts import build_facts_router
 from orderbridge.sandbox.shopify.control_install import build_install_router
 from orderbridge.sandbox.shopify.control_stock import build_stock_router
+from orderbridge.sandbox.shopify.control_store import build_store_router
 from orderbridge.sandbox.shopify.cost import Buckets
 from orderbridge.sandbox.shopify.executor import GraphQLExecutor
 from orderbridge.sandbox.shopify.oauth import OAuthServer
@@ -50,6 +51,7 @@ class ShopifySandbox:
         self.oauth = OAuthServer(self.world, clock)
         self.app = build_app(self.handler, self.oauth)
         self.control: APIRouter = build_router(self)
+        self.control.include_router(build_store_router(self))
         self.control.include_router(build_facts_router(self))
         self.control.include_router(build_install_router(self))
         self.control.include_router(build_stock_router(self))

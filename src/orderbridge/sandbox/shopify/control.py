@@ -1,9 +1,8 @@
-"""Control API of the Shopify sandbox (mounted at /shopify): the merchant's hands and the knobs."""
+"""Control API of the Shopify sandbox (mounted at /shopify): the merchant's hands on orders and
+fulfilment orders (the store's and apps' knobs: ``control_store.py``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
@@ -12,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.history import build_history_router
 from orderbridge.sandbox.shopify.resolvers_cancel import cancel_blocker, cancel_order_now
-from orderbridge.sandbox.shopify.resolvers_catalog import topic_name
 from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     cancel_fulfillment,
     do_split,
@@ -22,14 +20,11 @@ from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     set_tracking,
 )
 from orderbridge.sandbox.shopify.state import (
-    DEFAULT_DEV_STORE_CREATE_CAP,
     App,
     FulfillmentOrder,
     Location,
     Order,
-    Plan,
     Shop,
-    Subscription,
     Token,
     Tracking,
     gid,
@@ -40,8 +35,9 @@ from orderbridge.sandbox.shopify.world import add_service_location, build_fulfil
 
 if TYPE_CHECKING:
     from orderbridge.sandbox.shopify import ShopifySandbox
+    from orderbridge.sandbox.shopify.state import World
 
-__all__ = ["build_router"]
+__all__ = ["MERCHANT", "STRICT_INPUT", "build_router", "shop_of"]
 
 MERCHANT = App(0, "Shopify admin (merchant)", "shopify-admin", "", "")
 
@@ -106,54 +102,12 @@ class ServiceBody(BaseModel):
     handle: str = "acme-3pl"
 
 
-class TokenBody(BaseModel):
-    model_config = STRICT_INPUT
-    shop: str
-    scopes: list[str]
-    app_handle: str = "orderbridge"
-    token: str | None = None
-
-
-class ShopSettings(BaseModel):
-    model_config = STRICT_INPUT
-    plan: Plan | None = None
-    bucket_size: float | None = None
-    create_cap: int | None = None  # orders per minute; 0 removes the cap
-
-
-class TimingBody(BaseModel):
-    model_config = STRICT_INPUT
-    index_lag_seconds: float | None = None
-    fulfillment_order_delay_seconds: float | None = None
-    cancel_job_delay_seconds: float | None = None
-    service_cancel_accept_delay_seconds: float | None = None
-
-
-class VariantBody(BaseModel):
-    model_config = STRICT_INPUT
-    sku: str
-    title: str
-    price: Decimal
-    available: int = 0
-    inventory_policy: str = "DENY"
-
-
-class InventoryBody(BaseModel):
-    model_config = STRICT_INPUT
-    available: int
-
-
-class SubscriptionBody(BaseModel):
-    model_config = STRICT_INPUT
-    shop: str
-    topic: str  # ORDERS_CREATE or orders/create
-    uri: str
-    app_handle: str = "orderbridge"
-
-
-class UrlBody(BaseModel):
-    model_config = STRICT_INPUT
-    url: str
+def shop_of(world: World, domain: str) -> Shop:
+    """The shop of ``domain`` (with or without ``.myshopify.com``); 404 when there is none."""
+    shop = world.shops.get(domain) or world.shops.get(domain + ".myshopify.com")
+    if shop is None:
+        raise HTTPException(404, f"no shop {domain}")
+    return shop
 
 
 def build_router(sandbox: ShopifySandbox) -> APIRouter:
@@ -181,12 +135,6 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
         if fo is None:
             raise HTTPException(404, f"no fulfillment order {fo_id:path}")
         return fo
-
-    def shop_of(domain: str) -> Shop:
-        shop = world.shops.get(domain) or world.shops.get(domain + ".myshopify.com")
-        if shop is None:
-            raise HTTPException(404, f"no shop {domain}")
-        return shop
 
     def raw(order: Order) -> dict[str, Any]:
         body = order_json(world, order)
@@ -218,7 +166,7 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
         """Orders (no index lag here), optionally by source identifier and shop."""
         return [raw(o) for o in world.orders.values()
                 if (source_identifier is None or o.source_identifier == source_identifier)
-                and (shop is None or o.shop == shop_of(shop).domain)]
+                and (shop is None or o.shop == shop_of(world, shop).domain)]
 
     @router.post("/orders/{order_id:path}/fulfill")
     def merchant_fulfil(order_id: str, body: FulfilBody) -> dict[str, Any]:
@@ -341,7 +289,7 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
     @router.post("/shops/{shop}/locations")
     def add_location(shop: str, body: LocationBody) -> dict[str, Any]:
         """Add a (merchant-managed) location to a shop, e.g. to move fulfilment orders to it."""
-        target = shop_of(shop)
+        target = shop_of(world, shop)
         location = Location(world.new_id("location"), body.name)
         world.locations[location.id] = location
         target.location_ids.append(location.id)
@@ -361,122 +309,5 @@ def build_router(sandbox: ShopifySandbox) -> APIRouter:
                     fo.status = "IN_PROGRESS"
         touch(world, order, sandbox.clock.now())
         return {"location_id": gid("Location", location.id)}
-
-    @router.post("/tokens")
-    def mint_token(body: TokenBody) -> dict[str, Any]:
-        """Mint an access token with the given scopes for an app in a shop."""
-        shop = shop_of(body.shop)
-        app = next((a for a in world.apps.values() if a.handle == body.app_handle), None)
-        if app is None:
-            app = App(world.new_id("app"), body.app_handle, body.app_handle, f"key-{body.app_handle}",
-                      f"shpss_{body.app_handle}")
-            world.apps[app.id] = app
-        token = body.token or f"shpat_{shop.domain.split('.')[0]}_{world.new_id('app')}"
-        world.tokens[token] = Token(token, app.id, shop.domain, frozenset(body.scopes))
-        return {"access_token": token, "app_id": gid("App", app.id)}
-
-    @router.put("/shops/{shop}/settings")
-    def shop_settings(shop: str, body: ShopSettings) -> dict[str, Any]:
-        """Plan preset (restore rate), bucket size, orderCreate cap per minute (0 = none)."""
-        target = shop_of(shop)
-        if body.plan is not None:
-            target.plan = body.plan
-            if body.plan is Plan.DEVELOPMENT and body.create_cap is None:
-                target.create_cap = DEFAULT_DEV_STORE_CREATE_CAP
-        if body.bucket_size is not None:
-            target.bucket_size = body.bucket_size
-        if body.create_cap is not None:
-            target.create_cap = body.create_cap or None
-        return {"plan": target.plan.value, "bucket_size": target.bucket_size, "create_cap": target.create_cap,
-                "restore_rate": target.restore_rate()}
-
-    @router.put("/timing")
-    def timing(body: TimingBody) -> dict[str, Any]:
-        """Delays (virtual seconds): search index lag, fulfilment orders, cancel job, 3PL accept."""
-        t = world.timing
-        for name in ("index_lag", "fulfillment_order_delay", "cancel_job_delay", "service_cancel_accept_delay"):
-            value = getattr(body, f"{name}_seconds")
-            if value is not None:
-                setattr(t, name, timedelta(seconds=value))
-        return {name: getattr(t, name).total_seconds() for name in
-                ("index_lag", "fulfillment_order_delay", "cancel_job_delay", "service_cancel_accept_delay")}
-
-    @router.post("/shops/{shop}/variants")
-    def add_variant(shop: str, body: VariantBody) -> dict[str, Any]:
-        """Add a product with one variant and stock at every location."""
-        v = world.add_variant(shop_of(shop), body.sku, body.title, body.price, body.available,
-                              policy=body.inventory_policy)
-        return {"variant_id": gid("ProductVariant", v.id), "inventory_item_id": gid("InventoryItem", v.inventory_item_id)}
-
-    @router.put("/variants/{variant_id:path}/inventory")
-    def set_inventory(variant_id: str, body: InventoryBody) -> dict[str, Any]:
-        """Set the available quantity of a variant at its shop's first location (sends `inventory_levels/update` if it changed)."""
-        v = world.variants.get(parse_gid(variant_id, "ProductVariant") or int(variant_id))
-        if v is None:
-            raise HTTPException(404, "no such variant")
-        location = world.shops[world.variant_shop[v.id]].location_ids[0]
-        world.set_available(v, location, body.available)
-        return {"available": body.available}
-
-    @router.get("/variants/{variant_id:path}/inventory")
-    def get_inventory(variant_id: str) -> dict[str, Any]:
-        """Available quantity of a variant per location."""
-        v = world.variants.get(parse_gid(variant_id, "ProductVariant") or int(variant_id))
-        if v is None:
-            raise HTTPException(404, "no such variant")
-        shop = world.shops[world.variant_shop[v.id]]
-        return {"sku": v.sku, "available": {gid("Location", i): world.available(v, i) for i in shop.location_ids}}
-
-    @router.get("/webhooks/deliveries")
-    def deliveries(with_body: bool = False) -> list[dict[str, Any]]:
-        """Every webhook delivery and its attempts."""
-        return [d.to_json(with_body) for d in sandbox.dispatcher.deliveries]
-
-    @router.post("/webhooks/subscriptions")
-    def subscribe(body: SubscriptionBody) -> dict[str, Any]:
-        """Subscribe an app to a topic (as webhookSubscriptionCreate does)."""
-        shop = shop_of(body.shop)
-        app = next((a for a in world.apps.values() if a.handle == body.app_handle), None)
-        if app is None:
-            raise HTTPException(404, "no such app")
-        topic = body.topic.replace("/", "_").upper()
-        sub = Subscription(world.new_id("sub"), app.id, shop.domain, topic, body.uri, sandbox.clock.now())
-        world.subscriptions[sub.id] = sub
-        return {"id": gid("WebhookSubscription", sub.id), "topic": topic_name(topic)}
-
-    @router.put("/apps/{handle}/compliance-url")
-    def compliance_url(handle: str, body: UrlBody) -> dict[str, Any]:
-        """Where the app receives compliance webhooks (customers/data_request, customers/redact, shop/redact)."""
-        app = next((a for a in world.apps.values() if a.handle == handle), None)
-        if app is None:
-            raise HTTPException(404, "no such app")
-        world.compliance_urls[app.id] = body.url
-        return {"ok": True}
-
-    @router.post("/shops/{shop}/compliance/{topic:path}")
-    def compliance(shop: str, topic: str, app_handle: str = "orderbridge") -> dict[str, Any]:
-        """Send a compliance webhook (customers/data_request, customers/redact or shop/redact)."""
-        target = shop_of(shop)
-        app = next((a for a in world.apps.values() if a.handle == app_handle), None)
-        if app is None or topic not in ("customers/data_request", "customers/redact", "shop/redact"):
-            raise HTTPException(404, "no such app or topic")
-        body = {"shop_id": target.id, "shop_domain": target.domain}
-        if topic != "shop/redact":
-            # customers/redact names orders_to_redact; customers/data_request orders_requested
-            orders_key = "orders_to_redact" if topic == "customers/redact" else "orders_requested"
-            body |= {"customer": {"id": 1, "email": "buyer@example.com", "phone": None}, orders_key: []}
-        return {"sent": sandbox.runtime.compliance(target.domain, app.id, topic, body)}
-
-    @router.get("/mutation-counts")
-    def mutation_counts(shop: str | None = None) -> dict[str, Any]:
-        """Mutations executed, by root field, per shop and per order (for benchmarks)."""
-        per_shop: dict[str, dict[str, int]] = {}
-        for (domain, field), n in world.mutation_counts.items():
-            if shop is None or domain == shop_of(shop).domain:
-                per_shop.setdefault(domain, {})[field] = n
-        per_order: dict[str, dict[str, int]] = {}
-        for (order_id, field), n in world.order_mutation_counts.items():
-            per_order.setdefault(gid("Order", order_id), {})[field] = n
-        return {"per_shop": per_shop, "per_order": per_order}
 
     return router

@@ -11,14 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.history import build_history_router
 from orderbridge.sandbox.shopify.resolvers_cancel import cancel_blocker, cancel_order_now
-from orderbridge.sandbox.shopify.resolvers_fulfillment import (
-    cancel_fulfillment,
-    do_split,
-    fulfil,
-    move,
-    release_holds,
-    set_tracking,
-)
+from orderbridge.sandbox.shopify.resolvers_fulfillment import do_split, move, release_holds
+from orderbridge.sandbox.shopify.resolvers_shipments import cancel_fulfillment, fulfil, set_tracking
 from orderbridge.sandbox.shopify.state import (
     App,
     FulfillmentOrder,

@@ -33,6 +33,7 @@ from orderbridge.sandbox.shopify import (
     resolvers_edit,
     resolvers_fulfillment,
     resolvers_orders,
+    resolvers_shipments,
 )
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.cost import MAX_QUERY_COST, Buckets, actual_cost, requested_cost
@@ -71,7 +72,7 @@ def load_schema() -> GraphQLSchema:
     queries = (resolvers_orders.QUERIES | resolvers_cancel.QUERIES | resolvers_fulfillment.QUERIES
                | resolvers_catalog.QUERIES)
     mutations = (resolvers_orders.MUTATIONS | resolvers_cancel.MUTATIONS | resolvers_fulfillment.MUTATIONS
-                 | resolvers_catalog.MUTATIONS | resolvers_edit.MUTATIONS)
+                 | resolvers_shipments.MUTATIONS | resolvers_catalog.MUTATIONS | resolvers_edit.MUTATIONS)
     assert schema.query_type is not None
     assert schema.mutation_type is not None
     for name, resolver in queries.items():

@@ -9,7 +9,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from orderbridge.sandbox.shopify.state import App, Fulfillment, Order, Refund, Shop, Token, World
+from orderbridge.sandbox.shopify.order_records import Fulfillment, Order, Refund
+from orderbridge.sandbox.shopify.state import App, Shop, Token, World
 
 __all__ = ["Ctx", "Runtime", "ctx_of", "require_scope"]
 

@@ -10,20 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.history import build_history_router
+from orderbridge.sandbox.shopify.order_records import FulfillmentOrder, Order, Tracking
 from orderbridge.sandbox.shopify.resolvers_cancel import cancel_blocker, cancel_order_now
 from orderbridge.sandbox.shopify.resolvers_fulfillment import do_split, move, release_holds
 from orderbridge.sandbox.shopify.resolvers_shipments import cancel_fulfillment, fulfil, set_tracking
-from orderbridge.sandbox.shopify.state import (
-    App,
-    FulfillmentOrder,
-    Location,
-    Order,
-    Shop,
-    Token,
-    Tracking,
-    gid,
-    parse_gid,
-)
+from orderbridge.sandbox.shopify.state import App, Location, Shop, Token, gid, parse_gid
 from orderbridge.sandbox.shopify.webhooks import order_json
 from orderbridge.sandbox.shopify.world import add_service_location, build_fulfillment_orders, touch
 

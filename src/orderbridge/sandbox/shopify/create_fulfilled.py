@@ -19,14 +19,14 @@ from typing import Any
 
 from orderbridge.sandbox.shopify.context import Ctx
 from orderbridge.sandbox.shopify.inputs import user_error
-from orderbridge.sandbox.shopify.state import (
+from orderbridge.sandbox.shopify.order_records import (
     FOLine,
     Fulfillment,
     FulfillmentOrder,
     Order,
     Tracking,
-    parse_gid,
 )
+from orderbridge.sandbox.shopify.state import parse_gid
 from orderbridge.sandbox.shopify.world import touch
 
 __all__ = ["CreateFulfilmentError", "FulfilledAtCreate", "fulfil_at_create", "read_fulfilment"]

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 
-from orderbridge.sandbox.shopify.state import HoldRelease, gid, parse_gid
+from orderbridge.sandbox.shopify.order_records import HoldRelease
+from orderbridge.sandbox.shopify.state import gid, parse_gid
 
 if TYPE_CHECKING:
     from orderbridge.sandbox.shopify import ShopifySandbox

@@ -16,18 +16,16 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 
 from orderbridge.sandbox.shopify.context import Ctx
-from orderbridge.sandbox.shopify.state import (
+from orderbridge.sandbox.shopify.order_records import (
     Fulfillment,
     FulfillmentOrder,
     Hold,
     LineItem,
-    Location,
     Order,
     TaxLine,
     Transaction,
-    Variant,
-    gid,
 )
+from orderbridge.sandbox.shopify.state import Location, Variant, gid
 from orderbridge.sandbox.shopify.suggested_refund import suggested_refund_node
 from orderbridge.sandbox.shopify.world import (
     financial_status,

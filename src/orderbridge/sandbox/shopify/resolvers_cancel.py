@@ -9,8 +9,9 @@ from graphql import GraphQLResolveInfo
 
 from orderbridge.sandbox.shopify.context import Ctx, ctx_of, require_scope
 from orderbridge.sandbox.shopify.inputs import user_error
+from orderbridge.sandbox.shopify.order_records import Job, Order, Transaction
 from orderbridge.sandbox.shopify.resolvers_orders import order_or_none
-from orderbridge.sandbox.shopify.state import Job, Order, Transaction, gid, parse_gid
+from orderbridge.sandbox.shopify.state import gid, parse_gid
 from orderbridge.sandbox.shopify.world import restock_line, totals, touch
 
 __all__ = ["MUTATIONS", "QUERIES", "cancel_blocker", "cancel_order_now"]
@@ -38,7 +39,7 @@ def cancel_order_now(ctx: Ctx, order: Order, reason: str, restock: bool, staff_n
             fo.status, fo.updated_at = "CLOSED", ctx.now
     received = totals(order, current=True)["received"]
     if refund and received > 0:
-        from orderbridge.sandbox.shopify.state import Refund  # local: only used here
+        from orderbridge.sandbox.shopify.order_records import Refund  # local: only used here
 
         tx = Transaction(ctx.world.new_id("transaction"), "REFUND", "SUCCESS", "manual", received,
                          ctx.now, ctx.now, manual=True)

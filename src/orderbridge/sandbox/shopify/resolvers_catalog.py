@@ -10,13 +10,7 @@ from orderbridge.sandbox.shopify.context import Ctx, ctx_of, require_scope
 from orderbridge.sandbox.shopify.inputs import user_error
 from orderbridge.sandbox.shopify.nodes import connection, iso, location_node, variant_node
 from orderbridge.sandbox.shopify.search import variant_search
-from orderbridge.sandbox.shopify.state import (
-    PLAN_DISPLAY_NAME,
-    Plan,
-    Subscription,
-    gid,
-    parse_gid,
-)
+from orderbridge.sandbox.shopify.state import PLAN_DISPLAY_NAME, Plan, Subscription, gid, parse_gid
 from orderbridge.sandbox.shopify.world import touch
 
 __all__ = ["MUTATIONS", "QUERIES", "topic_name"]

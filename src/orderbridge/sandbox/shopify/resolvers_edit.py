@@ -18,17 +18,15 @@ from orderbridge.sandbox.shopify.nodes import (
     refund_node,
     variant_node,
 )
-from orderbridge.sandbox.shopify.state import (
+from orderbridge.sandbox.shopify.order_records import (
     EditSession,
     LineItem,
     Order,
     Refund,
     StagedCustomItem,
     Transaction,
-    cents,
-    gid,
-    parse_gid,
 )
+from orderbridge.sandbox.shopify.state import cents, gid, parse_gid
 from orderbridge.sandbox.shopify.world import restock_line, sync_fo_quantities, totals, touch
 
 __all__ = ["MUTATIONS"]

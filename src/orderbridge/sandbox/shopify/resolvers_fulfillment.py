@@ -10,14 +10,8 @@ from graphql import GraphQLResolveInfo
 from orderbridge.sandbox.shopify.context import Ctx, ctx_of, require_scope
 from orderbridge.sandbox.shopify.inputs import user_error
 from orderbridge.sandbox.shopify.nodes import FO_READ_SCOPES, fo_node, hold_node
-from orderbridge.sandbox.shopify.state import (
-    MAX_HOLDS_PER_APP,
-    FulfillmentOrder,
-    Hold,
-    HoldRelease,
-    gid,
-    parse_gid,
-)
+from orderbridge.sandbox.shopify.order_records import FulfillmentOrder, Hold, HoldRelease
+from orderbridge.sandbox.shopify.state import MAX_HOLDS_PER_APP, gid, parse_gid
 from orderbridge.sandbox.shopify.world import touch
 
 __all__ = [
@@ -143,7 +137,7 @@ def hold(_root: Any, info: GraphQLResolveInfo[Any], id: str, fulfillmentHold: di
 
 def split(ctx: Ctx, fo: FulfillmentOrder, moved: dict[int, int]) -> FulfillmentOrder:
     """Move ``moved`` (fo line id -> quantity) to a new fulfilment order at the same location."""
-    from orderbridge.sandbox.shopify.state import FOLine
+    from orderbridge.sandbox.shopify.order_records import FOLine
 
     new = FulfillmentOrder(ctx.world.new_id("fo"), fo.order_id, fo.location_id, "OPEN", ctx.now, ctx.now)
     for ln in fo.lines:

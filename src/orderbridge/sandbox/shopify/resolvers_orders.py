@@ -12,17 +12,15 @@ from orderbridge.sandbox.shopify import create_fulfilled
 from orderbridge.sandbox.shopify.context import Ctx, require_scope
 from orderbridge.sandbox.shopify.inputs import amount_of, bag_amount, parse_datetime, user_error
 from orderbridge.sandbox.shopify.nodes import connection, order_node
-from orderbridge.sandbox.shopify.search import order_search
-from orderbridge.sandbox.shopify.state import (
+from orderbridge.sandbox.shopify.order_records import (
     LineItem,
     Order,
     ShippingLine,
     TaxLine,
     Transaction,
-    cents,
-    gid,
-    parse_gid,
 )
+from orderbridge.sandbox.shopify.search import order_search
+from orderbridge.sandbox.shopify.state import cents, gid, parse_gid
 from orderbridge.sandbox.shopify.world import build_fulfillment_orders, totals, touch
 
 __all__ = ["MUTATIONS", "QUERIES", "order_create", "order_or_none"]

@@ -10,19 +10,13 @@ from graphql import GraphQLResolveInfo
 from orderbridge.sandbox.shopify.context import Ctx, require_scope
 from orderbridge.sandbox.shopify.inputs import user_error
 from orderbridge.sandbox.shopify.nodes import fulfillment_node
+from orderbridge.sandbox.shopify.order_records import Fulfillment, FulfillmentOrder, Order, Tracking
 from orderbridge.sandbox.shopify.resolvers_fulfillment import (
     FO_WRITE_SCOPES,
     UNFULFILLABLE,
     reopen_status,
 )
-from orderbridge.sandbox.shopify.state import (
-    Fulfillment,
-    FulfillmentOrder,
-    Order,
-    Tracking,
-    gid,
-    parse_gid,
-)
+from orderbridge.sandbox.shopify.state import gid, parse_gid
 from orderbridge.sandbox.shopify.world import touch
 
 __all__ = ["MUTATIONS", "cancel_fulfillment", "fulfil", "set_tracking"]

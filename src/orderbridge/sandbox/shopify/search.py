@@ -14,7 +14,8 @@ from typing import Any
 
 from orderbridge.clock import as_utc
 from orderbridge.sandbox.shopify.context import Ctx
-from orderbridge.sandbox.shopify.state import SEARCH_WINDOW, Order, Variant
+from orderbridge.sandbox.shopify.order_records import Order
+from orderbridge.sandbox.shopify.state import SEARCH_WINDOW, Variant
 
 __all__ = ["Term", "order_search", "parse_query", "variant_search"]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from orderbridge.sandbox.shopify.state import Order, cents, gid
+from orderbridge.sandbox.shopify.order_records import Order
+from orderbridge.sandbox.shopify.state import cents, gid
 from orderbridge.sandbox.shopify.world import totals
 
 __all__ = ["suggested_refund_node"]

@@ -22,15 +22,8 @@ from orderbridge.clock import Clock
 from orderbridge.sandbox.common.scheduler import Scheduler
 from orderbridge.sandbox.common.webhooks import WebhookDispatcher
 from orderbridge.sandbox.shopify.context import Runtime
-from orderbridge.sandbox.shopify.state import (
-    API_VERSION,
-    Fulfillment,
-    Order,
-    Refund,
-    World,
-    cents,
-    gid,
-)
+from orderbridge.sandbox.shopify.order_records import Fulfillment, Order, Refund
+from orderbridge.sandbox.shopify.state import API_VERSION, World, cents, gid
 from orderbridge.sandbox.shopify.world import (
     financial_status,
     fulfillment_status,

@@ -12,14 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from orderbridge.sandbox.shopify.order_records import FOLine, FulfillmentOrder, Order
 from orderbridge.sandbox.shopify.state import (
     FULFILLMENT_ORDER_SCOPES,
     FULL_SCOPES,
     App,
-    FOLine,
-    FulfillmentOrder,
     Location,
-    Order,
     Shop,
     Token,
     World,

@@ -8,15 +8,14 @@ from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.domain.policy import DEFAULT_SLOW_RECHECK
 from orderbridge.engine.connect import (
     MissingScopes,
-    connect_sandbox,
     connect_shopify,
     connect_tiktok_with_code,
     find_connection,
     register_webhooks,
-    set_policy,
-    show_policy,
 )
 from orderbridge.engine.policy_config import DURATION_KEYS
+from orderbridge.engine.policy_store import set_policy, show_policy
+from orderbridge.engine.sandbox_connection import connect_sandbox
 from orderbridge.errors import ConfigurationError
 from tests.integration.web.conftest import SandboxKit
 

@@ -22,6 +22,7 @@ from orderbridge.domain.actions import (
 )
 from orderbridge.domain.address import Destination, destination_kind, to_shipping_address
 from orderbridge.domain.decide.common import Ctx, fingerprint, order_lines
+from orderbridge.domain.decide.totals import total_holds
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (
@@ -207,6 +208,12 @@ def _release(ctx: Ctx, view: ShopifyOrderView, held_now: list[ShopifyFulfillment
     """
     if not _write_address(ctx, view):
         return False
+    if any(isinstance(a, UpdateShopifyAddress) for a in ctx.actions):
+        # Shopify recalculates the order's taxes when the address changes: the payment and
+        # the release wait for the next pass (at once), which reads the new total.
+        return True
+    if not ctx.memory.payment_recorded and not total_holds(ctx, view):
+        return True  # the tax added back first, or TOTALS_MISMATCH: still on hold
     ensure_payment(ctx, view)
     if ctx.memory.hold_released_by_hand or not held_now:
         pending = any(isinstance(a, UpdateShopifyAddress | RecordPayment) for a in ctx.actions)
@@ -298,6 +305,8 @@ def ensure_payment(ctx: Ctx, view: ShopifyOrderView) -> None:
 
 def _after_release(ctx: Ctx, view: ShopifyOrderView) -> None:
     """Payment left over (create_at=released) and an address changed on TikTok."""
+    if not view.shipped and not total_holds(ctx, view):
+        return  # the tax added back first, or TOTALS_MISMATCH raised
     ensure_payment(ctx, view)
     address, _ = to_shipping_address(ctx.order.recipient)
     if address is None or not ctx.memory.address_fingerprint:

@@ -113,6 +113,7 @@ class ActionExecutor:
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: edits.swap_line,
+            k.RESTORE_TAX: edits.restore_tax,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,
             k.PUSH_TRACKING: tiktok.push_tracking,
             k.UPDATE_TRACKING: tiktok.update_tracking,

@@ -208,10 +208,9 @@ def _release(ctx: Ctx, view: ShopifyOrderView, held_now: list[ShopifyFulfillment
     """
     if not _write_address(ctx, view):
         return False
-    if any(isinstance(a, UpdateShopifyAddress) for a in ctx.actions):
-        # Shopify recalculates the order's taxes when the address changes: the payment and
-        # the release wait for the next pass (at once), which reads the new total.
-        return True
+    # Shopify recalculates the order's taxes when the address changes: the payment is only
+    # recorded at the outstanding amount decided here (the executor checks the address
+    # write left it so), and a pass after a change compares the totals first.
     if not ctx.memory.payment_recorded and not total_holds(ctx, view):
         return True  # the tax added back first, or TOTALS_MISMATCH: still on hold
     ensure_payment(ctx, view)

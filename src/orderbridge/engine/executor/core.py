@@ -232,19 +232,32 @@ class ActionExecutor:
         return succeed(ctx, "address written", shopify_order_id=action.shopify_order_id)
 
     async def _record_payment(self, action: actions.RecordPayment, ctx: ExecutionContext) -> Outcome:
-        view = await self._view(ctx, action.shopify_order_id)
+        # Read afresh: an address written in this decision makes Shopify recalculate the
+        # order's taxes (since 2026-08-31), so the decision's view may be stale.
+        snapshot = await ctx.shopify.get_order(
+            action.shopify_order_id, line_items_first=1, fulfillment_orders_first=1,
+            fulfillment_order_line_items_first=1, fulfillments_first=1, fulfillment_line_items_first=1,
+            priority=action.priority,
+        )
+        view = to_order_view(snapshot, our_app_holds_handle=ctx.policy.hold_handle)
         if view.financial_status.upper() in _PAID_STATUSES or view.total_outstanding <= 0:
             return succeed(ctx, "nothing outstanding")
         if action.amount <= 0:
             return succeed(ctx, "a $0 payment: nothing to record")
+        if view.total_outstanding != action.amount:
+            # Never pay another amount than decided (TikTok's total): the next decision
+            # compares the totals (domain/totals.py) and adds the tax back or raises.
+            return self._outcome(
+                ctx, OutcomeStatus.UNKNOWN,
+                f"not paid: Shopify now asks {view.total_outstanding}, not the {action.amount} "
+                "decided (its total changed, e.g. taxes recalculated for the address)",
+            )
         # Without an amount Shopify pays the outstanding balance (a partial amount needs
         # Shopify Plus); the action asked for the outstanding amount anyway.
         result = await ctx.shopify.create_manual_payment(
             action.shopify_order_id, payment_method_name=action.method, priority=action.priority
         )
         note = f"recorded {view.total_outstanding} as {action.method}"
-        if view.total_outstanding != action.amount:
-            note += f" (decided on {action.amount})"
         return succeed(ctx, note, financial_status=result.display_financial_status or "")
 
     async def _release_hold(self, action: actions.ReleaseHold, ctx: ExecutionContext) -> Outcome:

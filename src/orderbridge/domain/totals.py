@@ -8,9 +8,10 @@ payment is recorded (and after every later address write) ``check_total`` compar
 current total with the plan's:
 
 - equal: nothing to do;
-- lower by exactly the tax that went missing (Shopify's tax is lower than the plan's by the
-  same amount): ``RESTORE_TAX``, an order edit adds that amount back as a non-taxable item,
-  as a swapped custom line carries its channel-liable tax (an edit can add, never lower);
+- lower by no more than the tax that went missing (Shopify's tax is lower than the plan's by
+  at least the difference; less than all of it when a swap already carries some of TikTok's
+  tax as an item): ``RESTORE_TAX``, an order edit adds the difference back as a non-taxable
+  item, as a swapped custom line carries its channel-liable tax (an edit can add, never lower);
 - anything else (higher: the store charged its own tax, which an edit cannot take off; or a
   difference the tax does not explain): ``MISMATCH``, raised as TOTALS_MISMATCH with both
   totals, and no payment is recorded.
@@ -79,7 +80,7 @@ def check_total(
     difference = shopify_total - planned_total
     if difference == 0:
         verdict = TotalVerdict.EQUAL
-    elif difference < 0 and planned_tax - shopify_tax == -difference:
+    elif difference < 0 and -difference <= planned_tax - shopify_tax:
         verdict = TotalVerdict.RESTORE_TAX
     else:
         verdict = TotalVerdict.MISMATCH

@@ -13,6 +13,23 @@ from orderbridge.domain.totals import TotalVerdict, check_total
 money = st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2)
 
 
+@given(total=money, tax=money, carried=st.integers(min_value=1, max_value=100))
+def test_a_drop_smaller_than_the_missing_tax_is_restored(total: Decimal, tax: Decimal, carried: int) -> None:
+    """A swap already carries part of TikTok's tax as an item: Shopify's tax fell by more
+    than its total did, and only the total's difference is added back."""
+    planned_total = total + tax
+    shown_elsewhere = (tax * carried / 100).quantize(Decimal("0.01"))
+    dropped = tax - shown_elsewhere
+    check = check_total(planned_total=planned_total, planned_tax=tax,
+                        shopify_total=planned_total - dropped, shopify_tax=Decimal("0"))
+    if dropped == 0:
+        assert check.verdict is TotalVerdict.EQUAL
+        return
+    assert check.verdict is TotalVerdict.RESTORE_TAX
+    assert check.restore == dropped
+    assert check.shopify_total + check.restore == planned_total
+
+
 @given(total=money, tax=money)
 def test_equal_totals_need_nothing(total: Decimal, tax: Decimal) -> None:
     check = check_total(planned_total=total, planned_tax=tax, shopify_total=total, shopify_tax=Decimal("0"))

@@ -232,8 +232,13 @@ class ActionExecutor:
         return succeed(ctx, "address written", shopify_order_id=action.shopify_order_id)
 
     async def _record_payment(self, action: actions.RecordPayment, ctx: ExecutionContext) -> Outcome:
-        # Read afresh: an address written in this decision makes Shopify recalculate the
-        # order's taxes (since 2026-08-31), so the decision's view may be stale.
+        view = await self._view(ctx, action.shopify_order_id)
+        if view.financial_status.upper() in _PAID_STATUSES or view.total_outstanding <= 0:
+            return succeed(ctx, "nothing outstanding")
+        if action.amount <= 0:
+            return succeed(ctx, "a $0 payment: nothing to record")
+        # Read afresh before paying: an address written in this decision makes Shopify
+        # recalculate the order's taxes (since 2026-08-31), so the decision's view may be stale.
         snapshot = await ctx.shopify.get_order(
             action.shopify_order_id, line_items_first=1, fulfillment_orders_first=1,
             fulfillment_order_line_items_first=1, fulfillments_first=1, fulfillment_line_items_first=1,

@@ -14,7 +14,8 @@ current total with the plan's:
   item, as a swapped custom line carries its channel-liable tax (an edit can add, never lower);
 - anything else (higher: the store charged its own tax, which an edit cannot take off; or a
   difference the tax does not explain): ``MISMATCH``, raised as TOTALS_MISMATCH with both
-  totals, and no payment is recorded.
+  totals; no payment is recorded (the order is still released, as lifecycle.md has it for
+  figures that cannot agree) until the totals agree.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class TotalCheck:
             cause = "the order was changed in Shopify by more than its tax"
         return (
             f"The Shopify total is {self.shopify_total}, not the {self.planned_total} the buyer "
-            f"paid on TikTok ({cause}); no payment is recorded and the order stays on hold until "
-            "the totals agree. Correct the order in Shopify, then retry."
+            f"paid on TikTok ({cause}). No payment is recorded until the totals agree: correct the "
+            "order in Shopify, then retry."
         )
 
 

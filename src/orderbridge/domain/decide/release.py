@@ -17,6 +17,7 @@ from orderbridge.domain.actions import (
     RecordPayment,
     RefundShopify,
     ReleaseHold,
+    RestoreTax,
     SwapCustomLine,
     UpdateShopifyAddress,
 )
@@ -211,9 +212,12 @@ def _release(ctx: Ctx, view: ShopifyOrderView, held_now: list[ShopifyFulfillment
     # Shopify recalculates the order's taxes when the address changes: the payment is only
     # recorded at the outstanding amount decided here (the executor checks the address
     # write left it so), and a pass after a change compares the totals first.
-    if not ctx.memory.payment_recorded and not total_holds(ctx, view):
-        return True  # the tax added back first, or TOTALS_MISMATCH: still on hold
-    ensure_payment(ctx, view)
+    if ctx.memory.payment_recorded or total_holds(ctx, view):
+        ensure_payment(ctx, view)
+    elif any(isinstance(a, RestoreTax) for a in ctx.actions):
+        return True  # the tax Shopify dropped is added back first, then paid and released
+    # else TOTALS_MISMATCH is raised: the order still goes ahead, unpaid (lifecycle.md); the
+    # payment follows once the totals agree (``_after_release``).
     if ctx.memory.hold_released_by_hand or not held_now:
         pending = any(isinstance(a, UpdateShopifyAddress | RecordPayment) for a in ctx.actions)
         if not pending:

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrorItem, UserErrors
+from orderbridge.adapters.shopify.models import OrderSnapshot
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.domain.actions import (
     CancelShopifyOrder,
@@ -168,8 +169,6 @@ class StaleOrder:
         self.calls: list[str] = []
 
     async def get_order(self, order_id: str, **_kw: Any) -> Any:
-        from orderbridge.adapters.shopify.models import OrderSnapshot
-
         self.calls.append("get_order")
         money = {"shopMoney": {"amount": self.outstanding, "currencyCode": "USD"}}
         return OrderSnapshot.from_raw({"id": order_id, "name": "#1001", "displayFinancialStatus": "PENDING",

@@ -1,8 +1,10 @@
 """Run every benchmark and write docs/benchmarks.md (``make bench``).
 
 ``--quick``: a smoke run (smaller, prints only). ``--only NAME[,NAME]``: just those
-benchmarks (prints only): clients, latency, release, flash, mixed, scale. ``--flash-orders N``:
-the flash sale with N orders instead of 2,000 (placed at the same 83/s).
+benchmarks (prints only): clients, latency, release, flash, mixed, scale, dashboard, stock.
+``--flash-orders N``: the flash sale with N orders instead of 2,000 (placed at the same 83/s).
+``--dashboard-orders N``: seed at most N orders for the dashboard's pages (default a million,
+as many as fit in a minute).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, datetime
 from bench import clients, engine
 from bench.report import DOC, FINDINGS, commit, machine, render
 
-NAMES = ("clients", "latency", "release", "flash", "mixed", "scale")
+NAMES = ("clients", "latency", "release", "flash", "mixed", "scale", "dashboard", "stock")
 
 
 def _names(value: str) -> set[str]:
@@ -35,6 +37,8 @@ def _arguments() -> argparse.Namespace:
                         help=f"just these benchmarks (prints only): {', '.join(NAMES)}")
     parser.add_argument("--flash-orders", type=int, metavar="N",
                         help="the flash sale with N orders instead of 2,000 (placed at the same 83/s)")
+    parser.add_argument("--dashboard-orders", type=int, metavar="N",
+                        help="seed at most N orders for the dashboard's pages (default 1,000,000)")
     return parser.parse_args()
 
 
@@ -48,6 +52,14 @@ def main() -> None:
         from bench import engine_scale
 
         results += engine_scale.run(quick=quick)
+    if only is None or "dashboard" in only:  # bulk-seeded orders, the pages timed in-process
+        from bench import dashboard
+
+        results += dashboard.run(quick=quick, orders=args.dashboard_orders)
+    if only is None or "stock" in only:  # the live burst: Shopify stock -> TikTok (issue 12)
+        from bench import engine_stock
+
+        results += engine_stock.run(quick=quick)
     full = not quick and only is None  # a partial run never overwrites the committed figures
     findings = FINDINGS.read_text(encoding="utf-8") if full and FINDINGS.exists() else None
     text = render(results, command="python -m bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench",

@@ -91,3 +91,22 @@ def minimal_points(mutation_costs: Iterable[float], cheapest_read: float) -> flo
     """The least points one order's path can cost: its mutations plus the cheapest read
     that finds its fulfilment orders (0 when a mutation's own answer can carry them)."""
     return sum(mutation_costs) + cheapest_read
+
+
+def stock_lags(changes: Iterable[tuple[datetime, str]], updates: Iterable[tuple[datetime, str]]) -> tuple[list[float], int]:
+    """Seconds from each stock change (instant, SKU) to the first TikTok update of that SKU
+    at or after it; and how many changes no later update followed."""
+    by_sku: dict[str, list[datetime]] = {}
+    for at, sku in updates:
+        by_sku.setdefault(sku, []).append(at)
+    for instants in by_sku.values():
+        instants.sort()
+    lags: list[float] = []
+    missed = 0
+    for at, sku in changes:
+        later = [u for u in by_sku.get(sku, []) if u >= at]
+        if later:
+            lags.append((later[0] - at).total_seconds())
+        else:
+            missed += 1
+    return lags, missed

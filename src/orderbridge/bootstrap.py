@@ -14,13 +14,14 @@ from functools import cached_property
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
 
 from orderbridge.adapters.alert_channels import AlertChannel, EmailChannel, WebhookChannel
+from orderbridge.adapters.amazon_mcf import AmazonMcfClient
 from orderbridge.adapters.calls import CallRecorder, NullRecorder
-from orderbridge.adapters.db import TokenCipher, make_engine, migrate
-from orderbridge.adapters.db.connections import ConnectionRow
+from orderbridge.adapters.db import ConnectionRow, Database, TokenCipher, make_engine, migrate
 from orderbridge.adapters.http import make_http_client
+from orderbridge.adapters.retry import Runtime as RestRuntime
+from orderbridge.adapters.shipbob import ShipBobClient
 from orderbridge.adapters.shopify import ShopifyClient, ThrottleRegistry
 from orderbridge.adapters.shopify.oauth import ShopifyOAuth
 from orderbridge.adapters.tiktok import Runtime, TikTokClient
@@ -46,7 +47,7 @@ class Services:
 
     settings: Settings
     clock: Clock
-    db: Engine
+    db: Database
     http: httpx.AsyncClient
     throttle: ThrottleRegistry
     # This process's Prometheus registry (``/metrics``); every client's calls are counted.
@@ -110,6 +111,26 @@ class Services:
                 starttls=s.sla_smtp_starttls,
             ))
         return channels
+
+    @cached_property
+    def amazon_mcf(self) -> AmazonMcfClient | None:
+        """The Amazon MCF account's client (one per process: one quota), or None when unset."""
+        s = self.settings
+        if not (s.amazon_mcf_client_id and s.amazon_mcf_client_secret and s.amazon_mcf_refresh_token):
+            return None
+        return AmazonMcfClient(
+            self.http, endpoint=s.amazon_mcf_endpoint, lwa_token_url=s.amazon_mcf_lwa_token_url,
+            client_id=s.amazon_mcf_client_id, client_secret=s.amazon_mcf_client_secret,
+            refresh_token=s.amazon_mcf_refresh_token, runtime=RestRuntime.on(self.clock))
+
+    @cached_property
+    def shipbob(self) -> ShipBobClient | None:
+        """The ShipBob account's client (one per process: one quota), or None when unset."""
+        s = self.settings
+        if not s.shipbob_token:
+            return None
+        return ShipBobClient(self.http, api_base=s.shipbob_api_base, token=s.shipbob_token,
+                             channel_id=s.shipbob_channel_id, runtime=RestRuntime.on(self.clock))
 
     def policy(self, connection: ConnectionRow) -> Policy:
         return policy_from_json(connection.policy, connection.tiktok_shop_id)

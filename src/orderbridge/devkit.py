@@ -173,6 +173,14 @@ class ControlClient:
                                                  {"sku": sku, "quantity": quantity})
         return result
 
+    async def tiktok_products(self, shop: str) -> Any:
+        """The TikTok shop's catalogue (shop id, name or cipher) with each SKU's stock."""
+        return await self.call("GET", f"/tiktok/shops/{shop}/products")
+
+    async def tiktok_stock_lock(self, shop: str, sku_id: str, code: int | None) -> Any:
+        """Lock a TikTok SKU's stock (12052393 promotion, 12052394 shared) or unlock it (None)."""
+        return await self.call("POST", f"/tiktok/shops/{shop}/skus/{sku_id}/stock_lock", code=code)
+
     # webhooks
     # 3PL warehouses (sandbox "amazon_mcf" or "shipbob")
     async def warehouse(self, sandbox: str, order_id: str | int, action: str, body: Any = None) -> dict[str, Any]:

@@ -34,7 +34,8 @@ SECRETS_WHAT = "secrets file"
 # with its password. Everything else belongs in the config file.
 # A Slack incoming-webhook URL is itself the credential that lets anyone post to the channel.
 SECRET_SETTINGS = ("database_url", "secret_key", "shopify_client_secret", "tiktok_app_secret",
-                   "sla_smtp_password", "sla_webhook_url", "shipbob_webhook_secrets")
+                   "sla_smtp_password", "sla_webhook_url", "shipbob_webhook_secrets",
+                   "amazon_mcf_client_secret", "amazon_mcf_refresh_token", "shipbob_token")
 # Links one worker claims and works as one pass (TikTok details are read 50 per call).
 DEFAULT_CLAIM_BATCH = 50
 DEFAULT_API_MAX_BODY_BYTES = 65_536
@@ -193,6 +194,25 @@ class Settings(BaseSettings):
         default=DEFAULT_SHOPIFY_SCOPES,
         description="comma-separated access scopes the OAuth install asks for",
     )
+
+    # 3PL accounts (docs/configuration.md#3pl-accounts): unset, that 3PL is not read.
+    amazon_mcf_endpoint: str = Field(
+        default="https://sellingpartnerapi-na.amazon.com",
+        description="SP-API endpoint of the seller's region (North America by default)")
+    amazon_mcf_lwa_token_url: str = "https://api.amazon.com/auth/o2/token"
+    amazon_mcf_client_id: str | None = Field(
+        default=None, description="the SP-API app's LWA client id; with the secret and refresh "
+        "token, Amazon MCF orders are polled for tracking")
+    amazon_mcf_client_secret: str | None = None
+    amazon_mcf_refresh_token: str | None = Field(
+        default=None, description="the seller's LWA refresh token (authorising the app)")
+    shipbob_api_base: str = Field(
+        default="https://api.shipbob.com/2026-01", description="ShipBob API base, with the version")
+    shipbob_token: str | None = Field(
+        default=None, description="ShipBob personal access token; set, ShipBob orders are polled")
+    shipbob_channel_id: int | None = Field(
+        default=None, description="the ShipBob channel orders are written on (unset: the first "
+        "channel with orders_write)")
 
     # Engine
     workers: int = Field(default=4, ge=1, le=256)

@@ -7,9 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from orderbridge.adapters.db import TokenCipher, connections, generate_key, make_engine, transaction
+from orderbridge.adapters.db.grants import granted_connections
+from orderbridge.adapters.db.operators import find_user
 
 TOKEN = re.compile(r"obt_[A-Za-z0-9_-]{40,}")
 
@@ -78,3 +83,36 @@ def test_cli_made_tokens_open_the_private_api_and_revoked_ones_do_not(tmp_path: 
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_user_grant_and_ungrant_a_connection(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ob.db'}"
+    env = {**os.environ, "ORDERBRIDGE_DATABASE_URL": url, "ORDERBRIDGE_CONFIG": ""}
+    assert _cli(env, "user", "add", "alice").returncode == 0
+    assert _cli(env, "user", "add", "vera", "--role", "viewer").returncode == 0
+    engine = make_engine(url)
+    try:
+        with transaction(engine) as conn:
+            shop = connections.create_connection(conn, TokenCipher(generate_key()), name="main-shop",
+                                                 tiktok_shop_id="7000001", shopify_domain="m.myshopify.com",
+                                                 now=datetime.now(UTC)).id
+
+        def granted() -> frozenset[int]:
+            with transaction(engine, write=False) as conn:
+                user = find_user(conn, "vera")
+                assert user is not None
+                return granted_connections(conn, user.id)
+
+        given = _cli(env, "user", "grant", "vera", "main-shop")
+        assert given.returncode == 0, given.stderr
+        assert "vera may now see main-shop" in given.stdout
+        assert granted() == {shop}
+        assert "(unchanged)" in _cli(env, "user", "grant", "vera", "main-shop").stdout
+        unknown = _cli(env, "user", "grant", "vera", "no-such-shop")
+        assert unknown.returncode == 1
+        assert "no connection 'no-such-shop'" in unknown.stderr
+        taken = _cli(env, "user", "ungrant", "vera", "main-shop")
+        assert taken.returncode == 0, taken.stderr
+        assert granted() == frozenset()
+    finally:
+        engine.dispose()

@@ -1,4 +1,5 @@
-"""Operators' commands of ``orderbridge``: ``user add|password|list``, ``token create|list|revoke``.
+"""Operators' commands of ``orderbridge``: ``user add|password|list|grant|ungrant``,
+``token create|list|revoke``.
 
 They work on the database directly (whoever runs them already holds the database), so the
 first admin is made here: ``orderbridge user add alice`` makes the first user an admin and
@@ -17,21 +18,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Connection
 
-from orderbridge.adapters.db import AlreadyExists, make_engine, migrate, transaction
-from orderbridge.adapters.db.operators import (
+from orderbridge.adapters.db import (
+    AlreadyExists,
+    Connection,
     Role,
     UserRow,
-    add_user,
-    audit,
-    create_token,
-    find_user,
-    list_tokens,
-    list_users,
-    revoke_token,
+    make_engine,
+    migrate,
+    operators,
+    transaction,
+    web_sessions,
 )
-from orderbridge.adapters.db.web_sessions import set_password_hash
+from orderbridge.adapters.db.grants import connection_named, grant_connection, revoke_connection
 from orderbridge.cli.db import require_current_database
 from orderbridge.cli.output import JsonOpt, emit, row_dict
 from orderbridge.settings import DEFAULT_TOKEN_DAYS, load_settings
@@ -72,12 +71,12 @@ def cli_actor() -> str:
 
 
 def _audit(conn: Connection, what: str, now: datetime) -> None:
-    audit(conn, at=now, actor=cli_actor(), method="CLI", path=what, status=0)
+    operators.audit(conn, at=now, actor=cli_actor(), method="CLI", path=what, status=0)
 
 
 def issue_token(conn: Connection, user: UserRow, name: str, days: int, now: datetime) -> str:
     """A new token for ``user`` valid ``days`` days (audited); returns the token."""
-    token, row = create_token(conn, user, name, now=now, expires_at=now + timedelta(days=days))
+    token, row = operators.create_token(conn, user, name, now=now, expires_at=now + timedelta(days=days))
     _audit(conn, f"token create {row.id} for {user.name}", now)
     return token
 
@@ -102,9 +101,9 @@ def user_add(
         raise typer.BadParameter("use letters, digits and . _ @ - (at most 200)", param_hint="NAME")
     now = datetime.now(UTC)
     with _db() as conn:
-        chosen = role or (Role.ADMIN if not list_users(conn) else Role.VIEWER)
+        chosen = role or (Role.ADMIN if not operators.list_users(conn) else Role.VIEWER)
         try:
-            user = add_user(conn, name, chosen, now=now)
+            user = operators.add_user(conn, name, chosen, now=now)
         except AlreadyExists as exc:
             err_console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(1) from None
@@ -137,20 +136,54 @@ def user_password(
     digest = None if clear else passwords.hash_password(_read_password(stdin))
     now = datetime.now(UTC)
     with _db() as conn:
-        user = find_user(conn, name)
+        user = operators.find_user(conn, name)
         if user is None:
             err_console.print(f"[bold red]error:[/] no user {name!r} (`orderbridge user add {name}`)")
             raise typer.Exit(1)
-        set_password_hash(conn, user.id, digest, now=now)
+        web_sessions.set_password_hash(conn, user.id, digest, now=now)
         _audit(conn, f"user password {name} ({'cleared' if clear else 'set'})", now)
     console.print(f"password of [bold]{name}[/] {'cleared' if clear else 'set'}; their sessions ended")
+
+
+@user_app.command("grant")
+def user_grant(
+    name: Annotated[str, typer.Argument(help="the user (a viewer or an operator)")],
+    connection: Annotated[str, typer.Argument(help="the connection's name")],
+) -> None:
+    """Let a user see (and, as an operator, act on) a connection's orders; admins see all."""
+    _grant(name, connection, give=True)
+
+
+@user_app.command("ungrant")
+def user_ungrant(
+    name: Annotated[str, typer.Argument(help="the user")],
+    connection: Annotated[str, typer.Argument(help="the connection's name")],
+) -> None:
+    """Take a connection away from a user (its orders answer 404 to them from now on)."""
+    _grant(name, connection, give=False)
+
+
+def _grant(name: str, connection: str, *, give: bool) -> None:
+    now = datetime.now(UTC)
+    with _db() as conn:
+        user = operators.find_user(conn, name)
+        cid = connection_named(conn, connection)
+        if user is None or cid is None:
+            what = f"user {name!r}" if user is None else f"connection {connection!r}"
+            err_console.print(f"[bold red]error:[/] no {what}")
+            raise typer.Exit(1)
+        changed = grant_connection(conn, user.id, cid, now=now) if give else revoke_connection(conn, user.id, cid)
+        _audit(conn, f"user {'grant' if give else 'ungrant'} {name} {connection}", now)
+    verb = "may now see" if give else "no longer sees"
+    console.print(f"[bold]{name}[/] {verb} {connection}" + ("" if changed else " (unchanged)")
+                  + (" — an admin sees every connection anyway" if user.role == Role.ADMIN.value else ""))
 
 
 @user_app.command("list")
 def user_list(as_json: JsonOpt = False) -> None:
     """Every operator with their role."""
     with _db(existing=True) as conn:
-        rows = list_users(conn)
+        rows = operators.list_users(conn)
     if as_json:
         emit([row_dict(u) for u in rows])
         return
@@ -172,7 +205,7 @@ def token_create(
     """Create an API token (printed once; only its hash is stored)."""
     now = datetime.now(UTC)
     with _db() as conn:
-        row = find_user(conn, user)
+        row = operators.find_user(conn, user)
         if row is None:
             err_console.print(f"[bold red]error:[/] no user {user!r} (orderbridge user add)")
             raise typer.Exit(1)
@@ -185,12 +218,12 @@ def token_list(user: Annotated[str | None, typer.Option(help="only this user's")
                as_json: JsonOpt = False) -> None:
     """Tokens (never the tokens themselves): owner, label, prefix, expiry, last use, revoked."""
     with _db(existing=True) as conn:
-        users = {u.id: u for u in list_users(conn)}
-        owner = find_user(conn, user) if user else None
+        users = {u.id: u for u in operators.list_users(conn)}
+        owner = operators.find_user(conn, user) if user else None
         if user and owner is None:
             err_console.print(f"[bold red]error:[/] no user {user!r}")
             raise typer.Exit(1)
-        rows = list_tokens(conn, owner.id if owner else None)
+        rows = operators.list_tokens(conn, owner.id if owner else None)
     if as_json:  # never the hash: the prefix is what identifies a token to a person
         emit([{**row_dict(t, "id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"),
                "user": users[t.user_id].name} for t in rows])
@@ -211,7 +244,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(min=1, max=2**63 - 1, h
     """Revoke a token: refused from the next request on."""
     now = datetime.now(UTC)
     with _db() as conn:
-        done = revoke_token(conn, token_id, now=now)
+        done = operators.revoke_token(conn, token_id, now=now)
         if done:
             _audit(conn, f"token revoke {token_id}", now)
     if not done:

@@ -340,17 +340,13 @@ def skus_link(
 @skus_app.command("list")
 def skus_list(connection: ConnectionOpt = None) -> None:
     """Every imported TikTok SKU and how it resolves now."""
-    from sqlalchemy import select
-
-    from orderbridge.adapters.db import transaction
-    from orderbridge.adapters.db.tables import tiktok_skus
+    from orderbridge.adapters.db import sku_links, transaction
     from orderbridge.engine.skus import resolve_skus
 
     async def work(services: Any) -> None:
         cid = _connection(services, connection).id
         with transaction(services.db, write=False) as conn:
-            rows = conn.execute(select(tiktok_skus).where(tiktok_skus.c.connection_id == cid)
-                                .order_by(tiktok_skus.c.seller_sku)).all()
+            rows = sku_links.list_tiktok_skus(conn, cid)
             resolved = resolve_skus(conn, cid, [r.sku_id for r in rows], {r.sku_id: r.seller_sku or "" for r in rows})
         table = Table("seller SKU", "TikTok SKU id", "state", "variant / candidates")
         for r in rows:

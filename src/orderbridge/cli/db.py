@@ -12,13 +12,8 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.pool import NullPool
-
+from orderbridge.adapters.db import DriverError, health
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["UPGRADE_HINT", "check_port_free", "database_error", "display_url", "require_current_database"]
@@ -28,24 +23,10 @@ UPGRADE_HINT = "run `orderbridge db upgrade`"
 
 def display_url(url: str) -> str:
     """``url`` without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.split("@")[-1]
+    return health.display_url(url)
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file a SQLite URL names (None for an in-memory database or another dialect)."""
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite"):
-        return None
-    name = parsed.database or ""
-    if not name or name == ":memory:" or name.startswith("file:"):
-        return None
-    return Path(name)
-
-
-def database_error(url: str, exc: DBAPIError) -> ConfigurationError:
+def database_error(url: str, exc: DriverError) -> ConfigurationError:
     """A driver error on connecting, as one line naming the database."""
     detail = str(exc.orig or exc).strip().splitlines()
     first = detail[0] if detail else exc.__class__.__name__
@@ -57,19 +38,15 @@ def require_current_database(url: str) -> None:
 
     Checked before anything connects: connecting to SQLite creates the file.
     """
-    from orderbridge.adapters.db import make_engine, migrate
+    from orderbridge.adapters.db import migrate
 
-    path = _sqlite_file(url)
+    path = health.sqlite_file(url)
     if path is not None and not path.exists():
         raise ConfigurationError(f"no database at {path.resolve()}; {UPGRADE_HINT}")
-    engine = make_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except DBAPIError as exc:
+        health.ping(url)
+    except DriverError as exc:
         raise database_error(url, exc) from None
-    finally:
-        engine.dispose()
     # Reading the revision is not news: keep Alembic's "Context impl" lines out of the output.
     alembic_log = logging.getLogger("alembic")
     level = alembic_log.level

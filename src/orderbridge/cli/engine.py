@@ -100,13 +100,16 @@ def run_command(
 def status_command(as_json: JsonOpt = False) -> None:
     """Counts of orders by state per connection, and the open exceptions."""
     from orderbridge.adapters.db import connections, links, order_exceptions, transaction
+    from orderbridge.engine.returns_window import inside_counts
 
     services = _services(existing=True)
     try:
         with transaction(services.db, write=False) as conn:
+            windows = inside_counts(conn, services.clock.now())
             shops = [{**row_dict(row, "id", "name", "status", "tiktok_shop_id", "tiktok_shop_name",
                                  "shopify_domain"),
-                      "orders_by_state": dict(sorted(links.count_by_state(conn, connection_id=row.id).items()))}
+                      "orders_by_state": dict(sorted(links.count_by_state(conn, connection_id=row.id).items())),
+                      "inside_return_window": windows.get(row.id, 0)}
                      for row in connections.list_connections(conn, services.cipher)]
             # Commands need -c NAME only when there are several connections.
             names = {shop["id"]: shop["name"] for shop in shops} if len(shops) > 1 else {}
@@ -124,12 +127,14 @@ def status_command(as_json: JsonOpt = False) -> None:
         emit({"connections": shops, "open_exceptions": open_rows})
         return
     table = Table(title="connections")
-    for column in ("id", "name", "status", "TikTok shop", "Shopify store", "orders by state"):
+    for column in ("id", "name", "status", "TikTok shop", "Shopify store", "orders by state",
+                   "in return window"):
         table.add_column(column)
     for shop in shops:
         text = ", ".join(f"{k} {v}" for k, v in shop["orders_by_state"].items()) or "none yet"
         table.add_row(str(shop["id"]), shop["name"], shop["status"],
-                      shop["tiktok_shop_name"] or shop["tiktok_shop_id"], shop["shopify_domain"], text)
+                      shop["tiktok_shop_name"] or shop["tiktok_shop_id"], shop["shopify_domain"], text,
+                      str(shop["inside_return_window"]))
     console.print(table)
     if not open_rows:
         console.print("no open exceptions")
@@ -149,17 +154,13 @@ def order_command(
     as_json: JsonOpt = False,
 ) -> None:
     """One order: its link, its exceptions and its timeline (with API calls and request ids)."""
-    from sqlalchemy import select
-
-    from orderbridge.adapters.db import events, links, order_exceptions, transaction
-    from orderbridge.adapters.db.tables import order_links
+    from orderbridge.adapters.db import events, links, order_exceptions, orders, transaction
 
     services = _services(existing=True)
     found: list[dict[str, Any]] = []
     try:
         with transaction(services.db, write=False) as conn:
-            ids = conn.execute(select(order_links.c.id).where(
-                order_links.c.tiktok_order_id == tiktok_order_id)).scalars().all()
+            ids = orders.ids_of_tiktok_order(conn, tiktok_order_id)
             for link_id in ids:
                 link = links.get_link(conn, link_id)
                 assert link is not None

@@ -54,11 +54,7 @@ def act(
     reason: Annotated[str | None, typer.Option(help="for cancel_on_tiktok: the reason sent to TikTok")] = None,
 ) -> None:
     """Take an exception's action: recorded on the order (read by the next decision), order due now."""
-    from sqlalchemy import select
-
     from orderbridge.adapters.db import links, make_engine, order_exceptions, transaction
-    from orderbridge.adapters.db.order_exceptions import ExceptionRow
-    from orderbridge.adapters.db.tables import order_exceptions as exc_t
     from orderbridge.cli.auth import cli_actor
     from orderbridge.cli.db import require_current_database
     from orderbridge.settings import load_settings
@@ -70,10 +66,9 @@ def act(
     now = datetime.now(UTC)
     try:
         with transaction(engine) as conn:
-            row = conn.execute(select(exc_t).where(exc_t.c.id == exception_id)).first()
-            if row is None:
+            exc = order_exceptions.get_exception(conn, exception_id)
+            if exc is None:
                 raise _refused(f"no exception {exception_id} (ids: orderbridge status)")
-            exc = ExceptionRow(**dict(row._mapping))
             link = links.get_link(conn, exc.link_id)
             if link is None:
                 raise _refused(f"exception {exception_id} belongs to no order")

@@ -20,7 +20,9 @@ from orderbridge.cli import cancellations as cancellation_commands
 from orderbridge.cli import engine as engine_commands
 from orderbridge.cli import exceptions as exception_commands
 from orderbridge.cli import play as play_commands
+from orderbridge.cli import returns as returns_commands
 from orderbridge.cli import sla as sla_commands
+from orderbridge.cli import stock as stock_commands
 from orderbridge.cli.connect import register as register_connect_commands
 from orderbridge.errors import ConfigurationError
 
@@ -158,20 +160,18 @@ def db_upgrade(
     database_url: Annotated[str | None, typer.Option(help="overrides ORDERBRIDGE_DATABASE_URL")] = None,
 ) -> None:
     """Apply database migrations up to the newest."""
-    from orderbridge.adapters.db import migrate
+    from orderbridge.adapters.db import DriverError, migrate
     from orderbridge.settings import load_settings
 
     try:
         settings = load_settings(**({"database_url": database_url} if database_url else {}))
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
-    from sqlalchemy.exc import DBAPIError
-
     from orderbridge.cli.db import database_error
 
     try:
         migrate.upgrade(settings.database_url)
-    except DBAPIError as exc:  # unreachable server, missing database or directory: name it
+    except DriverError as exc:  # unreachable server, missing database or directory: name it
         raise _fail(str(database_error(settings.database_url, exc))) from None
     console.print(f"database at head: {migrate.current(settings.database_url)}")
 
@@ -256,18 +256,22 @@ play_commands.register(app)
 sla_commands.register(app)
 # cancellations [approve ORDER]: the cancellation desk (cli/cancellations.py).
 cancellation_commands.register(app)
+# returns: the seller's return queue, approve/reject, the 30-day window (cli/returns.py).
+returns_commands.register(app)
+# stock diff|sync|problems: TikTok's stock against Shopify's (cli/stock.py).
+stock_commands.register(app)
 
 
 def main() -> None:
     """Console-script entry point: configuration errors become one clear line."""
-    from sqlalchemy.exc import DBAPIError
+    from orderbridge.adapters.db import DriverError
 
     try:
         app()
     except ConfigurationError as exc:
         err_console.print(f"[bold red]configuration error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except DBAPIError as exc:  # the database refused or is unreachable: one line, not a traceback
+    except DriverError as exc:  # the database refused or is unreachable: one line, not a traceback
         lines = str(exc.orig or exc).strip().splitlines()
         err_console.print(f"[bold red]database error:[/] {lines[0] if lines else exc.__class__.__name__}",
                           highlight=False, soft_wrap=True)

@@ -1,11 +1,11 @@
 """``orderbridge run``: the web app, the reconciler workers and the pollers, by role.
 
 - ``all`` (the embedded default, SQLite): one process serves the web app and runs
-  ``settings.workers`` worker tasks, the pollers, the retention pass (``retention.py``) and the
-  SLA alerter (``sla_alerts.py``). A webhook that marks a link due wakes the workers at once
+  ``settings.workers`` worker tasks, the pollers, the retention pass (``retention.py``), the
+  SLA alerter (``sla_alerts.py``) and the stock push (``stock_push.py``). A webhook that marks a link due wakes the workers at once
   (the ``WakeOnWrite`` wrapper around the app).
 - ``web``: only the web app (PostgreSQL scale-out: put several behind a load balancer).
-- ``worker``: only workers, pollers, the retention pass and the SLA alerter (PostgreSQL scale-out: as many processes on as many
+- ``worker``: only workers, pollers, the retention pass, the SLA alerter and the stock push (PostgreSQL scale-out: as many processes on as many
   machines as you like; the claim's ``SKIP LOCKED`` keeps them off each other's orders, the
   poller lease keeps one poller per shop, and idle workers are woken by the ``NOTIFY`` that
   every mark-due sends on commit, ``adapters/db/wake.py``, with a safety poll every 30 s).
@@ -31,6 +31,7 @@ from orderbridge.bootstrap import Services
 from orderbridge.engine.poller import Poller
 from orderbridge.engine.retention import Retention
 from orderbridge.engine.sla_alerts import SlaAlerter
+from orderbridge.engine.stock_push import StockPusher
 from orderbridge.engine.worker import Reconciler, default_owner
 
 # A worker heartbeat (the poller's last pass) older than this makes /readyz say not ready.
@@ -183,6 +184,9 @@ async def run(
         tasks.append(asyncio.create_task(poller.run_forever(stop), name="poller"))
         tasks.append(asyncio.create_task(Retention(services, owner).run_forever(stop), name="retention"))
         tasks.append(asyncio.create_task(alerter.run_forever(stop), name="sla alerter"))
+        pusher = StockPusher(db=services.db, clock=services.clock, cipher=services.cipher,
+                             tiktok_for=services.tiktok_client, shopify_for=services.shopify_client)
+        tasks.append(asyncio.create_task(pusher.run_forever(stop), name="stock push"))
         info["sla_alert_channels"] = [c.name for c in alerter.channels]
         info["workers"] = s.workers
     if ready is not None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.table import Table
-from sqlalchemy import select
 
-from orderbridge.adapters.db import links, transaction
-from orderbridge.adapters.db.tables import order_exceptions
+from orderbridge.adapters.db import links, orders, transaction
 from orderbridge.demo.story import Scenario
 from orderbridge.demo.world import DemoWorld
 from orderbridge.domain.policy import DEFAULT_HOLD_HANDLE
@@ -76,9 +74,7 @@ async def look(demo: DemoWorld, cast: list[Scenario]) -> list[OrderView]:
         mirrors = await demo.control.shopify_orders(source_identifier=oid)
         with transaction(demo.services.db, write=False) as conn:
             link = links.find_link(conn, demo.connection.id, oid)
-            rows = [] if link is None else conn.execute(
-                select(order_exceptions.c.code, order_exceptions.c.status)
-                .where(order_exceptions.c.link_id == link.id)).all()
+            rows = [] if link is None else [(e.code, e.status) for e in orders.exceptions_of(conn, [link.id])]
         shop = mirrors[0] if len(mirrors) == 1 else None
         state, detail = _shopify_state(shop)
         if len(mirrors) > 1:

@@ -22,13 +22,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
-from sqlalchemy import func, or_, select
 
-from orderbridge.adapters.db import generate_key, transaction
-from orderbridge.adapters.db.connections import ConnectionRow
-from orderbridge.adapters.db.operators import Role as UserRole
-from orderbridge.adapters.db.operators import add_user, create_token
-from orderbridge.adapters.db.tables import order_links
+from orderbridge.adapters.db import ConnectionRow, generate_key, operators, orders, transaction
 from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import Role, run
 from orderbridge.devkit import ControlClient
@@ -166,12 +161,8 @@ class DemoWorld:
 
     def _engine_busy(self) -> bool:
         now = self.now()
-        ol = order_links
         with transaction(self.services.db, write=False) as conn:
-            count = conn.execute(select(func.count()).where(
-                ol.c.connection_id == self.connection.id,
-                or_(ol.c.next_due_at <= now, ol.c.lease_owner.is_not(None)))).scalar_one()
-        return bool(count)
+            return orders.busy_count(conn, self.connection.id, now) > 0
 
     async def _webhooks_in_flight(self) -> bool:
         deliveries = await self.control.deliveries()
@@ -214,6 +205,7 @@ def _demo_admin(services: Services) -> str:
     """Make the demo admin; returns its API token (printed by the demo)."""
     now = services.clock.now()
     with transaction(services.db) as conn:
-        user = add_user(conn, DEMO_ADMIN, UserRole.ADMIN, now=now)
-        token, _ = create_token(conn, user, "demo", now=now, expires_at=now + timedelta(days=DEMO_TOKEN_DAYS))
+        user = operators.add_user(conn, DEMO_ADMIN, operators.Role.ADMIN, now=now)
+        token, _ = operators.create_token(conn, user, "demo", now=now,
+                                          expires_at=now + timedelta(days=DEMO_TOKEN_DAYS))
     return token

@@ -29,7 +29,10 @@ __all__ = [
     "CancelThreePLOrder",
     "CreateLine",
     "CreateShopifyOrder",
+    "CreateThreePLOrder",
     "FetchShippingProviders",
+    "FindThreePLOrder",
+    "FulfilFromThreePL",
     "HoldReason",
     "PlaceHold",
     "Priority",
@@ -62,6 +65,9 @@ class ActionKind(StrEnum):
     CANCEL_SHOPIFY_ORDER = "cancel_shopify_order"  # orderCancel (a job)
     REQUEST_FULFILLMENT_SERVICE_CANCEL = "request_fulfillment_service_cancel"  # to a 3PL app
     CANCEL_THREEPL_ORDER = "cancel_threepl_order"  # cancel at the 3PL (MCF, ShipBob)
+    FULFIL_FROM_THREEPL = "fulfil_from_threepl"  # fulfillmentCreate with a 3PL parcel's tracking
+    CREATE_THREEPL_ORDER = "create_threepl_order"  # route_to: the 3PL order from the TikTok order
+    FIND_THREEPL_ORDER = "find_threepl_order"  # fallback search of a 3PL order the polls missed
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
     RESTORE_TAX = "restore_tax"  # order edit: tax Shopify dropped, as a non-taxable item
@@ -69,6 +75,7 @@ class ActionKind(StrEnum):
     PUSH_TRACKING = "push_tracking"  # TikTok mark package as shipped
     UPDATE_TRACKING = "update_tracking"  # TikTok shipping_info/update (one correction)
     APPROVE_CANCELLATION = "approve_cancellation"  # TikTok approve a buyer request
+    APPROVE_RETURN = "approve_return"  # TikTok Approve Return (policy: small refund-only)
     CANCEL_ON_TIKTOK = "cancel_on_tiktok"  # TikTok seller cancel (a person chose it)
     REFUND_SHOPIFY = "refund_shopify"  # refundCreate mirroring a TikTok refund
     ADD_TAGS = "add_tags"  # tagsAdd (cosmetic)
@@ -338,7 +345,7 @@ class RestoreTax:
     """Order edit: add back the tax TikTok collected that Shopify's recalculation dropped.
 
     Shopify recalculates an unfulfilled order's taxes when its shipping address changes
-    (``domain/totals.py``); when its total fell by exactly the tax it no longer charges, one
+    (``domain/totals.py``); when its total fell by no more than the tax it no longer charges, one
     edit adds ``amount`` as a non-taxable, non-shipping custom item, committed only when the
     staged total equals ``planned_total``.
     """
@@ -354,6 +361,64 @@ class RestoreTax:
     @property
     def key(self) -> str:
         return f"restore_tax:{self.planned_total}:{self.amount}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateThreePLOrder:
+    """Policy ``route_to``: create the 3PL order of a released order, under ``reference``
+    (looked up first: a repeat finds it and creates nothing)."""
+
+    kind: ClassVar[ActionKind] = ActionKind.CREATE_THREEPL_ORDER
+    priority: ClassVar[Priority] = Priority.RELEASE
+    target: ClassVar[Target] = Target.THREEPL
+    threepl: str  # ThreePL value
+    reference: str
+    order_date: datetime | None
+    speed: str  # ShippingSpeed value (domain/decide/threepl_route.py)
+    address: ShippingAddress
+    items: tuple[tuple[str, int], ...]  # (seller SKU, units)
+
+    @property
+    def key(self) -> str:
+        return f"3pl-create:{self.reference}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindThreePLOrder:
+    """Look for the order's 3PL order under each of ``references`` (and, at Amazon, in the
+    orders listed since ``since``); what is found is stored like a poll's find."""
+
+    kind: ClassVar[ActionKind] = ActionKind.FIND_THREEPL_ORDER
+    priority: ClassVar[Priority] = Priority.READ
+    target: ClassVar[Target] = Target.THREEPL
+    threepl: str  # ThreePL value
+    tiktok_order_id: str
+    references: tuple[str, ...]
+    since: datetime
+
+    @property
+    def key(self) -> str:
+        return f"3pl-find:{self.tiktok_order_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FulfilFromThreePL:
+    """Write a parcel the 3PL shipped to Shopify: one fulfilment of these fulfilment orders
+    (what they have left) carrying its tracking. The tracking path then pushes it to TikTok."""
+
+    kind: ClassVar[ActionKind] = ActionKind.FULFIL_FROM_THREEPL
+    priority: ClassVar[Priority] = Priority.TRACKING
+    target: ClassVar[Target] = Target.SHOPIFY
+    shopify_order_id: str
+    fulfillment_order_ids: tuple[str, ...]
+    tracking_number: str
+    tracking_company: str
+    threepl: str  # ThreePL value
+    threepl_order_id: str
+
+    @property
+    def key(self) -> str:
+        return f"3pl-fulfil:{self.tracking_number}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -423,6 +488,22 @@ class ApproveCancellation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ApproveReturn:
+    """Approve a buyer's return request with ``decision`` (policy ``auto_approve_refunds_under``)."""
+
+    kind: ClassVar[ActionKind] = ActionKind.APPROVE_RETURN
+    priority: ClassVar[Priority] = Priority.CANCELLATION
+    target: ClassVar[Target] = Target.TIKTOK
+    return_id: str
+    decision: str
+    idempotency_key: str
+
+    @property
+    def key(self) -> str:
+        return f"approve-return:{self.return_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancelOnTikTok:
     """Seller cancel on TikTok: only ever because a person chose it."""
 
@@ -451,6 +532,8 @@ class RefundShopify:
     restock: bool
     idempotency_key: str
     amount: Decimal = Decimal("0")  # what TikTok refunded the buyer: a refund transaction
+    # Shopify's restockType per line (RETURN / CANCEL / NO_RESTOCK); empty: from ``restock``.
+    restock_types: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -498,6 +581,9 @@ Action = (
     | CancelShopifyOrder
     | RequestFulfillmentServiceCancel
     | CancelThreePLOrder
+    | CreateThreePLOrder
+    | FindThreePLOrder
+    | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine
     | RestoreTax
@@ -505,6 +591,7 @@ Action = (
     | PushTracking
     | UpdateTracking
     | ApproveCancellation
+    | ApproveReturn
     | CancelOnTikTok
     | RefundShopify
     | AddTags

@@ -32,6 +32,8 @@ class ExceptionCode(StrEnum):
     MULTI_TRACKING_SPLIT = "MULTI_TRACKING_SPLIT"  # several numbers on a multi-unit fulfilment
     DUPLICATE_TRACKING = "DUPLICATE_TRACKING"  # the same number on two fulfilments of one order
     NON_MCF_TRACKING = "NON_MCF_TRACKING"  # an MCF warehouse order with non-Amazon tracking
+    THREEPL_EXTRA_PACKAGE = "THREEPL_EXTRA_PACKAGE"  # a 3PL parcel Shopify has no units left for
+    THREEPL_ORDER_MISSING = "THREEPL_ORDER_MISSING"  # released long ago, no 3PL order found
     TRACKING_LOCKED = "TRACKING_LOCKED"  # a tracking change TikTok no longer accepts
     TRACKING_CHANGED_AFTER_PUSH = "TRACKING_CHANGED_AFTER_PUSH"  # changed, correction pending
     FULFILMENT_CANCELLED_AFTER_PUSH = "FULFILMENT_CANCELLED_AFTER_PUSH"  # TikTok has it still
@@ -83,6 +85,8 @@ _WARNINGS = frozenset(
         ExceptionCode.CANCEL_REQUEST_PENDING,
         ExceptionCode.TRACKING_CHANGED_AFTER_PUSH,
         ExceptionCode.SLA_ALERT_UNDELIVERED,
+        ExceptionCode.THREEPL_EXTRA_PACKAGE,
+        ExceptionCode.THREEPL_ORDER_MISSING,
     }
 )
 _INFOS = frozenset({ExceptionCode.TIKTOK_SHIPPED, ExceptionCode.CANCEL_REQUEST_STOPPING})

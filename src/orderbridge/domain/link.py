@@ -104,6 +104,8 @@ class LinkMemory:
     cancel_job_id: str = ""  # the orderCancel job Shopify started (for the timeline)
     fs_cancel_requested_at: datetime | None = None
     threepl_cancel_requested: bool = False
+    threepl_routed: str = ""  # the reference of the 3PL order route_to created
+    threepl_searched_at: datetime | None = None  # the last fallback search for the 3PL order
     allocation: tuple[UnitAllocation, ...] = ()
     packages: tuple[PushedPackage, ...] = ()
     removed_line_ids: tuple[str, ...] = ()
@@ -112,6 +114,7 @@ class LinkMemory:
     cancels_approved: tuple[str, ...] = ()
     cancels_person_approved: tuple[str, ...] = ()
     refunds_done: tuple[str, ...] = ()
+    returns_approved: tuple[str, ...] = ()
     notes_written: tuple[str, ...] = ()
     push_anyway: tuple[str, ...] = ()
     push_anyway_used: int = 0

@@ -33,6 +33,7 @@ __all__ = [
     "ShopifyOrderView",
     "SkuResolution",
     "SkuState",
+    "ThreePLPackage",
     "ThreePLView",
     "parse_cancellation_status",
 ]
@@ -59,6 +60,7 @@ class ShopifyFulfillmentOrder:
     id: str
     status: str = "OPEN"
     fulfillment_service: bool = False  # assigned to a fulfilment service (a 3PL app)
+    location_id: str = ""  # the assigned location (gid), when it was read
     holds: tuple[ShopifyHold, ...] = ()
 
     @property
@@ -197,6 +199,10 @@ class ReturnRecord:
     refund_tax: Decimal = Decimal("0")
     line_item_ids: tuple[str, ...] = ()
     received: bool = False  # the returned goods reached the seller
+    arbitration_status: str = ""  # TikTok's arbitration (IN_PROGRESS, SUPPORT_BUYER, ...)
+    buyer_keeps_item: bool = False  # a partial refund the buyer accepted: no goods come back
+    deadline: datetime | None = None  # the seller's next action is due (48 h), else TikTok's
+    order_id: str = ""
 
 
 class SkuState(StrEnum):
@@ -221,23 +227,39 @@ ShippingProviders = Mapping[str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ThreePLPackage:
+    """One parcel that left the 3PL's warehouse, with the carrier as the 3PL named it."""
+
+    tracking_number: str
+    carrier: str = ""
+    shipped_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreePLView:
-    """The 3PL order as last looked up: the facts its API gives (``domain/cancel_desk.py``
+    """The 3PL order as last looked up (``engine/threepl``: polls, webhooks, searches; the
+    cancellation desk's own look-up): the facts its API gives (``domain/cancel_desk.py``
     decides from them whether it can still be stopped).
 
-    ``provider`` is ``amazon_mcf`` or ``shipbob`` (empty: a 3PL this module does not know,
-    whose ``cancellable`` the adapter states); ``live_shipments`` counts shipments not
-    cancelled (Amazon); ``picked`` says the warehouse has the goods in hand (ShipBob).
+    ``order_id`` is the id the 3PL's own calls take (Amazon: the seller fulfilment order id;
+    ShipBob: its numeric order id); ``reference`` the seller's reference it was found by.
+    ``provider`` is ``amazon_mcf`` or ``shipbob`` (a ``ThreePL`` value; empty: a 3PL this
+    module does not know, whose ``cancellable`` the adapter states); ``live_shipments``
+    counts shipments not cancelled (Amazon); ``picked`` says the warehouse has the goods in
+    hand (ShipBob); ``packages`` are the parcels that left with tracking.
     """
 
     order_id: str
+    provider: str = ""  # a ThreePL value
+    reference: str = ""
     status: str = ""
     cancellable: bool = True  # only read when ``provider`` is empty
     cancelled: bool = False
     shipped_without_tracking: bool = False
-    provider: str = ""
     live_shipments: int = 0
     picked: bool = False
+    packages: tuple[ThreePLPackage, ...] = ()
+    updated_at: datetime | None = None
 
 
 def _empty_skus() -> Mapping[str, SkuResolution]:

@@ -20,10 +20,13 @@ from types import MappingProxyType
 from orderbridge.domain.actions import (
     Action,
     ApproveCancellation,
+    ApproveReturn,
     CancelOnTikTok,
     CancelShopifyOrder,
     CancelThreePLOrder,
     CreateShopifyOrder,
+    CreateThreePLOrder,
+    FindThreePLOrder,
     PlaceHold,
     PushTracking,
     RecordNote,
@@ -116,6 +119,10 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, fs_cancel_requested_at=m.fs_cancel_requested_at or at)
     if isinstance(action, CancelThreePLOrder):
         return replace(m, threepl_cancel_requested=True)
+    if isinstance(action, CreateThreePLOrder):
+        return replace(m, threepl_routed=action.reference)
+    if isinstance(action, FindThreePLOrder):
+        return replace(m, threepl_searched_at=at)
     if isinstance(action, RemoveUnits):
         removed = m.removed_line_ids
         for line_id in action.tiktok_line_ids:
@@ -148,6 +155,8 @@ def _success(memory: LinkMemory, action: Action, outcome: Outcome) -> LinkMemory
         return replace(m, packages=packages)
     if isinstance(action, ApproveCancellation):
         return replace(m, cancels_approved=add_unique(m.cancels_approved, action.cancel_id))
+    if isinstance(action, ApproveReturn):
+        return replace(m, returns_approved=add_unique(m.returns_approved, action.return_id))
     if isinstance(action, CancelOnTikTok):
         return replace(m, tiktok_cancel_done=True)
     if isinstance(action, RefundShopify):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -22,7 +23,10 @@ __all__ = [
     "CreateAt",
     "CustomerNameMode",
     "Policy",
+    "RouteTo",
     "SampleOrders",
+    "ThreePL",
+    "ThreePLReference",
     "TikTokShippedOrders",
 ]
 
@@ -66,6 +70,29 @@ class CustomerNameMode(StrEnum):
     RECIPIENT = "recipient"  # the recipient's name, once TikTok unmasks it
 
 
+class ThreePL(StrEnum):
+    """A fulfilment partner whose API OrderBridge reads (and, with ``route_to``, writes)."""
+
+    AMAZON_MCF = "amazon_mcf"  # Amazon Multi-Channel Fulfillment (SP-API Fulfillment Outbound)
+    SHIPBOB = "shipbob"  # ShipBob
+
+
+class ThreePLReference(StrEnum):
+    """Which id the seller's Shopify->3PL app puts on the 3PL order as its reference."""
+
+    SHOPIFY_ORDER_NAME = "shopify_order_name"  # "#1001" (also tried without the "#")
+    SHOPIFY_ORDER_ID = "shopify_order_id"  # the numeric Shopify order id
+    TIKTOK_ORDER_ID = "tiktok_order_id"  # the TikTok order id
+
+
+class RouteTo(StrEnum):
+    """Where a released order is sent by OrderBridge itself (sellers with no Shopify->3PL app)."""
+
+    NONE = "none"  # the seller's own app (or warehouse) takes it from Shopify
+    AMAZON_MCF = "amazon_mcf"  # create the Amazon MCF fulfilment order from the TikTok order
+    SHIPBOB = "shipbob"  # create the ShipBob order from the TikTok order
+
+
 DEFAULT_HOLD_HANDLE = "orderbridge"
 DEFAULT_TAGS: tuple[str, ...] = ("TikTok", "tiktok-shop")
 DEFAULT_CUSTOMER_NAME = "TikTok Order"
@@ -90,6 +117,11 @@ DEFAULT_MASKED_RECHECK = timedelta(minutes=5)
 DEFAULT_REJECTED_RETRY = timedelta(minutes=30)
 # A fulfilment service is given this long to accept a cancellation request.
 DEFAULT_FULFILLMENT_SERVICE_WAIT = timedelta(hours=1)
+# A released order with no 3PL order found is searched for after this (the seller's app and
+# the poll have had their chance), then at most this often, and raised after this long.
+DEFAULT_THREEPL_SEARCH_AFTER = timedelta(minutes=15)
+DEFAULT_THREEPL_SEARCH_INTERVAL = timedelta(hours=1)
+DEFAULT_THREEPL_MISSING_AFTER = timedelta(hours=4)
 # Periodic re-checks: open orders, and after delivery until AFTER_DELIVERY_WATCH.
 DEFAULT_OPEN_RECHECK = timedelta(minutes=15)
 DEFAULT_SLOW_RECHECK = timedelta(days=1)
@@ -109,18 +141,29 @@ def _empty_titles() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
+def _empty_locations() -> Mapping[str, ThreePL]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """Everything ``decide`` needs to know about the connection's choices.
 
     ``shipping_titles`` maps TikTok's delivery option name (or id) to the Shopify shipping
     line title; ``mcf_warehouse_ids`` are TikTok warehouse ids fulfilled by Amazon MCF.
+    ``threepl_locations`` maps a Shopify location id (numeric or gid) to the 3PL that
+    fulfils what is assigned there; ``threepl_reference`` is the id the seller's
+    Shopify->3PL app uses as the 3PL order's reference (the others are tried after it).
+    ``route_to`` has OrderBridge create the 3PL order itself once an order is released
+    (under the TikTok order id as its reference).
     """
 
     create_at: CreateAt = CreateAt.UNPAID
     hold_handle: str = DEFAULT_HOLD_HANDLE
     auto_approval_extra: AutoApprovalExtra = AutoApprovalExtra.NONE
     auto_approve_cancellations: bool = True
+    # Approve pending refund-only requests of at most this much at once (None: never).
+    auto_approve_refunds_under: Decimal | None = None
     tiktok_shipped_orders: TikTokShippedOrders = TikTokShippedOrders.SKIP
     samples: SampleOrders = SampleOrders.IMPORT
     customer_name_mode: CustomerNameMode = CustomerNameMode.TIKTOK_ORDER
@@ -130,6 +173,9 @@ class Policy:
     status_tags: bool = False
     shipping_titles: Mapping[str, str] = field(default_factory=_empty_titles)
     mcf_warehouse_ids: frozenset[str] = frozenset()
+    threepl_locations: Mapping[str, ThreePL] = field(default_factory=_empty_locations)
+    threepl_reference: ThreePLReference = ThreePLReference.SHOPIFY_ORDER_NAME
+    route_to: RouteTo = RouteTo.NONE
     masked_retry_period: timedelta = DEFAULT_MASKED_RETRY_PERIOD
     create_settle_period: timedelta = DEFAULT_CREATE_SETTLE_PERIOD
     search_interval: timedelta = DEFAULT_SEARCH_INTERVAL
@@ -137,6 +183,9 @@ class Policy:
     masked_recheck: timedelta = DEFAULT_MASKED_RECHECK
     rejected_retry: timedelta = DEFAULT_REJECTED_RETRY
     fulfillment_service_wait: timedelta = DEFAULT_FULFILLMENT_SERVICE_WAIT
+    threepl_search_after: timedelta = DEFAULT_THREEPL_SEARCH_AFTER
+    threepl_search_interval: timedelta = DEFAULT_THREEPL_SEARCH_INTERVAL
+    threepl_missing_after: timedelta = DEFAULT_THREEPL_MISSING_AFTER
     open_recheck: timedelta = DEFAULT_OPEN_RECHECK
     slow_recheck: timedelta = DEFAULT_SLOW_RECHECK
 

@@ -99,6 +99,11 @@ class DeskEntry:
     crossed: tuple[Threshold, ...]
 
     @property
+    def at_risk(self) -> bool:
+        """Within the first alert threshold (24 business hours left) or past the deadline."""
+        return bool(self.crossed)
+
+    @property
     def breached(self) -> bool:
         """The dispatch deadline has passed without a carrier scan."""
         return Threshold.BREACHED in self.crossed

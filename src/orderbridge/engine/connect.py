@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import update
-
 from orderbridge.adapters.db import (
     AlreadyExists,
     ConnectionStatus,
@@ -29,7 +27,6 @@ from orderbridge.adapters.db import (
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionFields, ConnectionRow
-from orderbridge.adapters.db.tables import connections as connections_table
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
 from orderbridge.adapters.shopify.oauth import OAuthGrant, valid_shop_domain
@@ -94,6 +91,8 @@ SHOPIFY_WEBHOOK_TOPICS: Final = (
     # the fulfilment order, which the link's memory knows. Needs a read (or write)
     # *_fulfillment_orders scope, which the hold needs anyway.
     "FULFILLMENT_ORDERS_HOLD_RELEASED",
+    # A stock change of a linked SKU: pushed to TikTok (engine/stock_push.py; read_inventory).
+    "INVENTORY_LEVELS_UPDATE",
 )
 PENDING_SHOP_PREFIX: Final = "pending:"
 # Recent orders looked at to check the shop ships its own orders.
@@ -168,8 +167,7 @@ def save_connection(services: Process, name: str, *, tiktok_shop_id: str | None 
                 raise ConfigurationError(str(exc)) from None
         if tiktok_shop_id is not None and row.tiktok_shop_id != tiktok_shop_id:
             # The repository does not change shop ids (a deliberate rename is rare): ours.
-            conn.execute(update(connections_table).where(connections_table.c.id == row.id)
-                         .values(tiktok_shop_id=tiktok_shop_id, updated_at=now))
+            connections.set_tiktok_shop_id(conn, row.id, tiktok_shop_id, now=now)
         changes: ConnectionFields = {**fields}
         if shopify_domain is not None:
             changes["shopify_domain"] = shopify_domain
@@ -384,7 +382,21 @@ def sandbox_settings(info: Mapping[str, Any]) -> dict[str, str]:
         "shopify_endpoint_template": sh["graphql_url_template"],
         "shopify_api_version": sh["api_version"], "shopify_client_secret": sh["client_secret"],
         "shopify_client_id": sh["api_key"], "shopify_admin_url_template": sh["admin_url_template"],
+        **_threepl_settings(info),
     }
+
+
+def _threepl_settings(info: Mapping[str, Any]) -> dict[str, str]:
+    """The 3PL sandboxes' accounts (when the info file has them)."""
+    out: dict[str, str] = {}
+    mcf, sb = info.get("amazon_mcf"), info.get("shipbob")
+    if mcf:
+        out.update(amazon_mcf_endpoint=mcf["endpoint"], amazon_mcf_lwa_token_url=mcf["lwa_token_url"],
+                   amazon_mcf_client_id=mcf["client_id"], amazon_mcf_client_secret=mcf["client_secret"],
+                   amazon_mcf_refresh_token=mcf["refresh_token"])
+    if sb:
+        out.update(shipbob_api_base=sb["api_base"], shipbob_token=sb["personal_access_token"])
+    return out
 
 
 async def connect_sandbox(

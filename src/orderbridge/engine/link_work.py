@@ -55,6 +55,12 @@ from orderbridge.engine.freshness import decide_on_shopify, no_later_than
 from orderbridge.engine.observe import LinkTruth, read_shopify
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.retention import snapshots_expired
+from orderbridge.engine.threepl.lookup import (
+    candidate_references,
+    load_candidates,
+    pick,
+    uses_threepl,
+)
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
 from orderbridge.logs import get_logger
@@ -270,6 +276,10 @@ class LinkWork:
             return
         order = truth.order
         shopify_id = memory.shopify_order_id or row.shopify_order_id
+        if uses_threepl(runtime.policy):  # the stored 3PL orders this one may have
+            refs = candidate_references(row.tiktok_order_id, shopify_id, row.shopify_order_name)
+            cid_ = runtime.connection.id
+            truth.threepl_candidates = await self._db(lambda c: load_candidates(c, cid_, refs))
         # An order with no Shopify news since its last read may decide on the stored
         # snapshot (``freshness``); a decision that wants to act reads the order first.
 
@@ -403,6 +413,7 @@ class LinkWork:
             shopify=truth.shopify,
             skus={item.sku_id: skus[item.sku_id] for item in order.line_items if item.sku_id in skus},
             providers=self._providers(runtime),
+            threepl=pick(runtime.policy, order.id, truth.shopify, truth.threepl_candidates),
         )
 
     def _providers(self, runtime: ConnectionRuntime) -> ShippingProviders:

@@ -23,10 +23,9 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
 
 from orderbridge.adapters.calls import ApiCall, CallRecorder
-from orderbridge.adapters.db.tables import cursors, inbox, order_exceptions, order_links
+from orderbridge.adapters.db import Database, gauges
 from orderbridge.adapters.shopify import ThrottleRegistry
 from orderbridge.logs import get_logger
 
@@ -98,7 +97,7 @@ class Metrics:
         self.pass_duration.observe(seconds)
         self.pass_links.inc(claimed)
 
-    def watch_state(self, db: Engine, now: Callable[[], datetime],
+    def watch_state(self, db: Database, now: Callable[[], datetime],
                     throttle: ThrottleRegistry) -> None:
         """Add the scrape-time gauges (once; later calls keep the first)."""
         if self._state is None:
@@ -138,7 +137,7 @@ class ObservingRecorder:
 class StateCollector(Collector):
     """Gauges read from the database and the throttle registry at scrape time."""
 
-    def __init__(self, db: Engine, now: Callable[[], datetime], throttle: ThrottleRegistry) -> None:
+    def __init__(self, db: Database, now: Callable[[], datetime], throttle: ThrottleRegistry) -> None:
         self.db = db
         self.now = now
         self.throttle = throttle
@@ -183,33 +182,21 @@ class StateCollector(Collector):
         cursor_age = GaugeMetricFamily("orderbridge_poll_cursor_age_seconds",
                                        "Age of each poll cursor's watermark.",
                                        labels=["connection_id", "stream"])
-        t, x, i = order_links.c, order_exceptions.c, inbox.c
-        free = (t.lease_owner.is_(None)) | (t.lease_expires_at <= now)
         with self.db.connect() as conn:
-            for cid, state, count in conn.execute(
-                    select(t.connection_id, t.state, func.count()).group_by(t.connection_id, t.state)):
-                orders.add_metric([str(cid), str(state)], count)
-            for code, severity, count in conn.execute(
-                    select(x.code, x.severity, func.count()).where(x.status == "open")
-                    .group_by(x.code, x.severity)):
-                exceptions.add_metric([str(code), str(severity)], count)
-            pending, oldest = conn.execute(
-                select(func.count(), func.min(i.received_at)).where(i.processed_at.is_(None))).one()
-            depth.add_metric([], pending)
-            lag.add_metric([], _age(now, oldest))
-            for source, newest in conn.execute(
-                    select(i.source, func.max(i.received_at)).group_by(i.source)):
-                last.add_metric([str(source)], _age(now, newest))
-            count_due, earliest = conn.execute(
-                select(func.count(), func.min(t.next_due_at)).where(t.next_due_at <= now, free)).one()
-            due.add_metric([], count_due)
-            overdue.add_metric([], _age(now, earliest))
-            held = conn.execute(select(func.count()).where(
-                t.lease_owner.is_not(None), t.lease_expires_at > now)).scalar_one()
-            leased.add_metric([], held)
-            for cid, stream, watermark in conn.execute(
-                    select(cursors.c.connection_id, cursors.c.stream, cursors.c.watermark)):
-                cursor_age.add_metric([str(cid), str(stream)], _age(now, watermark))
+            readings = gauges.read_gauges(conn, now=now)
+        for cid, state, count in readings.links_by_state:
+            orders.add_metric([str(cid), str(state)], count)
+        for code, severity, count in readings.open_exceptions:
+            exceptions.add_metric([str(code), str(severity)], count)
+        depth.add_metric([], readings.inbox_pending)
+        lag.add_metric([], _age(now, readings.inbox_oldest_pending))
+        for source, newest in readings.inbox_newest_by_source:
+            last.add_metric([str(source)], _age(now, newest))
+        due.add_metric([], readings.links_due)
+        overdue.add_metric([], _age(now, readings.links_earliest_due))
+        leased.add_metric([], readings.links_leased)
+        for cid, stream, watermark in readings.cursor_watermarks:
+            cursor_age.add_metric([str(cid), str(stream)], _age(now, watermark))
         yield from (orders, exceptions, depth, lag, last, overdue, due, leased, cursor_age)
 
     def _budgets(self) -> Iterator[Metric]:

@@ -40,7 +40,7 @@ from orderbridge.adapters.tiktok.translate import (
     to_domain_return,
 )
 from orderbridge.domain.link import LinkMemory, LinkState
-from orderbridge.domain.observed import Cancellation, ReturnRecord, ShopifyOrderView
+from orderbridge.domain.observed import Cancellation, ReturnRecord, ShopifyOrderView, ThreePLView
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.errors import AuthError, NotFound, RetryableError
 
@@ -88,6 +88,7 @@ class LinkTruth:
     error: str | None = None  # the order cannot be decided now (exception + back-off)
     error_data: dict[str, Any] = field(default_factory=dict)
     warning: str | None = None  # decided anyway (e.g. the Shopify order could not be read)
+    threepl_candidates: tuple[ThreePLView, ...] = ()  # stored 3PL orders (engine/threepl)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from orderbridge.adapters.db.connections import ConnectionRow
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.engine.policy_config import DURATION_KEYS, PolicyConfig, policy_from_json
 from orderbridge.engine.ports import Store
+from orderbridge.engine.stock_config import StockConfig
 from orderbridge.errors import ConfigurationError
 
 __all__ = ["set_policy", "show_policy"]
@@ -31,6 +32,7 @@ def show_policy(connection: ConnectionRow) -> dict[str, Any]:
     effective = config.to_policy(connection.tiktok_shop_id)
     for name in DURATION_KEYS:
         shown[name] = getattr(effective, name).total_seconds()
+    shown["stock"] = (config.stock or StockConfig()).model_dump(mode="json")  # the stock push's
     return shown
 
 

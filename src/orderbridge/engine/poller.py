@@ -25,9 +25,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection
-
 from orderbridge.adapters.db import (
+    Connection,
     ConnectionStatus,
     EventKind,
     connections,
@@ -35,6 +34,7 @@ from orderbridge.adapters.db import (
     events,
     in_transaction,
     leases,
+    link_overrides,
     links,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
@@ -43,9 +43,13 @@ from orderbridge.adapters.tiktok import CancellationFilter, OrderFilter, ReturnF
 from orderbridge.domain.existing import adoption_state
 from orderbridge.domain.link import LinkMemory, LinkState
 from orderbridge.domain.order import parse_status
+from orderbridge.domain.policy import ThreePL
 from orderbridge.engine.existing import find_existing
 from orderbridge.engine.poll_health import Parked, describe_failure, retry_delay
 from orderbridge.engine.ports import Clients
+from orderbridge.engine.threepl.lookup import threepls_used
+from orderbridge.engine.threepl.poll import ThreePLPoller
+from orderbridge.engine.threepl.ports import ThreePLAccounts
 from orderbridge.errors import AuthError
 
 __all__ = [
@@ -86,6 +90,7 @@ class PollReport:
     returns: int = 0
     created: int = 0
     skipped: bool = False  # another process holds the poller lease
+    threepl: int = 0  # 3PL orders that changed (their links made due)
 
 
 T = TypeVar("T")
@@ -167,7 +172,27 @@ async def poll_connection(services: Clients, connection: ConnectionRow, owner: s
     report.created += made
     report.returns, made = await _stream(services, connection, STREAM_RETURNS, returns)
     report.created += made
+    report.threepl = await _poll_threepl(services, connection)
     return report
+
+
+async def _poll_threepl(services: Clients, connection: ConnectionRow) -> int:
+    """The connection's 3PL orders (``engine/threepl/poll.py``), when its policy maps
+    locations to 3PLs (and the process has their accounts); a 3PL that fails is logged and
+    tried at the next poll, the TikTok polls are not held back by it."""
+    if not isinstance(services, ThreePLAccounts):
+        return 0
+    used = threepls_used(services.policy(connection))
+    amazon = services.amazon_mcf if ThreePL.AMAZON_MCF in used else None
+    shipbob = services.shipbob if ThreePL.SHIPBOB in used else None
+    if amazon is None and shipbob is None:
+        return 0
+    poller = ThreePLPoller(services.db, connection.id, services.clock.now, amazon=amazon, shipbob=shipbob)
+    try:
+        return await poller.poll_once()
+    except Exception as exc:  # the 3PL's (auth too): one line, the next poll tries again
+        log.warning("3PL poll of connection %s failed: %s", connection.id, describe_failure(exc))
+        return 0
 
 
 class Poller:
@@ -216,7 +241,7 @@ class Poller:
                 await self._failed(cid, exc)
                 continue
             await self._recovered(cid)
-            if report.orders or report.cancellations or report.returns:
+            if report.orders or report.cancellations or report.returns or report.threepl:
                 self.on_due()
         for gone in set(self.parked) - set(ids):  # paused or removed: nothing to retry
             del self.parked[gone]
@@ -324,8 +349,8 @@ async def _backfill_one(
             state = adoption_state(parse_status(status))
             memory = LinkMemory(state=state, shopify_order_id=existing.id,
                                 released_at=later if state is LinkState.RELEASED else None)
-            adopted = links.adopt_existing(conn, row.id, existing.id, existing.name, memory.to_json(),
-                                           state=state.value, now=later)
+            adopted = link_overrides.adopt_existing(conn, row.id, existing.id, existing.name,
+                                                    memory.to_json(), state=state.value, now=later)
             if adopted:
                 events.append(
                     conn, row.id, EventKind.EVENT,

@@ -28,11 +28,18 @@ from functools import partial
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, or_, select, update
 
-from orderbridge.adapters.db import EventKind, events, in_transaction, inbox, leases, run_sync
+from orderbridge.adapters.db import (
+    Connection,
+    EventKind,
+    events,
+    in_transaction,
+    inbox,
+    leases,
+    run_sync,
+)
+from orderbridge.adapters.db import retention as link_retention
 from orderbridge.adapters.db.scrub import flush_deleted, secure_delete
-from orderbridge.adapters.db.tables import order_links as ol
 from orderbridge.adapters.tiktok import Order as TikTokOrder
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.order import TikTokStatus
@@ -91,15 +98,11 @@ def _expired_links(conn: Connection, now: datetime, retention: timedelta, after_
     """Links past retention among the next ``BATCH`` candidates after ``after_id``; and the
     last id looked at (-1 when the scan is over)."""
     cutoff = now - retention
-    rows = conn.execute(
-        select(ol.c.id, ol.c.state, ol.c.tiktok_status, ol.c.tiktok_snapshot, ol.c.updated_at)
-        .where(ol.c.id > after_id,
-               ol.c.first_seen_at < cutoff,  # seen later, it cannot have closed before the cutoff
-               or_(ol.c.tiktok_snapshot.is_not(None), ol.c.shopify_snapshot.is_not(None)),
-               or_(ol.c.state.in_(FINISHED_STATES), ol.c.tiktok_status.in_(CLOSED_STATUSES)))
-        .order_by(ol.c.id).limit(BATCH)).all()
+    rows = link_retention.closed_candidates(
+        conn, cutoff=cutoff, after_id=after_id, limit=BATCH,
+        finished_states=FINISHED_STATES, closed_statuses=CLOSED_STATUSES)
     expired = [
-        int(r.id) for r in rows
+        r.id for r in rows
         if (r.state in FINISHED_STATES and r.updated_at < cutoff)
         or snapshots_expired(r.tiktok_status, _closed_at(r.tiktok_snapshot, r.updated_at), now, retention)
     ]
@@ -118,8 +121,7 @@ def clear_snapshots(conn: Connection, now: datetime, retention: timedelta, after
     secure_delete(conn)
     expired, last = _expired_links(conn, now, retention, after_id)
     if expired:
-        conn.execute(update(ol).where(ol.c.id.in_(expired))
-                     .values(tiktok_snapshot=None, shopify_snapshot=None))
+        link_retention.clear_snapshots(conn, expired)
         days = retention / timedelta(days=1)
         for link_id in expired:
             events.append(conn, link_id, EventKind.NOTE,

@@ -23,25 +23,18 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
-
 from orderbridge.adapters.db import (
-    ExceptionStatus,
+    Connection,
     SkuLinkSource,
     connections,
     events,
     links,
+    order_exceptions,
     run_sync,
     sku_links,
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
-from orderbridge.adapters.db.tables import (
-    order_exceptions,
-    order_links,
-    shopify_variants,
-    tiktok_skus,
-)
 from orderbridge.adapters.db.types import EventKind
 from orderbridge.domain.exceptions import ExceptionCode
 from orderbridge.domain.observed import SkuResolution, SkuState
@@ -152,17 +145,7 @@ def resolve_skus(
 
 def _variants_by_skus(conn: Connection, connection_id: int, skus: list[str]) -> dict[str, list[str]]:
     """Variant ids per SKU (sorted, so candidates are stable)."""
-    found: dict[str, list[str]] = {}
-    t = shopify_variants
-    for start in range(0, len(skus), 500):
-        rows = conn.execute(
-            select(t.c.sku, t.c.variant_id)
-            .where(t.c.connection_id == connection_id, t.c.sku.in_(skus[start : start + 500]))
-            .order_by(t.c.sku, t.c.variant_id)
-        )
-        for sku, variant_id in rows:
-            found.setdefault(str(sku), []).append(str(variant_id))
-    return found
+    return sku_links.variant_ids_by_skus(conn, connection_id, skus)
 
 
 # --- catalogue import ---------------------------------------------------------------
@@ -257,19 +240,13 @@ def _auto_link(
 
 def _tiktok_sku_ids(conn: Connection, connection_id: int, key: str) -> tuple[list[str], str | None]:
     """The TikTok SKU ids named by ``key`` (a SKU id, or a seller SKU) and the seller SKU."""
-    t = tiktok_skus
-    row = conn.execute(
-        select(t.c.sku_id, t.c.seller_sku).where(t.c.connection_id == connection_id, t.c.sku_id == key)
-    ).first()
+    row = sku_links.get_tiktok_sku(conn, connection_id, key)
     if row is not None:
         return [str(row.sku_id)], row.seller_sku
     seller = _clean(key)
-    rows = conn.execute(
-        select(t.c.sku_id).where(t.c.connection_id == connection_id, t.c.seller_sku == seller)
-        .order_by(t.c.sku_id)
-    ).scalars().all()
+    rows = sku_links.tiktok_sku_ids_with_seller_sku(conn, connection_id, seller)
     if rows:
-        return [str(r) for r in rows], seller
+        return rows, seller
     if key.strip().isdigit():  # a TikTok SKU id not imported yet: link it as given
         return [key.strip()], None
     raise ConfigurationError(
@@ -293,12 +270,7 @@ def link_sku(
         if connections.get_connection(conn, services.cipher, connection_id) is None:
             raise ConfigurationError(f"no connection with id {connection_id}")
         sku_ids, seller = _tiktok_sku_ids(conn, connection_id, tiktok_sku_id_or_seller_sku)
-        inventory_item = conn.execute(
-            select(shopify_variants.c.inventory_item_id).where(
-                shopify_variants.c.connection_id == connection_id,
-                shopify_variants.c.variant_id == variant_id,
-            )
-        ).scalar()
+        inventory_item = sku_links.inventory_item_of(conn, connection_id, variant_id)
         for sku_id in sku_ids:
             sku_links.upsert_sku_link(
                 conn, connection_id, sku_id, variant_id, now=now, source=SkuLinkSource.EXPLICIT,
@@ -330,14 +302,7 @@ def _links_with_sku_exceptions(
     One link keeps one open exception per code, so an order with two unmapped SKUs names
     only one in the exception's data: its TikTok snapshot is searched for the others.
     """
-    e, ol = order_exceptions, order_links
-    rows = conn.execute(
-        select(ol.c.id, e.c.data, ol.c.tiktok_snapshot)
-        .join(e, e.c.link_id == ol.c.id)
-        .where(ol.c.connection_id == connection_id, e.c.status == ExceptionStatus.OPEN.value,
-               e.c.code.in_(SKU_EXCEPTION_CODES))
-        .order_by(ol.c.id)
-    )
+    rows = order_exceptions.open_on_connection_links(conn, connection_id, SKU_EXCEPTION_CODES)
     found: list[int] = []
     for link_id, data, snapshot in rows:
         if link_id in found:

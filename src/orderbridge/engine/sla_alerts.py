@@ -28,10 +28,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, select
-
 from orderbridge.adapters.alert_channels import Alert, AlertChannel, AlertDeliveryError
 from orderbridge.adapters.db import (
+    Connection,
     EventKind,
     alerts,
     events,
@@ -42,7 +41,6 @@ from orderbridge.adapters.db import (
 )
 from orderbridge.adapters.db.errors import LeaseLost
 from orderbridge.adapters.db.jobs import JobRow
-from orderbridge.adapters.db.tables import jobs as jobs_t
 from orderbridge.domain.exceptions import ExceptionCode, Severity
 from orderbridge.domain.sla_desk import AlertPlan, alert_subject, alert_text, plan_alerts
 from orderbridge.engine.cancel_alerts import plan_cancel_alerts
@@ -106,10 +104,7 @@ class SlaAlerter:
 
     def _next_job_due(self) -> datetime | None:
         with transaction(self.services.db, write=False) as conn:
-            value: datetime | None = conn.execute(
-                select(func.min(jobs_t.c.next_due_at)).where(jobs_t.c.kind == JOB_KIND)
-            ).scalar()
-            return value
+            return jobs.next_due_of_kind(conn, JOB_KIND)
 
     # --- planning ---
 
@@ -239,8 +234,4 @@ class SlaAlerter:
 
 def _failing_deliveries(conn: Connection, link_id: int) -> int:
     """Deliveries of this link's alerts still waiting after a failure."""
-    stmt = select(func.count()).select_from(jobs_t).where(
-        jobs_t.c.kind == JOB_KIND, jobs_t.c.key.startswith(f"{link_id}:"), jobs_t.c.attempts > 0,
-        jobs_t.c.next_due_at.is_not(None),
-    )
-    return int(conn.execute(stmt).scalar() or 0)
+    return jobs.count_retrying(conn, JOB_KIND, key_prefix=f"{link_id}:")

@@ -9,29 +9,29 @@ Used by ``orderbridge sla``, ``GET /api/sla`` and the alerter (``sla_alerts.py``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
 
-from orderbridge.adapters.db.tables import alerts as alerts_t
-from orderbridge.adapters.db.tables import connections as connections_t
-from orderbridge.adapters.db.tables import order_links as links_t
+from orderbridge.adapters.db import Connection, alerts, sla_desk
 from orderbridge.adapters.tiktok.models import Order
 from orderbridge.adapters.tiktok.translate import TranslationError, to_domain_order
 from orderbridge.domain.order import TikTokOrder
 from orderbridge.domain.sla import BusinessCalendar, Deadline
 from orderbridge.domain.sla_desk import DESK_STATUSES, DeskEntry, desk_entry
+from orderbridge.domain.threepl import select as select_threepl
+from orderbridge.engine.threepl.lookup import candidate_references, load_candidates
 from orderbridge.logs import get_logger
 
-__all__ = ["THREEPL_UNKNOWN", "DeskRow", "OrderCache", "desk_json", "read_desk"]
+__all__ = ["THREEPL_UNKNOWN", "DeskRow", "OrderCache", "desk_entries", "desk_json", "read_desk"]
 
 slog = get_logger(__name__)
+_T = TypeVar("_T")
 
-# The 3PL status column until 3PL lookups exist (issue 10 items 1-2).
+# The 3PL status column of an order no 3PL order is known for.
 THREEPL_UNKNOWN: Final = "-"
 _DESK_STATUS_TEXT: Final = tuple(status.value for status in DESK_STATUSES)
 # IN lists are sent in chunks of this size (well under SQLite's variable limit).
@@ -85,28 +85,18 @@ def read_desk(
     worker raises ORDER_UNREADABLE on that order itself). ``cache`` (kept by the caller
     between calls) saves parsing snapshots that have not changed.
     """
-    stmt = (
-        select(links_t.c.id, links_t.c.connection_id, connections_t.c.name, links_t.c.tiktok_order_id,
-               links_t.c.shopify_order_name, links_t.c.state, links_t.c.updated_at)
-        .join(connections_t, connections_t.c.id == links_t.c.connection_id)
-        .where(links_t.c.tiktok_status.in_(_DESK_STATUS_TEXT), links_t.c.tiktok_snapshot.is_not(None))
-    )
-    if connection_id is not None:
-        stmt = stmt.where(links_t.c.connection_id == connection_id)
-    found = conn.execute(stmt).all()
+    found = sla_desk.desk_links(conn, _DESK_STATUS_TEXT, connection_id=connection_id)
     known: OrderCache = {} if cache is None else cache
     stale = [int(r.id) for r in found if known.get(int(r.id), (None, None))[0] != r.updated_at]
     for chunk in _chunks(stale):
-        rows = conn.execute(select(links_t.c.id, links_t.c.tiktok_order_id, links_t.c.connection_id,
-                                   links_t.c.updated_at, links_t.c.tiktok_snapshot)
-                            .where(links_t.c.id.in_(chunk)))
-        for snap in rows:
+        for snap in sla_desk.desk_snapshots(conn, chunk):
             known[int(snap.id)] = (snap.updated_at,
                                    _parsed(snap.tiktok_snapshot, snap.tiktok_order_id, snap.connection_id))
     if cache is not None:  # forget links that left the desk
         for gone in set(cache) - {int(r.id) for r in found}:
             del cache[gone]
     sent = _alerts_sent(conn, [int(r.id) for r in found])
+    statuses = _threepl_statuses(conn, found)
     desk: list[DeskRow] = []
     for r in found:
         order = known.get(int(r.id), (None, None))[1]
@@ -117,9 +107,46 @@ def read_desk(
             link_id=int(r.id), connection_id=int(r.connection_id), connection=str(r.name),
             tiktok_order_id=str(r.tiktok_order_id), shopify_order_name=r.shopify_order_name,
             link_state=str(r.state), entry=entry, alerts_sent=sent.get(int(r.id), ()),
+            threepl_status=statuses.get(int(r.id), THREEPL_UNKNOWN),
         ))
     desk.sort(key=_sort_key)
     return desk
+
+
+def desk_entries(conn: Connection, calendar: BusinessCalendar, now: datetime,
+                 link_ids: list[int]) -> dict[int, DeskEntry]:
+    """The desk entries of those of ``link_ids`` that are on the desk (a page of the order
+    list: its time left to dispatch), by link id."""
+    out: dict[int, DeskEntry] = {}
+    for chunk in _chunks(link_ids):
+        for r in sla_desk.desk_snapshots(conn, chunk, _DESK_STATUS_TEXT):
+            order = _parsed(r.tiktok_snapshot, r.tiktok_order_id, r.connection_id)
+            entry = None if order is None else desk_entry(order, calendar, now)
+            if entry is not None:
+                out[int(r.id)] = entry
+    return out
+
+
+def _threepl_statuses(conn: Connection, found: Sequence[Any]) -> dict[int, str]:
+    """Each link's 3PL order as the 3PL last said (``amazon_mcf Planning``), by link id:
+    the one under its earliest reference, whichever 3PL (engine/threepl)."""
+    refs = {int(r.id): candidate_references(str(r.tiktok_order_id), r.shopify_order_id, r.shopify_order_name)
+            for r in found}
+    by_connection: dict[int, list[str]] = {}
+    for r in found:
+        by_connection.setdefault(int(r.connection_id), []).extend(refs[int(r.id)])
+    out: dict[int, str] = {}
+    for cid, wanted in by_connection.items():
+        views = [v for chunk in _chunks(wanted) for v in load_candidates(conn, cid, chunk)]
+        if not views:
+            continue
+        for r in found:
+            if int(r.connection_id) != cid:
+                continue
+            picked = select_threepl(views, None, refs[int(r.id)])
+            if picked is not None and picked.provider:
+                out[int(r.id)] = f"{picked.provider} {picked.status or '?'}"
+    return out
 
 
 def _parsed(snapshot: Any, tiktok_order_id: str, connection_id: int) -> TikTokOrder | None:
@@ -131,7 +158,7 @@ def _parsed(snapshot: Any, tiktok_order_id: str, connection_id: int) -> TikTokOr
         return None
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
+def _chunks(ids: list[_T]) -> Iterator[list[_T]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start:start + _CHUNK]
 
@@ -139,9 +166,7 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 def _alerts_sent(conn: Connection, link_ids: list[int]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = {}
     for chunk in _chunks(link_ids):
-        stmt = (select(alerts_t.c.link_id, alerts_t.c.threshold)
-                .where(alerts_t.c.link_id.in_(chunk)).order_by(alerts_t.c.sent_at))
-        for link_id, threshold in conn.execute(stmt):
+        for link_id, threshold in alerts.thresholds_sent(conn, chunk):
             found.setdefault(int(link_id), []).append(str(threshold))
     return {k: tuple(v) for k, v in found.items()}
 

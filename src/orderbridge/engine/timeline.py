@@ -24,6 +24,7 @@ from orderbridge.domain.actions import Action
 from orderbridge.domain.decide.common import Decision
 from orderbridge.domain.exceptions import ENGINE_CODES, Issue
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
+from orderbridge.engine.returns_replacements import link_replacement
 from orderbridge.logs import get_logger
 
 __all__ = [
@@ -124,6 +125,7 @@ def record_action(
         action=action.kind.value, outcome=outcome.status.value,
         message=(outcome.message or "")[:300] or None)
     events.append(conn, link_id, kind, text, data, at=outcome.at, connection_id=connection_id)
+    link_replacement(conn, link_id, connection_id, action, outcome)
 
 
 def record_calls(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
-
-from orderbridge.adapters.db import TokenCipher, connections, run_sync, transaction
+from orderbridge.adapters.db import Database, TokenCipher, connections, run_sync, transaction
 from orderbridge.adapters.tiktok import TokenSet
 from orderbridge.clock import Clock
 
@@ -18,7 +16,7 @@ FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 class DbTokenStore:
     """Loads and saves one connection's TikTok tokens; refreshed tokens are written back."""
 
-    def __init__(self, engine: Engine, cipher: TokenCipher, connection_id: int, clock: Clock) -> None:
+    def __init__(self, engine: Database, cipher: TokenCipher, connection_id: int, clock: Clock) -> None:
         self._engine = engine
         self._cipher = cipher
         self._connection_id = connection_id

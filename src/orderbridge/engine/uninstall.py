@@ -22,19 +22,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import bindparam, update
-
 from orderbridge.adapters.db import (
     ConnectionStatus,
     EventKind,
     InboxSource,
     connections,
     events,
+    inbox,
     run_sync,
     transaction,
 )
 from orderbridge.adapters.db.connections import ConnectionRow
-from orderbridge.adapters.db.tables import inbox as inbox_table
 from orderbridge.engine.ports import Clients
 from orderbridge.errors import AuthError, OrderBridgeError
 from orderbridge.logs import get_logger
@@ -89,9 +87,7 @@ def _record(services: Clients, row: ConnectionRow, domain: str, verdict: Verdict
                           f"app/uninstalled for {domain} not acted on: {why}",
                           {"verdict": verdict.value}, at=now, connection_id=row.id)
             error = f"app/uninstalled not acted on: {why}"
-        conn.execute(update(inbox_table).where(inbox_table.c.source == InboxSource.SHOPIFY.value,
-                                               inbox_table.c.event_id == bindparam("b_key"))
-                     .values(error=error), {"b_key": inbox_key})
+        inbox.set_error(conn, InboxSource.SHOPIFY.value, inbox_key, error)
 
 
 async def confirm_uninstall(services: Clients, connection_ids: tuple[int, ...], domain: str,

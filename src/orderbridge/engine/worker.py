@@ -52,6 +52,7 @@ from orderbridge.adapters.tiktok import StaleTimestamp
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
 from orderbridge.domain.observed import SkuResolution
+from orderbridge.domain.policy import Policy
 from orderbridge.engine import timeline
 from orderbridge.engine.cancel_desk import ThreePLLocator
 from orderbridge.engine.claimer import ClaimLoop
@@ -70,6 +71,9 @@ from orderbridge.engine.link_work import (
 from orderbridge.engine.observe import BatchFailed, LinkTruth, fetch_batch, urgency
 from orderbridge.engine.recording import CallBuffer, RoutingRecorder, recording_into
 from orderbridge.engine.skus import resolve_skus
+from orderbridge.engine.threepl.locator import PolicyLocator
+from orderbridge.engine.threepl.poll import threepl_store
+from orderbridge.engine.threepl.route import ThreePLRouter
 from orderbridge.engine.timeline import EngineCode
 from orderbridge.errors import AuthError
 
@@ -152,9 +156,15 @@ class Reconciler:
         self.listen = wake.listens(services.db) if listen is None else listen
         self.pacing = (CLAIM_PACING_SECONDS if self.listen else 0.0) if pacing is None else pacing
         self._runtimes: dict[int, ConnectionRuntime] = {}
-        self._links = LinkWork(services, self.rng, threepl)
+        # Where an order's 3PL order is for the cancellation desk: by each connection's policy
+        # unless a test hands one in.
+        self._links = LinkWork(services, self.rng, threepl or PolicyLocator(services, self._policy_of))
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _policy_of(self, connection_id: int) -> Policy | None:
+        runtime = self._runtimes.get(connection_id)
+        return None if runtime is None else runtime.policy
 
     # --- waking ---
 
@@ -346,7 +356,9 @@ class Reconciler:
             tiktok=self.services.tiktok_client(row, recorder),
             shopify=self.services.shopify_client(row, recorder),
             recorder=recorder,
-            executor=cached.executor if cached is not None else ActionExecutor(),
+            executor=cached.executor if cached is not None else ActionExecutor(threepl=ThreePLRouter(
+                self.services.amazon_mcf, self.services.shipbob, threepl_store(self.services.db, connection_id,
+                                                                                self.services.clock.now))),
         )
         self._runtimes[connection_id] = runtime
         return runtime

@@ -9,12 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from sqlalchemy import select
-
-from orderbridge.adapters.db import connections, links, transaction
-from orderbridge.adapters.db.links import LinkRow
-from orderbridge.adapters.db.tables import inbox as inbox_table
-from orderbridge.adapters.db.tables import order_exceptions as exceptions_table
+from orderbridge.adapters.db import LinkRow, connections, intake, links, orders, transaction
 from orderbridge.clock import from_unix
 from orderbridge.devkit import ControlClient
 from orderbridge.domain.policy import Policy
@@ -72,14 +67,9 @@ def read_db(services: Clients, connection_id: int) -> Db:
         found = links.list_links(conn, connection_id=connection_id, limit=1_000_000)
         ids = [link.id for link in found]
         exceptions: dict[int, list[EngineException]] = defaultdict(list)
-        ex = exceptions_table
-        for link_id, code, status, data in conn.execute(
-                select(ex.c.link_id, ex.c.code, ex.c.status, ex.c.data).where(ex.c.link_id.in_(ids))):
-            exceptions[link_id].append(EngineException(str(code), str(status), dict(data or {})))
-        ib = inbox_table
-        unprocessed = [(str(s), str(e), at) for s, e, at in conn.execute(
-            select(ib.c.source, ib.c.event_id, ib.c.received_at)
-            .where(ib.c.connection_id == connection_id, ib.c.processed_at.is_(None)))]
+        for e in orders.exceptions_of(conn, ids):
+            exceptions[e.link_id].append(EngineException(e.code, e.status, dict(e.data or {})))
+        unprocessed = intake.unprocessed(conn, connection_id)
     return Db({link.tiktok_order_id: link for link in found}, exceptions, unprocessed, policy)
 
 

@@ -6,7 +6,9 @@ dismiss an exception, take an exception's action (an override in the link's memo
 ``overrides.py``), link a SKU. Every write makes the order due now: the worker does the rest.
 
 Private (``security.py``): reads need a viewer's token, writes an operator's; each write
-names its operator on the order's timeline. Every input is bounded and shaped (ids are
+names its operator on the order's timeline. A viewer or operator sees and acts on only the
+connections granted to them (``adapters/db/grants.py``; admins see all): anything of another
+connection answers 404, as if it did not exist. Every input is bounded and shaped (ids are
 digit strings or 64-bit integers, variants are Shopify gids) so that a bad one is a 4xx
 problem, never a 500; a variant is looked up in Shopify before a SKU is linked to it.
 """
@@ -16,25 +18,26 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select
 
 from orderbridge.adapters.db import (
+    Connection,
+    ConnectionRow,
     EventKind,
     ExceptionStatus,
+    LinkRow,
+    Principal,
+    Role,
     connections,
     events,
     links,
+    orders,
     run_sync,
     sku_links,
     transaction,
 )
-from orderbridge.adapters.db.connections import ConnectionRow
-from orderbridge.adapters.db.links import LinkRow
-from orderbridge.adapters.db.operators import Principal, Role
-from orderbridge.adapters.db.tables import order_exceptions as exc_t
-from orderbridge.adapters.db.tables import order_links as links_t
+from orderbridge.adapters.db.grants import Scope, in_scope, scope_of
 from orderbridge.engine.ports import Clients
 from orderbridge.engine.skus import VariantMissing, catalogue, link_sku_checked
 from orderbridge.errors import ConfigurationError, OrderBridgeError
@@ -107,31 +110,19 @@ def _link_summary(link: LinkRow, codes: list[str]) -> dict[str, Any]:
     }
 
 
-def _resolve_connection(conn: Connection, services: Clients, key: str) -> ConnectionRow:
+def _resolve_connection(conn: Connection, services: Clients, key: str, scope: Scope = None) -> ConnectionRow:
     row = connections.find_connection(conn, services.cipher, name=key)
     if row is None and key.isdigit() and int(key) <= MAX_DB_ID:
         row = connections.get_connection(conn, services.cipher, int(key))
-    if row is None:
+    if row is None or not in_scope(scope, row.id):
         raise HTTPException(404, f"no connection {key!r}")
     return row
 
 
-def _open_codes(conn: Connection, link_ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {i: [] for i in link_ids}
-    if link_ids:
-        rows = conn.execute(select(exc_t.c.link_id, exc_t.c.code).where(
-            exc_t.c.link_id.in_(link_ids), exc_t.c.status == ExceptionStatus.OPEN.value
-        ).order_by(exc_t.c.id))
-        for link_id, code in rows:
-            found[int(link_id)].append(str(code))
-    return found
-
-
-def _find_order(conn: Connection, services: Clients, tiktok_order_id: str, connection: str | None) -> LinkRow:
-    stmt = select(links_t.c.id).where(links_t.c.tiktok_order_id == tiktok_order_id)
-    if connection is not None:
-        stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection).id)
-    ids = list(conn.execute(stmt.limit(2)).scalars())
+def _find_order(conn: Connection, services: Clients, tiktok_order_id: str, connection: str | None,
+                scope: Scope = None) -> LinkRow:
+    cid = None if connection is None else _resolve_connection(conn, services, connection, scope).id
+    ids = orders.ids_of_tiktok_order(conn, tiktok_order_id, connection_id=cid, limit=2, scope=scope)
     if not ids:
         raise HTTPException(404, f"no order {tiktok_order_id}")
     if len(ids) > 1:
@@ -146,47 +137,55 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(auth.require(Role.VIEWER))])
     operator = Depends(auth.require(Role.OPERATOR))
 
+    async def visible(request: Request) -> Scope:
+        """The connections the caller may see (the router's token check ran first)."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None:
+            return frozenset()
+
+        def read() -> Scope:
+            with transaction(services.db, write=False) as conn:
+                return scope_of(conn, principal)
+
+        return await run_sync(services.db, read)
+
+    seen = Depends(visible)
+
     @r.get("/connections")
-    def list_connections() -> list[dict[str, Any]]:
-        """Every connection (no tokens): shops, status, scopes, token expiry, policy."""
+    def list_connections(scope: Scope = seen) -> list[dict[str, Any]]:
+        """Every connection the caller may see (no tokens): shops, status, scopes, token expiry, policy."""
         with transaction(services.db, write=False) as conn:
-            return [_connection_json(c) for c in connections.list_connections(conn, services.cipher)]
+            return [_connection_json(c) for c in connections.list_connections(conn, services.cipher)
+                    if in_scope(scope, c.id)]
 
     @r.get("/orders")
     def list_orders(
         connection: ConnectionKey = None, state: Code = None,
         exception: Annotated[str | None, Query(pattern=CODE,
                                                description="only orders with this open exception code")] = None,
-        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), scope: Scope = seen,
     ) -> list[dict[str, Any]]:
         """Order links, newest first: state, TikTok status, Shopify name, next due, open exceptions."""
-        t = links_t
-        stmt = select(t.c.id).order_by(t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit)
         with transaction(services.db, write=False) as conn:
-            if connection is not None:
-                stmt = stmt.where(t.c.connection_id == _resolve_connection(conn, services, connection).id)
-            if state is not None:
-                stmt = stmt.where(t.c.state == state)
-            if exception is not None:
-                stmt = stmt.where(t.c.id.in_(select(exc_t.c.link_id).where(
-                    exc_t.c.code == exception, exc_t.c.status == ExceptionStatus.OPEN.value)))
-            ids = [int(i) for i in conn.execute(stmt).scalars()]
-            codes = _open_codes(conn, ids)
+            cid = None if connection is None else _resolve_connection(conn, services, connection, scope).id
+            ids = orders.order_ids(conn, limit=limit, connection_id=cid, state=state, open_code=exception,
+                                   scope=scope)
+            codes = orders.open_codes(conn, ids)
             rows = [links.get_link(conn, i) for i in ids]
             return [_link_summary(link, codes[link.id]) for link in rows if link is not None]
 
     @r.get("/orders/{tiktok_order_id}")
-    def get_order(tiktok_order_id: OrderId, connection: ConnectionKey = None) -> dict[str, Any]:
+    def get_order(tiktok_order_id: OrderId, connection: ConnectionKey = None, scope: Scope = seen) -> dict[str, Any]:
         """One order: the link, its memory, snapshots, every exception and the full timeline."""
         with transaction(services.db, write=False) as conn:
-            link = _find_order(conn, services, tiktok_order_id, connection)
-            exc_rows = conn.execute(select(exc_t).where(exc_t.c.link_id == link.id).order_by(exc_t.c.id))
+            link = _find_order(conn, services, tiktok_order_id, connection, scope)
+            exc_rows = orders.exceptions_of(conn, [link.id])
             return {
-                **_link_summary(link, _open_codes(conn, [link.id])[link.id]),
+                **_link_summary(link, orders.open_codes(conn, [link.id])[link.id]),
                 "memory": link.memory, "tiktok_snapshot": link.tiktok_snapshot,
                 "shopify_snapshot": link.shopify_snapshot, "lease_owner": link.lease_owner,
                 "lease_expires_at": link.lease_expires_at, "version": link.version,
-                "exceptions": [dict(e._mapping) for e in exc_rows],
+                "exceptions": [asdict(e) for e in exc_rows],
                 "timeline": [asdict(e) for e in events.timeline(conn, link.id)],
             }
 
@@ -194,26 +193,22 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
     def list_exceptions(
         status: Annotated[str, Query(pattern=CODE)] = ExceptionStatus.OPEN.value,
         connection: ConnectionKey = None, code: Code = None,
-        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), scope: Scope = seen,
     ) -> list[dict[str, Any]]:
         """Exceptions (open by default), oldest first, with their order."""
-        stmt = (select(exc_t, links_t.c.tiktok_order_id, links_t.c.connection_id)
-                .join(links_t, links_t.c.id == exc_t.c.link_id)
-                .where(exc_t.c.status == status).order_by(exc_t.c.created_at, exc_t.c.id).limit(limit))
         with transaction(services.db, write=False) as conn:
-            if connection is not None:
-                stmt = stmt.where(links_t.c.connection_id == _resolve_connection(conn, services, connection).id)
-            if code is not None:
-                stmt = stmt.where(exc_t.c.code == code)
-            return [dict(row._mapping) for row in conn.execute(stmt)]
+            cid = None if connection is None else _resolve_connection(conn, services, connection, scope).id
+            return orders.exceptions_with_orders(conn, status=status, limit=limit, connection_id=cid, code=code,
+                                                 scope=scope)
 
     @r.post("/orders/{tiktok_order_id}/retry")
-    def retry_order(tiktok_order_id: OrderId, who: Principal = operator, connection: ConnectionKey = None) -> dict[str, Any]:
+    def retry_order(tiktok_order_id: OrderId, who: Principal = operator, connection: ConnectionKey = None,
+                    scope: Scope = seen) -> dict[str, Any]:
         """Make the order due now; refused actions are tried again (memory ``retry``) unless a
         worker holds it right now (then it is only made due)."""
         now = services.clock.now()
         with transaction(services.db) as conn:
-            link = _find_order(conn, services, tiktok_order_id, connection)
+            link = _find_order(conn, services, tiktok_order_id, connection, scope)
             try:
                 apply_override(conn, link, action="retry", code="", change=lambda m: m.retry(), now=now,
                                by=who.name)
@@ -224,13 +219,13 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
                               {"by": who.name}, at=now, connection_id=link.connection_id)
             fresh = links.get_link(conn, link.id)
             assert fresh is not None
-            return _link_summary(fresh, _open_codes(conn, [link.id])[link.id])
+            return _link_summary(fresh, orders.open_codes(conn, [link.id])[link.id])
 
-    def _act(exception_id: int, action: str, reason: str | None, who: Principal) -> dict[str, Any]:
+    def _act(exception_id: int, action: str, reason: str | None, who: Principal, scope: Scope) -> dict[str, Any]:
         now = services.clock.now()
         with transaction(services.db) as conn:
             try:
-                exc, link = act_on_exception(conn, exception_id, action, reason, now=now, by=who.name)
+                exc, link = act_on_exception(conn, exception_id, action, reason, now=now, by=who.name, within=scope)
             except LookupError as err:
                 raise HTTPException(404, str(err)) from None
             except OverrideRefused as err:
@@ -240,23 +235,26 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
             return {"exception": asdict(exc), "order": link.tiktok_order_id, "action": action, "due_at": now}
 
     @r.post("/exceptions/{exception_id}/dismiss")
-    def dismiss_exception(exception_id: ExceptionId, who: Principal = operator) -> dict[str, Any]:
+    def dismiss_exception(exception_id: ExceptionId, who: Principal = operator, scope: Scope = seen
+                          ) -> dict[str, Any]:
         """Dismiss an exception: it is closed, and ``decide()`` stops raising its code on the order."""
-        return _act(exception_id, "dismiss", None, who)
+        return _act(exception_id, "dismiss", None, who, scope)
 
     @r.post("/exceptions/{exception_id}/action")
-    def exception_action(exception_id: ExceptionId, body: ActionBody, who: Principal = operator) -> dict[str, Any]:
+    def exception_action(exception_id: ExceptionId, body: ActionBody, who: Principal = operator,
+                         scope: Scope = seen) -> dict[str, Any]:
         """Take an exception's action (push_anyway, approve, cancel_on_tiktok, dismiss, retry):
         recorded in the link's memory (read by ``decide()``) and on its timeline; order due now."""
-        return _act(exception_id, body.action, body.reason, who)
+        return _act(exception_id, body.action, body.reason, who, scope)
 
     @r.get("/sku-links")
     def list_sku_links(
         connection: Annotated[str, Query(min_length=1, max_length=NAME_MAX, pattern=ONE_LINE)],
+        scope: Scope = seen,
     ) -> dict[str, Any]:
         """A connection's SKU links and every imported TikTok SKU with how it resolves now."""
         with transaction(services.db, write=False) as conn:
-            row = _resolve_connection(conn, services, connection)
+            row = _resolve_connection(conn, services, connection, scope)
             return {
                 "links": [asdict(x) for x in sku_links.list_sku_links(conn, row.id)],
                 "tiktok_skus": [{"sku_id": s.sku_id, "seller_sku": s.seller_sku, "title": s.title,
@@ -266,13 +264,13 @@ def router(services: Clients, auth: Authenticator) -> APIRouter:
             }
 
     @r.post("/sku-links")
-    async def create_sku_link(body: SkuLinkBody, who: Principal = operator) -> dict[str, Any]:
+    async def create_sku_link(body: SkuLinkBody, who: Principal = operator, scope: Scope = seen) -> dict[str, Any]:
         """Link a TikTok SKU to a variant explicitly, once Shopify confirms the variant exists;
         orders waiting on it resume by themselves."""
 
         def resolve() -> ConnectionRow:
             with transaction(services.db, write=False) as conn:
-                return _resolve_connection(conn, services, body.connection)
+                return _resolve_connection(conn, services, body.connection, scope)
 
         row = await run_sync(services.db, resolve)
         try:

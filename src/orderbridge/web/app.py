@@ -27,12 +27,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from orderbridge import __version__, apidocs
 from orderbridge.adapters.db import run_sync
-from orderbridge.adapters.db.operators import Role
+from orderbridge.adapters.db.operators import Principal, Role
 from orderbridge.adapters.shopify import parse_webhook_headers
 from orderbridge.adapters.shopify import verify_webhook as verify_shopify
 from orderbridge.adapters.tiktok import verify_webhook as verify_tiktok
 from orderbridge.engine.metrics import CONTENT_TYPE
-from orderbridge.engine.ports import Process
+from orderbridge.engine.ports import Clients, Process
 from orderbridge.engine.uninstall import Verdict, confirm_uninstall
 from orderbridge.web import (
     api,
@@ -41,6 +41,7 @@ from orderbridge.web import (
     intake,
     oauth,
     problems,
+    returns_api,
     shipbob_hooks,
     sla_api,
 )
@@ -49,6 +50,67 @@ from orderbridge.web.security import Authenticator, SecurityMiddleware
 from orderbridge.web.webhook_docs import SHOPIFY_WEBHOOK, TIKTOK_WEBHOOK
 
 __all__ = ["create_app", "read_limited_body"]
+
+
+def _returns_routes(services: Clients) -> returns_api.ReturnsRoutes:
+    """``/api/returns`` wired to this process's connections, TikTok clients and database."""
+    from orderbridge.adapters.db import connections, events, transaction
+    from orderbridge.adapters.db.grants import in_scope, scope_of
+    from orderbridge.adapters.db.types import EventKind
+    from orderbridge.engine.returns_desk import answer_return, pending_tasks, task_json
+    from orderbridge.engine.returns_window import read_windows, window_json
+    from orderbridge.errors import ConfigurationError
+
+    def rows(key: str | None, principal: Principal | None) -> list[Any]:
+        """The TikTok connections ``principal`` may see (none without one), or the one named."""
+        with transaction(services.db, write=False) as conn:
+            scope = frozenset() if principal is None else scope_of(conn, principal)
+            found = [c for c in connections.list_connections(conn, services.cipher)
+                     if c.tiktok_shop_id and in_scope(scope, c.id)]
+        if key is not None:
+            found = [c for c in found if key in (c.name, str(c.id))]
+            if not found:
+                raise LookupError(f"no connection {key!r}")  # or not one the caller may see: 404 alike
+        return found
+
+    async def one(key: str | None, principal: Principal | None) -> Any:
+        found = await run_sync(services.db, lambda: rows(key, principal))
+        if len(found) != 1:
+            raise ConfigurationError("several connections: add ?connection=")
+        return found[0]
+
+    async def queue(key: str | None, principal: Principal | None) -> dict[str, Any]:
+        found = await run_sync(services.db, lambda: rows(key, principal))
+        tasks = [task_json(t, c.name if len(found) > 1 else "")
+                 for c in found for t in await pending_tasks(services.tiktok_client(c))]
+
+        def windows() -> list[dict[str, Any]]:
+            now = services.clock.now()
+            with transaction(services.db, write=False) as conn:
+                return [window_json(w) for c in found for w in read_windows(conn, now, connection_id=c.id)]
+
+        return {"needs_seller": tasks, "return_windows": await run_sync(services.db, windows)}
+
+    async def reasons(return_id: str, key: str | None, principal: Principal | None) -> list[dict[str, str]]:
+        client = services.tiktok_client(await one(key, principal))
+        return [{"name": r.name, "text": r.text} for r in await client.reject_reasons(return_id)]
+
+    async def answer(return_id: str, key: str | None, approve: bool, reason: str,
+                     who: Principal) -> dict[str, Any]:
+        row = await one(key, who)
+        done = await answer_return(services.tiktok_client(row), return_id, approve=approve, reason=reason)
+
+        def note() -> None:
+            with transaction(services.db) as conn:
+                events.append(conn, None, EventKind.EVENT,
+                              f"operator: return {return_id} {done.decision} (by {who.name})",
+                              {"return_id": return_id, "decision": done.decision, "reason": done.reason},
+                              at=services.clock.now(), connection_id=row.id)
+
+        await run_sync(services.db, note)
+        return {"return_id": done.return_id, "decision": done.decision, "reject_reason": done.reason}
+
+    return returns_api.ReturnsRoutes(queue=queue, reasons=reasons, answer=answer)
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
@@ -174,6 +236,7 @@ def create_app(services: Process, *, workers: WorkerCheck | None = None) -> Fast
     app.include_router(shipbob_hooks.router(
         services.db, services.clock.now, lambda name: settings.shipbob_webhook_secrets.get(name),
         lambda request: read_limited_body(request, settings.webhook_max_body_bytes)))
+    app.include_router(returns_api.router(_returns_routes(services), auth))
     dashboard.install(app, services)
     app.include_router(oauth.router(services))
     if settings.cors_origin_list:  # off by default: the API is not meant for other sites' pages

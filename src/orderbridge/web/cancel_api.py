@@ -19,11 +19,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderbridge.adapters.db import links, run_sync, transaction
 from orderbridge.adapters.db.cancel_desk import DbConnection, DbEngine
+from orderbridge.adapters.db.grants import in_scope, scope_of
 from orderbridge.adapters.db.operators import Principal, Role
 from orderbridge.domain.exceptions import IssueAction
 from orderbridge.engine.cancel_desk import (
@@ -83,7 +84,8 @@ def router(db: DbEngine, clock: Callable[[], datetime], auth: Authenticator,
 
     @r.get("/cancellations")
     async def cancellation_desk(
-        connection: ConnectionKey = None, limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+        request: Request, connection: ConnectionKey = None,
+        limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     ) -> list[dict[str, Any]]:
         """Pending buyer cancellation requests, nearest TikTok deadline first: the order, TikTok's
         deadline to answer, desk state (awaiting_person, stopping, blocked), whether the goods can
@@ -91,8 +93,11 @@ def router(db: DbEngine, clock: Callable[[], datetime], auth: Authenticator,
 
         def read() -> list[dict[str, Any]]:
             with transaction(db, write=False) as conn:
+                principal = getattr(request.state, "principal", None)
+                scope = frozenset() if principal is None else scope_of(conn, principal)
                 cid = None if connection is None else connection_id_of(conn, connection)
-                items = read_cancel_desk(conn, connection_id=cid)
+                items = [i for i in read_cancel_desk(conn, connection_id=cid)
+                         if in_scope(scope, i.record.connection_id)]  # only the connections the caller may see
             now = clock()
             return [desk_json(item, now) for item in items[:limit]]
 
@@ -112,6 +117,12 @@ def router(db: DbEngine, clock: Callable[[], datetime], auth: Authenticator,
             now = clock()
             with transaction(db) as conn:
                 cid = None if connection is None else connection_id_of(conn, connection)
+                scope = scope_of(conn, who)
+                visible = [i for i in read_cancel_desk(conn, connection_id=cid, tiktok_order_id=tiktok_order_id)
+                           if in_scope(scope, i.record.connection_id)]
+                if not visible:  # outside the caller's connections: 404, as if it did not exist
+                    raise HTTPException(404, f"no pending cancellation request for order {tiktok_order_id}")
+                cid = visible[0].record.connection_id
                 try:
                     item = approve_request(conn, tiktok_order_id, connection_id=cid,
                                            cancel_downstream=choice.cancel_downstream, now=now, by=who.name)

@@ -22,19 +22,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, select, update
-
-from orderbridge.adapters.db import EventKind, InboxSource, events
-from orderbridge.adapters.db.scrub import secure_delete
-from orderbridge.adapters.db.tables import events as events_table
-from orderbridge.adapters.db.tables import inbox as inbox_table
-from orderbridge.adapters.db.tables import order_exceptions, order_links
+from orderbridge.adapters.db import Connection, EventKind, events, redaction
 
 __all__ = ["REDACTED_BODY", "handle"]
 
 REDACTED_BODY: Final = b'{"redacted":true}'
 _ORDER_GID: Final = "gid://shopify/Order/"
-_DOMAIN_HEADER: Final = "x-shopify-shop-domain"
 
 
 def _order_refs(values: Any) -> list[str]:
@@ -54,26 +47,11 @@ def _customer_id(payload: dict[str, Any]) -> Any:
     return customer.get("id") if isinstance(customer, dict) else None
 
 
-def _links(conn: Connection, cids: list[int], refs: list[str]) -> list[tuple[int, str]]:
-    if not refs or not cids:
-        return []
-    ol = order_links
-    rows = conn.execute(select(ol.c.id, ol.c.tiktok_order_id).where(
-        ol.c.connection_id.in_(cids), ol.c.shopify_order_id.in_(refs)).order_by(ol.c.id))
-    return [(int(r[0]), str(r[1])) for r in rows]
-
-
-def _clear_snapshots(conn: Connection, link_ids: list[int], now: datetime) -> None:
-    if link_ids:
-        conn.execute(update(order_links).where(order_links.c.id.in_(link_ids))
-                     .values(tiktok_snapshot=None, shopify_snapshot=None, updated_at=now))
-
-
 def handle(conn: Connection, topic: str, payload: dict[str, Any], cids: list[int], domain: str,
            now: datetime) -> None:
     """Act on one compliance webhook (inside the intake transaction)."""
     if topic == "customers/data_request":
-        held = _links(conn, cids, _order_refs(payload.get("orders_requested")))
+        held = redaction.links_of_shopify_orders(conn, cids, _order_refs(payload.get("orders_requested")))
         for cid in cids:
             events.append(conn, None, EventKind.WARNING,
                           f"Customer data request from {domain}: we hold relay email, name, phone and "
@@ -81,8 +59,8 @@ def handle(conn: Connection, topic: str, payload: dict[str, Any], cids: list[int
                           {"customer_id": _customer_id(payload), "tiktok_orders": [t for _, t in held]},
                           at=now, connection_id=cid)
     elif topic == "customers/redact":
-        held = _links(conn, cids, _order_refs(payload.get("orders_to_redact")))
-        _clear_snapshots(conn, [i for i, _ in held], now)
+        held = redaction.links_of_shopify_orders(conn, cids, _order_refs(payload.get("orders_to_redact")))
+        redaction.clear_snapshots(conn, [i for i, _ in held], now)
         for link_id, _ in held:
             events.append(conn, link_id, EventKind.NOTE, "Buyer data redacted (customers/redact)", at=now)
         for cid in cids:
@@ -98,23 +76,7 @@ def _redact_shop(conn: Connection, cids: list[int], domain: str, now: datetime) 
     ``customers/*`` ones too, which name buyers; unmatched deliveries of this shop as well),
     the data of timeline entries and exceptions (postal codes, states, API answers). Bytes
     freed are zeroed (SQLite); the caller then vacuums and empties the log (``scrub``)."""
-    secure_delete(conn)
-    # Subqueries, not id lists: a shop's orders may outnumber a statement's parameters.
-    ids = select(order_links.c.id).where(order_links.c.connection_id.in_(cids)).scalar_subquery()
-    count = conn.execute(update(order_links).where(order_links.c.connection_id.in_(cids))
-                         .values(tiktok_snapshot=None, shopify_snapshot=None, updated_at=now)).rowcount
-    ib = inbox_table
-    unmatched = [int(r.id) for r in conn.execute(
-        select(ib.c.id, ib.c.headers).where(ib.c.connection_id.is_(None), ib.c.source == InboxSource.SHOPIFY))
-        if isinstance(r.headers, dict) and str(r.headers.get(_DOMAIN_HEADER, "")).lower() == domain.lower()]
-    conn.execute(update(ib).where(
-        ib.c.connection_id.in_(cids) | ib.c.id.in_(unmatched),
-        ib.c.topic.is_(None) | (ib.c.topic != "shop/redact"),
-    ).values(body=REDACTED_BODY, headers=None))
-    ev = events_table
-    conn.execute(update(ev).where(ev.c.connection_id.in_(cids) | ev.c.link_id.in_(ids), ev.c.data.is_not(None))
-                 .values(data=None))
-    conn.execute(update(order_exceptions).where(order_exceptions.c.link_id.in_(ids)).values(data=None))
+    count = redaction.redact_shop(conn, cids, domain, now, redacted_body=REDACTED_BODY)
     for cid in cids:
         events.append(conn, None, EventKind.EVENT,
                       f"shop/redact: the buyer data of {count} order(s) deleted (snapshots, webhook "

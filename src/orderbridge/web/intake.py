@@ -29,21 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Text, bindparam, cast, select, update
-
 from orderbridge.adapters.db import (
-    ConnectionStatus,
+    Connection,
     EventKind,
     InboxSource,
     events,
     inbox,
+    intake,
     links,
+    scrub,
     transaction,
 )
-from orderbridge.adapters.db.scrub import flush_deleted
-from orderbridge.adapters.db.tables import connections as connections_table
-from orderbridge.adapters.db.tables import inbox as inbox_table
-from orderbridge.adapters.db.tables import order_links
 from orderbridge.adapters.shopify.webhooks import WebhookHeaders
 from orderbridge.adapters.tiktok import (
     MalformedWebhook,
@@ -55,6 +51,7 @@ from orderbridge.domain.link import LinkState
 from orderbridge.engine.ports import Store
 from orderbridge.web import compliance
 from orderbridge.web.limits import json_too_deep
+from orderbridge.web.stock_intake import INVENTORY_TOPIC, inventory_changed
 from orderbridge.web.webhook_checks import shopify_problem
 
 __all__ = ["Intake", "shopify_delivery", "tiktok_delivery"]
@@ -100,28 +97,13 @@ def _malformed_key(body: bytes) -> str:
     return "malformed:" + hashlib.sha256(body).hexdigest()[:40]
 
 
-def _finish(conn: Connection, source: str, event_id: str, now: datetime, error: str | None) -> None:
-    conn.execute(_FINISH, {"b_source": source, "b_event": event_id, "b_now": now, "b_error": error})
-
-
-# Built once: every delivery runs these (values as parameters).
-_FINISH: Final = (
-    update(inbox_table)
-    .where(inbox_table.c.source == bindparam("b_source"), inbox_table.c.event_id == bindparam("b_event"))
-    .values(processed_at=bindparam("b_now"), error=bindparam("b_error"))
-)
-_SHOP_CONNECTION: Final = select(connections_table.c.id).where(
-    connections_table.c.tiktok_shop_id == bindparam("b_shop")
-)
-
-
 def _store_malformed(services: Store, source: str, body: bytes, headers: dict[str, str],
                      topic: str | None, error: str, connection_id: int | None = None) -> Intake:
     now, key = services.clock.now(), _malformed_key(body)
     with transaction(services.db) as conn:
         new = inbox.store(conn, source, key, received_at=now, body=body, topic=topic, headers=headers,
                           connection_id=connection_id)
-        _finish(conn, source, key, now, error)
+        intake.finish(conn, source, key, now, error)
     return Intake(new=new, error=error)
 
 
@@ -214,31 +196,30 @@ def tiktok_delivery(services: Store, body: bytes, headers: dict[str, str]) -> In
     order_ids = _tiktok_orders(event)
     now = services.clock.now()
     with transaction(services.db) as conn:
-        cid = conn.execute(_SHOP_CONNECTION, {"b_shop": event.shop_id}).scalar()
+        cid = intake.tiktok_shop_connection(conn, event.shop_id)
         key = event.dedupe_key
         if not inbox.store(conn, InboxSource.TIKTOK, key, received_at=now, body=body, topic=topic,
                            headers=headers, connection_id=cid):
             return Intake(new=False)
         if order_ids is None:
             error = f"{topic} webhook without the order ids it should name"
-            _finish(conn, InboxSource.TIKTOK, key, now, error)
+            intake.finish(conn, InboxSource.TIKTOK, key, now, error)
             return Intake(new=True, error=error)
         if cid is None:
             reason = f"no connection for TikTok shop {event.shop_id}: not acted on"
             log.warning("TikTok webhook %s (%s, orders %s): %s", key, topic, ",".join(order_ids) or "-", reason)
-            _finish(conn, InboxSource.TIKTOK, key, now, reason)
+            intake.finish(conn, InboxSource.TIKTOK, key, now, reason)
             return Intake(new=True)
         stale = _stale(event, now, services.settings.tiktok_webhook_max_age_seconds)
         due: list[int] = []
         if stale is not None:
             due = _stale_delivery(conn, cid, event, topic, order_ids, now, stale)
-            _finish(conn, InboxSource.TIKTOK, key, now, stale)
+            intake.finish(conn, InboxSource.TIKTOK, key, now, stale)
             return Intake(new=True, links_due=tuple(due))
         if order_ids:
             due = _due(conn, cid, order_ids, now, f"TikTok webhook {topic}", dict(event.data))
         elif kind is WebhookEventType.SELLER_DEAUTHORIZATION:
-            conn.execute(update(connections_table).where(connections_table.c.id == cid)
-                         .values(status=ConnectionStatus.DISCONNECTED.value, updated_at=now))
+            intake.disconnect(conn, cid, now)
             events.append(conn, None, EventKind.WARNING,
                           "The seller deauthorised the app on TikTok: the connection is disconnected; "
                           "reconnect with `orderbridge connect tiktok`", dict(event.data),
@@ -247,7 +228,7 @@ def tiktok_delivery(services: Store, body: bytes, headers: dict[str, str]) -> In
             events.append(conn, None, EventKind.WARNING,
                           "TikTok authorisation expires soon: the seller must re-authorise "
                           "(`orderbridge connect tiktok`)", dict(event.data), at=now, connection_id=cid)
-        _finish(conn, InboxSource.TIKTOK, key, now, None)
+        intake.finish(conn, InboxSource.TIKTOK, key, now, None)
     return Intake(new=True, links_due=tuple(due))
 
 
@@ -302,21 +283,16 @@ def _fulfillment_order_ids(payload: dict[str, Any]) -> list[str]:
 
 
 def _links_for(conn: Connection, connection_ids: list[int], topic: str, payload: dict[str, Any]) -> list[int]:
-    ol = order_links
     ids: list[int] = []
     refs = _order_refs(topic, payload)
     for cid in connection_ids:
-        if refs:
-            ids.extend(conn.execute(select(ol.c.id).where(
-                ol.c.connection_id == cid, ol.c.shopify_order_id.in_(refs))).scalars())
+        ids.extend(intake.link_ids_of_shopify_order(conn, cid, refs))
         # fulfillment_orders/* payloads carry the fulfilment order, not the order: look for
         # it in the memory of the links still under our hold (only there does a hold placed,
         # released, split or moved matter: the few orders inside their remorse window, so
         # the scan stays small however many orders the store has).
         for fo_id in _fulfillment_order_ids(payload):
-            found = conn.execute(select(ol.c.id, ol.c.memory).where(
-                ol.c.connection_id == cid, ol.c.state == LinkState.CREATED_HELD.value,
-                cast(ol.c.memory, Text).like(f'%"{fo_id}"%'))).all()
+            found = intake.links_whose_memory_names(conn, cid, fo_id, state=LinkState.CREATED_HELD.value)
             ids.extend(link_id for link_id, memory in found
                        if not (topic == HOLD_RELEASED_TOPIC and _released_by_us(memory, fo_id)))
     return list(dict.fromkeys(int(i) for i in ids))
@@ -327,21 +303,6 @@ def _released_by_us(memory: Any, fo_id: str) -> bool:
     webhook is then the echo of our own release, with nothing new to look at."""
     released = memory.get("released_fulfillment_order_ids") if isinstance(memory, dict) else None
     return isinstance(released, list) and fo_id in released
-
-
-def _not_disconnected(conn: Connection, cids: list[int]) -> list[int]:
-    t = connections_table
-    if not cids:
-        return []
-    return [int(i) for i in conn.execute(select(t.c.id).where(
-        t.c.id.in_(cids), t.c.status != ConnectionStatus.DISCONNECTED.value).order_by(t.c.id)).scalars()]
-
-
-def _installed(conn: Connection, cids: list[int]) -> bool:
-    """True when one of these connections is not disconnected (the app is still installed)."""
-    t = connections_table
-    return bool(cids) and conn.execute(select(t.c.id).where(
-        t.c.id.in_(cids), t.c.status != ConnectionStatus.DISCONNECTED.value).limit(1)).first() is not None
 
 
 def shopify_delivery(services: Store, h: WebhookHeaders, body: bytes, headers: dict[str, str]) -> Intake:
@@ -366,18 +327,16 @@ def shopify_delivery(services: Store, h: WebhookHeaders, body: bytes, headers: d
         return _store_malformed(services, InboxSource.SHOPIFY, body, headers, topic, problem)
     now = services.clock.now()
     with transaction(services.db) as conn:
-        cids = [int(i) for i in conn.execute(
-            select(connections_table.c.id).where(connections_table.c.shopify_domain == h.shop_domain)
-            .order_by(connections_table.c.id)).scalars()]
+        cids = intake.shopify_store_connections(conn, h.shop_domain)
         fresh = inbox.store(conn, InboxSource.SHOPIFY, key, received_at=now, body=body, topic=topic,
                             headers=headers, connection_id=cids[0] if cids else None)
         if topic == "app/uninstalled":
             # Only a hint: Shopify is asked before anything is disconnected. A redelivery
             # (Shopify retries after our 503 when it could not be asked) is asked again.
             if fresh:
-                _finish(conn, InboxSource.SHOPIFY, key, now, None if cids else
+                intake.finish(conn, InboxSource.SHOPIFY, key, now, None if cids else
                         f"no connection for Shopify store {h.shop_domain}")
-            return Intake(new=fresh, confirm_uninstall=tuple(_not_disconnected(conn, cids)), inbox_key=key)
+            return Intake(new=fresh, confirm_uninstall=tuple(intake.live_connections(conn, cids)), inbox_key=key)
         if not fresh:
             return Intake(new=False)
         due: list[int] = []
@@ -390,11 +349,13 @@ def shopify_delivery(services: Store, h: WebhookHeaders, body: bytes, headers: d
             for link_id in due:
                 events.append(conn, link_id, EventKind.EVENT, f"Shopify webhook {topic}",
                               {"event_id": h.event_id, "triggered_at": str(h.triggered_at)}, at=now)
-        elif topic == "shop/redact" and _installed(conn, cids):
+        elif topic == INVENTORY_TOPIC and cids:
+            error = inventory_changed(conn, cids, payload, now)[1]
+        elif topic == "shop/redact" and intake.live_connections(conn, cids, limit=1):  # still installed
             error = f"shop/redact for {h.shop_domain}, where the app is still installed: not acted on"
         elif topic in COMPLIANCE_TOPICS:
             compliance.handle(conn, topic, payload, cids, h.shop_domain, now)
-        _finish(conn, InboxSource.SHOPIFY, key, now, error)
+        intake.finish(conn, InboxSource.SHOPIFY, key, now, error)
     if topic == "shop/redact" and cids and error is None:  # no copy left in SQLite's files either
-        flush_deleted(services.db, vacuum=True)
+        scrub.flush_deleted(services.db, vacuum=True)
     return Intake(new=True, links_due=tuple(due))

@@ -8,22 +8,27 @@ to ``memory["overrides"]`` as ``{code, action, at}`` (a trail; ``LinkMemory.from
 ignores the key, so the worker's next save may drop it — the timeline keeps the record).
 
 The memory belongs to the worker that holds the link's lease, so an override is written
-only while no lease is held, with the link's version checked and bumped (optimistic, like
-``links.save_link``); a leased link answers ``LinkBusy`` (HTTP 409: try again in a moment).
+only while no lease is held, with the link's version checked and bumped by the worker's own
+save (``link_overrides.save_unleased`` through ``links.save_link``); a leased link answers
+``LinkBusy`` (HTTP 409: try again in a moment).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, or_, update
-
-from orderbridge.adapters.db import EventKind, events, links, order_exceptions
-from orderbridge.adapters.db.links import LinkRow
-from orderbridge.adapters.db.order_exceptions import ExceptionRow
-from orderbridge.adapters.db.tables import order_links
+from orderbridge.adapters.db import (
+    Connection,
+    EventKind,
+    ExceptionRow,
+    LinkRow,
+    events,
+    link_overrides,
+    links,
+    order_exceptions,
+)
 from orderbridge.domain.exceptions import IssueAction
 from orderbridge.domain.link import LinkMemory
 
@@ -38,6 +43,8 @@ __all__ = [
 
 DEFAULT_TIKTOK_CANCEL_REASON: Final = "The seller cancelled the order in Shopify"
 _ATTEMPTS: Final = 3
+# Who holds the link for the instant of an override's write (never seen outside it).
+_OWNER: Final = "operator-override"
 
 
 class LinkBusy(RuntimeError):
@@ -84,7 +91,6 @@ def apply_override(
 ) -> LinkRow:
     """Write ``change`` into the link's memory (unleased, version checked), due now; the
     timeline says who (``by``, the operator's user name) did it."""
-    t = order_links
     current: LinkRow | None = link
     for _ in range(_ATTEMPTS):
         if current is None:
@@ -98,13 +104,8 @@ def apply_override(
         memory["overrides"] = [*(trail if isinstance(trail, list) else []),
                                {"code": code, "action": action, "at": now.isoformat(),
                                 **({"by": by} if by else {})}]
-        moved = conn.execute(
-            update(t).where(
-                t.c.id == current.id, t.c.version == current.version,
-                or_(t.c.lease_owner.is_(None), t.c.lease_expires_at <= now),
-            ).values(memory=memory, version=t.c.version + 1, updated_at=now)
-        ).rowcount
-        if moved:
+        moved = link_overrides.save_unleased(conn, current, _OWNER, now=now, memory=memory)
+        if moved is not None:
             links.count_shopify_hints(conn, [current.id])  # a person's action: look afresh
             links.mark_due(conn, now, ids=[current.id])
             events.append(conn, current.id, EventKind.EVENT,
@@ -120,13 +121,15 @@ def apply_override(
 
 def act_on_exception(
     conn: Connection, exception_id: int, action: str, reason: str | None, *, now: datetime, by: str,
+    within: Collection[int] | None = None,
 ) -> tuple[ExceptionRow, LinkRow]:
     """Take an exception's action for an operator (the API's and the dashboard's buttons):
     written into the order's memory, on its timeline, the order due now; ``dismiss`` also
-    closes the exception. LookupError for an unknown exception; OverrideRefused, LinkBusy."""
+    closes the exception. LookupError for an unknown exception, or one of an order outside
+    ``within`` (the connection ids the operator may see; None: all); OverrideRefused, LinkBusy."""
     found = order_exceptions.get_exception(conn, exception_id)
     link = links.get_link(conn, found.link_id) if found is not None else None
-    if found is None or link is None:
+    if found is None or link is None or (within is not None and link.connection_id not in within):
         raise LookupError(f"no exception {exception_id}")
     change = memory_change(action, found.code, found.data, reason)
     fresh = apply_override(conn, link, action=action, code=found.code, change=change, now=now, by=by)

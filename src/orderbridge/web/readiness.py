@@ -18,31 +18,24 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Final
 
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, insert
-
-from orderbridge.adapters.db import ConnectionStatus, connections, migrate, transaction
-from orderbridge.adapters.db.tables import leases
+from orderbridge.adapters.db import (
+    Connection,
+    ConnectionStatus,
+    connections,
+    health,
+    migrate,
+    transaction,
+)
 from orderbridge.engine.ports import Store
 
 __all__ = ["WorkerCheck", "check_readiness"]
 
 log = logging.getLogger(__name__)
 
-# The probe's lease row never commits; it only has to be a valid row.
-_PROBE_PREFIX: Final = "readyz-probe:"
-
 # Returns None when the workers are alive, else why not (provided by ``orderbridge run``).
 WorkerCheck = Callable[[], str | None]
-
-
-class _Rollback(Exception):
-    """Raised inside the probe transaction so it is rolled back, never committed."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,21 +43,9 @@ def _head() -> str:
     return migrate.head()
 
 
-def _probe_write(services: Store) -> None:
-    now = services.clock.now()
-    try:
-        with transaction(services.db) as conn:
-            conn.execute(insert(leases).values(
-                name=_PROBE_PREFIX + secrets.token_hex(8), owner="readyz",
-                expires_at=now + timedelta(seconds=1)))
-            raise _Rollback
-    except _Rollback:
-        return
-
-
 def _read_checks(services: Store, conn: Connection) -> dict[str, str]:
     problems: dict[str, str] = {}
-    found = MigrationContext.configure(conn).get_current_revision()
+    found = health.revision(conn)
     if found != _head():
         problems["migrations"] = f"database at revision {found}, code expects {_head()}: run `orderbridge db upgrade`"
     try:
@@ -86,7 +67,7 @@ def check_readiness(services: Store, workers: WorkerCheck | None = None) -> dict
     """
     problems: dict[str, str] = {}
     try:
-        _probe_write(services)
+        health.probe_write(services.db, services.clock.now())
     except Exception as exc:  # any failure of the write means "not ready"
         problems["database_writable"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
     try:

@@ -35,11 +35,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orderbridge.adapters.db import run_sync, transaction
-from orderbridge.adapters.db.operators import Principal, Role, audit, authenticate, touch_token
+from orderbridge.adapters.db import DatabaseError, Principal, Role, operators, run_sync, transaction
 from orderbridge.clock import Clock
 from orderbridge.engine.ports import Store
 from orderbridge.web.limits import json_too_deep
@@ -173,13 +171,13 @@ class Authenticator:
 
 def _authenticate(services: Store, token: str, now: datetime) -> Principal | None:
     with transaction(services.db, write=False) as conn:
-        principal = authenticate(conn, token, now=now)
+        principal = operators.authenticate(conn, token, now=now)
     if principal is not None and principal.token_id is not None and (
             principal.last_used_at is None or now - principal.last_used_at >= TOKEN_TOUCH_INTERVAL):
         try:
             with transaction(services.db) as conn:
-                touch_token(conn, principal.token_id, now=now)
-        except SQLAlchemyError as exc:  # bookkeeping: a read-only database still serves reads
+                operators.touch_token(conn, principal.token_id, now=now)
+        except DatabaseError as exc:  # bookkeeping: a read-only database still serves reads
             log.warning("could not record the use of token %s (database read-only?): %s",
                         principal.token_id, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
     return principal
@@ -190,11 +188,11 @@ def _record(services: Store, scope: Scope, status: int, principal: Principal | N
     path = scope.get("path", "")
     query = scope.get("query_string", b"").decode("latin-1")
     with transaction(services.db) as conn:
-        audit(conn, at=services.clock.now(), actor=principal.name if principal else "anonymous",
-              method=str(scope.get("method", "")), path=f"{path}?{query}" if query else path, status=status,
-              user_id=principal.user_id if principal else None,
-              token_id=principal.token_id if principal else None,
-              client=str(client[0]) if client else None)
+        operators.audit(conn, at=services.clock.now(), actor=principal.name if principal else "anonymous",
+                        method=str(scope.get("method", "")), path=f"{path}?{query}" if query else path,
+                        status=status, user_id=principal.user_id if principal else None,
+                        token_id=principal.token_id if principal else None,
+                        client=str(client[0]) if client else None)
 
 
 class SecurityMiddleware:

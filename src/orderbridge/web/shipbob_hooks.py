@@ -11,7 +11,9 @@ URL names the connection: subscribe ``https://<base_url>/webhooks/shipbob/<conne
 - signed but not a JSON object: 400, kept in the inbox with the error;
 - valid: stored in the inbox (unique per ``webhook-id``: a redelivery changes nothing) and the
   order it names (``reference_id``, as the Shopify->3PL app set it) made due, one
-  transaction; 200. Webhooks are hints: the worker reads the 3PL order itself.
+  transaction; 200. An order topic (``order.shipped``) carries the whole order: it is also
+  stored as the 3PL poll would store it (``threepl_orders``), so its tracking reaches
+  Shopify and TikTok on that order's next pass without waiting for the poll.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from orderbridge.adapters.db import InboxSource, run_sync, transaction
 from orderbridge.adapters.db.cancel_desk import DbEngine
 from orderbridge.adapters.db.threepl_refs import connection_id_named, store_threepl_delivery
 from orderbridge.adapters.shipbob import parse_webhook, verify_webhook
+from orderbridge.adapters.shipbob.translate import webhook_order_view
+from orderbridge.domain.observed import ThreePLView
+from orderbridge.engine.threepl.poll import store_views
 from orderbridge.errors import AuthError, ConfigurationError, Rejected
 from orderbridge.web.problems import problem
 
@@ -73,8 +78,11 @@ def router(db: DbEngine, clock: Callable[[], datetime], secret_for: Callable[[st
             return problem(401, "ShipBob webhook signature does not verify")
         error: str | None = None
         references: list[str] = []
+        seen: tuple[ThreePLView, str | None] | None = None
         try:
-            references = _references(parse_webhook(headers, body).payload)
+            payload = parse_webhook(headers, body).payload
+            references = _references(payload)
+            seen = webhook_order_view(payload)  # an order topic carries the order: keep it
         except Rejected as exc:
             error = str(exc)
 
@@ -87,6 +95,8 @@ def router(db: DbEngine, clock: Callable[[], datetime], secret_for: Callable[[st
                     conn, InboxSource.THREE_PL.value, f"shipbob:{headers['webhook-id']}", connection_id=cid,
                     received_at=now, body=body, topic=headers.get(SHIPBOB_TOPIC_HEADER), headers=headers,
                     references=references, error=error)
+                if new and seen is not None:  # what the 3PL poll would store (engine/threepl)
+                    store_views(conn, cid, [seen], now)
             if new:
                 log.info("shipbob webhook %s (%s): %d order(s) due", headers["webhook-id"],
                          headers.get(SHIPBOB_TOPIC_HEADER), len(due))

@@ -256,7 +256,10 @@ async def test_refund_mirrors_the_lines_and_restocks_once(kit: Kit) -> None:
     assert (money_back["kind"], money_back["status"]) == ("refund", "success")
     assert money_back["gateway"] == sale["gateway"]  # refunds the recorded "TikTok Shop" payment
     assert d(money_back["amount"]) == paid_back
-    assert first.message == f"refunded {paid_back}"
+    # Shopify's own split of the unit agrees with TikTok's money to the cent.
+    assert first.message.startswith(f"refunded {paid_back}; Shopify's split: lines {unit:.2f}, tax ")
+    assert d(first.ids["shopify_lines"]) + d(first.ids["shopify_tax"]) == paid_back
+    assert first.ids["shopify_shipping"] == "0.00"
     assert after["financial_status"] == "partially_refunded"
 
     # Memory lost (an unknown outcome records nothing): the refund is found by its note in

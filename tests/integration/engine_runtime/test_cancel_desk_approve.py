@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orderbridge.adapters.db import transaction
+from orderbridge.adapters.db.grants import grant_connection
 from orderbridge.adapters.db.operators import Role, add_user, create_token
 from orderbridge.adapters.db.web_sessions import set_password_hash
 from orderbridge.cli import app as cli
@@ -33,6 +34,7 @@ def token(h: Harness, role: Role) -> str:
     now = h.now()
     with transaction(h.services.db) as conn:
         user = add_user(conn, f"{role.value}-person", role, now=now)
+        grant_connection(conn, user.id, h.connection.id, now=now)  # non-admins see granted connections only
         value, _ = create_token(conn, user, "test", now=now, expires_at=now + timedelta(days=30))
     return value
 
@@ -151,6 +153,7 @@ async def test_dashboard_lists_and_an_operator_approves(harness: Harness, web: h
     with transaction(h.services.db) as conn:
         for name, role in (("vera", Role.VIEWER), ("otto", Role.OPERATOR)):
             user = add_user(conn, name, role, now=now)
+            grant_connection(conn, user.id, h.connection.id, now=now)
             set_password_hash(conn, user.id, passwords.hash_password(PASSWORD), now=now)
     base = str(h.services.settings.base_url).rstrip("/")
     transport = httpx.ASGITransport(app=create_app(h.services))

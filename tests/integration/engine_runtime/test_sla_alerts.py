@@ -26,6 +26,7 @@ from structlog.testing import capture_logs
 
 from orderbridge.adapters.alert_channels import EmailChannel, WebhookChannel
 from orderbridge.adapters.db import events, order_exceptions, transaction
+from orderbridge.adapters.db.grants import grant_connection
 from orderbridge.adapters.db.operators import Role, add_user, create_token
 from orderbridge.cli.runner import WebServer
 from orderbridge.devkit import usps_number
@@ -128,6 +129,7 @@ def _mailed(box: Mailbox) -> list[str]:
 async def _api_desk(h: Harness) -> list[dict[str, Any]]:
     with transaction(h.services.db) as conn:
         user = add_user(conn, "viewer", Role.VIEWER, now=h.now())
+        grant_connection(conn, user.id, h.connection.id, now=h.now())  # non-admins see granted shops only
         token, _ = create_token(conn, user, "t", now=h.now(), expires_at=h.now() + timedelta(days=1))
     transport = httpx.ASGITransport(app=create_app(h.services))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as api:
@@ -220,6 +222,7 @@ async def _api_desk_again(h: Harness) -> list[dict[str, Any]]:
     transport = httpx.ASGITransport(app=create_app(h.services))
     with transaction(h.services.db) as conn:
         user = add_user(conn, "viewer2", Role.VIEWER, now=h.now())
+        grant_connection(conn, user.id, h.connection.id, now=h.now())
         token, _ = create_token(conn, user, "t", now=h.now(), expires_at=h.now() + timedelta(days=1))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as api:
         answer = await api.get("/api/sla", headers={"Authorization": f"Bearer {token}"})

@@ -17,9 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Connection
 
 from orderbridge.adapters.db import generate_key, transaction
-from orderbridge.adapters.db.operators import Role, add_user, create_token, find_user
+from orderbridge.adapters.db.grants import connection_ids, grant_connection
+from orderbridge.adapters.db.operators import Role, add_user, create_token, find_user, list_users
 from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import WebServer
 from orderbridge.clock import ManualClock
@@ -59,7 +61,17 @@ def token_for(services: Services, role: Role, *, name: str | None = None, days: 
     with transaction(services.db) as conn:
         user = find_user(conn, user_name) or add_user(conn, user_name, role, now=now)
         token, _ = create_token(conn, user, "test", now=now, expires_at=now + timedelta(days=days))
+        grant_every_connection(conn, services)
     return token
+
+
+def grant_every_connection(conn: Connection, services: Services) -> None:
+    """Grant every connection to every user (viewers and operators see only what they are
+    granted; tests that are not about that see everything)."""
+    now = services.clock.now()
+    for user in list_users(conn):
+        for cid in connection_ids(conn):
+            grant_connection(conn, user.id, cid, now=now)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from orderbridge.adapters.db import connections, links, order_exceptions, transa
 from orderbridge.adapters.db.tables import order_links
 from orderbridge.bootstrap import Services
 from orderbridge.domain.link import LinkMemory
-from tests.integration.web.conftest import NOW
+from tests.integration.web.conftest import NOW, grant_every_connection
 
 LATER = NOW.replace(year=2027)
 
@@ -29,6 +29,7 @@ def seed(services: Services) -> dict[str, Any]:
         pending, _ = order_exceptions.raise_exception(
             conn, a.id, "CANCEL_REQUEST_PENDING", "error", "buyer asks", {"cancel_id": "c-9"}, now=NOW)
         other, _ = order_exceptions.raise_exception(conn, b.id, "TOTALS_MISMATCH", "warning", "off", now=NOW)
+        grant_every_connection(conn, services)  # the users of the tokens see the connection
     return {"connection": row.id, "a": a.id, "b": b.id, "bad": bad.id, "pending": pending.id, "other": other.id}
 
 

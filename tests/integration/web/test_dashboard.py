@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from orderbridge.adapters.db import connections, links, order_exceptions, transaction
+from orderbridge.adapters.db.grants import grant_connection
 from orderbridge.adapters.db.operators import Role, add_user, find_user
 from orderbridge.adapters.db.web_sessions import set_password_hash
 from orderbridge.bootstrap import Services
@@ -23,11 +24,15 @@ BASE = "http://orderbridge.test"
 PASSWORD = "correct horse battery"
 
 
-def _user(services: Services, name: str, role: Role) -> None:
+def _user(services: Services, name: str, role: Role, connection_ids: list[int] | None = None) -> None:
+    """A user with a password, granted ``connection_ids`` (default: every connection now)."""
     now = services.clock.now()
     with transaction(services.db) as conn:
         user = find_user(conn, name) or add_user(conn, name, role, now=now)
         set_password_hash(conn, user.id, passwords.hash_password(PASSWORD), now=now)
+        every = [c.id for c in connections.list_connections(conn, services.cipher)]
+        for cid in every if connection_ids is None else connection_ids:
+            grant_connection(conn, user.id, cid, now=now)
 
 
 def _seed(services: Services, orders: int) -> list[int]:

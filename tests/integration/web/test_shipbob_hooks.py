@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from orderbridge.adapters.db import connections, links, transaction
+from orderbridge.adapters.db import connections, links, threepl_orders, transaction
 from orderbridge.adapters.db.tables import inbox, order_links
 from orderbridge.adapters.shipbob import (
     NewOrder,
@@ -136,3 +136,27 @@ async def test_a_bad_signature_gets_401_and_nothing_is_stored(hooks: Hooks) -> N
                               headers=full["headers"])).status_code == 404
     with transaction(h.services.db, write=False) as conn:
         assert conn.execute(select(func.count()).select_from(inbox)).scalar() == 0
+
+
+def stored_views(h: Hooks, reference: str) -> list[Any]:
+    with transaction(h.services.db, write=False) as conn:
+        link = links.get_link(conn, h.link_id)
+        assert link is not None
+        return threepl_orders.find_by_references(conn, link.connection_id, [reference])
+
+
+async def test_an_order_shipped_delivery_stores_the_order_with_its_tracking(hooks: Hooks) -> None:
+    """What the 3PL poll would store, at once: the order's next pass writes the tracking."""
+    h = hooks
+    await h.client.subscribe(["order.shipped"], str(h.http.base_url.join("/webhooks/shipbob/acme")), SECRET)
+    await shipped(h, "#1042")
+    [view] = stored_views(h, "#1042")
+    assert (view.provider, view.reference) == ("shipbob", "#1042")
+    assert [(p.carrier, p.tracking_number) for p in view.packages] == [("USPS", usps_number(5))]
+
+
+async def test_a_refused_delivery_stores_no_order(hooks: Hooks) -> None:
+    h = hooks
+    await h.client.subscribe(["order.shipped"], str(h.http.base_url.join("/webhooks/shipbob/acme")), OTHER)
+    await shipped(h, "#1042")
+    assert stored_views(h, "#1042") == []

@@ -13,6 +13,7 @@ from orderbridge.adapters.db import (
     sku_links,
     transaction,
 )
+from orderbridge.adapters.db.grants import grant_connection
 from orderbridge.adapters.db.operators import Role
 from orderbridge.adapters.db.tables import shopify_variants, tiktok_skus
 from orderbridge.domain.observed import SkuState
@@ -170,6 +171,7 @@ async def test_the_products_page_lists_unlinked_first_and_links_a_confirmed_vari
         for name, role in (("olive", Role.OPERATOR), ("vera", Role.VIEWER)):
             user = add_user(conn, name, role, now=now)
             set_password_hash(conn, user.id, passwords.hash_password("correct horse battery"), now=now)
+            grant_connection(conn, user.id, cid, now=now)  # viewers and operators see what they are granted
     base = "http://orderbridge.test"
     transport = httpx.ASGITransport(app=create_app(sbx.services))
 

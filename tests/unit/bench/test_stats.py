@@ -59,3 +59,16 @@ def test_seconds_between_sandbox_instants_in_real_seconds() -> None:
     end = {"a": t0 + timedelta(seconds=1.5), "b": t0 + timedelta(milliseconds=250)}
     assert sorted(seconds_between(start, end)) == [0.25, 1.5]
     assert seconds_between(start, end, rate=60.0) == [1.5 / 60, 0.25 / 60]
+
+
+def test_stock_lags_take_the_first_update_after_each_change() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bench.stats import stock_lags
+
+    t0 = datetime(2026, 12, 7, tzinfo=UTC)
+    changes = [(t0, "a"), (t0 + timedelta(seconds=1), "a"), (t0 + timedelta(seconds=5), "a"), (t0, "b")]
+    updates = [(t0 + timedelta(seconds=2), "a"), (t0 + timedelta(seconds=0.5), "a"), (t0 + timedelta(seconds=3), "c")]
+    lags, missed = stock_lags(changes, updates)
+    assert lags == [0.5, 1.0]
+    assert missed == 2  # the change at 5 s (no update after it) and SKU b (never updated)

@@ -99,12 +99,14 @@ def test_deadlines_times_left_and_delivery_option() -> None:
     assert entry.business_left == entry.left
     assert entry.crossed == (T.HOURS_24, T.HOURS_12)
     assert not entry.breached
+    assert entry.at_risk  # within 24 business hours: the dashboard's "SLA risk"
 
 
 def test_no_deadline_without_tiktoks_or_a_create_time() -> None:
     entry = desk_entry(order(), CAL, pt(2026, 11, 16, 10))
     assert entry is not None
     assert (entry.left, entry.business_left, entry.crossed) == (None, None, ())
+    assert not entry.at_risk
     assert plan_alerts(entry, ()) is None
 
 

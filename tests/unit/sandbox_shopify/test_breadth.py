@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -294,3 +295,39 @@ async def test_control_api_refuses_an_unknown_field(env: Env) -> None:
     resp = await env.control.put(f"/shopify/shops/{SHOP}/settings", json={"bucket_sise": 12})
     assert resp.status_code == 422
     assert resp.json()["detail"][0]["type"] == "extra_forbidden"
+
+
+SUGGESTED = """query($id: ID!, $lines: [RefundLineItemInput!], $shipping: Money, $all: Boolean) {
+  order(id: $id) { suggestedRefund(refundLineItems: $lines, shippingAmount: $shipping, refundShipping: $all) {
+    amountSet { shopMoney { amount } } subtotalSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } }
+    maximumRefundableSet { shopMoney { amount } }
+    shipping { amountSet { shopMoney { amount } } maximumRefundableSet { shopMoney { amount } } taxSet { shopMoney { amount } } }
+  } } }"""
+
+
+async def test_suggested_refund_splits_lines_tax_and_shipping_and_caps_them(env: Env) -> None:
+    order = await env.create(order={
+        "financialStatus": "PAID",
+        "shippingLines": [{"title": "Standard", "priceSet": {"shopMoney": {"amount": "6.00", "currencyCode": "USD"}}}],
+        "transactions": [{"kind": "SALE", "status": "SUCCESS", "gateway": "TikTok Shop",
+                          "amountSet": {"shopMoney": {"amount": "62.00", "currencyCode": "USD"}}}],
+    })
+    line = order["lineItems"]["nodes"][0]["id"]
+
+    async def suggest(**variables: Any) -> dict[str, Any]:
+        body = await env.gql(SUGGESTED, {"id": order["id"], **variables})
+        found: dict[str, Any] = body["data"]["order"]["suggestedRefund"]
+        return found
+
+    def amount(bag: dict[str, Any]) -> Decimal:
+        return Decimal(bag["shopMoney"]["amount"])
+
+    one = await suggest(lines=[{"lineItemId": line, "quantity": 1}])
+    assert amount(one["subtotalSet"]) == amount(one["amountSet"]) > 0
+    assert amount(one["shipping"]["amountSet"]) == 0
+    assert amount(one["shipping"]["maximumRefundableSet"]) == Decimal("6.00")
+    too_much = await suggest(lines=[{"lineItemId": line, "quantity": 1}], shipping="9.00")
+    assert amount(too_much["shipping"]["amountSet"]) == Decimal("6.00")  # what is left of it
+    everything = await suggest(lines=[{"lineItemId": line, "quantity": 5}], all=True)
+    assert amount(everything["maximumRefundableSet"]) == Decimal("62.00")
+    assert amount(everything["amountSet"]) <= Decimal("62.00")

@@ -31,4 +31,28 @@ async def test_instants_are_exact_and_name_the_package_orders(api: Client, sched
     assert package["tracking_number"] == USPS_TRACKING
     assert datetime.fromisoformat(package["shipped"]) == shipped_at
     second = await api.control("GET", f"/instants?shop={api.shop2['shop_id']}")
-    assert second == {"orders": {}, "packages": []}
+    assert second == {"orders": {}, "packages": [], "stock_updates": []}
+
+
+async def test_each_quantity_written_by_update_inventory_is_an_instant(api: Client) -> None:
+    data = await api.ok("POST", "/product/202309/products/search", query={"page_size": 1}, body={})
+    product = data["products"][0]
+    sku = product["skus"][0]
+    warehouse = sku["inventory"][0]["warehouse_id"]
+    api.clock.advance(timedelta(hours=1, microseconds=1234))  # after the catalogue was made
+    written_at = api.clock.now()
+    await api.ok("POST", f"/product/202309/products/{product['id']}/inventory/update",
+                 body={"skus": [{"id": sku["id"], "inventory": [{"warehouse_id": warehouse, "quantity": 9}]}]})
+    got = await api.control("GET", "/instants")
+    assert [(datetime.fromisoformat(u["at"]), u["sku_id"], u["warehouse_id"], u["quantity"])
+            for u in got["stock_updates"]] == [(written_at, sku["id"], warehouse, 9)]
+    # The update moved the product's update time: a search from that second finds it.
+    since = int(written_at.timestamp())
+    found = await api.ok("POST", "/product/202309/products/search", query={"page_size": 100},
+                         body={"update_time_ge": since})
+    assert [p["id"] for p in found["products"]] == [product["id"]]
+    assert found["total_count"] == 1
+    later = await api.ok("POST", "/product/202309/products/search", query={"page_size": 100},
+                         body={"update_time_ge": since + 60})
+    assert later["products"] == []
+    assert later["total_count"] == 0

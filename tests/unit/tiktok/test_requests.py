@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 
@@ -164,8 +165,33 @@ async def test_approve_cancellation_signs_the_idempotency_key(
 def test_no_reject_cancellation_is_offered() -> None:
     from orderbridge.adapters.tiktok import TikTokClient
 
-    assert not [name for name in dir(TikTokClient) if "reject" in name]
+    # Rejecting a *return* is the seller's right; rejecting a cancellation is retired (US).
+    assert [name for name in dir(TikTokClient) if "reject" in name] == ["reject_reasons", "reject_return"]
     assert "Reject" in (TikTokClient.approve_cancellation.__doc__ or "")
+
+
+async def test_return_answers_send_decision_key_and_reason(make: Callable[..., Harness]) -> None:
+    h = make(ok({}), ok({}), ok({"reasons": [{"name": "r1", "text": "Reason one"}]}))
+    await h.client.approve_return("R1", "OFFER_PARTIAL_REFUND", "R1-k", partial_refund=Decimal("4.5"))
+    await h.client.reject_return("R1", "REJECT_REFUND", "r1", "R1-j", comment="no evidence")
+    reasons = await h.client.reject_reasons("R1")
+    approve, reject, listed = h.fake.requests
+    assert approve.url.path == "/return_refund/202309/returns/R1/approve"
+    assert approve.url.params["idempotency_key"] == "R1-k"
+    assert body_of(approve) == {"decision": "OFFER_PARTIAL_REFUND",
+                                "partial_refund": {"currency": "USD", "amount": "4.50"}}
+    assert reject.url.path == "/return_refund/202309/returns/R1/reject"
+    assert body_of(reject) == {"decision": "REJECT_REFUND", "reject_reason": "r1", "comment": "no evidence"}
+    assert (listed.method, listed.url.params["return_or_cancel_id"]) == ("GET", "R1")
+    assert [(r.name, r.text) for r in reasons] == [("r1", "Reason one")]
+    for bad, why in ((lambda: h.client.approve_return("R1", "MAYBE", "k"), "decision"),
+                     (lambda: h.client.approve_return("R1", "APPROVE_REFUND", ""), "idempotency_key"),
+                     (lambda: h.client.approve_return("R1", "APPROVE_REFUND", "k", partial_refund=Decimal("1")),
+                      "partial_refund"),
+                     (lambda: h.client.reject_return("R1", "APPROVE_REFUND", "r1", "k"), "decision")):
+        with pytest.raises(ValueError, match=why):
+            await bad()
+    assert len(h.fake.requests) == 3
 
 
 async def test_seller_cancel_body(make: Callable[..., Harness]) -> None:

@@ -437,8 +437,34 @@ def test_returns() -> None:
             }
         )
     )
-    assert refund_only.refunded
+    # SUCCESS is an approval: the money has not moved yet, so nothing reaches Shopify.
+    assert not refund_only.refunded
     assert not refund_only.received
+
+
+def test_return_details_both_reject_spellings_deadline_and_partial_offer() -> None:
+    for spelling in ("REFUND_OR_RETURN_REQUEST_REJECT", "RETURN_OR_REFUND_REQUEST_REJECT"):
+        rejected = to_domain_return(ReturnRequest.model_validate(
+            {"return_id": "r", "return_status": spelling}))
+        assert rejected.status == "RETURN_OR_REFUND_REQUEST_REJECT"
+    pending = to_domain_return(ReturnRequest.model_validate({
+        "return_id": "r4", "return_type": "REFUND", "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
+        "seller_next_action_response": [{"action": "SELLER_RESPOND_RETURN", "deadline": 1765000000}],
+    }))
+    assert pending.deadline == datetime(2025, 12, 6, 5, 46, 40, tzinfo=UTC)
+    kept = to_domain_return(ReturnRequest.model_validate({
+        "return_id": "r5", "return_type": "RETURN_AND_REFUND",
+        "return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE", "can_buyer_keep_item": True,
+        "seller_proposed_return_type": "PARTIAL_REFUND",
+        "partial_refund": {"currency": "USD", "amount": "4.00"},
+        "refund_amount": {"refund_total": "4.00"},
+    }))
+    assert (kept.refunded, kept.buyer_keeps_item, kept.received) == (True, True, False)
+    won = to_domain_return(ReturnRequest.model_validate({
+        "return_id": "r6", "return_type": "RETURN_AND_REFUND", "arbitration_status": "SUPPORT_BUYER",
+        "return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE",
+    }))
+    assert (won.refunded, won.received, won.arbitration_status) == (True, False, "SUPPORT_BUYER")
 
 
 def test_a_masked_phone_alone_does_not_mask_the_address() -> None:

@@ -3,6 +3,8 @@ exceptions queue grouped by code, and one order's whole story.
 
 Read-only queries, each one or two statements, so a page stays fast with a million orders:
 the order list pages by ``(first_seen_at, id)`` (an index-ordered range, never ``OFFSET``).
+Every query takes a ``Scope`` (``grants.py``): the connections the user may see (None: all);
+an order outside it is as absent as an order that does not exist.
 """
 
 from __future__ import annotations
@@ -13,9 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from orderbridge.adapters.db.events import EventRow, timeline
+from orderbridge.adapters.db.grants import Scope, in_scope
 from orderbridge.adapters.db.links import LinkRow, get_link
 from orderbridge.adapters.db.order_exceptions import ExceptionRow
 from orderbridge.adapters.db.tables import connections, inbox, order_exceptions, order_links
@@ -26,6 +40,7 @@ __all__ = [
     "OrderDetail",
     "OrderLine",
     "OrderPage",
+    "OrderQuery",
     "exception_groups",
     "order_detail",
     "order_page",
@@ -34,6 +49,16 @@ __all__ = [
 
 OPEN: Final = "open"
 MAX_PAGE: Final = 200
+ANY_EXCEPTION: Final = "ANY"  # the exception filter: orders with any open exception
+# How a cursor says which search found the page: exact ids (indexed) or the JSON text.
+_EXACT, _DEEP = "x", "j"
+
+
+def _scoped(column: Any, scope: Scope) -> ColumnElement[bool] | None:
+    """``column IN scope`` (never matches for an empty scope); None for every connection."""
+    if scope is None:
+        return None
+    return column.in_(sorted(scope)) if scope else false()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,23 +117,29 @@ class OrderDetail:
     events: list[EventRow]
 
 
-def overview(conn: Connection) -> list[ConnectionOverview]:
-    """Every connection: orders by state, open exceptions, the last webhook it received."""
+def overview(conn: Connection, scope: Scope = None) -> list[ConnectionOverview]:
+    """Every connection in ``scope``: orders by state, open exceptions, the last webhook."""
     c, t, e = connections, order_links, order_exceptions
+
+    def only(stmt: Any, column: Any) -> Any:
+        where = _scoped(column, scope)
+        return stmt if where is None else stmt.where(where)
+
     states: dict[int, dict[str, int]] = defaultdict(dict)
-    for cid, state, n in conn.execute(select(t.c.connection_id, t.c.state, func.count())
+    for cid, state, n in conn.execute(only(select(t.c.connection_id, t.c.state, func.count()), t.c.connection_id)
                                       .group_by(t.c.connection_id, t.c.state)):
         states[int(cid)][str(state)] = int(n)
     open_counts: dict[int, int] = {
         int(cid): int(n) for cid, n in conn.execute(
-            select(t.c.connection_id, func.count()).join(e, e.c.link_id == t.c.id)
-            .where(e.c.status == OPEN).group_by(t.c.connection_id))}
+            only(select(t.c.connection_id, func.count()).join(e, e.c.link_id == t.c.id)
+                 .where(e.c.status == OPEN), t.c.connection_id).group_by(t.c.connection_id))}
     last_hooks: dict[int, datetime] = {
         int(cid): at for cid, at in conn.execute(
-            select(inbox.c.connection_id, func.max(inbox.c.received_at))
-            .where(inbox.c.connection_id.is_not(None)).group_by(inbox.c.connection_id))}
-    rows = conn.execute(select(c.c.id, c.c.name, c.c.status, c.c.shopify_domain, c.c.tiktok_shop_name)
-                        .order_by(c.c.id))
+            only(select(inbox.c.connection_id, func.max(inbox.c.received_at))
+                 .where(inbox.c.connection_id.is_not(None)), inbox.c.connection_id)
+            .group_by(inbox.c.connection_id))}
+    rows = conn.execute(only(select(c.c.id, c.c.name, c.c.status, c.c.shopify_domain, c.c.tiktok_shop_name),
+                             c.c.id).order_by(c.c.id))
     return [
         ConnectionOverview(id=int(r.id), name=r.name, status=r.status, shopify_domain=r.shopify_domain,
                            tiktok_shop_name=r.tiktok_shop_name, by_state=states.get(int(r.id), {}),
@@ -118,46 +149,121 @@ def overview(conn: Connection) -> list[ConnectionOverview]:
     ]
 
 
-def _cursor(line: OrderLine) -> str:
-    return f"{line.first_seen_at.isoformat()}|{line.id}"
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    """What the order list shows: filters (all optional) and where the page starts.
+
+    ``search`` matches a TikTok order id, a Shopify order name (with or without ``#``) or id
+    (GID or number) through indexes; when none matches, a tracking number or a SKU (seller
+    SKU or TikTok SKU id) in the stored memory and TikTok order (a scan, narrowed by the other
+    filters). ``exception_code`` ``ANY``: any open exception. ``link_ids``: only these orders
+    (the SLA-risk filter, from the desk). ``since``/``until``: first seen in ``[since, until)``.
+    """
+
+    connection_id: int | None = None
+    state: str | None = None
+    tiktok_status: str | None = None
+    exception_code: str | None = None
+    search: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    link_ids: frozenset[int] | None = None
+    after: str | None = None
+    limit: int = 50
 
 
-def _parse_cursor(after: str) -> tuple[datetime, int] | None:
-    at, _, ident = after.partition("|")
+def _cursor(line: OrderLine, mode: str) -> str:
+    return f"{line.first_seen_at.isoformat()}|{line.id}|{mode}"
+
+
+def _parse_cursor(after: str) -> tuple[datetime, int, str] | None:
+    at, _, rest = after.partition("|")
+    ident, _, mode = rest.partition("|")
     try:
-        return datetime.fromisoformat(at), int(ident)
+        return datetime.fromisoformat(at), int(ident), (_DEEP if mode == _DEEP else _EXACT)
     except ValueError:
         return None
 
 
-def order_page(
-    conn: Connection, *, connection_id: int | None = None, state: str | None = None,
-    exception_code: str | None = None, search: str | None = None, after: str | None = None,
-    limit: int = 50,
-) -> OrderPage:
-    """Orders newest first, filtered; ``search`` matches a TikTok order id, a Shopify order
-    name (with or without ``#``) or a Shopify order id (GID or number). ``after`` is the
-    cursor of the previous page (an unreadable cursor starts from the top)."""
+def _exact(conn: Connection, text: str) -> ColumnElement[bool]:
+    """The orders whose TikTok id, Shopify name or Shopify id is ``text``: one indexed lookup
+    per kind of id, run first, so the page's query is a lookup of those few ids (as one
+    condition across columns it may walk the whole list looking for a match)."""
+    t = order_links
+    name = text if text.startswith("#") else f"#{text}"
+    number = text.rsplit("/", 1)[-1]
+    lookups = [select(t.c.id).where(t.c.tiktok_order_id == text),
+               select(t.c.id).where(t.c.shopify_order_name.in_(sorted({name, text}))),
+               select(t.c.id).where(t.c.shopify_order_id.in_(sorted({text, f"gid://shopify/Order/{number}"})))]
+    ids = sorted({int(i) for i in conn.execute(union_all(*lookups)).scalars()})
+    return t.c.id.in_(ids) if ids else false()
+
+
+def _deep(text: str) -> ColumnElement[bool]:
+    """The value as a JSON string anywhere in the memory (tracking numbers of the packages
+    pushed) or the stored TikTok order (its lines' seller SKUs and SKU ids)."""
+    t = order_links
+    quoted = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return or_(cast(t.c.memory, Text).contains(quoted, autoescape=True),
+               cast(t.c.tiktok_snapshot, Text).contains(quoted, autoescape=True))
+
+
+def order_page(conn: Connection, query: OrderQuery | None = None, scope: Scope = None, **filters: Any) -> OrderPage:
+    """Orders newest first, filtered (``OrderQuery``; keyword filters build one), within
+    ``scope``. An unreadable cursor starts from the top."""
+    q = query or OrderQuery(**filters)
+    key = _parse_cursor(q.after) if q.after else None
+    text = (q.search or "").strip()[:200]
+    if text and key is None:
+        lines, more = _lines(conn, q, scope, _exact(conn, text), None, pinned=True)
+        if lines:
+            return OrderPage(lines=lines, after=_cursor(lines[-1], _EXACT) if more else None)
+        lines, more = _lines(conn, q, scope, _deep(text), None)
+        return OrderPage(lines=lines, after=_cursor(lines[-1], _DEEP) if more and lines else None)
+    mode = key[2] if key else _EXACT
+    match = (_deep(text) if mode == _DEEP else _exact(conn, text)) if text else None
+    lines, more = _lines(conn, q, scope, match, key[:2] if key else None, pinned=bool(text) and mode == _EXACT)
+    return OrderPage(lines=lines, after=_cursor(lines[-1], mode) if more and lines else None)
+
+
+def _lines(conn: Connection, q: OrderQuery, scope: Scope, match: ColumnElement[bool] | None,
+           key: tuple[datetime, int] | None, *, pinned: bool = False) -> tuple[list[OrderLine], bool]:
+    """A page of lines. ``pinned``: ``match`` names a few ids (an exact search): the other
+    filters are then written so no index serves them (``connection_id + 0``), which leaves
+    the planner one good plan, looking those ids up (SQLite, without statistics, would
+    otherwise walk the connection's whole list for them)."""
     t, e = order_links, order_exceptions
-    limit = max(1, min(limit, MAX_PAGE))
-    stmt = select(t).order_by(t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit + 1)
-    if connection_id is not None:
-        stmt = stmt.where(t.c.connection_id == connection_id)
-    if state:
-        stmt = stmt.where(t.c.state == state)
-    if exception_code:
-        stmt = stmt.where(t.c.id.in_(select(e.c.link_id).where(e.c.code == exception_code, e.c.status == OPEN)))
-    if search:
-        text = search.strip()
-        name = text if text.startswith("#") else f"#{text}"
-        number = text.rsplit("/", 1)[-1]
-        stmt = stmt.where(or_(t.c.tiktok_order_id == text, t.c.shopify_order_name == name,
-                              t.c.shopify_order_name == text, t.c.shopify_order_id == text,
-                              t.c.shopify_order_id == f"gid://shopify/Order/{number}"))
-    key = _parse_cursor(after) if after else None
+    limit = max(1, min(q.limit, MAX_PAGE))
+    pinned = pinned or q.link_ids is not None
+    cid: Any = t.c.connection_id + 0 if pinned else t.c.connection_id
+    state: Any = t.c.state.concat("") if pinned else t.c.state
+    status: Any = t.c.tiktok_status.concat("") if pinned else t.c.tiktok_status
+    stmt = select(t.c.id, t.c.connection_id, t.c.tiktok_order_id, t.c.tiktok_status, t.c.state,
+                  t.c.shopify_order_id, t.c.shopify_order_name, t.c.first_seen_at, t.c.next_due_at,
+                  t.c.last_error).order_by(t.c.first_seen_at.desc(), t.c.id.desc()).limit(limit + 1)
+    conditions: list[ColumnElement[bool] | None] = [_scoped(cid, scope), match]
+    if q.connection_id is not None:
+        conditions.append(cid == q.connection_id)
+    if q.state:
+        conditions.append(state == q.state)
+    if q.tiktok_status:
+        conditions.append(status == q.tiktok_status)
+    if q.exception_code:
+        which = e.c.status == OPEN if q.exception_code == ANY_EXCEPTION else and_(
+            e.c.code == q.exception_code, e.c.status == OPEN)
+        conditions.append(t.c.id.in_(select(e.c.link_id).where(which)))
+    if q.link_ids is not None:
+        conditions.append(t.c.id.in_(sorted(q.link_ids)) if q.link_ids else false())
+    if q.since is not None:
+        conditions.append(t.c.first_seen_at >= q.since)
+    if q.until is not None:
+        conditions.append(t.c.first_seen_at < q.until)
     if key is not None:
         at, ident = key
-        stmt = stmt.where(or_(t.c.first_seen_at < at, and_(t.c.first_seen_at == at, t.c.id < ident)))
+        conditions.append(or_(t.c.first_seen_at < at, and_(t.c.first_seen_at == at, t.c.id < ident)))
+    for condition in conditions:
+        if condition is not None:
+            stmt = stmt.where(condition)
     rows = list(conn.execute(stmt))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -169,7 +275,7 @@ def order_page(
                   next_due_at=r.next_due_at, last_error=r.last_error, open_codes=tuple(codes[int(r.id)]))
         for r in rows
     ]
-    return OrderPage(lines=lines, after=_cursor(lines[-1]) if more and lines else None)
+    return lines, more
 
 
 def open_codes(conn: Connection, link_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -183,13 +289,20 @@ def open_codes(conn: Connection, link_ids: Sequence[int]) -> dict[int, list[str]
     return out
 
 
-def exception_groups(conn: Connection, *, limit_per_code: int = 100) -> list[ExceptionGroup]:
-    """Open exceptions grouped by code (the largest group first), oldest first in each."""
+def exception_groups(conn: Connection, scope: Scope = None, *, limit_per_code: int = 100,
+                     codes: Sequence[str] | None = None) -> list[ExceptionGroup]:
+    """Open exceptions (of ``codes``, or all) in ``scope``, grouped by code (the largest
+    group first), oldest first in each."""
     e, t = order_exceptions, order_links
     groups: dict[str, ExceptionGroup] = {}
-    rows = conn.execute(select(e, t.c.tiktok_order_id.label("tiktok_order_id"))
-                        .join(t, t.c.id == e.c.link_id).where(e.c.status == OPEN)
-                        .order_by(e.c.created_at, e.c.id))
+    stmt = (select(e, t.c.tiktok_order_id.label("tiktok_order_id"))
+            .join(t, t.c.id == e.c.link_id).where(e.c.status == OPEN).order_by(e.c.created_at, e.c.id))
+    where = _scoped(t.c.connection_id, scope)
+    if where is not None:
+        stmt = stmt.where(where)
+    if codes is not None:
+        stmt = stmt.where(e.c.code.in_(list(codes)))
+    rows = conn.execute(stmt)
     for r in rows:
         data: dict[str, Any] = dict(r._mapping)
         tiktok_id = str(data.pop("tiktok_order_id"))
@@ -199,10 +312,10 @@ def exception_groups(conn: Connection, *, limit_per_code: int = 100) -> list[Exc
     return sorted(groups.values(), key=lambda g: (-len(g.items), g.code))
 
 
-def order_detail(conn: Connection, link_id: int) -> OrderDetail | None:
-    """One order's whole story, or None."""
+def order_detail(conn: Connection, link_id: int, scope: Scope = None) -> OrderDetail | None:
+    """One order's whole story, or None (also when it is outside ``scope``)."""
     link = get_link(conn, link_id)
-    if link is None:
+    if link is None or not in_scope(scope, link.connection_id):
         return None
     e = order_exceptions
     exceptions = [ExceptionRow(**dict(r._mapping))

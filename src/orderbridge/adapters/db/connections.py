@@ -168,6 +168,13 @@ def update_connection(
     return None if row is None else _row(cipher, row)
 
 
+def set_tiktok_shop_id(conn: Connection, connection_id: int, tiktok_shop_id: str, *, now: datetime) -> None:
+    """Give a connection another TikTok shop id (``update_connection`` never changes it: a
+    deliberate rename is rare, and only authorising a shop does it)."""
+    conn.execute(update(t).where(t.c.id == connection_id)
+                 .values(tiktok_shop_id=tiktok_shop_id, updated_at=now))
+
+
 def get_connection(conn: Connection, cipher: TokenCipher, connection_id: int) -> ConnectionRow | None:
     """The connection with this id, if any."""
     row = conn.execute(select(t).where(t.c.id == connection_id)).first()

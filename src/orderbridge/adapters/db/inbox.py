@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from orderbridge.adapters.db._sql import insert_for_dialect, row_dict
 from orderbridge.adapters.db.tables import inbox as t
 
-__all__ = ["InboxRow", "mark_processed", "pending_count", "purge_before", "store", "unprocessed"]
+__all__ = [
+    "InboxRow",
+    "mark_processed",
+    "pending_count",
+    "purge_before",
+    "set_error",
+    "store",
+    "unprocessed",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,12 @@ def mark_processed(
         return 0
     stmt = update(t).where(t.c.id.in_(list(ids))).values(processed_at=at, error=error)
     return conn.execute(stmt).rowcount
+
+
+def set_error(conn: Connection, source: str, event_id: str, error: str | None) -> None:
+    """Record (or clear, with ``None``) why the entry ``(source, event_id)`` was not acted on."""
+    conn.execute(update(t).where(t.c.source == source, t.c.event_id == bindparam("b_key"))
+                 .values(error=error), {"b_key": event_id})
 
 
 def pending_count(conn: Connection) -> int:

@@ -32,10 +32,12 @@ __all__ = [
     "JobRow",
     "claim_due_jobs",
     "complete_job",
+    "count_retrying",
     "delete_job",
     "enqueue",
     "get_job",
     "list_jobs",
+    "next_due_of_kind",
     "next_job_due_time",
     "renew_job_lease",
     "retry_job",
@@ -220,3 +222,21 @@ def next_job_due_time(conn: Connection) -> datetime | None:
         select(func.min(claimable_at(t))).where(t.c.next_due_at.is_not(None))
     ).scalar()
     return value
+
+
+def next_due_of_kind(conn: Connection, kind: str) -> datetime | None:
+    """The earliest ``next_due_at`` among the jobs of ``kind`` (``None``: none is due)."""
+    value: datetime | None = conn.execute(
+        select(func.min(t.c.next_due_at)).where(t.c.kind == kind)
+    ).scalar()
+    return value
+
+
+def count_retrying(conn: Connection, kind: str, *, key_prefix: str) -> int:
+    """Jobs of ``kind`` whose key starts with ``key_prefix`` that failed at least once and
+    are still waiting to be tried again."""
+    stmt = select(func.count()).select_from(t).where(
+        t.c.kind == kind, t.c.key.startswith(key_prefix), t.c.attempts > 0,
+        t.c.next_due_at.is_not(None),
+    )
+    return int(conn.execute(stmt).scalar() or 0)

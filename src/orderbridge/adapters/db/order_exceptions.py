@@ -24,6 +24,7 @@ __all__ = [
     "dismiss",
     "get_exception",
     "open_exceptions",
+    "open_on_connection_links",
     "raise_exception",
     "resolve",
     "resolve_all_except",
@@ -189,3 +190,18 @@ def open_exceptions(
     if codes is not None:
         stmt = stmt.where(t.c.code.in_([str(c) for c in codes]))
     return [_row(r) for r in conn.execute(stmt)]
+
+
+def open_on_connection_links(
+    conn: Connection, connection_id: int, codes: Sequence[str]
+) -> list[tuple[int, Any, Any]]:
+    """``(link id, exception data, the link's TikTok snapshot)`` of every open exception with
+    one of ``codes`` on a link of this connection, by link id (a link once per open code)."""
+    ol = order_links
+    rows = conn.execute(
+        select(ol.c.id, t.c.data, ol.c.tiktok_snapshot)
+        .join(t, t.c.link_id == ol.c.id)
+        .where(ol.c.connection_id == connection_id, t.c.status == _OPEN, t.c.code.in_(list(codes)))
+        .order_by(ol.c.id)
+    )
+    return [(int(link_id), data, snapshot) for link_id, data, snapshot in rows]

@@ -20,13 +20,17 @@ __all__ = [
     "TikTokSkuRow",
     "delete_sku_link",
     "get_sku_links",
+    "get_tiktok_sku",
+    "inventory_item_of",
     "list_sku_links",
     "list_tiktok_skus",
     "list_variants",
     "replace_shopify_variants",
     "replace_tiktok_skus",
+    "tiktok_sku_ids_with_seller_sku",
     "tiktok_skus_by_seller_sku",
     "upsert_sku_link",
+    "variant_ids_by_skus",
     "variants_by_sku",
 ]
 
@@ -205,3 +209,45 @@ def list_variants(conn: Connection, connection_id: int, *, limit: int = 5000) ->
     rows = conn.execute(select(shopify_variants).where(shopify_variants.c.connection_id == connection_id)
                         .order_by(shopify_variants.c.sku, shopify_variants.c.title).limit(limit))
     return [ShopifyVariantRow(**row_dict(r)) for r in rows]
+
+
+def get_tiktok_sku(conn: Connection, connection_id: int, sku_id: str) -> TikTokSkuRow | None:
+    """The imported TikTok SKU with this id, if any."""
+    row = conn.execute(select(tiktok_skus).where(
+        tiktok_skus.c.connection_id == connection_id, tiktok_skus.c.sku_id == sku_id)).first()
+    return None if row is None else TikTokSkuRow(**row_dict(row))
+
+
+def tiktok_sku_ids_with_seller_sku(conn: Connection, connection_id: int, seller_sku: str | None) -> list[str]:
+    """Ids of the TikTok SKUs whose seller SKU equals ``seller_sku`` (``None``: that have
+    none), in id order."""
+    t = tiktok_skus
+    rows = conn.execute(
+        select(t.c.sku_id).where(t.c.connection_id == connection_id, t.c.seller_sku == seller_sku)
+        .order_by(t.c.sku_id)
+    ).scalars().all()
+    return [str(r) for r in rows]
+
+
+def variant_ids_by_skus(conn: Connection, connection_id: int, skus: Sequence[str]) -> dict[str, list[str]]:
+    """Variant ids per SKU among ``skus`` (each list sorted, so candidates are stable)."""
+    found: dict[str, list[str]] = {}
+    v = shopify_variants
+    for start in range(0, len(skus), _CHUNK):
+        rows = conn.execute(
+            select(v.c.sku, v.c.variant_id)
+            .where(v.c.connection_id == connection_id, v.c.sku.in_(list(skus[start : start + _CHUNK])))
+            .order_by(v.c.sku, v.c.variant_id)
+        )
+        for sku, variant_id in rows:
+            found.setdefault(str(sku), []).append(str(variant_id))
+    return found
+
+
+def inventory_item_of(conn: Connection, connection_id: int, variant_id: str) -> str | None:
+    """The inventory item of an imported Shopify variant (``None``: unknown or not imported)."""
+    value: str | None = conn.execute(select(shopify_variants.c.inventory_item_id).where(
+        shopify_variants.c.connection_id == connection_id,
+        shopify_variants.c.variant_id == variant_id,
+    )).scalar()
+    return value

@@ -40,7 +40,11 @@ __all__ = [
     "order_links",
     "shopify_variants",
     "sku_links",
+    "stock_reconciles",
+    "stock_skus",
+    "threepl_orders",
     "tiktok_skus",
+    "user_connections",
     "users",
 ]
 
@@ -134,6 +138,12 @@ order_links = Table(
     UniqueConstraint("connection_id", "tiktok_order_id"),
     # The dashboard's order list pages by (first_seen_at, id), newest first.
     Index("ix_order_links_first_seen_at_id", "first_seen_at", "id"),
+    # Its filters by connection (every scoped user's list) and by TikTok status (SLA risk).
+    Index("ix_order_links_connection_id_first_seen_at_id", "connection_id", "first_seen_at", "id"),
+    Index("ix_order_links_tiktok_status_first_seen_at_id", "tiktok_status", "first_seen_at", "id"),
+    # Its search: a TikTok order id (whatever the connection) or a Shopify order name.
+    Index("ix_order_links_tiktok_order_id", "tiktok_order_id"),
+    Index("ix_order_links_shopify_order_name", "shopify_order_name"),
 )
 
 order_exceptions = Table(
@@ -244,6 +254,37 @@ sku_links = Table(
     PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
 )
 
+# The stock push (engine/stock_push.py): per linked TikTok SKU, when its stock is due to be
+# pushed (debounced, durable), the claim, what was last pushed and any open problem.
+stock_skus = Table(
+    "stock_skus",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("tiktok_sku_id", String(_REMOTE_ID), nullable=False),
+    Column("product_id", String(_REMOTE_ID)),
+    Column("due_at", UTCDateTime, index=True),
+    Column("claimed_until", UTCDateTime),
+    Column("hints", Integer, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("changed_at", UTCDateTime),
+    Column("pushed", JSONType),
+    Column("pushed_at", UTCDateTime),
+    Column("problem_kind", String(32)),
+    Column("problem_code", Integer),
+    Column("problem_message", Text),
+    Column("problem_at", UTCDateTime),
+    PrimaryKeyConstraint("connection_id", "tiktok_sku_id"),
+)
+
+# When each connection's linked SKUs were last all made due (the daily full reconciliation).
+stock_reconciles = Table(
+    "stock_reconciles",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id"),
+)
+
 # Catalog snapshots: what each side listed at the last catalog sync, for SKU matching and
 # the "link a SKU" screen without spending API budget.
 tiktok_skus = Table(
@@ -269,6 +310,24 @@ shopify_variants = Table(
     Column("title", Text),
     Column("updated_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("connection_id", "variant_id"),
+)
+
+# 3PL orders as last seen (polls, webhooks, searches), by the references the seller's
+# Shopify->3PL app gave them: the engine reads a link's from here, never from the 3PL.
+threepl_orders = Table(
+    "threepl_orders",
+    metadata,
+    _connection_fk(nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("threepl_order_id", String(_REMOTE_ID), nullable=False),
+    Column("reference", String(_REMOTE_ID), nullable=False),
+    Column("alt_reference", String(_REMOTE_ID)),
+    Column("view", JSONType, nullable=False),
+    Column("remote_updated_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("connection_id", "provider", "threepl_order_id"),
+    Index("ix_threepl_orders_reference", "connection_id", "reference"),
+    Index("ix_threepl_orders_alt_reference", "connection_id", "alt_reference"),
 )
 
 alerts = Table(
@@ -307,6 +366,17 @@ web_sessions = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("client", String(_REMOTE_ID)),
+)
+
+# Which connections a user may see (dashboard and API); admins see every connection.
+user_connections = Table(
+    "user_connections",
+    metadata,
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    _connection_fk(nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "connection_id"),
+    Index("ix_user_connections_connection_id", "connection_id"),
 )
 
 # API tokens: only the SHA-256 of the token is stored (the token itself is shown once).

@@ -81,6 +81,26 @@ class CatalogApi(ShopifyTransport):
         return InventoryItemLevels(id=str(item.get("id") or inventory_item_id), sku=item.get("sku"),
                                    levels=[LocationStock.from_raw(n) for n in nodes])
 
+    async def iter_location_levels(
+        self, location_id: str, *, page_size: int = DEFAULT_PAGE_SIZE, priority: int = Priority.RECHECK
+    ) -> AsyncIterator[tuple[str, LocationStock]]:
+        """Every inventory item's stock at one location, page by page: (item GID, level)."""
+        cursor: str | None = None
+        while True:
+            variables: dict[str, Any] = {"id": location_id, "first": page_size}
+            if cursor:
+                variables["after"] = cursor
+            result = await self.execute(ops.LOCATION_LEVELS, variables, priority=priority)
+            location = result.payload if isinstance(result.payload, dict) else {}
+            nodes, cursor = _page(location.get("inventoryLevels"))
+            for node in nodes:
+                item = node.get("item") if isinstance(node.get("item"), dict) else {}
+                item_id = str((item or {}).get("id") or "")
+                if item_id:
+                    yield item_id, LocationStock.from_raw({**node, "location": {"id": location_id}})
+            if cursor is None:
+                return
+
     async def create_webhook_subscription(
         self,
         topic: str,

@@ -31,7 +31,7 @@ from orderbridge.adapters.shopify.models import (
     ShopInfo,
     UpdatedOrder,
 )
-from orderbridge.adapters.shopify.models_edits import RefundResult, RefundState
+from orderbridge.adapters.shopify.models_edits import RefundResult, RefundState, SuggestedRefund
 from orderbridge.adapters.shopify.ops_fulfillment import refund_create_document, supports_version
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.transport import API_NAME, ShopifyTransport
@@ -271,6 +271,24 @@ class OrdersApi(ShopifyTransport):
             raise NotFound(f"Shopify order {order_id} not found", api=API_NAME,
                            operation=ops.ORDER_REFUNDS.name, request_id=result.request_id)
         return RefundState.model_validate(result.payload)
+
+    async def suggested_refund(
+        self, order_id: str, lines: Sequence[RefundLineSpec], *, shipping: Decimal | None = None,
+        priority: int = Priority.TRACKING,
+    ) -> SuggestedRefund:
+        """Shopify's split of refunding ``lines`` and ``shipping``: subtotal, tax, the shipping
+        it still holds, and the most it can refund (``NotFound`` for a deleted order)."""
+        variables: dict[str, Any] = {
+            "id": order_id,
+            "lines": [{"lineItemId": r.line_item_id, "quantity": r.quantity} for r in lines],
+            "shipping": None if shipping is None else f"{shipping:.2f}",
+        }
+        result = await self.execute(ops.ORDER_SUGGESTED_REFUND, variables, priority=priority, order_ref=order_id)
+        payload = result.payload
+        if not isinstance(payload, dict) or not isinstance(payload.get("suggestedRefund"), dict):
+            raise NotFound(f"Shopify order {order_id} not found", api=API_NAME,
+                           operation=ops.ORDER_SUGGESTED_REFUND.name, request_id=result.request_id)
+        return SuggestedRefund.model_validate(payload["suggestedRefund"])
 
     async def create_refund(
         self,

@@ -17,6 +17,8 @@ __all__ = [
     "RefundResult",
     "RefundState",
     "RefundSummary",
+    "ShippingRefund",
+    "SuggestedRefund",
     "TransactionSummary",
 ]
 
@@ -107,6 +109,54 @@ class TransactionSummary(ShopifyModel):
     @property
     def amount(self) -> Decimal:
         return self.amount_set.shop_money.amount if self.amount_set is not None else Decimal("0")
+
+
+def _shop(bag: MoneyBag | None) -> Decimal:
+    return bag.shop_money.amount if bag is not None else Decimal("0")
+
+
+class ShippingRefund(ShopifyModel):
+    amount_set: MoneyBag | None = None
+    maximum_refundable_set: MoneyBag | None = None
+    tax_set: MoneyBag | None = None
+
+
+class SuggestedRefund(ShopifyModel):
+    """Shopify's split of a refund of some lines and shipping (``Order.suggestedRefund``)."""
+
+    amount_set: MoneyBag | None = None
+    subtotal_set: MoneyBag | None = None
+    total_tax_set: MoneyBag | None = None
+    maximum_refundable_set: MoneyBag | None = None
+    shipping: ShippingRefund | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return _shop(self.amount_set)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return _shop(self.subtotal_set)
+
+    @property
+    def tax(self) -> Decimal:
+        return _shop(self.total_tax_set)
+
+    @property
+    def maximum_refundable(self) -> Decimal:
+        return _shop(self.maximum_refundable_set)
+
+    @property
+    def shipping_amount(self) -> Decimal:
+        return _shop(self.shipping.amount_set) if self.shipping else Decimal("0")
+
+    @property
+    def shipping_refundable(self) -> Decimal:
+        return _shop(self.shipping.maximum_refundable_set) if self.shipping else Decimal("0")
+
+    @property
+    def shipping_tax(self) -> Decimal:
+        return _shop(self.shipping.tax_set) if self.shipping else Decimal("0")
 
 
 class RefundState(ShopifyModel):

@@ -10,7 +10,13 @@ from orderbridge.adapters.shopify.operation import (
     int_var,
 )
 
-__all__ = ["INVENTORY_ITEM_LEVELS", "PRODUCT_VARIANTS", "WEBHOOK_SUBSCRIPTIONS", "WEBHOOK_SUBSCRIPTION_CREATE"]
+__all__ = [
+    "INVENTORY_ITEM_LEVELS",
+    "LOCATION_LEVELS",
+    "PRODUCT_VARIANTS",
+    "WEBHOOK_SUBSCRIPTIONS",
+    "WEBHOOK_SUBSCRIPTION_CREATE",
+]
 
 PRODUCT_VARIANTS = Operation(
     name="ProductVariants",
@@ -41,6 +47,27 @@ query InventoryItemLevels($id: ID!, $first: Int!) {
 }
 """,
     root_field="inventoryItem",
+    kind=OperationKind.QUERY,
+    retry_safe=True,
+    cost=lambda v: connection_cost(int_var(v, "first", 50), 3) + 1,
+)
+
+# One location's stock, a page of inventory items at a time (the full reconciliation reads
+# a catalogue this way instead of one query per item).
+LOCATION_LEVELS = Operation(
+    name="LocationLevels",
+    document="""
+query LocationLevels($id: ID!, $first: Int!, $after: String) {
+  location(id: $id) {
+    id
+    inventoryLevels(first: $first, after: $after) {
+      nodes { item { id } quantities(names: ["available", "committed", "on_hand"]) { name quantity } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+""",
+    root_field="location",
     kind=OperationKind.QUERY,
     retry_safe=True,
     cost=lambda v: connection_cost(int_var(v, "first", 50), 3) + 1,

@@ -35,6 +35,7 @@ __all__ = [
     "ORDER_FULFILLMENT_ORDERS",
     "ORDER_MARK_AS_PAID",
     "ORDER_REFUNDS",
+    "ORDER_SUGGESTED_REFUND",
     "ORDER_UPDATE",
     "SHOP_INFO",
 ]
@@ -211,10 +212,40 @@ query OrderRefunds($id: ID!, $first: Int!) {
 )
 
 
+# Shopify's own split of a refund (lines, their tax, shipping and its tax) and how much it
+# still holds, before ``refundCreate`` (Order.suggestedRefund).
+ORDER_SUGGESTED_REFUND = Operation(
+    name="OrderSuggestedRefund",
+    document="""
+query OrderSuggestedRefund($id: ID!, $lines: [RefundLineItemInput!], $shipping: Money) {
+  order(id: $id) {
+    id
+    suggestedRefund(refundLineItems: $lines, shippingAmount: $shipping) {
+      amountSet { shopMoney { amount currencyCode } }
+      subtotalSet { shopMoney { amount currencyCode } }
+      totalTaxSet { shopMoney { amount currencyCode } }
+      maximumRefundableSet { shopMoney { amount currencyCode } }
+      shipping {
+        amountSet { shopMoney { amount currencyCode } }
+        maximumRefundableSet { shopMoney { amount currencyCode } }
+        taxSet { shopMoney { amount currencyCode } }
+      }
+    }
+  }
+}
+""",
+    root_field="order",
+    kind=OperationKind.QUERY,
+    retry_safe=True,
+    cost=lambda v: 1 + 8 * MONEY_BAG_COST,
+)
+
+
 # The fulfilment orders of an order, as both the snapshot and the lean read select them.
 _FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
       nodes {
         id status requestStatus
+        assignedLocation { location { id } }
         fulfillmentHolds { id handle reason heldByRequestingApp }
         lineItems(first: $fulfillmentOrderLineItemsFirst) {
           nodes { id remainingQuantity totalQuantity lineItem { id } }
@@ -228,7 +259,7 @@ _FULFILLMENT_ORDERS = """fulfillmentOrders(first: $fulfillmentOrdersFirst) {
 def _fulfillment_orders_cost(v: Mapping[str, Any]) -> int:
     fos = int_var(v, "fulfillmentOrdersFirst", DEFAULT_FULFILLMENT_ORDERS_FIRST)
     fo_lines = int_var(v, "fulfillmentOrderLineItemsFirst", DEFAULT_FULFILLMENT_ORDER_LINE_ITEMS_FIRST)
-    fo_node = 1 + 1 + connection_cost(fo_lines, 2)  # node, holds, lines
+    fo_node = 1 + 2 + 1 + connection_cost(fo_lines, 2)  # node, assigned location, holds, lines
     return connection_cost(fos, fo_node) + 1
 
 
@@ -236,7 +267,7 @@ def _order_cost(v: Mapping[str, Any]) -> int:
     lines = int_var(v, "lineItemsFirst", DEFAULT_ORDER_LINE_ITEMS_FIRST)
     fuls = int_var(v, "fulfillmentsFirst", DEFAULT_FULFILLMENTS_FIRST)
     ful_lines = int_var(v, "fulfillmentLineItemsFirst", DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST)
-    order = 1 + 3 * MONEY_BAG_COST  # the order, its outstanding amount, current total and tax
+    order = 1 + 3 * MONEY_BAG_COST  # the order, its current total, outstanding amount and tax
     line_items = connection_cost(lines, 3) + 1  # node + variant + attributes; pageInfo
     fulfillment_orders = _fulfillment_orders_cost(v)
     fulfillment_node = 1 + TRACKING_INFO_FIRST + connection_cost(ful_lines, 2)
@@ -251,7 +282,7 @@ query Order($id: ID!, $lineItemsFirst: Int!, $fulfillmentOrdersFirst: Int!, $ful
   order(id: $id) {{
     id name createdAt updatedAt sourceName sourceIdentifier tags note
     cancelledAt cancelReason closed displayFinancialStatus displayFulfillmentStatus
-    totalOutstandingSet {_MONEY} currentTotalPriceSet {_MONEY} currentTotalTaxSet {_MONEY}
+    currentTotalPriceSet {_MONEY} totalOutstandingSet {_MONEY} currentTotalTaxSet {_MONEY}
     lineItems(first: $lineItemsFirst) {{
       nodes {{ id sku title quantity currentQuantity variant {{ id }} customAttributes {{ key value }} }}
       pageInfo {{ hasNextPage }}

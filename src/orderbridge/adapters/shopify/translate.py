@@ -88,6 +88,7 @@ def _fulfillment_order(
         id=fo.id,
         status=fo.status.upper(),
         fulfillment_service=service,
+        location_id=fo.location_id or "",
         holds=tuple(
             ShopifyHold(id=h.id, handle=h.handle or "", reason=h.reason or "")
             for h in fo.fulfillment_holds

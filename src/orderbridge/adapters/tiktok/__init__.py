@@ -47,6 +47,7 @@ from orderbridge.adapters.tiktok.inputs import (
     ReturnFilter,
     SkuInventoryUpdate,
     SkuQuantity,
+    SkuWarehouseStock,
     SortOrder,
 )
 from orderbridge.adapters.tiktok.models import (
@@ -113,6 +114,7 @@ __all__ = [
     "SkuInventoryUpdate",
     "SkuQuantity",
     "SkuStock",
+    "SkuWarehouseStock",
     "SortOrder",
     "StaleTimestamp",
     "TikTokAuth",

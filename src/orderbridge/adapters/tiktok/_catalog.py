@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from orderbridge.adapters.tiktok._core import ClientCore, check_page_size, paginate
-from orderbridge.adapters.tiktok.inputs import ProductFilter, SkuInventoryUpdate
+from orderbridge.adapters.tiktok.inputs import ProductFilter, SkuInventoryUpdate, SkuWarehouseStock
 from orderbridge.adapters.tiktok.models import (
     Product,
     ProductPage,
@@ -13,6 +14,7 @@ from orderbridge.adapters.tiktok.models import (
     WebhookSubscription,
 )
 from orderbridge.adapters.tiktok.webhooks import WebhookEventType
+from orderbridge.domain.stock_push import SkuError
 
 __all__ = ["MAX_PRODUCT_PAGE_SIZE", "MAX_WEBHOOK_ADDRESS_LENGTH", "CatalogEndpoints"]
 
@@ -25,6 +27,32 @@ def _event_name(event_type: WebhookEventType | int | str) -> str:
     if isinstance(event_type, str):
         return event_type
     return WebhookEventType(event_type).name
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def sku_errors(data: dict[str, Any]) -> list[SkuError]:
+    """The per-SKU errors of an Update Inventory answer (``data.errors``)."""
+    found: list[SkuError] = []
+    for err in data.get("errors") or []:
+        if not isinstance(err, dict):
+            continue
+        raw_detail = err.get("detail")
+        detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
+        sku_id = str(detail.get("sku_id") or "")
+        extra = [e for e in detail.get("extra_errors") or [] if isinstance(e, dict)]
+        if not extra:
+            found.append(SkuError(sku_id, _int(err.get("code")), str(err.get("message") or "")))
+        for e in extra:
+            found.append(SkuError(sku_id, _int(e.get("code") or err.get("code")),
+                                  str(e.get("message") or err.get("message") or ""),
+                                  str(e.get("warehouse_id") or "")))
+    return found
 
 
 class CatalogEndpoints(ClientCore):
@@ -62,11 +90,18 @@ class CatalogEndpoints(ClientCore):
 
         return paginate(fetch, "products.search")
 
-    async def update_inventory(self, product_id: str, skus: Sequence[SkuInventoryUpdate]) -> None:
-        """Set absolute available quantities (idempotent, so retried freely)."""
+    async def update_inventory(
+        self, product_id: str, skus: Sequence[SkuInventoryUpdate | SkuWarehouseStock]
+    ) -> list[SkuError]:
+        """Set absolute available quantities (idempotent, so retried freely).
+
+        TikTok may answer ``code: 0`` and still refuse some SKUs: ``data.errors`` lists them
+        (``{code, message, detail: {sku_id, extra_errors: [{warehouse_id, code, message}]}}``).
+        They come back as domain ``SkuError``s (one per warehouse when TikTok names them).
+        """
         if not skus:
             raise ValueError("no SKUs to update")
-        await self._call(
+        data = await self._call(
             "products.update_inventory",
             "POST",
             "/product/{version}/products/{product_id}/inventory/update",
@@ -74,6 +109,7 @@ class CatalogEndpoints(ClientCore):
             path_params={"product_id": product_id},
             body={"skus": [s.to_json() for s in skus]},
         )
+        return sku_errors(data)
 
     async def search_inventory(
         self,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 
-from orderbridge.adapters.tiktok._base import Money, Text, TikTokModel, UnixTime, none_as_list
+from orderbridge.adapters.tiktok._base import Flag, Money, Text, TikTokModel, UnixTime, none_as_list
 
 __all__ = [
     "CancelLineItem",
@@ -16,7 +16,10 @@ __all__ = [
     "Cancellation",
     "CancellationPage",
     "NextAction",
+    "PartialRefund",
     "RefundAmount",
+    "RejectReason",
+    "RejectReasons",
     "ReturnLineItem",
     "ReturnPage",
     "ReturnRequest",
@@ -113,21 +116,46 @@ class ReturnLineItem(TikTokModel):
     seller_sku: Text = ""
 
 
+class PartialRefund(TikTokModel):
+    currency: Text = ""
+    amount: Money = None
+
+
 class ReturnRequest(TikTokModel):
-    """One return/refund/replacement request (field names beyond the docs' filters are
-    taken from the API reference's naming pattern and are unconfirmed)."""
+    """One return/refund/replacement request (Search Returns, API reference 202309)."""
 
     return_id: Text = ""
     order_id: Text = ""
     return_type: Text = ""
     return_status: Text = ""
+    arbitration_status: Text = ""
     role: Text = ""
+    return_reason: Text = ""
+    return_reason_text: Text = ""
+    return_tracking_number: Text = ""
+    pre_return_id: Text = ""
+    next_return_id: Text = ""
+    can_buyer_keep_item: Flag = False
+    seller_proposed_return_type: Text = ""
+    partial_refund: PartialRefund | None = None
     create_time: UnixTime = None
     update_time: UnixTime = None
     refund_amount: RefundAmount | None = None
     return_line_items: Annotated[list[ReturnLineItem], BeforeValidator(none_as_list)] = Field(
         default_factory=list
     )
+    seller_next_action_response: Annotated[list[NextAction], BeforeValidator(none_as_list)] = Field(
+        default_factory=list
+    )
+
+
+class RejectReason(TikTokModel):
+    name: Text = ""
+    text: Text = ""
+
+
+class RejectReasons(TikTokModel):
+    reasons: Annotated[list[RejectReason], BeforeValidator(none_as_list)] = Field(default_factory=list)
 
 
 class ReturnPage(TikTokModel):

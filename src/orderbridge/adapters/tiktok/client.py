@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from orderbridge.adapters.tiktok._catalog import CatalogEndpoints
 from orderbridge.adapters.tiktok._core import check_page_size, paginate
+from orderbridge.adapters.tiktok._returns import ReturnEndpoints
 from orderbridge.adapters.tiktok.after_sale import (
     Cancellation,
     CancellationPage,
@@ -65,7 +65,7 @@ def _search_query(
     }
 
 
-class TikTokClient(CatalogEndpoints):
+class TikTokClient(ReturnEndpoints):
     """Async TikTok Shop client for one seller (and one shop, via ``shop_cipher``).
 
     Constructor (all keyword-only after ``http``): ``app_key``, ``app_secret``,

@@ -24,6 +24,7 @@ __all__ = [
     "ReturnFilter",
     "SkuInventoryUpdate",
     "SkuQuantity",
+    "SkuWarehouseStock",
     "SortOrder",
 ]
 
@@ -212,6 +213,28 @@ class SkuInventoryUpdate:
         if self.warehouse_id:
             stock["warehouse_id"] = self.warehouse_id
         return {"id": self.sku_id, "inventory": [stock]}
+
+
+@dataclass(frozen=True, slots=True)
+class SkuWarehouseStock:
+    """A SKU's absolute available quantity in each of its warehouses, in one entry
+    (``warehouse_id`` "" = the SKU's only warehouse, left out of the request)."""
+
+    sku_id: str
+    quantities: tuple[tuple[str, int], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        if not self.quantities:
+            raise ValueError("no warehouse quantity given")
+        stock: list[dict[str, Any]] = []
+        for warehouse, quantity in self.quantities:
+            if quantity < 0:
+                raise ValueError("inventory quantity cannot be negative")
+            entry: dict[str, Any] = {"quantity": quantity}
+            if warehouse:
+                entry["warehouse_id"] = warehouse
+            stock.append(entry)
+        return {"id": self.sku_id, "inventory": stock}
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ value, so one strange field never stops an order.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from orderbridge.domain.order import (
     is_masked,
     parse_status,
 )
+from orderbridge.domain.returns import goods_back, money_moved, normalise_status
 
 __all__ = [
     "SELLER_RESPOND_CANCEL",
@@ -51,15 +53,6 @@ DEFAULT_CURRENCY = "USD"
 SELLER_RESPOND_CANCEL = "SELLER_RESPOND_CANCEL"
 # Statuses in which TikTok sends the recipient empty or masked (lifecycle.md).
 _ADDRESS_WITHHELD = frozenset({TikTokStatus.UNPAID, TikTokStatus.ON_HOLD})
-# Return statuses after which the buyer has had the money back.
-_REFUNDED_RETURN_STATUSES = frozenset(
-    {
-        "RETURN_OR_REFUND_REQUEST_SUCCESS",
-        "RETURN_OR_REFUND_REQUEST_COMPLETE",
-        "REPLACEMENT_REQUEST_REFUND_SUCCESS",
-    }
-)
-_RETURN_AND_REFUND = "RETURN_AND_REFUND"
 
 
 class TranslationError(ValueError):
@@ -307,22 +300,31 @@ def to_domain_cancellation(record: VendorCancellation) -> Cancellation:
 
 
 def to_domain_return(record: ReturnRequest) -> ReturnRecord:
-    """A Search Returns record. ``refunded`` once TikTok reports the refund done or approved;
-    ``received`` for a return-and-refund at that point (TikTok refunds after receipt)."""
-    status = record.return_status.strip().upper()
+    """A Search Returns record. ``refunded`` once TikTok says the money moved (COMPLETE, or a
+    replacement refunded instead); ``received`` once a return-and-refund completed (TikTok
+    refunds a return only after the seller confirmed receipt)."""
+    status = normalise_status(record.return_status)
     kind = record.return_type.strip().upper() or "REFUND"
-    refunded = status in _REFUNDED_RETURN_STATUSES
     amount = record.refund_amount
-    return ReturnRecord(
+    keeps = record.can_buyer_keep_item or (
+        record.seller_proposed_return_type.strip().upper() == "PARTIAL_REFUND"
+        and record.partial_refund is not None
+    )
+    deadlines = [a.deadline for a in record.seller_next_action_response if a.deadline is not None]
+    result = ReturnRecord(
         return_id=record.return_id,
         type=kind,
         status=status,
-        refunded=refunded,
+        refunded=money_moved(status),
         refund_total=_amount(amount.refund_total) if amount else ZERO,
         refund_shipping=_amount(amount.refund_shipping_fee) if amount else ZERO,
         refund_tax=_amount(amount.refund_tax) if amount else ZERO,
         line_item_ids=tuple(
             li.order_line_item_id for li in record.return_line_items if li.order_line_item_id
         ),
-        received=refunded and kind == _RETURN_AND_REFUND,
+        arbitration_status=record.arbitration_status.strip().upper(),
+        buyer_keeps_item=keeps,
+        deadline=_utc(min(deadlines)) if deadlines else None,
+        order_id=record.order_id,
     )
+    return replace(result, received=goods_back(result))

@@ -42,6 +42,9 @@ from orderbridge.domain.decide.release import (
     holds_and_release,
     raise_sku_issues,
 )
+from orderbridge.domain.decide.threepl import threepl_parcels
+from orderbridge.domain.decide.threepl_route import route
+from orderbridge.domain.decide.threepl_search import look_for_threepl_order
 from orderbridge.domain.decide.tracking import tracking
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.existing import order_tag
@@ -64,6 +67,7 @@ from orderbridge.domain.policy import (
     SampleOrders,
     TikTokShippedOrders,
 )
+from orderbridge.domain.returns import replacement_marks
 
 __all__ = ["Decision", "decide"]
 
@@ -111,6 +115,9 @@ def decide(memory: LinkMemory, observed: Observed, policy: Policy, now: datetime
         kind = classify(order)
         if kind is OrderKind.SELLER_SHIPPED:
             holds_and_release(ctx, view)
+            route(ctx)
+            look_for_threepl_order(ctx, view)
+            threepl_parcels(ctx, view)
             tracking(ctx, view)
         after_shipping(ctx, view)
     _totals(ctx)
@@ -292,11 +299,13 @@ def _create_action(ctx: Ctx, address: ShippingAddress | bool | None) -> CreateSh
         tags.append("tiktok-sample")
     if kind is OrderKind.FBT:
         tags.append("tiktok-fbt")
+    marks, replaces = replacement_marks(order.is_replacement_order, order.replaced_order_id)
+    tags.extend(marks)
     email = order.buyer_email.strip()
     if email.lower().endswith(_RELAY_DOMAINS):
         tags.append("tiktok-relay-email")
     tags.extend(t for t in policy.extra_tags if t not in tags)
-    attributes = [("tiktok_order_id", order.id)]
+    attributes = [("tiktok_order_id", order.id), *replaces]
     if policy.tiktok_shop_id:
         attributes.append(("tiktok_shop_id", policy.tiktok_shop_id))
     attributes += [

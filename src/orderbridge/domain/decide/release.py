@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from orderbridge.domain.actions import (
     AddTags,
+    ApproveReturn,
     HoldReason,
     PlaceHold,
     RecordNote,
@@ -42,6 +43,7 @@ from orderbridge.domain.order import (
     is_at_least,
     is_masked,
 )
+from orderbridge.domain.returns import LineUnits, Restock, auto_approvable, plan_refund
 
 __all__ = ["address_problem", "after_shipping", "holds_and_release", "raise_sku_issues"]
 
@@ -308,9 +310,10 @@ def ensure_payment(ctx: Ctx, view: ShopifyOrderView) -> None:
 
 def _after_release(ctx: Ctx, view: ShopifyOrderView) -> None:
     """Payment left over (create_at=released) and an address changed on TikTok."""
-    if not view.shipped and not total_holds(ctx, view):
-        return  # the tax added back first, or TOTALS_MISMATCH raised
-    ensure_payment(ctx, view)
+    # Unshipped, the totals are compared first (the tax added back, or TOTALS_MISMATCH and
+    # no payment); an address change is still written either way.
+    if view.shipped or total_holds(ctx, view):
+        ensure_payment(ctx, view)
     address, _ = to_shipping_address(ctx.order.recipient)
     if address is None or not ctx.memory.address_fingerprint:
         return
@@ -328,29 +331,45 @@ def _after_release(ctx: Ctx, view: ShopifyOrderView) -> None:
     ctx.act(UpdateShopifyAddress(shopify_order_id=view.id, address=address, fingerprint=stamp))
 
 
-def after_shipping(ctx: Ctx, view: ShopifyOrderView) -> None:
-    """Completed TikTok refunds, status tags and the 3PL "no tracking yet" note."""
-    groups = order_lines(ctx, view)
+def mirror_refunds(ctx: Ctx, view: ShopifyOrderView) -> None:
+    """A Shopify refund for each TikTok return whose money moved (``domain/returns.py``)."""
+    fulfilled: dict[str, int] = {}
+    for shipment in view.shipped:
+        for part in shipment.line_items:
+            fulfilled[part.line_item_id] = fulfilled.get(part.line_item_id, 0) + part.quantity
+    # A fulfilment read without its lines counts as every unit shipped: never restock blind.
+    blind = any(not shipment.line_items for shipment in view.shipped)
+    units = [
+        LineUnits(line.id, group.line_ids,
+                  0 if blind else max(line.current_quantity - fulfilled.get(line.id, 0), 0))
+        for group, line in order_lines(ctx, view)
+    ]
+    fbt = classify(ctx.order) is OrderKind.FBT
     for record in ctx.observed.returns:
+        if (auto_approvable(record, ctx.policy.auto_approve_refunds_under)
+                and record.return_id not in ctx.memory.returns_approved):
+            ctx.act(ApproveReturn(return_id=record.return_id, decision="APPROVE_REFUND",
+                                  idempotency_key=f"{record.return_id}-auto-approve-refund"))
         if not record.refunded or record.return_id in ctx.memory.refunds_done:
             continue
-        lines = tuple(
-            (line.id, count)
-            for group, line in groups
-            if (count := sum(1 for i in group.line_ids if i in record.line_item_ids))
-        )
+        plan = plan_refund(record, units, fbt=fbt)
         ctx.act(
             RefundShopify(
                 shopify_order_id=view.id,
                 return_id=record.return_id,
-                line_items=lines,
-                shipping=record.refund_shipping,
-                # FBT units go back to TikTok's warehouse, never to Shopify's stock.
-                restock=record.received and classify(ctx.order) is not OrderKind.FBT,
-                idempotency_key=f"tiktok-refund-{record.return_id}",
-                amount=record.refund_total,
+                line_items=tuple((line.shopify_line_id, line.quantity) for line in plan.lines),
+                restock_types=tuple(line.restock.value for line in plan.lines),
+                shipping=plan.shipping,
+                restock=any(line.restock is not Restock.NO_RESTOCK for line in plan.lines),
+                idempotency_key=plan.idempotency_key,
+                amount=plan.amount,
             )
         )
+
+
+def after_shipping(ctx: Ctx, view: ShopifyOrderView) -> None:
+    """Completed TikTok refunds, status tags and the 3PL "no tracking yet" note."""
+    mirror_refunds(ctx, view)
     status = ctx.order.status
     if ctx.policy.status_tags and is_at_least(status, TikTokStatus.AWAITING_COLLECTION):
         tag = "tiktok-" + status.value.lower().replace("_", "-")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from orderbridge.domain.actions import FetchShippingProviders, PushTracking, UpdateTracking
 from orderbridge.domain.carriers import accepted_names, match_tiktok_provider, resolve_carrier
 from orderbridge.domain.decide.common import Ctx, order_lines
+from orderbridge.domain.decide.threepl import is_mcf_order
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import PushedPackage, UnitAllocation
 from orderbridge.domain.observed import FulfillmentStatus, ShopifyFulfillment, ShopifyOrderView
@@ -120,7 +121,7 @@ def _push(ctx: Ctx, f: ShopifyFulfillment) -> None:
             (IssueAction.PUSH_ANYWAY, IssueAction.DISMISS),
         )
         return
-    if order.warehouse_id in ctx.policy.mcf_warehouse_ids and not is_amazon_issued(number, carrier):
+    if is_mcf_order(ctx) and not is_amazon_issued(number, carrier):
         ctx.flag(
             ExceptionCode.NON_MCF_TRACKING,
             f"{number} is not Amazon-issued, and warehouse {order.warehouse_id} is fulfilled by "

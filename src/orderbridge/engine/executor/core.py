@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
 from orderbridge.adapters.shopify.builders import (
@@ -52,12 +52,16 @@ from orderbridge.engine.executor import edits, tiktok
 from orderbridge.engine.executor.tiktok import Providers, Refused, succeed
 from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
+from orderbridge.engine.threepl.fulfil import fulfil_from_threepl
 from orderbridge.errors import (
     AuthError,
     PermanentError,
     RemoteError,
     RetryableError,
 )
+
+if TYPE_CHECKING:
+    from orderbridge.engine.threepl.route import ThreePLRouter
 
 __all__ = ["NO_THREEPL_MESSAGE", "ActionExecutor", "ExecutionContext", "Providers"]
 
@@ -86,6 +90,10 @@ class ExecutionContext:
     threepl: ThreePLHandle | None = None
 
 
+async def _no_threepl(action: actions.CreateThreePLOrder | actions.FindThreePLOrder, ctx: ExecutionContext) -> Outcome:
+    raise Refused(f"no 3PL account configured: cannot reach {action.threepl}")
+
+
 def _describe(exc: RemoteError) -> str:
     code = f"[{exc.code}] " if exc.code not in (None, "") else ""
     where = f"{exc.api} {exc.operation}: " if exc.api or exc.operation else ""
@@ -97,7 +105,8 @@ class ActionExecutor:
     """Runs actions idempotently: one handler per ``ActionKind`` (the TikTok ones live in
     ``executor_tiktok``); see the module docstring for the outcome mapping."""
 
-    def __init__(self) -> None:
+    def __init__(self, threepl: ThreePLRouter | None = None) -> None:
+        """``threepl`` creates (policy ``route_to``) and finds 3PL orders (``engine/threepl/route.py``)."""
         self.providers_cache: dict[str, Providers] = {}
         self._handlers: dict[actions.ActionKind, Callable[[Any, ExecutionContext], Awaitable[Outcome]]]
         k = actions.ActionKind
@@ -111,6 +120,9 @@ class ActionExecutor:
             k.CANCEL_SHOPIFY_ORDER: self._cancel_shopify,
             k.REQUEST_FULFILLMENT_SERVICE_CANCEL: edits.fs_cancel,
             k.CANCEL_THREEPL_ORDER: self._cancel_threepl,
+            k.FULFIL_FROM_THREEPL: fulfil_from_threepl,
+            k.CREATE_THREEPL_ORDER: threepl.create if threepl is not None else _no_threepl,
+            k.FIND_THREEPL_ORDER: threepl.find if threepl is not None else _no_threepl,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: edits.swap_line,
             k.RESTORE_TAX: edits.restore_tax,
@@ -118,6 +130,7 @@ class ActionExecutor:
             k.PUSH_TRACKING: tiktok.push_tracking,
             k.UPDATE_TRACKING: tiktok.update_tracking,
             k.APPROVE_CANCELLATION: tiktok.approve_cancellation,
+            k.APPROVE_RETURN: tiktok.approve_return,
             k.CANCEL_ON_TIKTOK: tiktok.cancel_on_tiktok,
             k.REFUND_SHOPIFY: self._refund,
             k.ADD_TAGS: self._add_tags,
@@ -353,21 +366,29 @@ class ActionExecutor:
         done = next((r for r in state.refunds if (r.note or "") == note), None)
         if done is not None:
             return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
-        restock = "RETURN" if action.restock else "NO_RESTOCK"
+        default = "RETURN" if action.restock else "NO_RESTOCK"
+        types = action.restock_types or (default,) * len(action.line_items)
         lines = [
             RefundLineSpec(
                 line_item_id=line_id,
                 quantity=qty,
-                restock_type=restock,
-                location_id=ctx.location_id if action.restock else None,
+                restock_type=kind,
+                location_id=ctx.location_id if kind != "NO_RESTOCK" else None,
             )
-            for line_id, qty in action.line_items
+            for (line_id, qty), kind in zip(action.line_items, types, strict=True)
             if qty > 0
         ]
+        # Shopify's own split of these units and TikTok's shipping refund: the shipping it
+        # still holds caps ours, and the note says how TikTok's total falls into lines, tax
+        # and shipping as Shopify counts them.
+        split = await ctx.shopify.suggested_refund(
+            action.shopify_order_id, lines, shipping=action.shipping if action.shipping > 0 else None,
+            priority=action.priority)
+        shipping = min(action.shipping, split.shipping_refundable)
         # The money TikTok gave back, as a refund of the recorded payment (never more than
         # Shopify holds: an order whose payment was never recorded refunds nothing).
         parent = state.refund_parent()
-        amount = min(action.amount, state.refundable())
+        amount = min(action.amount, state.refundable(), split.maximum_refundable)
         transactions = []
         if parent is not None and amount > 0:
             transactions.append({
@@ -378,7 +399,7 @@ class ActionExecutor:
             action.shopify_order_id,
             idempotency_key=action.idempotency_key,
             lines=lines,
-            shipping_amount=action.shipping if action.shipping > 0 else None,
+            shipping_amount=shipping if shipping > 0 else None,
             note=note,
             transactions=transactions,
             priority=action.priority,
@@ -386,7 +407,10 @@ class ActionExecutor:
         message = f"refunded {money(amount) if transactions else '0.00'}"
         if action.amount > 0 and (not transactions or amount < action.amount):
             message += f" of the {money(action.amount)} TikTok refunded (Shopify holds less)"
-        return succeed(ctx, message, refund_id=result.id)
+        message += (f"; Shopify's split: lines {money(split.subtotal)}, tax {money(split.tax)}, "
+                    f"shipping {money(split.shipping_amount)}")
+        return succeed(ctx, message, refund_id=result.id, shopify_lines=money(split.subtotal),
+                       shopify_tax=money(split.tax), shopify_shipping=money(split.shipping_amount))
 
     async def _add_tags(self, action: actions.AddTags, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)

@@ -11,17 +11,22 @@ import json
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
-from orderbridge.adapters.tiktok import CancellationFilter
+from orderbridge.adapters.tiktok import CancellationFilter, ReturnFilter
 from orderbridge.adapters.tiktok.codes import (
     ALREADY_SHIPPED_CODES,
     UPDATE_REFUSED_CODES,
     TikTokCode,
 )
-from orderbridge.adapters.tiktok.translate import to_domain_cancellation, to_domain_order
+from orderbridge.adapters.tiktok.translate import (
+    to_domain_cancellation,
+    to_domain_order,
+    to_domain_return,
+)
 from orderbridge.domain import actions
 from orderbridge.domain.observed import CancellationStatus
 from orderbridge.domain.order import TikTokOrder, TikTokStatus
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
+from orderbridge.domain.returns import approve_decision
 from orderbridge.errors import Rejected
 
 if TYPE_CHECKING:
@@ -31,6 +36,7 @@ __all__ = [
     "Providers",
     "Refused",
     "approve_cancellation",
+    "approve_return",
     "cancel_on_tiktok",
     "fetch_providers",
     "push_tracking",
@@ -153,6 +159,15 @@ async def approve_cancellation(action: actions.ApproveCancellation, ctx: Executi
         action.cancel_id, action.idempotency_key or action.cancel_id
     )
     return succeed(ctx, "approved", cancel_id=action.cancel_id)
+
+
+async def approve_return(action: actions.ApproveReturn, ctx: ExecutionContext) -> Outcome:
+    """Approve Return (policy), unless TikTok shows the request no longer pending."""
+    found = [r async for r in ctx.tiktok.iter_returns(ReturnFilter(return_ids=[action.return_id]))]
+    if found and not approve_decision(to_domain_return(found[0])):
+        return succeed(ctx, f"no longer pending ({found[0].return_status})", return_id=action.return_id)
+    await ctx.tiktok.approve_return(action.return_id, action.decision, action.idempotency_key)
+    return succeed(ctx, f"approved ({action.decision})", return_id=action.return_id)
 
 
 # TikTok's seller-cancel reasons are keys that must fit the order status (25001021 when not).

@@ -28,6 +28,7 @@ from orderbridge.sandbox.shopify.state import (
     Variant,
     gid,
 )
+from orderbridge.sandbox.shopify.suggested_refund import suggested_refund_node
 from orderbridge.sandbox.shopify.world import (
     financial_status,
     fulfillment_status,
@@ -354,6 +355,7 @@ def order_node(ctx: Ctx, order: Order) -> dict[str, Any]:
         "fulfillments": lambda _i, first=None, query=None: [
             fulfillment_node(ctx, order, f) for f in order.fulfillments][:first],
         "refunds": lambda _i, first=None: [refund_node(ctx, order, r) for r in order.refunds][:first],
+        "suggestedRefund": lambda _i, **a: suggested_refund_node(order, **a),
         # manuallyResolvable: a manual-gateway payment still pending (the merchant settles it).
         "transactions": lambda _i, first=None, capturable=None, manuallyResolvable=None: [
             transaction_node(tx, cur) for tx in order.transactions

@@ -30,6 +30,8 @@ from orderbridge.sandbox.tiktok.control import ControlDeps, build_control
 from orderbridge.sandbox.tiktok.factory import build_default_world
 from orderbridge.sandbox.tiktok.fulfillment import Fulfillment
 from orderbridge.sandbox.tiktok.orders import Engine
+from orderbridge.sandbox.tiktok.returns import ReturnDesk
+from orderbridge.sandbox.tiktok.returns_api import ReturnApi, build_return_control
 from orderbridge.sandbox.tiktok.state import AuthCode, Token
 from orderbridge.sandbox.tiktok.webhooks import EventEmitter
 
@@ -66,11 +68,14 @@ class TikTokSandbox:
         self.fulfillment = Fulfillment(self.engine)
         self.auth = Auth(self.world, clock)
         self.api = Api(self.engine, self.auth, self.fulfillment, self.cancels)
+        self.returns = ReturnDesk(self.engine)
+        self.api.extra_routes = ReturnApi(self.returns).routes()
         self.limiter = (RateLimiter(RATE_LIMIT_PER_SECOND, monotonic) if monotonic
                         else RateLimiter(RATE_LIMIT_PER_SECOND))
         self.app: FastAPI = build_app(self.api, self.world, clock, faults, self.limiter)
         self.control: APIRouter = build_control(
             ControlDeps(self.engine, self.cancels, self.auth, self.dispatcher))
+        self.control.include_router(build_return_control(self.returns))
         self._ready_codes: dict[str, AuthCode] = {}
         self._ready_tokens: dict[str, Token] = {}
         app_key = next(iter(self.world.apps))

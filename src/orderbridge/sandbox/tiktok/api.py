@@ -16,6 +16,7 @@ from orderbridge.sandbox.tiktok.constants import (
     MAX_IDEMPOTENCY_KEY,
     MAX_ORDER_PAGE_SIZE,
     MAX_PRODUCT_PAGE_SIZE,
+    MAX_PRODUCT_SEARCH_RESULTS,
     MAX_WEBHOOK_ADDRESS,
     ErrorCode,
     EventType,
@@ -25,7 +26,7 @@ from orderbridge.sandbox.tiktok.external import ExternalOrders
 from orderbridge.sandbox.tiktok.fulfillment import Fulfillment
 from orderbridge.sandbox.tiktok.inventory import inventory_search, update_inventory
 from orderbridge.sandbox.tiktok.orders import Engine
-from orderbridge.sandbox.tiktok.params import in_range, int_param, paginate, str_list
+from orderbridge.sandbox.tiktok.params import in_range, int_param, opt_int, paginate, str_list
 from orderbridge.sandbox.tiktok.render import (
     cancellation_json,
     order_json,
@@ -36,6 +37,12 @@ from orderbridge.sandbox.tiktok.render import (
 from orderbridge.sandbox.tiktok.state import Order, Shop, WebhookSub
 
 __all__ = ["Api", "Ctx", "Route"]
+
+
+def _updated_within(product: Any, since: int | None, until: int | None) -> bool:
+    stamp = product.update_time or product.create_time
+    seconds = to_unix(stamp) if stamp is not None else 0
+    return (since is None or seconds >= since) and (until is None or seconds <= until)
 
 
 @dataclass
@@ -86,6 +93,7 @@ class Api:
         self.fulfillment = fulfillment
         self.cancels = cancels
         self.external = ExternalOrders(engine.world)
+        self.extra_routes: list[Route] = []  # the after-sale desk's (returns_api.py)
 
     def routes(self) -> list[Route]:
         s, n, t = AuthKind.SHOP, AuthKind.NO_SHOP, AuthKind.TOKEN
@@ -119,6 +127,7 @@ class Api:
             Route("PUT", "/event/202309/webhooks", s, self.put_webhook),
             Route("GET", "/event/202309/webhooks", s, self.get_webhooks),
             Route("DELETE", "/event/202309/webhooks", s, self.delete_webhook),
+            *self.extra_routes,
         ]
 
     # --- auth ---------------------------------------------------------------------------
@@ -321,6 +330,8 @@ class Api:
         body = ctx.json()
         order_ids, return_ids = str_list(body, "order_ids"), str_list(body, "return_ids")
         types, statuses = str_list(body, "return_types"), str_list(body, "return_status")
+        arbitration = str_list(body, "arbitration_status")
+        proposed = str_list(body, "seller_proposed_return_type")
         found = [
             r for r in self.world.returns.values()
             if r.shop_id == ctx.shop.id
@@ -328,6 +339,8 @@ class Api:
             and (return_ids is None or r.id in return_ids)
             and (types is None or r.return_type.value in types)
             and (statuses is None or r.status.value in statuses)
+            and (arbitration is None or r.arbitration_status in arbitration)
+            and (proposed is None or r.seller_proposed_return_type in proposed)
             and in_range(ts(r.create_time), body, "create_time")
             and in_range(ts(r.update_time), body, "update_time")
         ]
@@ -339,9 +352,13 @@ class Api:
     # --- products -------------------------------------------------------------------------
     async def search_products(self, ctx: Ctx) -> Any:
         size = int_param(ctx.params, "page_size", None, 1, MAX_PRODUCT_PAGE_SIZE)
-        ctx.json()
-        products = sorted(ctx.shop.products.values(), key=lambda p: p.id)
-        page, token = paginate(products, size, ctx.params.get("page_token", ""))
+        body = ctx.json()
+        since, until = opt_int(body, "update_time_ge"), opt_int(body, "update_time_le")
+        products = sorted((p for p in ctx.shop.products.values()
+                           if _updated_within(p, since, until)), key=lambda p: p.id)
+        # Only the first 10,000 matches can be paged to: narrow the update-time window for more.
+        reachable = products[:MAX_PRODUCT_SEARCH_RESULTS]
+        page, token = paginate(reachable, size, ctx.params.get("page_token", ""))
         return {"next_page_token": token, "total_count": len(products),
                 "products": [product_json(p) for p in page]}
 
@@ -349,9 +366,9 @@ class Api:
         product = ctx.shop.products.get(ctx.path_params["product_id"])
         if product is None:
             raise business_error(ErrorCode.PRODUCT_NOT_FOUND, "The product does not exist")
-        update_inventory(ctx.shop, product, ctx.json())
+        answer = update_inventory(ctx.shop, product, ctx.json(), (self.world, self.engine.now()))
         product.update_time = self.engine.now()
-        return {}
+        return answer
 
     async def inventory_search(self, ctx: Ctx) -> Any:
         return inventory_search(self.world, ctx.shop, ctx.json())

@@ -1,4 +1,4 @@
-"""Cancellation and return records, and the rules that create and move them.
+"""Cancellation records, and the rules that create and move them (returns: ``returns.py``).
 
 Buyer cancels: immediate (type CANCEL) while UNPAID, ON_HOLD or inside the shop's
 auto-approval window; afterwards a BUYER_CANCEL request, pending for 48 h, then approved
@@ -24,14 +24,12 @@ from orderbridge.sandbox.tiktok.constants import (
     ErrorCode,
     EventType,
     OrderStatus,
-    ReturnStatus,
-    ReturnType,
     Role,
 )
 from orderbridge.sandbox.tiktok.errors import ApiError, bad_request, business_error
 from orderbridge.sandbox.tiktok.orders import Engine, OrderRuleError
 from orderbridge.sandbox.tiktok.render import ts
-from orderbridge.sandbox.tiktok.state import Cancellation, Order, ReturnRecord
+from orderbridge.sandbox.tiktok.state import Cancellation, Order
 
 __all__ = ["Cancellations"]
 
@@ -40,11 +38,6 @@ SELLER_CANCELLABLE = frozenset({
     OrderStatus.PARTIALLY_SHIPPING, OrderStatus.AWAITING_COLLECTION,
 })
 BUYER_REQUESTABLE = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING})
-RETURN_TERMINAL = frozenset({
-    ReturnStatus.REQUEST_COMPLETE, ReturnStatus.REQUEST_CANCEL, ReturnStatus.REQUEST_REJECT,
-    ReturnStatus.REPLACEMENT_COMPLETE, ReturnStatus.REPLACEMENT_CANCEL,
-    ReturnStatus.REPLACEMENT_REJECT,
-})
 
 
 class Cancellations:
@@ -223,59 +216,6 @@ class Cancellations:
                 ids.extend(candidates[:quantity])
             return ids
         return list(live)
-
-    # --- returns ----------------------------------------------------------------------
-    def create_return(self, order: Order, rtype: ReturnType, line_ids: list[str] | None,
-                      reason: str) -> ReturnRecord:
-        """The buyer asks for a refund, return or replacement."""
-        if order.status not in (OrderStatus.AWAITING_COLLECTION, OrderStatus.IN_TRANSIT,
-                                OrderStatus.DELIVERED, OrderStatus.COMPLETED):
-            raise OrderRuleError(f"order {order.id} is {order.status}: no return possible")
-        live = [li.id for li in order.live_lines()]
-        ids = line_ids or live
-        if any(lid not in live for lid in ids):
-            raise OrderRuleError("unknown or cancelled order_line_item_ids")
-        subtotal, shipping, tax = self._refund(order, ids, set(ids) == set(live))
-        now = self.engine.now()
-        status = (ReturnStatus.REPLACEMENT_PENDING if rtype is ReturnType.REPLACEMENT
-                  else ReturnStatus.REQUEST_PENDING)
-        record = ReturnRecord(
-            id=self.world.ids.next("return"), order_id=order.id, shop_id=order.shop_id,
-            return_type=rtype, status=status, role=Role.BUYER, reason=reason, create_time=now,
-            update_time=now, line_ids=list(ids), refund_subtotal=subtotal,
-            refund_shipping_fee=shipping if rtype is not ReturnType.REPLACEMENT else Decimal("0"),
-            refund_tax=tax,
-        )
-        self.world.returns[record.id] = record
-        self._notify_return(record, order)
-        return record
-
-    def move_return(self, record: ReturnRecord, status: ReturnStatus) -> None:
-        """Move a return to ``status``; a completed full refund completes the order."""
-        if record.status in RETURN_TERMINAL:
-            raise OrderRuleError(f"return {record.id} is already {record.status.value}")
-        record.status = status
-        record.update_time = self.engine.now()
-        order = self.world.orders[record.order_id]
-        self.engine.touch(order)
-        self._notify_return(record, order)
-        refunded = {
-            lid for r in self.world.returns.values()
-            if r.order_id == order.id and r.status is ReturnStatus.REQUEST_COMPLETE
-            for lid in r.line_ids
-        }
-        if (status is ReturnStatus.REQUEST_COMPLETE and order.status is not OrderStatus.COMPLETED
-                and refunded >= {li.id for li in order.live_lines()}):
-            order.completed_time = self.engine.now()
-            self.engine.set_status(order, OrderStatus.COMPLETED)
-
-    def _notify_return(self, record: ReturnRecord, order: Order) -> None:
-        self.engine.events.emit(self.engine.shop_of(order), EventType.RETURN_STATUS_CHANGE, {
-            "order_id": order.id, "return_role": record.role.value,
-            "return_type": record.return_type.value, "return_status": record.status.value,
-            "return_id": record.id, "create_time": ts(record.create_time),
-            "update_time": ts(record.update_time),
-        })
 
 
 def api_error_for(exc: OrderRuleError) -> ApiError:

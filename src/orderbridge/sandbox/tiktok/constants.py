@@ -47,6 +47,7 @@ RATE_LIMIT_PER_SECOND = 50  # doc: 50 QPS per API per app+shop
 MAX_ORDER_PAGE_SIZE = 100
 MAX_CANCEL_PAGE_SIZE = 50
 MAX_PRODUCT_PAGE_SIZE = 100
+MAX_PRODUCT_SEARCH_RESULTS = 10_000  # doc: Search Products reaches at most 10,000 results
 MAX_DETAIL_IDS = 50
 MAX_COMBINED_ORDERS = 20  # doc: one tracking number covers at most 20 orders
 MAX_WEBHOOK_ADDRESS = 255
@@ -92,6 +93,11 @@ class ErrorCode(IntEnum):
     SKU_NOT_FOUND = 12019002  # sandbox choice: unknown sku in inventory update
     WAREHOUSE_NOT_FOUND = 12019003  # sandbox choice: not a warehouse of the shop
     STOCK_OUT_OF_RANGE = 12019024  # "The SKU stock must be between [0,999999]"
+    RETURN_NOT_FOUND = 25002001  # sandbox choice: unknown return id
+    RETURN_DECISION_NOT_ALLOWED = 25002002  # sandbox choice: the return's status allows no such decision
+    REJECT_REASON_INVALID = 25002003  # sandbox choice: reject_reason not in Get Reject Reasons
+    PROMOTION_STOCK_LOCKED = 12052393  # per-SKU: stock locked by a promotion (Update Inventory)
+    SHARED_STOCK = 12052394  # sandbox choice: per-SKU, stock shared with other listings
 
 
 class OrderStatus(StrEnum):
@@ -187,7 +193,7 @@ class ReturnStatus(StrEnum):
     """Return record statuses (doc list)."""
 
     REQUEST_PENDING = "RETURN_OR_REFUND_REQUEST_PENDING"  # buyer asked
-    REQUEST_REJECT = "REFUND_OR_RETURN_REQUEST_REJECT"  # seller rejected
+    REQUEST_REJECT = "RETURN_OR_REFUND_REQUEST_REJECT"  # seller rejected (API reference spelling; the webhook page says REFUND_OR_RETURN_REQUEST_REJECT)
     AWAITING_BUYER_SHIP = "AWAITING_BUYER_SHIP"  # approved, buyer must ship back
     BUYER_SHIPPED_ITEM = "BUYER_SHIPPED_ITEM"  # on its way back
     REJECT_RECEIVE_PACKAGE = "REJECT_RECEIVE_PACKAGE"  # seller refused the parcel

@@ -23,9 +23,8 @@ from orderbridge.sandbox.tiktok.constants import (
     SYSTEM_SHIPPING_TIMEOUT_REASON,
     SYSTEM_UNPAID_REASON,
     DeliveryOption,
+    ErrorCode,
     EventType,
-    ReturnStatus,
-    ReturnType,
 )
 from orderbridge.sandbox.tiktok.control_models import (
     AddressIn,
@@ -34,7 +33,6 @@ from orderbridge.sandbox.tiktok.control_models import (
     ProductIn,
     ReasonIn,
     RedirectIn,
-    ReturnIn,
     SettingsIn,
     ShopIn,
     WebhookIn,
@@ -45,7 +43,6 @@ from orderbridge.sandbox.tiktok.render import (
     cancellation_json,
     order_json,
     product_json,
-    return_json,
     ts,
 )
 from orderbridge.sandbox.tiktok.state import Address, Charges, Order, Shop, WebhookSub
@@ -58,16 +55,6 @@ TIKTOK_CANCEL_REASONS = {
     "shipping_timeout": SYSTEM_SHIPPING_TIMEOUT_REASON,
     "seller_center": "seller_center_cancel",
 }
-RETURN_ACTIONS = {
-    "approve": None,  # REFUND -> REQUEST_SUCCESS; RETURN_AND_REFUND -> AWAITING_BUYER_SHIP
-    "reject": ReturnStatus.REQUEST_REJECT,
-    "buyer_shipped": ReturnStatus.BUYER_SHIPPED_ITEM,
-    "received": ReturnStatus.REQUEST_SUCCESS,
-    "refunded": ReturnStatus.REQUEST_COMPLETE,
-    "cancel": ReturnStatus.REQUEST_CANCEL,
-}
-
-
 @dataclass
 class ControlDeps:
     world_engine: Engine
@@ -165,6 +152,18 @@ def build_control(deps: ControlDeps) -> APIRouter:
         product = add_product(world, s, body.title,
                               [(k.name, k.seller_sku, k.price, k.stock) for k in body.skus], engine.now())
         return product_json(product)
+
+    @r.post("/shops/{shop}/skus/{sku_id}/stock_lock")
+    async def stock_lock(shop: str, sku_id: str, code: int | None = None) -> dict[str, Any]:
+        """Lock a SKU's stock (code 12052393: a promotion; 12052394: shared stock), or unlock it (no code)."""
+        if code is not None and code not in (ErrorCode.PROMOTION_STOCK_LOCKED, ErrorCode.SHARED_STOCK):
+            raise HTTPException(422, "code must be 12052393 or 12052394")
+        for product in shop_of(shop).products.values():
+            for sku in product.skus:
+                if sku.id == sku_id:
+                    sku.stock_lock = code
+                    return {"sku_id": sku.id, "stock_lock": code}
+        raise HTTPException(404, f"unknown SKU {sku_id}")
 
     @r.post("/shops/{shop}/auth_code")
     async def mint_auth_code(shop: str, app_key: str = "") -> dict[str, Any]:
@@ -302,39 +301,11 @@ def build_control(deps: ControlDeps) -> APIRouter:
         guarded(engine.change_address, order, Address(**body.model_dump()))
         return raw(order)
 
-    @r.post("/orders/{order_id}/returns")
-    async def create_return(order_id: str, body: ReturnIn) -> dict[str, Any]:
-        """The buyer opens a refund / return / replacement request."""
-        order = order_of(order_id)
-        record = guarded(cancels.create_return, order, body.return_type, body.order_line_item_ids, body.reason)
-        return return_json(record, order)
-
-    @r.post("/returns/{return_id}/{step}")
-    async def move_return(return_id: str, step: str) -> dict[str, Any]:
-        """Move a return: approve | reject | buyer_shipped | received | refunded | cancel."""
-        record = world.returns.get(return_id)
-        if record is None:
-            raise HTTPException(404, "unknown return")
-        if step not in RETURN_ACTIONS:
-            raise HTTPException(422, f"step must be one of {', '.join(RETURN_ACTIONS)}")
-        target = RETURN_ACTIONS[step]
-        if target is None:
-            target = (ReturnStatus.AWAITING_BUYER_SHIP if record.return_type is ReturnType.RETURN_AND_REFUND
-                      else ReturnStatus.REQUEST_SUCCESS)
-        guarded(cancels.move_return, record, target)
-        return return_json(record, world.orders[record.order_id])
-
     @r.get("/cancellations")
     async def list_cancellations(order_id: str = "") -> list[dict[str, Any]]:
         """Cancellation records (optionally of one order)."""
         return [cancellation_json(c, world.orders[c.order_id]) for c in world.cancellations.values()
                 if not order_id or c.order_id == order_id]
-
-    @r.get("/returns")
-    async def list_returns(order_id: str = "") -> list[dict[str, Any]]:
-        """Return records (optionally of one order)."""
-        return [return_json(x, world.orders[x.order_id]) for x in world.returns.values()
-                if not order_id or x.order_id == order_id]
 
     @r.get("/packages")
     async def list_packages(order_id: str | None = None) -> list[dict[str, Any]]:
@@ -348,14 +319,17 @@ def build_control(deps: ControlDeps) -> APIRouter:
     @r.get("/instants")
     async def instants(shop: str = "") -> dict[str, Any]:
         """Exact instants on the sandbox clock (microseconds; the API has whole seconds): each
-        order's creation and payment, each package's shipping (when its tracking arrived)."""
+        order's creation and payment, each package's shipping (when its tracking arrived),
+        each quantity Update Inventory wrote."""
         shop_id = shop_of(shop).id if shop else ""
         orders = {o.id: {"created": _exact(o.create_time), "paid": _exact(o.paid_time) if o.paid_time else None}
                   for o in world.orders.values() if not shop_id or o.shop_id == shop_id}
         return {"orders": orders,
                 "packages": [{"package_id": p.id, "tracking_number": p.tracking_number, "shipped": _exact(p.shipped_at),
                               "orders": sorted(p.lines)}
-                             for p in world.packages.values() if any(i in orders for i in p.lines)]}
+                             for p in world.packages.values() if any(i in orders for i in p.lines)],
+                "stock_updates": [{"at": _exact(at), "sku_id": sku, "warehouse_id": w, "quantity": q}
+                                  for at, sid, sku, w, q in world.stock_updates if not shop_id or sid == shop_id]}
 
     @r.get("/webhooks/deliveries")
     async def deliveries(with_body: bool = False) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from orderbridge.sandbox.tiktok.constants import (
     FulfillmentType,
     OptionalFields,
     PaymentState,
-    ReturnType,
     ShippingType,
 )
 
@@ -24,7 +23,6 @@ __all__ = [
     "ProductIn",
     "ReasonIn",
     "RedirectIn",
-    "ReturnIn",
     "SettingsIn",
     "ShopIn",
     "SkuIn",
@@ -139,16 +137,6 @@ class ProductIn(BaseModel):
 
     title: str
     skus: list[SkuIn] = Field(min_length=1)
-
-
-class ReturnIn(BaseModel):
-    """A buyer's refund / return / replacement request (all live lines by default)."""
-
-    model_config = STRICT_INPUT
-
-    return_type: ReturnType = ReturnType.REFUND
-    order_line_item_ids: list[str] | None = None
-    reason: str = "ecom_return_reason_not_as_described"
 
 
 class WebhookIn(BaseModel):

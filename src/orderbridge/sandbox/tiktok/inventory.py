@@ -7,6 +7,7 @@ buy). Placing an order takes units from it at once; cancelling a unit gives it b
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from orderbridge.sandbox.tiktok.constants import MAX_SKU_STOCK, ErrorCode
@@ -28,8 +29,17 @@ def committed_units(world: World, shop: Shop, sku_id: str, warehouse_id: str) ->
     )
 
 
-def update_inventory(shop: Shop, product: Product, body: dict[str, Any]) -> None:
-    """Set absolute available quantities; all-or-nothing (nothing is written on an error)."""
+STOCK_LOCK_MESSAGES = {
+    ErrorCode.PROMOTION_STOCK_LOCKED: "The SKU is in a promotion: its stock cannot be edited now",
+    ErrorCode.SHARED_STOCK: "The SKU shares its stock with other listings: edit it there",
+}
+
+
+def update_inventory(shop: Shop, product: Product, body: dict[str, Any],
+                     log: tuple[World, datetime] | None = None) -> dict[str, Any]:
+    """Set absolute available quantities. A malformed request writes nothing; a SKU whose
+    stock is locked (``Sku.stock_lock``) is refused on its own inside a code-0 answer
+    (``data.errors``), the others are written."""
     skus = body.get("skus")
     if not isinstance(skus, list) or not skus:
         raise bad_request("skus is required")
@@ -54,8 +64,20 @@ def update_inventory(shop: Shop, product: Product, body: dict[str, Any]) -> None
                 raise business_error(ErrorCode.WAREHOUSE_NOT_FOUND,
                                      f"warehouse {warehouse} is not a warehouse of the shop")
             updates.append((by_id[entry["id"]], warehouse, qty))
+    errors: dict[str, dict[str, Any]] = {}
     for sku, warehouse, qty in updates:
-        sku.inventory[warehouse] = qty
+        if sku.stock_lock is None:
+            sku.inventory[warehouse] = qty
+            if log is not None:
+                log[0].stock_updates.append((log[1], shop.id, sku.id, warehouse, qty))
+            continue
+        code = ErrorCode(sku.stock_lock)
+        error = errors.setdefault(sku.id, {
+            "code": int(code), "message": STOCK_LOCK_MESSAGES.get(code, code.name),
+            "detail": {"sku_id": sku.id, "extra_errors": []}})
+        error["detail"]["extra_errors"].append(
+            {"warehouse_id": warehouse, "code": int(code), "message": error["message"]})
+    return {"errors": list(errors.values())} if errors else {}
 
 
 def inventory_search(world: World, shop: Shop, body: dict[str, Any]) -> dict[str, Any]:

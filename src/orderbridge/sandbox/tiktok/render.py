@@ -216,30 +216,54 @@ def cancellation_json(cancel: Cancellation, order: Order) -> dict[str, Any]:
     return data
 
 
-def _refund(subtotal: Decimal, shipping: Decimal, tax: Decimal) -> dict[str, str]:
-    return {
-        "currency": DEFAULT_CURRENCY, "refund_total": amount(subtotal + shipping + tax),
+def _refund(subtotal: Decimal, shipping: Decimal, tax: Decimal,
+            retail_delivery_fee: Decimal | None = None) -> dict[str, str]:
+    body = {
+        "currency": DEFAULT_CURRENCY,
+        "refund_total": amount(subtotal + shipping + tax + (retail_delivery_fee or Decimal("0"))),
         "refund_subtotal": amount(subtotal), "refund_shipping_fee": amount(shipping),
         "refund_tax": amount(tax),
     }
+    if retail_delivery_fee is not None:
+        body["retail_delivery_fee"] = amount(retail_delivery_fee)
+    return body
 
 
 def return_json(record: ReturnRecord, order: Order) -> dict[str, Any]:
-    """A Search Returns record."""
+    """A Search Returns record (field names from the Return and Refund API reference)."""
     by_id = {li.id: li for li in order.line_items}
-    return {
+    body: dict[str, Any] = {
         "return_id": record.id, "order_id": record.order_id, "return_type": record.return_type.value,
         "return_status": record.status.value, "role": record.role.value,
         "return_reason": record.reason, "return_reason_text": record.reason,
         "create_time": ts(record.create_time), "update_time": ts(record.update_time),
-        "refund_amount": _refund(record.refund_subtotal, record.refund_shipping_fee, record.refund_tax),
+        "refund_amount": _refund(record.refund_subtotal, record.refund_shipping_fee, record.refund_tax,
+                                 record.refund_retail_delivery_fee),
         "return_line_items": [
             {"return_line_item_id": f"{record.id}{n:02d}", "order_line_item_id": lid,
              "sku_id": by_id[lid].sku_id, "seller_sku": by_id[lid].seller_sku,
-             "product_name": by_id[lid].product_name, "sku_name": by_id[lid].sku_name}
+             "product_name": by_id[lid].product_name, "sku_name": by_id[lid].sku_name,
+             "refund_amount": _refund(by_id[lid].sale_price, Decimal("0"), by_id[lid].tax_amount)}
             for n, lid in enumerate(record.line_ids) if lid in by_id
         ],
+        "seller_next_action_response": (
+            [{"action": record.next_action, "deadline": ts(record.deadline)}]
+            if record.deadline is not None and record.next_action else []),
+        "can_buyer_keep_item": record.buyer_keep_item,
+        "buyer_rejected_partial_refund": record.buyer_rejected_partial_refund,
     }
+    optional = {
+        "arbitration_status": record.arbitration_status,
+        "return_tracking_number": record.return_tracking_number,
+        "return_provider_name": record.return_provider_name,
+        "pre_return_id": record.pre_return_id, "next_return_id": record.next_return_id,
+        "seller_proposed_return_type": record.seller_proposed_return_type,
+        "replacement_order_id": record.replacement_order_id,  # sandbox extra: the new order
+    }
+    body.update({k: v for k, v in optional.items() if v})
+    if record.partial_refund is not None:
+        body["partial_refund"] = {"currency": DEFAULT_CURRENCY, "amount": amount(record.partial_refund)}
+    return body
 
 
 def product_json(product: Product) -> dict[str, Any]:

@@ -82,6 +82,9 @@ class Sku:
     name: str
     price: Decimal
     inventory: dict[str, int] = field(default_factory=dict)  # warehouse id -> units
+    # Update Inventory refuses this SKU with this per-SKU code (promotion lock 12052393,
+    # shared inventory 12052394), inside a code-0 answer; None: updates are accepted.
+    stock_lock: int | None = None
 
 
 @dataclass
@@ -329,6 +332,22 @@ class ReturnRecord:
     refund_subtotal: Decimal
     refund_shipping_fee: Decimal
     refund_tax: Decimal
+    # The after-sale desk (sandbox/tiktok/returns.py) keeps the rest of the story here.
+    refund_retail_delivery_fee: Decimal = Decimal("0")  # back with the whole order
+    deadline: datetime | None = None  # the seller must act by then (48 h), or TikTok does
+    next_action: str = ""  # seller_next_action_response[].action while a deadline runs
+    arbitration_status: str = ""  # IN_PROGRESS, SUPPORT_BUYER, SUPPORT_SELLER, CLOSED
+    return_tracking_number: str = ""
+    return_provider_name: str = ""
+    pre_return_id: str = ""  # the request this one replaced (buyer edit)
+    next_return_id: str = ""  # the request that replaced this one
+    seller_proposed_return_type: str = ""  # PARTIAL_REFUND while an offer stands
+    partial_refund: Decimal | None = None
+    buyer_rejected_partial_refund: bool = False
+    buyer_keep_item: bool = False
+    reject_reason: str = ""
+    replacement_order_id: str = ""
+    decisions: dict[str, str] = field(default_factory=dict)  # idempotency key -> decision
 
 
 class World:
@@ -347,6 +366,8 @@ class World:
         self.tracking_index: dict[str, str] = {}  # tracking number -> package id
         self.cancellations: dict[str, Cancellation] = {}
         self.returns: dict[str, ReturnRecord] = {}
+        # Every quantity Update Inventory wrote: (instant, shop id, sku id, warehouse id, units).
+        self.stock_updates: list[tuple[datetime, str, str, str, int]] = []
 
     def shop_by_cipher(self, cipher: str) -> Shop | None:
         return next((s for s in self.shops.values() if s.cipher == cipher), None)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from orderbridge.adapters.db import run_sync, transaction
 from orderbridge.adapters.db.cancel_desk import DbEngine
+from orderbridge.adapters.db.grants import in_scope, scope_of
 from orderbridge.adapters.db.operators import Role
 from orderbridge.engine.cancel_desk import ApprovalRefused, desk_json, read_cancel_desk
 from orderbridge.web.cancel_api import approve_request
@@ -37,7 +38,8 @@ def router(db: DbEngine, clock: Callable[[], datetime], auth: SessionAuth) -> AP
 
         def read() -> list[dict[str, Any]]:
             with transaction(db, write=False) as conn:
-                items = read_cancel_desk(conn)
+                scope = scope_of(conn, found.principal)
+                items = [i for i in read_cancel_desk(conn) if in_scope(scope, i.record.connection_id)]
             now = clock()
             return [{**desk_json(i, now), "link_id": i.record.link_id} for i in items]
 
@@ -58,6 +60,8 @@ def router(db: DbEngine, clock: Callable[[], datetime], auth: SessionAuth) -> AP
 
         def run() -> str:
             with transaction(db) as conn:
+                if not in_scope(scope_of(conn, found.principal), connection):
+                    raise LookupError(f"no pending cancellation request for order {tiktok_order_id}")
                 item = approve_request(conn, tiktok_order_id, connection_id=connection,
                                        cancel_downstream=cancel_downstream, now=now, by=by)
             return f"approved for order {tiktok_order_id}: OrderBridge now does {'; then '.join(item.steps)}"

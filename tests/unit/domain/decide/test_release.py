@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 
 from orderbridge.domain.actions import (
+    ApproveReturn,
     HoldReason,
     PlaceHold,
     RecordPayment,
+    RefundShopify,
     ReleaseHold,
     SwapCustomLine,
     UpdateShopifyAddress,
@@ -420,3 +422,42 @@ def test_a_swap_carries_the_custom_lines_channel_tax_and_raises_no_mismatch() ->
     d = run(held_memory(), observed(taxed, swapped))
     assert "TOTALS_MISMATCH" not in codes(d)
     assert "release_hold" in kinds(d)
+
+
+def _refund_only(**kw: object) -> ReturnRecord:
+    return ReturnRecord(return_id="R9", type="REFUND", status="RETURN_OR_REFUND_REQUEST_COMPLETE",
+                        refunded=True, line_item_ids=("L1",), refund_total=Decimal("10.00"), **kw)  # type: ignore[arg-type]
+
+
+def test_refund_of_a_never_fulfilled_unit_cancels_it_back_into_stock() -> None:
+    m = held_memory(state=LinkState.RELEASED, payment_recorded=True)
+    o = order(TikTokStatus.IN_TRANSIT, delivery_time=None)
+    d = run(m, observed(o, view(fulfillments=()), returns=(_refund_only(),)))
+    action = first(d, RefundShopify)
+    assert (action.line_items, action.restock_types, action.restock) == ((("SL1", 1),), ("CANCEL",), True)
+    assert action.idempotency_key == "tiktok-refund-R9-return_or_refund_request_complete"
+
+
+def test_refund_only_of_a_shipped_unit_keeps_the_stock_even_read_blind() -> None:
+    m = held_memory(state=LinkState.RELEASED, payment_recorded=True)
+    o = order(TikTokStatus.IN_TRANSIT, delivery_time=None)
+    for shipped in (fulfilment(), fulfilment(lines=())):
+        d = run(m, observed(o, view(fulfillments=(shipped,)), returns=(_refund_only(),)))
+        action = first(d, RefundShopify)
+        assert (action.restock_types, action.restock) == (("NO_RESTOCK",), False)
+
+
+def test_policy_approves_small_refund_only_requests_once() -> None:
+    m = held_memory(state=LinkState.RELEASED, payment_recorded=True)
+    o = order(TikTokStatus.DELIVERED, delivery_time=T0)
+    small = ReturnRecord(return_id="R7", type="REFUND", status="RETURN_OR_REFUND_REQUEST_PENDING",
+                         refund_total=Decimal("12.00"), line_item_ids=("L1",))
+    big = replace(small, return_id="R8", refund_total=Decimal("80.00"))
+    policy = Policy(auto_approve_refunds_under=Decimal("20"))
+    d = run(m, observed(o, view(fulfillments=(fulfilment(),)), returns=(small, big)), policy=policy)
+    [action] = [x for x in d.actions if isinstance(x, ApproveReturn)]
+    assert (action.return_id, action.decision) == ("R7", "APPROVE_REFUND")
+    m2 = ok(d.memory, action)
+    d2 = run(m2, observed(o, view(fulfillments=(fulfilment(),)), returns=(small, big)), policy=policy)
+    assert not [x for x in d2.actions if isinstance(x, ApproveReturn)]
+    assert not [x for x in run(m, observed(o, view(), returns=(small,))).actions if isinstance(x, ApproveReturn)]

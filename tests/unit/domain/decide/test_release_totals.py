@@ -119,3 +119,14 @@ def test_after_release_a_higher_total_is_raised_and_never_paid() -> None:
     d = run(released, observed(o, v))
     assert kinds(d) == []
     assert "TOTALS_MISMATCH" in {i.code.value for i in d.issues}
+
+
+def test_after_release_an_address_change_is_written_while_a_mismatch_stands() -> None:
+    m, o = due()
+    plan = plan_money(o)
+    released = replace(written(m, o), state=LinkState.RELEASED, released_at=T0)
+    moved = replace(o, recipient=replace(o.recipient, address_line1="9 Elm St")) if o.recipient else o
+    v = view(current_total=plan.expected_total + Decimal("1.00"), current_tax=plan.tax_total + Decimal("1.00"))
+    d = run(released, observed(moved, v))
+    assert kinds(d) == ["update_shopify_address"]
+    assert "TOTALS_MISMATCH" in {i.code.value for i in d.issues}

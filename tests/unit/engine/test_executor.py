@@ -189,4 +189,5 @@ async def test_a_payment_is_not_sent_when_the_outstanding_amount_moved() -> None
     assert out.status is OutcomeStatus.UNKNOWN
     assert "9.27" in out.message
     assert "9.99" in out.message
+    assert out.ids["stale"] == "true"  # the worker decides again at once, no back-off
     assert client.calls == ["get_order"]

@@ -265,10 +265,11 @@ class ActionExecutor:
         if view.total_outstanding != action.amount:
             # Never pay another amount than decided (TikTok's total): the next decision
             # compares the totals (domain/totals.py) and adds the tax back or raises.
-            return self._outcome(
-                ctx, OutcomeStatus.UNKNOWN,
-                f"not paid: Shopify now asks {view.total_outstanding}, not the {action.amount} "
-                "decided (its total changed, e.g. taxes recalculated for the address)",
+            return Outcome(
+                status=OutcomeStatus.UNKNOWN, at=ctx.now(), ids={"stale": "true"},
+                message=f"not paid: Shopify now asks {view.total_outstanding}, not the "
+                f"{action.amount} decided (its total changed, e.g. taxes recalculated for the "
+                "address); deciding again",
             )
         # Without an amount Shopify pays the outstanding balance (a partial amount needs
         # Shopify Plus); the action asked for the outstanding amount anyway.

@@ -43,6 +43,7 @@ __all__ = [
     "ReleaseHold",
     "RemoveUnits",
     "RequestFulfillmentServiceCancel",
+    "RestoreTax",
     "SearchExistingShopifyOrder",
     "ShopifyCancelReason",
     "SwapCustomLine",
@@ -69,6 +70,7 @@ class ActionKind(StrEnum):
     FIND_THREEPL_ORDER = "find_threepl_order"  # fallback search of a 3PL order the polls missed
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
+    RESTORE_TAX = "restore_tax"  # order edit: tax Shopify dropped, as a non-taxable item
     FETCH_SHIPPING_PROVIDERS = "fetch_shipping_providers"  # TikTok provider list (cached)
     PUSH_TRACKING = "push_tracking"  # TikTok mark package as shipped
     UPDATE_TRACKING = "update_tracking"  # TikTok shipping_info/update (one correction)
@@ -339,6 +341,29 @@ class SwapCustomLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreTax:
+    """Order edit: add back the tax TikTok collected that Shopify's recalculation dropped.
+
+    Shopify recalculates an unfulfilled order's taxes when its shipping address changes
+    (``domain/totals.py``); when its total fell by no more than the tax it no longer charges, one
+    edit adds ``amount`` as a non-taxable, non-shipping custom item, committed only when the
+    staged total equals ``planned_total``.
+    """
+
+    kind: ClassVar[ActionKind] = ActionKind.RESTORE_TAX
+    priority: ClassVar[Priority] = Priority.RELEASE  # it gates the payment and the release
+    target: ClassVar[Target] = Target.SHOPIFY
+    shopify_order_id: str
+    amount: Decimal
+    planned_total: Decimal
+    currency: str = "USD"
+
+    @property
+    def key(self) -> str:
+        return f"restore_tax:{self.planned_total}:{self.amount}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateThreePLOrder:
     """Policy ``route_to``: create the 3PL order of a released order, under ``reference``
     (looked up first: a repeat finds it and creates nothing)."""
@@ -561,6 +586,7 @@ Action = (
     | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine
+    | RestoreTax
     | FetchShippingProviders
     | PushTracking
     | UpdateTracking

@@ -24,6 +24,7 @@ from orderbridge.sandbox.shopify.state import (
     gid,
     parse_gid,
 )
+from orderbridge.sandbox.shopify.taxes import address_changed, recalculate_taxes
 from orderbridge.sandbox.shopify.world import build_fulfillment_orders, restock_line, totals, touch
 
 __all__ = ["MUTATIONS", "QUERIES", "cancel_order_now"]
@@ -231,6 +232,7 @@ def order_update(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any
     order = _order_or_none(ctx, input["id"])
     if order is None:
         return {"order": None, "userErrors": [user_error(["id"], "Order does not exist")]}
+    before = order.shipping_address
     # OrderInput.phone exists from 2026-01 (the sandbox serves 2026-10).
     for key, attr in (("note", "note"), ("email", "email"), ("phone", "phone"),
                       ("shippingAddress", "shipping_address")):
@@ -245,6 +247,8 @@ def order_update(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any
         order.metafields.append({"id": gid("Metafield", ctx.world.new_id("metafield")),
                                  "namespace": m.get("namespace"), "key": m.get("key"),
                                  "value": m.get("value"), "type": m.get("type") or "single_line_text_field"})
+    if "shippingAddress" in input and address_changed(before, order.shipping_address):
+        recalculate_taxes(ctx.shop, order)  # since 2026-08-31 (taxes.py)
     ctx.world.count(ctx.shop.domain, "orderUpdate", order.id)
     touch(ctx.world, order, ctx.now)
     ctx.runtime.order_event(order, "orders/updated")

@@ -148,6 +148,11 @@ class ControlClient:
     async def shopify_shop_settings(self, shop: str, **settings: Any) -> Any:
         return await self.call("PUT", f"/shopify/shops/{shop}/settings", settings)
 
+    async def shopify_shop_taxes(self, shop: str, rates: dict[str, str], shipping_taxed: bool = False) -> Any:
+        """The store's own sales tax by destination state (what Shopify's recalculation charges)."""
+        return await self.call("PUT", f"/shopify/shops/{shop}/taxes",
+                               {"rates": rates, "shipping_taxed": shipping_taxed})
+
     async def mutation_counts(self, shop: str | None = None) -> Any:
         return await self.call("GET", "/shopify/mutation-counts", shop=shop)
 

@@ -128,6 +128,9 @@ class ShopifyOrderView:
     cancel_job_pending: bool = False
     financial_status: str = "PENDING"  # displayFinancialStatus
     total_outstanding: Decimal = Decimal("0")
+    # currentTotalPriceSet / currentTotalTaxSet; None when the read did not ask for them.
+    current_total: Decimal | None = None
+    current_tax: Decimal | None = None
     tags: tuple[str, ...] = ()
     line_items: tuple[ShopifyLineItem, ...] = ()
     fulfillment_orders: tuple[ShopifyFulfillmentOrder, ...] = ()

@@ -123,7 +123,11 @@ class Streaks:
         attempts = 0
         error: str | None = warning
         due = decided_due
-        if failed is not None and failed.status is OutcomeStatus.UNKNOWN:
+        # An action that found the decision's view stale ("stale" in its ids: the payment
+        # after an address write made Shopify recalculate the tax) sent nothing: decide
+        # again at once on fresh truth, as after a success, without a back-off.
+        stale = failed is not None and failed.ids.get("stale") == "true"
+        if failed is not None and failed.status is OutcomeStatus.UNKNOWN and not stale:
             attempts = row.attempts + 1
             error = failed.message or "the outcome of an action is unknown"
             due = now + backoff(attempts, self.rng)

@@ -32,6 +32,7 @@ from orderbridge.domain.actions import (
     RecordPayment,
     ReleaseHold,
     RemoveUnits,
+    RestoreTax,
     SearchExistingShopifyOrder,
     ShopifyCancelReason,
     UpdateShopifyAddress,
@@ -240,6 +241,14 @@ async def test_hold_address_payment_release_each_once(kit: Kit) -> None:
     assert first.status is second.status is OutcomeStatus.SUCCESS
     assert not extra
 
+    # Writing the address made Shopify recalculate the tax (the store collects none): the
+    # tax TikTok collected is added back once, before any payment.
+    restore = only(story.decide(), RestoreTax)
+    first, second, extra = await story.twice(restore)
+    assert first.status is second.status is OutcomeStatus.SUCCESS
+    assert second.message == "the total already equals the plan's"
+    assert not extra
+
     payment = only(story.decide(), RecordPayment)
     assert payment.amount == story.order.payment.total_amount
     first, second, extra = await story.twice(payment)
@@ -269,6 +278,8 @@ async def released(story: Story) -> None:
             return
         for action in actions:
             outcome = await story.run(action)
+            if outcome.status is OutcomeStatus.UNKNOWN and isinstance(action, RecordPayment):
+                break  # the address made Shopify recalculate the tax: decide again, as the worker does
             assert outcome.status is OutcomeStatus.SUCCESS, outcome.message
         await story.refresh()
     raise AssertionError("the release did not settle")

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrorItem, UserErrors
+from orderbridge.adapters.shopify.models import OrderSnapshot
 from orderbridge.adapters.tiktok import TikTokClient
 from orderbridge.domain.actions import (
     CancelShopifyOrder,
@@ -158,3 +159,35 @@ def test_seller_cancel_reason_is_a_tiktok_key_fitting_the_status() -> None:
     free_text = "The seller cancelled the order in Shopify"
     assert seller_cancel_reason(free_text, TikTokStatus.ON_HOLD) == "seller_cancel_reason_out_of_stock"
     assert seller_cancel_reason(free_text, TikTokStatus.UNPAID) == "seller_cancel_unpaid_reason_out_of_stock"
+
+
+class StaleOrder:
+    """A Shopify client whose order now asks ``outstanding`` (a payment must not be sent)."""
+
+    def __init__(self, outstanding: str) -> None:
+        self.outstanding = outstanding
+        self.calls: list[str] = []
+
+    async def get_order(self, order_id: str, **_kw: Any) -> Any:
+        self.calls.append("get_order")
+        money = {"shopMoney": {"amount": self.outstanding, "currencyCode": "USD"}}
+        return OrderSnapshot.from_raw({"id": order_id, "name": "#1001", "displayFinancialStatus": "PENDING",
+                                       "totalOutstandingSet": money})
+
+    async def create_manual_payment(self, *_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("no payment of another amount than decided")
+
+
+async def test_a_payment_is_not_sent_when_the_outstanding_amount_moved() -> None:
+    """Writing the address made Shopify recalculate the tax after the decision read the order:
+    the fresh read shows another outstanding amount, so nothing is paid (decide again)."""
+    client = StaleOrder("9.27")
+    stale = ShopifyOrderView(id=ORDER, total_outstanding=Decimal("9.99"))
+    out = await ActionExecutor().execute(
+        RecordPayment(shopify_order_id=ORDER, amount=Decimal("9.99")), ctx(client, stale)
+    )
+    assert out.status is OutcomeStatus.UNKNOWN
+    assert "9.27" in out.message
+    assert "9.99" in out.message
+    assert out.ids["stale"] == "true"  # the worker decides again at once, no back-off
+    assert client.calls == ["get_order"]

@@ -282,6 +282,7 @@ class OrderSnapshot(RawResult):
     total_price_set: MoneyBag | None = None
     total_outstanding_set: MoneyBag | None = None
     current_total_price_set: MoneyBag | None = None
+    current_total_tax_set: MoneyBag | None = None
     custom_attributes: list[Attribute] = Field(default_factory=list)
     line_items: Annotated[list[OrderLineItem], BeforeValidator(_nodes)] = Field(default_factory=list)
     fulfillment_orders: Annotated[list[FulfillmentOrder], BeforeValidator(_nodes)] = Field(default_factory=list)

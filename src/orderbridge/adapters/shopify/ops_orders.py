@@ -267,7 +267,7 @@ def _order_cost(v: Mapping[str, Any]) -> int:
     lines = int_var(v, "lineItemsFirst", DEFAULT_ORDER_LINE_ITEMS_FIRST)
     fuls = int_var(v, "fulfillmentsFirst", DEFAULT_FULFILLMENTS_FIRST)
     ful_lines = int_var(v, "fulfillmentLineItemsFirst", DEFAULT_FULFILLMENT_LINE_ITEMS_FIRST)
-    order = 1 + 2 * MONEY_BAG_COST  # the order, its current total and outstanding amount
+    order = 1 + 3 * MONEY_BAG_COST  # the order, its current total, outstanding amount and tax
     line_items = connection_cost(lines, 3) + 1  # node + variant + attributes; pageInfo
     fulfillment_orders = _fulfillment_orders_cost(v)
     fulfillment_node = 1 + TRACKING_INFO_FIRST + connection_cost(ful_lines, 2)
@@ -282,7 +282,7 @@ query Order($id: ID!, $lineItemsFirst: Int!, $fulfillmentOrdersFirst: Int!, $ful
   order(id: $id) {{
     id name createdAt updatedAt sourceName sourceIdentifier tags note
     cancelledAt cancelReason closed displayFinancialStatus displayFulfillmentStatus
-    currentTotalPriceSet {_MONEY} totalOutstandingSet {_MONEY}
+    currentTotalPriceSet {_MONEY} totalOutstandingSet {_MONEY} currentTotalTaxSet {_MONEY}
     lineItems(first: $lineItemsFirst) {{
       nodes {{ id sku title quantity currentQuantity variant {{ id }} customAttributes {{ key value }} }}
       pageInfo {{ hasNextPage }}

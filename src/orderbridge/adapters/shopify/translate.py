@@ -121,6 +121,10 @@ def _amount(bag: MoneyBag | None) -> Decimal:
     return bag.shop_money.amount if bag is not None else _ZERO
 
 
+def _maybe(bag: MoneyBag | None) -> Decimal | None:
+    return bag.shop_money.amount if bag is not None else None
+
+
 def to_order_view(
     snapshot: OrderSnapshot,
     *,
@@ -145,6 +149,8 @@ def to_order_view(
         cancel_job_pending=cancel_job_pending and snapshot.cancelled_at is None,
         financial_status=(snapshot.display_financial_status or "").upper(),
         total_outstanding=_amount(snapshot.total_outstanding_set),
+        current_total=_maybe(snapshot.current_total_price_set),
+        current_tax=_maybe(snapshot.current_total_tax_set),
         tags=tuple(snapshot.tags),
         line_items=tuple(_line(li) for li in snapshot.line_items),
         fulfillment_orders=tuple(

@@ -32,6 +32,7 @@ from orderbridge.domain.actions.shopify import (
     ReleaseHold,
     RemoveUnits,
     RequestFulfillmentServiceCancel,
+    RestoreTax,
     SearchExistingShopifyOrder,
     SwapCustomLine,
     UpdateShopifyAddress,
@@ -76,6 +77,7 @@ __all__ = [
     "ReleaseHold",
     "RemoveUnits",
     "RequestFulfillmentServiceCancel",
+    "RestoreTax",
     "SearchExistingShopifyOrder",
     "ShopifyCancelReason",
     "SwapCustomLine",
@@ -100,6 +102,7 @@ Action = (
     | FulfilFromThreePL
     | RemoveUnits
     | SwapCustomLine
+    | RestoreTax
     | FetchShippingProviders
     | PushTracking
     | UpdateTracking

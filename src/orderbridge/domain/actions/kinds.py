@@ -31,6 +31,7 @@ class ActionKind(StrEnum):
     FIND_THREEPL_ORDER = "find_threepl_order"  # fallback search of a 3PL order the polls missed
     REMOVE_UNITS = "remove_units"  # order edit: quantity down, restock
     SWAP_CUSTOM_LINE = "swap_custom_line"  # order edit: custom line -> variant
+    RESTORE_TAX = "restore_tax"  # order edit: tax Shopify dropped, as a non-taxable item
     FETCH_SHIPPING_PROVIDERS = "fetch_shipping_providers"  # TikTok provider list (cached)
     PUSH_TRACKING = "push_tracking"  # TikTok mark package as shipped
     UPDATE_TRACKING = "update_tracking"  # TikTok shipping_info/update (one correction)

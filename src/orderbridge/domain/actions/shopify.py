@@ -30,6 +30,7 @@ __all__ = [
     "ReleaseHold",
     "RemoveUnits",
     "RequestFulfillmentServiceCancel",
+    "RestoreTax",
     "SearchExistingShopifyOrder",
     "SwapCustomLine",
     "UpdateShopifyAddress",
@@ -236,6 +237,29 @@ class SwapCustomLine:
     @property
     def key(self) -> str:
         return f"swap:{self.custom_line_item_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreTax:
+    """Order edit: add back the tax TikTok collected that Shopify's recalculation dropped.
+
+    Shopify recalculates an unfulfilled order's taxes when its shipping address changes
+    (``domain/totals.py``); when its total fell by no more than the tax it no longer charges, one
+    edit adds ``amount`` as a non-taxable, non-shipping custom item, committed only when the
+    staged total equals ``planned_total``.
+    """
+
+    kind: ClassVar[ActionKind] = ActionKind.RESTORE_TAX
+    priority: ClassVar[Priority] = Priority.RELEASE  # it gates the payment and the release
+    target: ClassVar[Target] = Target.SHOPIFY
+    shopify_order_id: str
+    amount: Decimal
+    planned_total: Decimal
+    currency: str = "USD"
+
+    @property
+    def key(self) -> str:
+        return f"restore_tax:{self.planned_total}:{self.amount}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

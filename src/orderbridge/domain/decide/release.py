@@ -18,11 +18,13 @@ from orderbridge.domain.actions import (
     RecordPayment,
     RefundShopify,
     ReleaseHold,
+    RestoreTax,
     SwapCustomLine,
     UpdateShopifyAddress,
 )
 from orderbridge.domain.address import Destination, destination_kind, to_shipping_address
 from orderbridge.domain.decide.common import Ctx, fingerprint, order_lines
+from orderbridge.domain.decide.totals import total_holds
 from orderbridge.domain.exceptions import ExceptionCode, IssueAction
 from orderbridge.domain.link import LinkState
 from orderbridge.domain.observed import (
@@ -209,7 +211,15 @@ def _release(ctx: Ctx, view: ShopifyOrderView, held_now: list[ShopifyFulfillment
     """
     if not _write_address(ctx, view):
         return False
-    ensure_payment(ctx, view)
+    # Shopify recalculates the order's taxes when the address changes: the payment is only
+    # recorded at the outstanding amount decided here (the executor checks the address
+    # write left it so), and a pass after a change compares the totals first.
+    if ctx.memory.payment_recorded or total_holds(ctx, view):
+        ensure_payment(ctx, view)
+    elif any(isinstance(a, RestoreTax) for a in ctx.actions):
+        return True  # the tax Shopify dropped is added back first, then paid and released
+    # else TOTALS_MISMATCH is raised: the order still goes ahead, unpaid (lifecycle.md); the
+    # payment follows once the totals agree (``_after_release``).
     if ctx.memory.hold_released_by_hand or not held_now:
         pending = any(isinstance(a, UpdateShopifyAddress | RecordPayment) for a in ctx.actions)
         if not pending:
@@ -300,7 +310,10 @@ def ensure_payment(ctx: Ctx, view: ShopifyOrderView) -> None:
 
 def _after_release(ctx: Ctx, view: ShopifyOrderView) -> None:
     """Payment left over (create_at=released) and an address changed on TikTok."""
-    ensure_payment(ctx, view)
+    # Unshipped, the totals are compared first (the tax added back, or TOTALS_MISMATCH and
+    # no payment); an address change is still written either way.
+    if view.shipped or total_holds(ctx, view):
+        ensure_payment(ctx, view)
     address, _ = to_shipping_address(ctx.order.recipient)
     if address is None or not ctx.memory.address_fingerprint:
         return

@@ -125,6 +125,7 @@ class ActionExecutor:
             k.FIND_THREEPL_ORDER: threepl.find if threepl is not None else _no_threepl,
             k.REMOVE_UNITS: self._remove_units,
             k.SWAP_CUSTOM_LINE: edits.swap_line,
+            k.RESTORE_TAX: edits.restore_tax,
             k.FETCH_SHIPPING_PROVIDERS: self._fetch_providers,
             k.PUSH_TRACKING: tiktok.push_tracking,
             k.UPDATE_TRACKING: tiktok.update_tracking,
@@ -249,14 +250,33 @@ class ActionExecutor:
             return succeed(ctx, "nothing outstanding")
         if action.amount <= 0:
             return succeed(ctx, "a $0 payment: nothing to record")
+        # Read afresh before paying: an address written in this decision makes Shopify
+        # recalculate the order's taxes (since 2026-08-31), so the decision's view may be stale.
+        snapshot = await ctx.shopify.get_order(
+            action.shopify_order_id, line_items_first=1, fulfillment_orders_first=1,
+            fulfillment_order_line_items_first=1, fulfillments_first=1, fulfillment_line_items_first=1,
+            priority=action.priority,
+        )
+        view = to_order_view(snapshot, our_app_holds_handle=ctx.policy.hold_handle)
+        if view.financial_status.upper() in _PAID_STATUSES or view.total_outstanding <= 0:
+            return succeed(ctx, "nothing outstanding")
+        if action.amount <= 0:
+            return succeed(ctx, "a $0 payment: nothing to record")
+        if view.total_outstanding != action.amount:
+            # Never pay another amount than decided (TikTok's total): the next decision
+            # compares the totals (domain/totals.py) and adds the tax back or raises.
+            return Outcome(
+                status=OutcomeStatus.UNKNOWN, at=ctx.now(), ids={"stale": "true"},
+                message=f"not paid: Shopify now asks {view.total_outstanding}, not the "
+                f"{action.amount} decided (its total changed, e.g. taxes recalculated for the "
+                "address); deciding again",
+            )
         # Without an amount Shopify pays the outstanding balance (a partial amount needs
         # Shopify Plus); the action asked for the outstanding amount anyway.
         result = await ctx.shopify.create_manual_payment(
             action.shopify_order_id, payment_method_name=action.method, priority=action.priority
         )
         note = f"recorded {view.total_outstanding} as {action.method}"
-        if view.total_outstanding != action.amount:
-            note += f" (decided on {action.amount})"
         return succeed(ctx, note, financial_status=result.display_financial_status or "")
 
     async def _release_hold(self, action: actions.ReleaseHold, ctx: ExecutionContext) -> Outcome:

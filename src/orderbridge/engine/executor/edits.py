@@ -13,11 +13,17 @@ from orderbridge.domain import actions
 from orderbridge.domain.observed import ShopifyOrderView
 from orderbridge.domain.outcome import Outcome
 from orderbridge.engine.executor.tiktok import succeed
+from orderbridge.errors import Rejected
 
 if TYPE_CHECKING:
     from orderbridge.engine.executor.core import ExecutionContext
 
-__all__ = ["channel_tax_title", "fs_cancel", "order_view", "swap_line"]
+__all__ = ["RESTORED_TAX_TITLE", "channel_tax_title", "fs_cancel", "order_view", "restore_tax", "swap_line"]
+
+RESTORED_TAX_TITLE = (
+    "Sales tax collected and remitted by TikTok Shop (channel-liable, not owed by the merchant), "
+    "dropped by Shopify's tax recalculation for the shipping address"
+)
 
 # A fulfilment order whose service has our request (or has cancelled it): nothing to send.
 _FS_CANCEL_SENT = frozenset({"CANCELLATION_REQUESTED", "CANCELLATION_ACCEPTED"})
@@ -100,6 +106,36 @@ async def swap_line(action: actions.SwapCustomLine, ctx: ExecutionContext) -> Ou
         done += f", TikTok's channel-liable tax {_cents(result.channel_tax)} kept as a non-taxable item"
         ids["channel_tax"] = _cents(result.channel_tax)
     return succeed(ctx, done, **ids)
+
+
+async def restore_tax(action: actions.RestoreTax, ctx: ExecutionContext) -> Outcome:
+    """Add back, in one order edit, the tax Shopify's recalculation dropped, as a non-taxable
+    custom item needing no shipping; committed only when the staged total is the plan's.
+
+    Nothing when the order's total already equals the plan's (a repeat after an unknown
+    outcome: the edit is one commit, so a committed one shows in the total)."""
+    view = await order_view(ctx, action.shopify_order_id)
+    if view.current_total is not None and view.current_total == action.planned_total:
+        return succeed(ctx, "the total already equals the plan's")
+    edit = await ctx.shopify.begin_order_edit(action.shopify_order_id, priority=action.priority)
+    _, staged = await ctx.shopify.order_edit_add_custom_item(
+        edit.id, title=RESTORED_TAX_TITLE, unit_price=action.amount, currency=action.currency,
+        taxable=False, requires_shipping=False, priority=action.priority,
+    )
+    if staged is None or staged != action.planned_total:
+        # Left uncommitted (Shopify discards it): the next decision sees the same total and
+        # raises TOTALS_MISMATCH with the amounts.
+        raise Rejected(
+            f"adding back {_cents(action.amount)} of tax would leave the Shopify total at "
+            f"{_cents(staged)}, not {_cents(action.planned_total)}: edit not committed",
+            api="shopify", operation="orderEditAddCustomItem",
+        )
+    await ctx.shopify.commit_order_edit(
+        edit.id, staff_note="Tax TikTok collected, dropped by Shopify's recalculation",
+        priority=action.priority, order_ref=action.shopify_order_id,
+    )
+    return succeed(ctx, f"tax {_cents(action.amount)} added back: total {_cents(staged)}",
+                   restored_tax=_cents(action.amount))
 
 
 def channel_tax_title(tiktok_sku_id: str) -> str:

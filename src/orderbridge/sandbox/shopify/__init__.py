@@ -27,6 +27,7 @@ from orderbridge.sandbox.shopify.cost import Buckets
 from orderbridge.sandbox.shopify.executor import GraphQLExecutor
 from orderbridge.sandbox.shopify.oauth import OAuthServer
 from orderbridge.sandbox.shopify.state import API_VERSION, FULFILLMENT_ORDER_SCOPES, World, gid
+from orderbridge.sandbox.shopify.taxes import build_taxes_router
 from orderbridge.sandbox.shopify.webhooks import RETRY_SCHEDULE, SandboxRuntime
 from orderbridge.sandbox.shopify.world import build_default_world
 
@@ -55,6 +56,7 @@ class ShopifySandbox:
         self.control.include_router(build_facts_router(self))
         self.control.include_router(build_install_router(self))
         self.control.include_router(build_stock_router(self))
+        self.control.include_router(build_taxes_router(self))
 
     def info(self, base_url: str) -> dict[str, Any]:
         """Everything a client needs to connect: URLs, version, secret, shops and tokens."""

@@ -21,6 +21,7 @@ from orderbridge.sandbox.shopify.order_records import (
 )
 from orderbridge.sandbox.shopify.search import order_search
 from orderbridge.sandbox.shopify.state import cents, gid, parse_gid
+from orderbridge.sandbox.shopify.taxes import address_changed, recalculate_taxes
 from orderbridge.sandbox.shopify.world import build_fulfillment_orders, totals, touch
 
 __all__ = ["MUTATIONS", "QUERIES", "order_create", "order_or_none"]
@@ -228,6 +229,7 @@ def order_update(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any
     order = order_or_none(ctx, input["id"])
     if order is None:
         return {"order": None, "userErrors": [user_error(["id"], "Order does not exist")]}
+    before = order.shipping_address
     # OrderInput.phone exists from 2026-01 (the sandbox serves 2026-10).
     for key, attr in (("note", "note"), ("email", "email"), ("phone", "phone"),
                       ("shippingAddress", "shipping_address")):
@@ -242,6 +244,8 @@ def order_update(_root: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any
         order.metafields.append({"id": gid("Metafield", ctx.world.new_id("metafield")),
                                  "namespace": m.get("namespace"), "key": m.get("key"),
                                  "value": m.get("value"), "type": m.get("type") or "single_line_text_field"})
+    if "shippingAddress" in input and address_changed(before, order.shipping_address):
+        recalculate_taxes(ctx.shop, order)  # since 2026-08-31 (taxes.py)
     ctx.world.count(ctx.shop.domain, "orderUpdate", order.id)
     touch(ctx.world, order, ctx.now)
     ctx.runtime.order_event(order, "orders/updated")

@@ -173,6 +173,10 @@ class Shop:
     next_number: int = 1001
     create_times: deque[datetime] = field(default_factory=deque)
     id: int = 0
+    # The store's own sales tax (taxes.py): rate per destination state (province code) and
+    # whether shipping is taxed. Empty: the store collects no tax itself (the channel does).
+    tax_rates: dict[str, Decimal] = field(default_factory=dict)
+    tax_shipping: bool = False
 
     def restore_rate(self) -> float:
         return PLAN_RESTORE_RATE[self.plan]

@@ -30,9 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderbridge.adapters.shopify import ShopifyClient, UserErrors
 from orderbridge.adapters.shopify.builders import (
-    RefundLineSpec,
     build_order_create_variables,
-    money,
 )
 from orderbridge.adapters.shopify.throttle import Priority
 from orderbridge.adapters.shopify.translate import to_order_view
@@ -48,7 +46,7 @@ from orderbridge.domain.observed import ShopifyOrderView
 from orderbridge.domain.order import TikTokOrder
 from orderbridge.domain.outcome import Outcome, OutcomeStatus
 from orderbridge.domain.policy import Policy
-from orderbridge.engine.executor import edits, tiktok
+from orderbridge.engine.executor import edits, refunds, tiktok
 from orderbridge.engine.executor.tiktok import Providers, Refused, succeed
 from orderbridge.engine.existing import find_ours
 from orderbridge.engine.specs import address_spec, order_spec
@@ -132,7 +130,7 @@ class ActionExecutor:
             k.APPROVE_CANCELLATION: tiktok.approve_cancellation,
             k.APPROVE_RETURN: tiktok.approve_return,
             k.CANCEL_ON_TIKTOK: tiktok.cancel_on_tiktok,
-            k.REFUND_SHOPIFY: self._refund,
+            k.REFUND_SHOPIFY: refunds.refund,
             k.ADD_TAGS: self._add_tags,
             k.RECORD_NOTE: self._record_note,
         }
@@ -356,62 +354,6 @@ class ActionExecutor:
             priority=action.priority,
         )
         return succeed(ctx, f"removed {action.quantity} unit(s)")
-
-    async def _refund(self, action: actions.RefundShopify, ctx: ExecutionContext) -> Outcome:
-        if action.return_id in ctx.memory.refunds_done:
-            return succeed(ctx, "already refunded")
-        # Memory misses a refund whose answer was lost, and the @idempotent key is only sent
-        # from API 2026-01: look for our refund (by its note) before creating one.
-        note = f"TikTok refund {action.return_id}"
-        state = await ctx.shopify.refund_state(action.shopify_order_id, priority=action.priority)
-        done = next((r for r in state.refunds if (r.note or "") == note), None)
-        if done is not None:
-            return succeed(ctx, "already refunded in Shopify", refund_id=done.id)
-        default = "RETURN" if action.restock else "NO_RESTOCK"
-        types = action.restock_types or (default,) * len(action.line_items)
-        lines = [
-            RefundLineSpec(
-                line_item_id=line_id,
-                quantity=qty,
-                restock_type=kind,
-                location_id=ctx.location_id if kind != "NO_RESTOCK" else None,
-            )
-            for (line_id, qty), kind in zip(action.line_items, types, strict=True)
-            if qty > 0
-        ]
-        # Shopify's own split of these units and TikTok's shipping refund: the shipping it
-        # still holds caps ours, and the note says how TikTok's total falls into lines, tax
-        # and shipping as Shopify counts them.
-        split = await ctx.shopify.suggested_refund(
-            action.shopify_order_id, lines, shipping=action.shipping if action.shipping > 0 else None,
-            priority=action.priority)
-        shipping = min(action.shipping, split.shipping_refundable)
-        # The money TikTok gave back, as a refund of the recorded payment (never more than
-        # Shopify holds: an order whose payment was never recorded refunds nothing).
-        parent = state.refund_parent()
-        amount = min(action.amount, state.refundable(), split.maximum_refundable)
-        transactions = []
-        if parent is not None and amount > 0:
-            transactions.append({
-                "orderId": action.shopify_order_id, "parentId": parent.id, "kind": "REFUND",
-                "gateway": parent.gateway or "manual", "amount": money(amount),
-            })
-        result = await ctx.shopify.create_refund(
-            action.shopify_order_id,
-            idempotency_key=action.idempotency_key,
-            lines=lines,
-            shipping_amount=shipping if shipping > 0 else None,
-            note=note,
-            transactions=transactions,
-            priority=action.priority,
-        )
-        message = f"refunded {money(amount) if transactions else '0.00'}"
-        if action.amount > 0 and (not transactions or amount < action.amount):
-            message += f" of the {money(action.amount)} TikTok refunded (Shopify holds less)"
-        message += (f"; Shopify's split: lines {money(split.subtotal)}, tax {money(split.tax)}, "
-                    f"shipping {money(split.shipping_amount)}")
-        return succeed(ctx, message, refund_id=result.id, shopify_lines=money(split.subtotal),
-                       shopify_tax=money(split.tax), shopify_shipping=money(split.shipping_amount))
 
     async def _add_tags(self, action: actions.AddTags, ctx: ExecutionContext) -> Outcome:
         view = await self._view(ctx, action.shopify_order_id)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from orderbridge.demo.threepl import MCF, ThreePLDesk, mcf_status_is, tracking_once
+from orderbridge.demo.threepl import MCF, SHIPBOB, ThreePLDesk, mcf_status_is, tracking_once
 from orderbridge.demo.world import DemoWorld
 from orderbridge.devkit import tracking_number
 from orderbridge.domain.carriers import Carrier
@@ -88,6 +88,11 @@ def scenarios(extra: int, seed: int) -> list[Scenario]:
         Scenario("puerto-rico", "ships to Puerto Rico", {"items": _items("MW-SET-BLK"),
                  "recipient_address": PUERTO_RICO}, "AWAITING_SHIPMENT", "held",
                  expect_open=frozenset({"UNSUPPORTED_DESTINATION"})),
+        Scenario("mcf", "shipped by Amazon MCF", {"items": _items("MW-SET-NAT")}, "DELIVERED", "fulfilled",
+                 expect_packages=1, threepl=MCF, checks=(("MCF tracking once in Shopify and TikTok", tracking_once),)),
+        Scenario("shipbob", "shipped by ShipBob", {"items": _items("BOWL-WHT")}, "DELIVERED", "fulfilled",
+                 expect_packages=1, threepl=SHIPBOB,
+                 checks=(("ShipBob tracking once in Shopify and TikTok", tracking_once),)),
         Scenario("mcf-cancel-stopped", "cancel request, MCF still Planning", {"items": _items("MW-SET-BLK")},
                  "CANCELLED", "cancelled", expect_raised=frozenset({"CANCEL_REQUEST_STOPPING"}), threepl=MCF,
                  checks=(("stopped at Amazon MCF", mcf_status_is("Cancelled")),)),
@@ -191,6 +196,8 @@ class Story:
         for scenario in at_3pl:
             await desk.send(scenario, str(scenario.order["items"][0]["seller_sku"]))
         await self.at(HOUR + 15 * MINUTE, step=60)
+        await desk.warehouse(s["mcf"], "accept", "pick", "ship")
+        await desk.warehouse(s["shipbob"], "accept", "ship", number=self._number(Carrier.USPS))
         await desk.warehouse(s["mcf-cancel-stopped"], "accept")
         await desk.warehouse(s["mcf-cancel-late"], "accept", "pick")
         for scenario in self.cast:

@@ -33,10 +33,13 @@ ThreePLClient = AmazonMcfClient | ShipBobClient
 
 @dataclass(frozen=True, slots=True)
 class ThreePLHandle:
-    """Where an order lives: the 3PL's client and the reference its orders are found by."""
+    """Where an order lives: the 3PL's client and the reference its orders are found by;
+    ``alternatives``: the other references the seller's app may have used, tried in order
+    when the first finds nothing (e.g. the Shopify order name without its ``#``)."""
 
     client: ThreePLClient
     reference: str
+    alternatives: tuple[str, ...] = ()
 
 
 async def find_threepl_order(client: ThreePLClient, reference: str) -> ThreePLView | None:

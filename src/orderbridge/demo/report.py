@@ -28,6 +28,7 @@ class OrderView:
     packages: int
     open_codes: frozenset[str]
     all_codes: frozenset[str]
+    failed_checks: tuple[str, ...] = ()  # what the scenario's own checks found wrong
 
     def problems(self) -> list[str]:
         """How it differs from what the scenario expects (empty: as expected)."""
@@ -44,7 +45,7 @@ class OrderView:
             out.append(f"unexpected {', '.join(sorted(unexpected))}")
         if self.packages != s.expect_packages:
             out.append(f"{self.packages} TikTok packages, expected {s.expect_packages}")
-        return out
+        return out + list(self.failed_checks)
 
 
 def _shopify_state(order: dict[str, object] | None) -> tuple[str, str]:
@@ -79,11 +80,13 @@ async def look(demo: DemoWorld, cast: list[Scenario]) -> list[OrderView]:
         state, detail = _shopify_state(shop)
         if len(mirrors) > 1:
             state, detail = "duplicated", f"{len(mirrors)} orders!"
+        failed = [problem for _, check in scenario.checks if (problem := await check(demo, scenario))]
         views.append(OrderView(
             scenario, str(tiktok.get("status")), link.state if link else "-",
             str(shop.get("name")) if shop else "-", state, detail,
             sum(1 for p in packages if oid in (p.get("orders") or {})),
             frozenset(str(c) for c, st in rows if st == "open"), frozenset(str(c) for c, _ in rows),
+            tuple(failed),
         ))
     return views
 
@@ -97,8 +100,15 @@ def order_table(views: list[OrderView], title: str) -> Table:
         problems = v.problems()
         table.add_row(v.scenario.order_id, v.scenario.label, v.tiktok_status, v.shopify_name, v.shopify_detail,
                       v.link_state, ", ".join(sorted(v.open_codes)) or "-",
-                      "[green]yes[/]" if not problems else f"[red]no: {'; '.join(problems)}[/]")
+                      _verdict(v.scenario, problems))
     return table
+
+
+def _verdict(scenario: Scenario, problems: list[str]) -> str:
+    if problems:
+        return f"[red]no: {'; '.join(problems)}[/]"
+    checked = "; ".join(name for name, _ in scenario.checks)
+    return f"[green]yes[/] ({checked})" if checked else "[green]yes[/]"
 
 
 def invariant_table(report: InvariantReport) -> Table:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from orderbridge.demo.threepl import MCF, SHIPBOB, ThreePLDesk, mcf_status_is, tracking_once
 from orderbridge.demo.world import DemoWorld
 from orderbridge.devkit import tracking_number
 from orderbridge.domain.carriers import Carrier
@@ -32,6 +33,8 @@ PUERTO_RICO: Final = {"name": "Ana Rivera", "address_line1": "151 Calle San Fran
 WHISK_HOLDER_VARIANT_SKU: Final = "HOLDER-CERAMIC-WHT"
 
 Say = Callable[[str], None]
+# A scenario's own check: None when it holds, else what differs.
+Check = Callable[[DemoWorld, "Scenario"], Awaitable[str | None]]
 
 
 @dataclass
@@ -48,6 +51,10 @@ class Scenario:
     expect_packages: int = 0
     order_id: str = ""
     fulfilments: list[tuple[str, str, list[str] | None]] = field(default_factory=list)
+    checks: tuple[tuple[str, Check], ...] = ()  # (what is shown, the check) beyond the states above
+    threepl: str = ""  # amazon_mcf | shipbob: the 3PL that ships it
+    threepl_ref: str = ""  # the reference of its 3PL order (the Shopify order name)
+    threepl_id: str = ""  # the 3PL's own id (ShipBob's order id)
 
 
 def _items(*skus: str, units: int = 1) -> list[dict[str, Any]]:
@@ -81,6 +88,17 @@ def scenarios(extra: int, seed: int) -> list[Scenario]:
         Scenario("puerto-rico", "ships to Puerto Rico", {"items": _items("MW-SET-BLK"),
                  "recipient_address": PUERTO_RICO}, "AWAITING_SHIPMENT", "held",
                  expect_open=frozenset({"UNSUPPORTED_DESTINATION"})),
+        Scenario("mcf", "shipped by Amazon MCF", {"items": _items("MW-SET-NAT")}, "DELIVERED", "fulfilled",
+                 expect_packages=1, threepl=MCF, checks=(("MCF tracking once in Shopify and TikTok", tracking_once),)),
+        Scenario("shipbob", "shipped by ShipBob", {"items": _items("BOWL-WHT")}, "DELIVERED", "fulfilled",
+                 expect_packages=1, threepl=SHIPBOB,
+                 checks=(("ShipBob tracking once in Shopify and TikTok", tracking_once),)),
+        Scenario("mcf-cancel-stopped", "cancel request, MCF still Planning", {"items": _items("MW-SET-BLK")},
+                 "CANCELLED", "cancelled", expect_raised=frozenset({"CANCEL_REQUEST_STOPPING"}), threepl=MCF,
+                 checks=(("stopped at Amazon MCF", mcf_status_is("Cancelled")),)),
+        Scenario("mcf-cancel-late", "cancel request, MCF already Processing", {"items": _items("MW-SET-NAT")},
+                 "DELIVERED", "fulfilled", expect_raised=frozenset({"CANCEL_REQUEST_BLOCKED"}), expect_packages=1,
+                 threepl=MCF, checks=(("MCF tracking once in Shopify and TikTok", tracking_once),)),
     ]
     for n in range(extra):
         skus = rng.sample(MAPPED_SKUS, rng.randint(1, 3))
@@ -137,6 +155,17 @@ class Story:
         self.say(f"operator links TikTok SKU WHISK-HOLDER to Shopify variant {added['variant_id']} "
                  f"({WHISK_HOLDER_VARIANT_SKU}); resumed: {', '.join(report.orders_resumed) or 'none'}")
 
+    async def carriers(self) -> None:
+        """The carriers deliver what they collected before, and collect what waits for them."""
+        moved = {"collected": 0, "delivered": 0}
+        for scenario in (sc for sc in self.cast if sc.fulfilments):
+            status = (await self.demo.control.tiktok_order(scenario.order_id))["status"]
+            action = {"AWAITING_COLLECTION": "collected", "IN_TRANSIT": "delivered"}.get(status)
+            if action:
+                await self.demo.control.tiktok_action(scenario.order_id, action)
+                moved[action] += 1
+        self.say(f"the carriers deliver {moved['delivered']} orders and collect {moved['collected']}")
+
     async def at(self, offset: float, *, step: float) -> None:
         """Advance the story clock to T0 + ``offset`` seconds."""
         await self.demo.tick(offset - self.elapsed(), step=step)
@@ -147,41 +176,54 @@ class Story:
     async def run(self, checkpoint: Callable[[], Awaitable[None]]) -> None:
         d, s = self.demo, self.by_key
         self.start = d.now()
+        desk = ThreePLDesk(d, self.say)
+        at_3pl = [sc for sc in self.cast if sc.threepl]
+        await desk.set_up()
         for scenario in self.cast:
             placed = await d.control.place_order(**scenario.order)
             scenario.order_id = str(placed["id"])
         self.say(f"buyers place {len(self.cast)} orders on TikTok")
         await self.at(2 * MINUTE, step=5)
         await checkpoint()
+        for scenario in at_3pl:
+            await desk.route(scenario)
         await self.tiktok(s["cancel-in-window"], "buyer_cancel", "the buyer cancels inside the remorse hour")
         await self.at(30 * MINUTE, step=300)
         await self.tiktok(s["unpaid-then-paid"], "pay", "the buyer pays, 30 minutes late")
         await self.at(HOUR + 10 * MINUTE, step=300)
         await checkpoint()
         await self.link_whisk_holder()
+        for scenario in at_3pl:
+            await desk.send(scenario, str(scenario.order["items"][0]["seller_sku"]))
         await self.at(HOUR + 15 * MINUTE, step=60)
+        await desk.warehouse(s["mcf"], "accept", "pick", "ship")
+        await desk.warehouse(s["shipbob"], "accept", "ship", number=self._number(Carrier.USPS))
+        await desk.warehouse(s["mcf-cancel-stopped"], "accept")
+        await desk.warehouse(s["mcf-cancel-late"], "accept", "pick")
         for scenario in self.cast:
             if scenario.key in ("paid", "sample", "unmapped-sku") or scenario.key.startswith("extra-"):
                 await self.fulfil(scenario, self.rng.choice([Carrier.USPS, Carrier.UPS])
                                   if scenario.key.startswith("extra-") else Carrier.USPS)
         await self.fulfil(s["split"], Carrier.USPS, ["MW-SET-NAT"])
         await self.tiktok(s["cancel-request"], "buyer_cancel", "the buyer asks to cancel (after the windows: a request)")
+        await self.at(HOUR + 30 * MINUTE, step=300)  # the 3PL poll has seen them
+        for key in ("mcf-cancel-stopped", "mcf-cancel-late"):
+            await self.tiktok(s[key], "buyer_cancel", "the buyer asks to cancel (Amazon MCF holds it)")
+        await d.settle()
+        desk.desk(s["mcf-cancel-late"])
         await self.at(HOUR + 45 * MINUTE, step=300)
         await self.fulfil(s["unpaid-then-paid"], Carrier.UPS)
         await self.fulfil(s["split"], Carrier.UPS, ["MATCHA-CUL-100"])
+        await desk.warehouse(s["mcf-cancel-late"], "ship")
         await self.at(2 * HOUR, step=300)
         await checkpoint()
-        shipped = [sc for sc in self.cast if sc.fulfilments]
-        for scenario in shipped:
-            if (await d.control.tiktok_order(scenario.order_id))["status"] == "AWAITING_COLLECTION":
-                await d.control.tiktok_action(scenario.order_id, "collected")
-        self.say(f"the carriers collect {len(shipped)} orders")
+        await desk.statuses(at_3pl)
+        await self.carriers()
         await self.at(8 * HOUR, step=1800)
-        for scenario in shipped:
-            if (await d.control.tiktok_order(scenario.order_id))["status"] == "IN_TRANSIT":
-                await d.control.tiktok_action(scenario.order_id, "delivered")
-        self.say(f"the carriers deliver {len(shipped)} orders")
+        await self.carriers()
         await self.at(23 * HOUR + 30 * MINUTE, step=HOUR)
+        await self.carriers()
+        await self.at(23 * HOUR + 35 * MINUTE, step=300)
         await checkpoint()
         await self.at(24 * HOUR + 20 * MINUTE, step=300)
         self.say("24 hours after checkout TikTok cancels the order that was never paid")

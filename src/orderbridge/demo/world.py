@@ -23,12 +23,22 @@ from typing import Any, Final
 
 import httpx
 
-from orderbridge.adapters.db import ConnectionRow, generate_key, operators, orders, transaction
+from orderbridge.adapters.db import (
+    ConnectionRow,
+    connections,
+    generate_key,
+    operators,
+    orders,
+    transaction,
+)
 from orderbridge.bootstrap import Services
 from orderbridge.cli.runner import Role, run
 from orderbridge.devkit import ControlClient
+from orderbridge.domain.policy import ThreePL
 from orderbridge.engine.sandbox_connection import connect_sandbox, sandbox_settings
 from orderbridge.engine.skus import import_catalogues
+from orderbridge.engine.threepl.lookup import threepls_used
+from orderbridge.engine.threepl.poll import ThreePLPoller
 from orderbridge.private_files import write_private
 from orderbridge.sandbox.runner import RunningSandboxes, SandboxWorld, serve
 from orderbridge.settings import Settings
@@ -43,6 +53,7 @@ SETTLE_POLL_SECONDS: Final = 0.03
 QUIET_LOOKS: Final = 2
 ENGINE_START_TIMEOUT_SECONDS: Final = 15.0
 DEMO_ADMIN: Final = "demo-admin"
+KEEPALIVE_SECONDS: Final = 2.0
 DEMO_TOKEN_DAYS: Final = 7
 
 
@@ -83,6 +94,7 @@ class DemoWorld:
     admin_token: str = ""  # an API token of the demo admin (the database is thrown away after)
     config_path: str = ""  # orderbridge.toml naming the demo's database (removed when the demo stops)
     _stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _next_3pl_poll: datetime | None = None
 
     @property
     def info(self) -> dict[str, Any]:
@@ -108,7 +120,9 @@ class DemoWorld:
             }
             settings = Settings(**values)
             config_path = _write_config(Path(tmp.name), settings)
-            http = httpx.AsyncClient(timeout=30.0)
+            # Idle connections are dropped well before the servers' 5 s keep-alive closes them
+            # (reusing one the server is closing fails with "Server disconnected").
+            http = httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS))
             services = Services.create(settings, clock=world.clock, http=http)
 
             async def close_services() -> None:
@@ -188,6 +202,31 @@ class DemoWorld:
         while left > 0:
             await self.control.advance(min(step, left))
             left -= step
+            await self.settle()
+            await self.poll()
+
+    async def poll(self) -> None:
+        """The 3PL poll on story time, every ``poll_interval_seconds`` of it.
+
+        The engine's poller waits in real time between passes (up to 30 s), far longer than
+        a story step takes, so on the story clock it would look at the 3PLs once a day: the
+        demo runs the same 3PL poll (``ThreePLPoller``, what the engine's poller calls) after
+        each step that reaches its time, then lets the engine catch up.
+        """
+        now = self.now()
+        if self._next_3pl_poll is not None and now < self._next_3pl_poll:
+            return
+        self._next_3pl_poll = now + timedelta(seconds=self.services.settings.poll_interval_seconds)
+        with transaction(self.services.db, write=False) as conn:
+            row = connections.get_connection(conn, self.services.cipher, self.connection.id)
+        used = threepls_used(self.services.policy(row or self.connection))
+        amazon = self.services.amazon_mcf if ThreePL.AMAZON_MCF in used else None
+        shipbob = self.services.shipbob if ThreePL.SHIPBOB in used else None
+        if amazon is None and shipbob is None:
+            return
+        poller = ThreePLPoller(self.services.db, self.connection.id, self.services.clock.now,
+                               amazon=amazon, shipbob=shipbob)
+        if await poller.poll_once():
             await self.settle()
 
 

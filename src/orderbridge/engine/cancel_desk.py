@@ -18,7 +18,7 @@ way (ship it: the tracking rejects it; TikTok's Reject is retired for US sellers
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol
@@ -225,11 +225,17 @@ async def look_up_threepl(locator: ThreePLLocator | None, connection_id: int, or
     handle = locator(connection_id, order, shopify)
     if handle is None:
         return None, None
-    try:
-        return handle, await find_threepl_order(handle.client, handle.reference)
-    except Exception as exc:  # any failure (auth included) is this order's, never the connection's
-        raise ThreePLUnreadable(f"the 3PL order {handle.reference} could not be read: "
-                                f"{type(exc).__name__}: {exc}") from exc
+    # Every reference the seller's app may have used, in the policy's order: a request must
+    # never count as stoppable only because the first reference found nothing.
+    for reference in (handle.reference, *handle.alternatives):
+        try:
+            view = await find_threepl_order(handle.client, reference)
+        except Exception as exc:  # any failure (auth included) is this order's, never the connection's
+            raise ThreePLUnreadable(f"the 3PL order {reference} could not be read: "
+                                    f"{type(exc).__name__}: {exc}") from exc
+        if view is not None:
+            return replace(handle, reference=reference, alternatives=()), view
+    return handle, None
 
 
 def stored_view(shopify_order_id: str | None, name: str | None) -> ShopifyOrderView | None:

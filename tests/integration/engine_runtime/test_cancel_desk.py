@@ -23,6 +23,7 @@ from orderbridge.adapters.shipbob import (
     RecipientAddress,
     ShipBobClient,
 )
+from orderbridge.adapters.threepl_lookup import ThreePLHandle
 from orderbridge.devkit import amazon_mcf_client, shipbob_client
 from orderbridge.engine.cancel_desk import OneThreePL, ReferenceKind, read_cancel_desk
 from orderbridge.engine.recording import RoutingRecorder
@@ -204,3 +205,30 @@ async def test_shipbob_order_not_picked_is_cancelled_there_first_a_picked_one_is
     assert item.record.tiktok_order_id == late
     assert item.state.value == "blocked"
     assert "picked" in item.why
+
+
+async def test_a_request_is_judged_on_the_3pl_order_found_under_any_reference(harness: Harness) -> None:
+    """The seller's app filed the MCF order under the Shopify name without its ``#``: the first
+    reference (``#NNNN``) finds nothing, the next one finds it Processing, so the request is
+    blocked, never taken for stoppable because the first look came back empty."""
+    h = harness
+    client = mcf_client(h)
+    order_id, shopify_id = await h.released_order()
+    reference = "SO-" + shopify_id.removeprefix("gid://shopify/Order/")
+    await at_amazon(h, client, reference)
+    await h.control.warehouse("amazon_mcf", reference, "pick")  # Processing: too late
+
+    def locator(connection_id: int, order: Any, shopify: Any) -> ThreePLHandle:
+        return ThreePLHandle(client, f"#{reference}", (reference,))
+
+    worker = Reconciler(h.services, "desk-worker", batch=50, threepl=locator)
+    await request_cancel(h, order_id)
+    h.mark_due(order_id)
+    await h.settle(worker)
+    with transaction(h.services.db, write=False) as conn:
+        [item] = read_cancel_desk(conn, tiktok_order_id=order_id)
+    assert item.state.value == "blocked"
+    assert not item.stoppable
+    assert "Processing" in item.why
+    assert "cancel_threepl_order" not in action_kinds(h, order_id)
+    assert (await h.control.shopify_order(shopify_id))["cancelled_at"] is None

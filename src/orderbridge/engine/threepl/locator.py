@@ -44,4 +44,4 @@ class PolicyLocator:
         if policy.route_to is not RouteTo.NONE:
             return ThreePLHandle(client, order.id)
         refs = references(policy.threepl_reference, order.id, shopify)
-        return ThreePLHandle(client, refs[0]) if refs else None
+        return ThreePLHandle(client, refs[0], tuple(refs[1:])) if refs else None

@@ -149,3 +149,29 @@ async def test_control_api_refuses_an_unknown_field(api: Client) -> None:
     [error] = resp.json()["detail"]
     assert error["type"] == "extra_forbidden"
     assert error["loc"][-1] == "quantity"
+
+
+async def test_a_caller_that_goes_away_mid_request_is_quiet(
+    sandbox: TikTokSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An engine stopping while its request body is read: the sandbox logs no error and no
+    traceback (QuietDisconnect turns it into one debug line); whatever Starlette writes to the
+    closed connection reaches no one."""
+    from orderbridge.sandbox.common.server import QuietDisconnect
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/return_refund/202309/returns/search", "raw_path": b"",
+             "query_string": b"app_key=k&shop_cipher=c", "root_path": "", "headers": [],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}
+    with caplog.at_level("DEBUG"):
+        await QuietDisconnect(sandbox.app, "tiktok")(scope, receive, send)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert any("went away" in r.getMessage() for r in caplog.records)

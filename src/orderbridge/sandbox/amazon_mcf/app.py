@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from orderbridge.clock import Clock, as_utc
 from orderbridge.sandbox.amazon_mcf.state import ACCESS_TOKEN_LIFETIME, AccessToken, World
@@ -169,6 +170,8 @@ def build_app(world: World, warehouse: Warehouse, clock: Clock, faults: FaultPla
             return with_headers(await handle(request, *found))
         except OrderError as exc:
             return with_headers(_error(exc.status, exc.code, str(exc)))
+        except ClientDisconnect:  # the caller went away (an engine stopping): QuietDisconnect logs it
+            raise
         except Exception:  # never a traceback on the wire
             log.exception("amazon_mcf sandbox: unexpected error on %s %s", request.method, request.url.path)
             return with_headers(_error(500, "InternalFailure", "We encountered an internal error. Please try again."))

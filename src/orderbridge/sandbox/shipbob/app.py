@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect
 
 from orderbridge.clock import Clock, as_utc
 from orderbridge.sandbox.common.faults import FaultAction, FaultPlan, apply_faults
@@ -195,6 +196,8 @@ def build_app(world: World, warehouse: Warehouse, clock: Clock, faults: FaultPla
             response = await handler(request, params)
         except ShipBobError as exc:
             response = JSONResponse(exc.errors, exc.status)
+        except ClientDisconnect:  # the caller went away (an engine stopping): QuietDisconnect logs it
+            raise
         except Exception:  # never a traceback on the wire
             log.exception("shipbob sandbox: unexpected error on %s %s", request.method, request.url.path)
             response = JSONResponse({"title": "Internal Server Error", "status": 500}, 500)

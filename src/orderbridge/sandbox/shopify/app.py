@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -63,6 +63,8 @@ class GraphQLApp:
         headers = {"X-Request-Id": request_id}
         try:
             return await self._handle(request, request_id, headers)
+        except ClientDisconnect:  # the caller went away (an engine stopping): QuietDisconnect logs it
+            raise
         except Exception:  # the sandbox keeps serving whatever happened
             log.exception("shopify sandbox request failed")
             return JSONResponse({"errors": [{"message": "Internal error. Looks like something went wrong on "

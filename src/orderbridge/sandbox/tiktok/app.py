@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.requests import ClientDisconnect
 
 from orderbridge.clock import Clock
 from orderbridge.sandbox.common.faults import FaultAction, FaultPlan, apply_faults
@@ -131,6 +132,8 @@ def build_app(api: Api, world: World, clock: Clock, faults: FaultPlan,
             return env.ok(data)
         except ApiError as exc:
             return env.error(exc.code, exc.message, exc.http_status)
+        except ClientDisconnect:  # the caller went away (an engine stopping): QuietDisconnect logs it
+            raise
         except Exception:  # never a traceback on the wire; the sandbox keeps serving
             log.exception("tiktok sandbox: unexpected error on %s %s", request.method, request.url.path)
             return env.error(ErrorCode.INTERNAL_ERROR, "Internal error, please retry", 500)

@@ -12,7 +12,10 @@ the generated file (batch mode for SQLite), and keep ``schema_diffs`` empty on b
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from orderbridge.adapters.db.engine import WRITE_OPTION, make_engine
@@ -65,10 +68,32 @@ def _migration_engine(url: str) -> Engine:
     return make_engine(url, foreign_keys=False, poolclass=NullPool)
 
 
+@contextlib.contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """On a SQLite file, an exclusive lock on ``<database>.migrate-lock`` for the whole command.
+
+    All revisions already run in one ``BEGIN IMMEDIATE`` transaction, but concurrent
+    upgrades of a fresh SQLite file were seen (rarely) to run a revision twice ("table ...
+    already exists"); a lock the operating system holds for the whole command serialises
+    processes whatever SQLite does. PostgreSQL serialises on its advisory lock (env.py).
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _run_command(url: str, fn: Any, *args: Any) -> None:
     engine = _migration_engine(url)
     try:
-        with _ALEMBIC_COMMAND_LOCK, engine.connect() as conn:
+        with _ALEMBIC_COMMAND_LOCK, _file_lock(url), engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
